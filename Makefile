@@ -1,0 +1,83 @@
+# Labworks: `make run` starts the platform at http://127.0.0.1:8000, `make test` runs every test.
+# Every target installs what it needs first; `make install` is idempotent and quick when nothing
+# changed (stamps in .make/).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMPS := .make
+export PATH := $(BIN):$(PATH)
+
+PYTHON ?= python3
+CHP_VERSION := 5.3.0
+LABEXT_OUT := server_extension/labworks_server/labextension
+LABEXT_SRC := $(shell find labextension/src labextension/style -type f 2>/dev/null) package.json tsconfig.json
+PY_SRC := pyproject.toml
+
+.PHONY: install run test bench lint format test-python test-js system-deps clean
+
+install: $(STAMPS)/venv $(STAMPS)/labextension $(STAMPS)/proxy
+
+$(STAMPS):
+	mkdir -p $@
+
+# Python environment: the project editable, with test tools. The lab extension is built by
+# npm below, so the wheel build hook is skipped here.
+$(STAMPS)/venv: $(PY_SRC) | $(STAMPS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	mkdir -p $(LABEXT_OUT)
+	SKIP_JUPYTER_BUILDER=1 $(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(STAMPS)/npm: package.json package-lock.json | $(STAMPS)
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Build the prebuilt extension and point the environment's labextensions dir at the build
+# output, so a rebuild shows up without reinstalling.
+$(STAMPS)/labextension: $(STAMPS)/venv $(STAMPS)/npm $(LABEXT_SRC)
+	npm run build:prod --silent
+	rm -rf $(VENV)/share/jupyter/labextensions/labworks
+	mkdir -p $(VENV)/share/jupyter/labextensions
+	ln -s $(CURDIR)/$(LABEXT_OUT) $(VENV)/share/jupyter/labextensions/labworks
+	touch $@
+
+# configurable-http-proxy (JupyterHub's proxy, a Node.js program) inside the environment.
+$(STAMPS)/proxy: $(STAMPS)/venv | $(STAMPS)
+	npm install --prefix $(VENV)/lib/chp --no-audit --no-fund --loglevel=error \
+		configurable-http-proxy@$(CHP_VERSION)
+	ln -sf $(CURDIR)/$(VENV)/lib/chp/node_modules/.bin/configurable-http-proxy $(BIN)/
+	touch $@
+
+# Debian packages the tests use: chromium (the real browser) and PostgreSQL (the store suite).
+system-deps: | $(STAMPS)
+	scripts/system-deps.sh
+
+run: install
+	$(BIN)/labworks up
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	npm run lint:check --silent
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	npm run lint --silent
+
+test-js: install
+	npm test --silent
+
+test-python: install system-deps
+	$(BIN)/python -m pytest -p no:cacheprovider tests
+
+test: install system-deps lint test-js test-python
+
+bench: install
+	$(BIN)/python -m pytest -p no:cacheprovider -s tests/benchmarks
+
+clean:
+	rm -rf $(STAMPS) $(VENV) node_modules lib $(LABEXT_OUT) tsconfig.tsbuildinfo

@@ -1,0 +1,27 @@
+"""The `labworks` command line: operator commands (up, users, token) and client commands."""
+
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+from .accounts import token, users
+from .client import health, me
+from .platform import up
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="labworks")
+def cli() -> None:
+    """Labworks: a Jupyter-native ML platform."""
+
+
+for command in (up, users, token, me, health):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli(prog_name="labworks")
+
+
+__all__ = ["cli", "main"]

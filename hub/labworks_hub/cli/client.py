@@ -1,0 +1,49 @@
+"""Client commands: talk to a running platform over HTTP (LABWORKS_URL, LABWORKS_TOKEN)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..client import ClientError, LabworksClient
+
+
+def _client() -> LabworksClient:
+    try:
+        return LabworksClient.from_env()
+    except ClientError as e:
+        raise click.ClickException(str(e)) from None
+
+
+def _show(data: dict, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    for key, value in data.items():
+        if isinstance(value, list):
+            value = ", ".join(value) or "-"
+        click.echo(f"{key}: {value}")
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+@click.command()
+@json_option
+def health(as_json: bool) -> None:
+    """Check that the platform service answers (no token needed)."""
+    try:
+        _show(_client().get("health", auth=False), as_json)
+    except ClientError as e:
+        raise click.ClickException(str(e)) from None
+
+
+@click.command()
+@json_option
+def me(as_json: bool) -> None:
+    """Show who the token belongs to: name, groups, admin."""
+    try:
+        _show(_client().get("me"), as_json)
+    except ClientError as e:
+        raise click.ClickException(str(e)) from None

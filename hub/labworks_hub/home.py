@@ -1,0 +1,108 @@
+"""The state directory (`--home`, `$LABWORKS_HOME`, else `./.labworks`): settings, secrets,
+databases, logs and per-user workspaces. A second `labworks up` on the same home reuses it all."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+SETTINGS_FILE = "labworks.json"
+
+
+class HomeError(Exception):
+    """The state directory cannot be used; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class LabworksHome:
+    root: Path
+
+    @classmethod
+    def resolve(cls, home: str | os.PathLike | None = None) -> LabworksHome:
+        raw = home or os.environ.get("LABWORKS_HOME") or ".labworks"
+        return cls(Path(raw).expanduser().resolve())
+
+    @property
+    def hub_config(self) -> Path:
+        return self.root / "jupyterhub_config.py"
+
+    @property
+    def local_config(self) -> Path:
+        """Operator overrides, loaded after the generated config; never rewritten."""
+        return self.root / "jupyterhub_config.local.py"
+
+    @property
+    def hub_db_url(self) -> str:
+        return f"sqlite:///{self.root / 'jupyterhub.sqlite'}"
+
+    @property
+    def default_db_url(self) -> str:
+        return f"sqlite:///{self.root / 'labworks.sqlite'}"
+
+    @property
+    def workspaces(self) -> Path:
+        return self.root / "users"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.root / "secrets"
+
+    def ensure(self) -> LabworksHome:
+        """Create the directory tree (private to this user) or raise HomeError."""
+        try:
+            for path in (self.root, self.secrets_dir, self.workspaces, self.logs):
+                path.mkdir(parents=True, exist_ok=True)
+            self.secrets_dir.chmod(0o700)
+            probe = self.root / ".write-test"
+            probe.write_text("ok")
+            probe.unlink()
+        except OSError as e:
+            raise HomeError(
+                f"state directory {self.root} is not writable ({e.strerror or e});"
+                " choose another with --home or LABWORKS_HOME"
+            ) from None
+        return self
+
+    def exists(self) -> bool:
+        return (self.root / SETTINGS_FILE).is_file()
+
+    def secret(self, name: str, nbytes: int = 32) -> str:
+        """A hex secret created on first use and kept (mode 0600) across restarts."""
+        path = self.secrets_dir / name
+        if path.is_file():
+            return path.read_text().strip()
+        value = secrets.token_hex(nbytes)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(value)
+        return value
+
+    def secret_file(self, name: str, nbytes: int = 32) -> Path:
+        self.secret(name, nbytes)
+        return self.secrets_dir / name
+
+    def load_settings(self) -> dict:
+        path = self.root / SETTINGS_FILE
+        if not path.is_file():
+            return {}
+        try:
+            return json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as e:
+            raise HomeError(f"cannot read {path}: {e}") from None
+
+    def save_settings(self, settings: dict) -> None:
+        path = self.root / SETTINGS_FILE
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(settings, f, indent=2, sort_keys=True)
+
+    def db_url(self) -> str:
+        """The platform store URL: the one saved by `up --db-url`, else SQLite in the home."""
+        return self.load_settings().get("db_url") or self.default_db_url

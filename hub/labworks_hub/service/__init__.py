@@ -1,0 +1,1 @@
+"""The Labworks platform service: a FastAPI app run by JupyterHub as managed service `labworks`."""

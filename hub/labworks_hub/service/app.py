@@ -1,0 +1,51 @@
+"""The platform service application: `create_app()` wires settings, store, auth and routers."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from .. import __version__
+from .auth import HubIdentity, install_oauth
+from .errors import install_error_handlers
+from .metrics import install_metrics
+from .routers import system
+from .settings import ServiceSettings
+from .store import Store
+
+log = logging.getLogger("labworks.service")
+
+
+def create_app(settings: ServiceSettings, store: Store | None = None) -> FastAPI:
+    store = store or Store(settings.db_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        store.migrate()
+        log.info(
+            "Labworks platform service %s ready at %s (store %r)",
+            __version__,
+            settings.prefix,
+            store,
+        )
+        yield
+        store.dispose()
+
+    app = FastAPI(
+        title="Labworks platform API",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.identity = HubIdentity(settings)
+    app.state.registry = install_metrics(app)
+    install_error_handlers(app)
+    install_oauth(app, settings)
+    app.include_router(system.router, prefix=settings.api_prefix)
+    return app

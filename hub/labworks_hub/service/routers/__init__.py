@@ -1,0 +1,1 @@
+"""HTTP routers of the platform service, one module per domain."""

@@ -1,0 +1,58 @@
+"""Service-level routes: health (no auth), who am I, Prometheus metrics, the API docs."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+
+from ... import __version__
+from ..auth import Caller, browser_caller, current_caller, require_scope
+
+router = APIRouter()
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+
+
+class Me(BaseModel):
+    name: str
+    kind: str
+    groups: list[str]
+    admin: bool
+
+
+@router.get("/health", response_model=Health, tags=["system"])
+async def health(request: Request) -> Health:
+    """Liveness and version; the only route that needs no token."""
+    request.app.state.store.check()
+    return Health(status="ok", version=__version__)
+
+
+@router.get("/me", response_model=Me, tags=["system"])
+async def me(caller: Caller = Depends(current_caller)) -> Me:
+    """The caller behind the token: name, groups, admin."""
+    return Me(name=caller.name, kind=caller.kind, groups=list(caller.groups), admin=caller.admin)
+
+
+@router.get("/metrics", tags=["system"], response_class=Response)
+async def metrics(request: Request, _caller: Caller = Depends(require_scope("read:metrics"))):
+    """Prometheus metrics of this service."""
+    return Response(generate_latest(request.app.state.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/openapi.json", include_in_schema=False)
+async def openapi(request: Request, _caller: Caller = Depends(browser_caller)):
+    return JSONResponse(request.app.openapi())
+
+
+@router.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+async def docs(request: Request, _caller: Caller = Depends(browser_caller)):
+    return get_swagger_ui_html(
+        openapi_url=request.app.state.settings.api_prefix + "/openapi.json",
+        title="Labworks API",
+    )

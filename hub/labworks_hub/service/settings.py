@@ -1,0 +1,38 @@
+"""Settings of the platform service, read once from the environment JupyterHub gives a managed
+service (JUPYTERHUB_*) plus LABWORKS_DB_URL."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    db_url: str
+    prefix: str  # e.g. /services/labworks/
+    host: str
+    port: int
+    hub_api_url: str
+    api_token: str
+
+    @property
+    def api_prefix(self) -> str:
+        return self.prefix + "api/v1"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> ServiceSettings:
+        env = dict(os.environ if env is None else env)
+        url = urlparse(env.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8010"))
+        prefix = env.get("JUPYTERHUB_SERVICE_PREFIX", "/services/labworks/")
+        if not prefix.endswith("/"):
+            prefix += "/"
+        return cls(
+            db_url=env.get("LABWORKS_DB_URL", "sqlite:///labworks.sqlite"),
+            prefix=prefix,
+            host=url.hostname or "127.0.0.1",
+            port=url.port or 8010,
+            hub_api_url=env.get("JUPYTERHUB_API_URL", "http://127.0.0.1:8081/hub/api"),
+            api_token=env.get("JUPYTERHUB_API_TOKEN", ""),
+        )

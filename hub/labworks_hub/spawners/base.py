@@ -1,0 +1,69 @@
+"""What every Labworks spawner adds to its JupyterHub base class: a profile per workspace and
+the environment the server extension reads (docs/reference/workspace-contract.md)."""
+
+from __future__ import annotations
+
+from traitlets import Integer, List, Unicode, default
+
+from ..profiles import DEFAULT_PROFILES, Profile, choose_profile
+
+
+class WorkspaceSpawnerMixin:
+    """Mix into a jupyterhub Spawner (before it in the bases).
+
+    Subclasses keep the Spawner contract (start, stop, poll, get_state, load_state) and call
+    `apply_profile()` at the start of `start()`; `get_env()` then carries the workspace facts.
+    """
+
+    profiles = List(
+        help="Workspace profiles as dicts (labworks_hub.profiles.Profile); the first is default.",
+    ).tag(config=True)
+
+    platform_api_url = Unicode(
+        "", help="Platform service API root that workspace servers forward to."
+    ).tag(config=True)
+
+    cull_idle_timeout = Integer(
+        3600, help="Seconds of inactivity after which the idle culler stops a workspace; 0 = never."
+    ).tag(config=True)
+
+    image = Unicode("", help="Image reference of the workspace; empty for the local environment.")
+    image_digest = Unicode("", help="Digest (sha256:...) the image is pinned to.")
+
+    @default("profiles")
+    def _default_profiles(self):
+        return [p.to_dict() for p in DEFAULT_PROFILES]
+
+    @property
+    def profile_list(self) -> list[Profile]:
+        return [Profile.from_dict(p) for p in self.profiles]
+
+    def user_groups(self) -> set[str]:
+        return {g.name for g in self.user.groups}
+
+    def apply_profile(self) -> Profile:
+        """Pick the profile from user_options (raises ProfileError) and set the limits."""
+        profile = choose_profile(
+            self.profile_list, self.user_options.get("profile"), self.user_groups()
+        )
+        self.cpu_limit = profile.cpu_limit
+        self.mem_limit = profile.mem_limit
+        self.profile = profile
+        return profile
+
+    def workspace_env(self) -> dict[str, str]:
+        profile: Profile = getattr(self, "profile", None) or self.profile_list[0]
+        return {
+            "LABWORKS_PROFILE": profile.name,
+            "LABWORKS_PROFILE_DISPLAY_NAME": profile.display_name,
+            "LABWORKS_GPU_COUNT": str(profile.gpu_count),
+            "LABWORKS_IMAGE": self.image,
+            "LABWORKS_IMAGE_DIGEST": self.image_digest,
+            "LABWORKS_CULL_IDLE_TIMEOUT": str(self.cull_idle_timeout),
+            "LABWORKS_API_URL": self.platform_api_url,
+        }
+
+    def get_env(self):
+        env = super().get_env()
+        env.update(self.workspace_env())
+        return env

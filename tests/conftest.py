@@ -1,0 +1,31 @@
+"""Fixtures shared by every test suite."""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+import pytest
+
+from tests.postgres import PostgresServer
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+_db_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One real PostgreSQL server on loopback for the whole session."""
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path):
+    """A fresh, empty database URL: the store suite runs once on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database(f"lw_test_{os.getpid()}_{next(_db_counter)}")
