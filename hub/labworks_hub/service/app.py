@@ -6,6 +6,7 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 
 from .. import __version__
 from .auth import HubIdentity, install_oauth
@@ -48,4 +49,10 @@ def create_app(settings: ServiceSettings, store: Store | None = None) -> FastAPI
     install_error_handlers(app)
     install_oauth(app, settings)
     app.include_router(system.router, prefix=settings.api_prefix)
+
+    @app.get(settings.prefix, include_in_schema=False)
+    async def landing():
+        """The hub's Services menu links here: send people to the API docs."""
+        return RedirectResponse(settings.api_prefix + "/docs")
+
     return app

@@ -6,11 +6,13 @@ Authorization lives here and in the store's query layer, never in routers. Route
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
+import httpx
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse
 from jupyterhub.services.auth import HubOAuth
@@ -18,6 +20,7 @@ from jupyterhub.services.auth import HubOAuth
 from .errors import APIError
 from .settings import ServiceSettings
 
+log = logging.getLogger("labworks.service")
 TOKEN_COOKIE = "labworks-token"  # noqa: S105 (a cookie name)
 STATE_COOKIE = "labworks-oauth-state"
 USER_CACHE_SECONDS = 30
@@ -77,10 +80,16 @@ class HubIdentity:
         cached = self._users.get(name)
         if cached and time.monotonic() - cached[0] < USER_CACHE_SECONDS:
             return cached[1]
-        url = f"{self.settings.hub_api_url}/users/{name}"
-        details = await self.hub._api_request("GET", url, headers=self.hub._get_headers())
-        self._users[name] = (time.monotonic(), details or {})
-        return details or {}
+        url = f"{self.settings.hub_api_url}/users/{quote(name, safe='')}"
+        headers = {"Authorization": f"token {self.settings.api_token}"}
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.get(url, headers=headers)
+        if response.status_code != 200:
+            log.warning("Hub answered %s for user %r", response.status_code, name)
+            return {}
+        details = response.json()
+        self._users[name] = (time.monotonic(), details)
+        return details
 
 
 def token_from_request(request: Request) -> str | None:

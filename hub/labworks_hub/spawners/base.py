@@ -4,11 +4,12 @@ the environment the server extension reads (docs/reference/workspace-contract.md
 from __future__ import annotations
 
 from traitlets import Integer, List, Unicode, default
+from traitlets.config import LoggingConfigurable
 
 from ..profiles import DEFAULT_PROFILES, Profile, choose_profile
 
 
-class WorkspaceSpawnerMixin:
+class WorkspaceSpawnerMixin(LoggingConfigurable):
     """Mix into a jupyterhub Spawner (before it in the bases).
 
     Subclasses keep the Spawner contract (start, stop, poll, get_state, load_state) and call

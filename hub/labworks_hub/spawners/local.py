@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -31,6 +32,11 @@ class LocalWorkspaceSpawner(WorkspaceSpawnerMixin, SimpleLocalProcessSpawner):
     @default("cmd")
     def _default_cmd(self):
         return [sys.executable, "-m", "jupyterhub.singleuser"]
+
+    @default("args")
+    def _default_args(self):
+        # Servers run as the hub's OS user; when that is root, jupyter_server must be told.
+        return ["--ServerApp.allow_root=True"] if os.geteuid() == 0 else []
 
     @default("default_url")
     def _default_default_url(self):
