@@ -110,6 +110,6 @@ def test_unreachable_database_error_hides_password(postgres):
 
 
 def test_invalid_url_is_a_store_error():
-    with pytest.raises(StoreError, match="invalid database URL|cannot use database"):
+    with pytest.raises(StoreError, match=r"invalid database URL|cannot use database"):
         Store("not a url")
     assert redact_url("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"

@@ -16,6 +16,7 @@ import httpx
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse
 from jupyterhub.services.auth import HubOAuth
+from tornado.web import HTTPError
 
 from .errors import APIError
 from .settings import ServiceSettings
@@ -59,7 +60,11 @@ class HubIdentity:
         self._users: dict[str, tuple[float, dict]] = {}
 
     async def caller_for_token(self, token: str) -> Caller:
-        model = await self.hub.user_for_token(token, sync=False)
+        try:
+            model = await self.hub.user_for_token(token, sync=False)
+        except HTTPError as e:  # HubAuth reports an unreachable or failing hub this way
+            log.error("Cannot check a token with the hub: %s", e.log_message)
+            raise APIError(503, "cannot reach JupyterHub to check the token; try again") from None
         if not model:
             raise APIError(401, "invalid or expired token")
         if not self.hub.check_scopes(self.hub.access_scopes, model):
@@ -82,8 +87,11 @@ class HubIdentity:
             return cached[1]
         url = f"{self.settings.hub_api_url}/users/{quote(name, safe='')}"
         headers = {"Authorization": f"token {self.settings.api_token}"}
-        async with httpx.AsyncClient(timeout=10) as client:
-            response = await client.get(url, headers=headers)
+        try:
+            async with httpx.AsyncClient(timeout=10) as client:
+                response = await client.get(url, headers=headers)
+        except httpx.HTTPError as e:
+            raise APIError(503, f"cannot reach JupyterHub for user details: {e}") from None
         if response.status_code != 200:
             log.warning("Hub answered %s for user %r", response.status_code, name)
             return {}

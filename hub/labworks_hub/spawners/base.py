@@ -3,17 +3,19 @@ the environment the server extension reads (docs/reference/workspace-contract.md
 
 from __future__ import annotations
 
+from tornado.web import HTTPError
 from traitlets import Integer, List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
-from ..profiles import DEFAULT_PROFILES, Profile, choose_profile
+from ..profiles import DEFAULT_PROFILES, Profile, ProfileError, choose_profile
 
 
 class WorkspaceSpawnerMixin(LoggingConfigurable):
     """Mix into a jupyterhub Spawner (before it in the bases).
 
-    Subclasses keep the Spawner contract (start, stop, poll, get_state, load_state) and call
-    `apply_profile()` at the start of `start()`; `get_env()` then carries the workspace facts.
+    Subclasses keep the Spawner contract (start, stop, poll, get_state, load_state). The hub
+    calls `apply_user_options` before `start()`: it picks the profile (a bad choice is a 400 for
+    the caller) and sets the limits; `get_env()` then carries the workspace facts.
     """
 
     profiles = List(
@@ -42,11 +44,21 @@ class WorkspaceSpawnerMixin(LoggingConfigurable):
     def user_groups(self) -> set[str]:
         return {g.name for g in self.user.groups}
 
-    def apply_profile(self) -> Profile:
-        """Pick the profile from user_options (raises ProfileError) and set the limits."""
-        profile = choose_profile(
-            self.profile_list, self.user_options.get("profile"), self.user_groups()
-        )
+    @default("apply_user_options")
+    def _default_apply_user_options(self):
+        return type(self).apply_profile
+
+    def apply_profile(self, user_options: dict) -> Profile:
+        """Pick the profile named in user_options and set the limits; 400 if not allowed."""
+        unknown = set(user_options) - {"profile"}
+        if unknown:
+            raise HTTPError(400, f"unknown workspace options: {', '.join(sorted(unknown))}")
+        try:
+            profile = choose_profile(
+                self.profile_list, user_options.get("profile"), self.user_groups()
+            )
+        except ProfileError as e:
+            raise HTTPError(400, str(e)) from None
         self.cpu_limit = profile.cpu_limit
         self.mem_limit = profile.mem_limit
         self.profile = profile

@@ -41,7 +41,3 @@ class LocalWorkspaceSpawner(WorkspaceSpawnerMixin, SimpleLocalProcessSpawner):
     @default("default_url")
     def _default_default_url(self):
         return "/lab"
-
-    async def start(self):
-        self.apply_profile()
-        return await super().start()

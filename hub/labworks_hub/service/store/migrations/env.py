@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+
 from labworks_hub.service.store.db import VERSION_TABLE
 from labworks_hub.service.store.models import Base
 

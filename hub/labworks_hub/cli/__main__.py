@@ -1,0 +1,5 @@
+"""`python -m labworks_hub.cli` is `labworks`."""
+
+from . import main
+
+main()

@@ -1,0 +1,108 @@
+"""Run the real platform (`labworks up`) in a temporary home for tests and benchmarks."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+LABWORKS = [sys.executable, "-m", "labworks_hub.cli"]
+API = "/services/labworks/api/v1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def labworks(*args: str, home: Path, check: bool = True, env: dict | None = None):
+    """Run one `labworks` command to completion."""
+    return subprocess.run(
+        [*LABWORKS, *args, "--home", str(home)] if args[0] in ("users", "token") else
+        [*LABWORKS, *args],
+        capture_output=True, text=True, timeout=120, check=check,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+class Platform:
+    """`labworks up` as a subprocess; knows its URL, admin password and log."""
+
+    def __init__(self, home: Path, port: int | None = None, extra: tuple[str, ...] = ()) -> None:
+        self.home = home
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = home.parent / f"labworks-up-{self.port}.log"
+        self.extra = extra
+        self.proc: subprocess.Popen | None = None
+        self.admin_password: str | None = None
+
+    def start(self, timeout: float = 120) -> Platform:
+        self.home.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [*LABWORKS, "up", "--home", str(self.home), "--port", str(self.port), *self.extra],
+            stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"labworks up exited {self.proc.returncode}:\n{self.log()}")
+            try:
+                if httpx.get(self.url + API + "/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.25)
+        else:
+            raise RuntimeError(f"platform not healthy in {timeout}s:\n{self.log()}")
+        found = re.search(r"password:\s+(\S+)", self.log())
+        self.admin_password = found.group(1) if found else None
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+    def token(self, name: str) -> str:
+        return labworks("token", name, home=self.home).stdout.strip()
+
+    def add_user(self, name: str, *flags: str) -> str:
+        out = labworks("users", "add", name, *flags, home=self.home).stdout
+        return re.search(r"Password \(shown once\): (\S+)", out).group(1)
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 60) -> int:
+        """Stop like Ctrl-C does; returns the exit code."""
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
+
+
+def wait_for_lab(url: str, user: str, token: str, timeout: float = 120) -> float:
+    """Seconds until the user's lab answers 200 and its kernels API works."""
+    headers = {"Authorization": f"token {token}"}
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        try:
+            lab = httpx.get(f"{url}/user/{user}/lab", headers=headers, timeout=5)
+            kernels = httpx.get(f"{url}/user/{user}/api/kernels", headers=headers, timeout=5)
+            if lab.status_code == 200 and kernels.status_code == 200:
+                return time.monotonic() - start
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"lab of {user} not usable after {timeout}s")

@@ -1,0 +1,82 @@
+"""``PlatformClient`` and the extension's error mapper, without a Jupyter server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import tornado.web
+from tornado.httpserver import HTTPServer
+from tornado.testing import bind_unused_port
+
+from labworks_server.client import PlatformClient, PlatformError
+from labworks_server.handlers import error_body
+
+
+class Answer(tornado.web.RequestHandler):
+    """Answers with the status and raw body given in the route's kwargs."""
+
+    def initialize(self, status: int, body: bytes) -> None:
+        self.status, self.body = status, body
+
+    def get(self) -> None:
+        self.set_status(self.status)
+        self.finish(self.body)
+
+
+@pytest.fixture
+async def server_url() -> Any:
+    sock, port = bind_unused_port()
+    routes = [
+        (r"/ok", Answer, {"status": 200, "body": b'{"a": 1}'}),
+        (r"/html", Answer, {"status": 200, "body": b"<html>"}),
+        (r"/fastapi", Answer, {"status": 404, "body": b'{"detail": "Not Found"}'}),
+        (r"/ours", Answer, {"status": 409, "body": b'{"error": "conflict", "message": "busy"}'}),
+        (r"/plain", Answer, {"status": 503, "body": b"down"}),
+    ]
+    server = HTTPServer(tornado.web.Application(routes))
+    server.add_sockets([sock])
+    yield f"http://127.0.0.1:{port}/"
+    server.stop()
+    await server.close_all_connections()
+
+
+async def test_get_parses_json(server_url: str) -> None:
+    assert await PlatformClient(server_url, token="t").get("/ok") == {"a": 1}
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "code", "message"),
+    [
+        ("/ours", 409, "conflict", "busy"),
+        ("/fastapi", 404, "platform_error", "Not Found"),
+        ("/plain", 503, "platform_error", "platform service answered 503 Service Unavailable"),
+        ("/html", 502, "platform_bad_response", None),
+    ],
+)
+async def test_errors_carry_status_code_and_message(
+    server_url: str, path: str, status: int, code: str, message: str | None
+) -> None:
+    with pytest.raises(PlatformError) as info:
+        await PlatformClient(server_url, token="t").get(path)
+    assert (info.value.status, info.value.code) == (status, code)
+    if message is not None:
+        assert info.value.message == message
+
+
+async def test_not_configured() -> None:
+    with pytest.raises(PlatformError, match="not configured"):
+        await PlatformClient("", token="secret-token").get("/me")
+
+
+def test_error_mapper() -> None:
+    missing = PlatformError(404, "missing", "no run 7")
+    assert error_body(500, missing) == (404, "missing", "no run 7")
+    bad = tornado.web.HTTPError(400, "bad %s", "x")
+    assert error_body(500, bad) == (400, "bad_request", "bad x")
+    assert error_body(403, None) == (403, "forbidden", "Forbidden")
+    assert error_body(500, RuntimeError("secret-token")) == (
+        500,
+        "internal_error",
+        "internal server error; see the server log",
+    )
