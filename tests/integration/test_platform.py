@@ -13,13 +13,6 @@ from tests.platform import API, Platform, labworks, wait_for_lab
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory):
-    p = Platform(tmp_path_factory.mktemp("home") / "lw").start()
-    yield p
-    p.stop()
-
-
 def test_first_start_prints_admin_password_once_and_stores_a_hash(platform):
     assert platform.admin_password and len(platform.admin_password) >= 20
     assert platform.log().count(platform.admin_password) == 1

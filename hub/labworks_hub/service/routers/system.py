@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from ... import __version__
 from ..auth import Caller, browser_caller, current_caller, require_scope
+from ..errors import APIError
 
 router = APIRouter()
+# Swagger UI 5 as shipped by fastapi-offline, so the docs work without a CDN.
+SWAGGER_STATIC = files("fastapi_offline") / "static"
+SWAGGER_ASSETS = {"swagger-ui-bundle.js", "swagger-ui.css", "favicon.png"}
 
 
 class Health(BaseModel):
@@ -52,7 +58,19 @@ async def openapi(request: Request, _caller: Caller = Depends(browser_caller)):
 
 @router.get("/docs", include_in_schema=False, response_class=HTMLResponse)
 async def docs(request: Request, _caller: Caller = Depends(browser_caller)):
+    api = request.app.state.settings.api_prefix
     return get_swagger_ui_html(
-        openapi_url=request.app.state.settings.api_prefix + "/openapi.json",
+        openapi_url=api + "/openapi.json",
         title="Labworks API",
+        swagger_js_url=api + "/docs/assets/swagger-ui-bundle.js",
+        swagger_css_url=api + "/docs/assets/swagger-ui.css",
+        swagger_favicon_url=api + "/docs/assets/favicon.png",
     )
+
+
+@router.get("/docs/assets/{name}", include_in_schema=False)
+async def docs_asset(name: str, _caller: Caller = Depends(browser_caller)):
+    """The Swagger UI files the docs page loads."""
+    if name not in SWAGGER_ASSETS:
+        raise APIError(404, f"no such docs asset: {name}")
+    return FileResponse(str(SWAGGER_STATIC / name))

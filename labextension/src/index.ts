@@ -1,0 +1,103 @@
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { refreshIcon } from '@jupyterlab/ui-components';
+
+import { labworksIcon } from './icons';
+import { WorkspaceModel } from './panels/workspace/model';
+// The Workspace panel is in the sidebar from the start, so it cannot load lazily.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { WorkspacePanel } from './panels/workspace/Panel';
+import { LabworksSidebar } from './sidebar';
+import { ILabworksSidebar } from './tokens';
+
+/**
+ * The command ids of the extension.
+ */
+export namespace CommandIDs {
+  export const openWorkspace = 'labworks:open-workspace';
+  export const refreshWorkspace = 'labworks:refresh-workspace';
+}
+
+/**
+ * The Labworks sidebar in the left area; panels add themselves through
+ * the ILabworksSidebar token.
+ */
+const sidebarPlugin: JupyterFrontEndPlugin<ILabworksSidebar> = {
+  id: 'labworks:sidebar',
+  description: 'The Labworks sidebar, a container of Labworks panels.',
+  autoStart: true,
+  provides: ILabworksSidebar,
+  optional: [ILayoutRestorer, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    restorer: ILayoutRestorer | null,
+    translator: ITranslator | null
+  ): ILabworksSidebar => {
+    const sidebar = new LabworksSidebar({
+      translator: translator ?? nullTranslator,
+      reveal: () => app.shell.activateById(sidebar.id)
+    });
+    app.shell.add(sidebar, 'left', { rank: 900 });
+    if (restorer) {
+      restorer.add(sidebar, sidebar.id);
+    }
+    return sidebar;
+  }
+};
+
+/**
+ * The Workspace panel and its commands.
+ */
+const workspacePlugin: JupyterFrontEndPlugin<void> = {
+  id: 'labworks:workspace',
+  description: 'The Workspace panel: user, profile, limits, image and status.',
+  autoStart: true,
+  requires: [ILabworksSidebar],
+  optional: [ICommandPalette, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    sidebar: ILabworksSidebar,
+    palette: ICommandPalette | null,
+    translator: ITranslator | null
+  ): void => {
+    translator = translator ?? nullTranslator;
+    const trans = translator.load('labworks');
+    const model = new WorkspaceModel({
+      serverSettings: app.serviceManager.serverSettings
+    });
+    const panel = new WorkspacePanel({ model, translator });
+    panel.disposed.connect(() => model.dispose());
+    sidebar.addPanel(panel, { rank: 0 });
+
+    app.commands.addCommand(CommandIDs.openWorkspace, {
+      label: trans.__('Open Labworks Workspace'),
+      caption: trans.__('Show the Workspace panel of the Labworks sidebar'),
+      icon: labworksIcon,
+      describedBy: { args: { type: 'object', properties: {} } },
+      execute: () => sidebar.activatePanel(panel.id)
+    });
+    app.commands.addCommand(CommandIDs.refreshWorkspace, {
+      label: trans.__('Refresh Labworks Workspace Facts'),
+      caption: trans.__('Fetch the workspace facts again'),
+      icon: refreshIcon,
+      describedBy: { args: { type: 'object', properties: {} } },
+      execute: () => model.refresh()
+    });
+
+    if (palette) {
+      const category = trans.__('Labworks');
+      palette.addItem({ command: CommandIDs.openWorkspace, category });
+      palette.addItem({ command: CommandIDs.refreshWorkspace, category });
+    }
+  }
+};
+
+export * from './tokens';
+export { requestAPI, APIError } from './api';
+
+export default [sidebarPlugin, workspacePlugin];

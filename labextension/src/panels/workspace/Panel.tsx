@@ -1,0 +1,287 @@
+import { ReactWidget } from '@jupyterlab/apputils';
+import {
+  ITranslator,
+  nullTranslator,
+  TranslationBundle
+} from '@jupyterlab/translation';
+import { Button, refreshIcon } from '@jupyterlab/ui-components';
+import type { Message } from '@lumino/messaging';
+import { Signal } from '@lumino/signaling';
+import React, { useEffect, useState } from 'react';
+
+import type { IWorkspaceFacts } from '../../tokens';
+import {
+  formatCores,
+  formatDuration,
+  formatGpus,
+  formatGroups,
+  formatIdleTimeout,
+  formatImageName,
+  formatMemory,
+  formatPlatform,
+  shortenDigest
+} from './format';
+import { WorkspaceModel } from './model';
+
+/**
+ * The Workspace panel: who you are and what this workspace was given.
+ *
+ * Renders the model on each `changed` and loads the facts the first time
+ * it is shown.
+ */
+export class WorkspacePanel extends ReactWidget {
+  constructor(options: WorkspacePanel.IOptions) {
+    super();
+    this.model = options.model;
+    this._trans = (options.translator ?? nullTranslator).load('labworks');
+    this.id = 'labworks-workspace';
+    this.addClass('jp-Labworks-WorkspacePanel');
+    this.title.label = this._trans.__('Workspace');
+    this.title.caption = this._trans.__('Facts about this workspace');
+    this.model.changed.connect(this._onModelChanged, this);
+  }
+
+  /**
+   * The model rendered by the panel.
+   */
+  readonly model: WorkspaceModel;
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    Signal.clearData(this);
+    super.dispose();
+  }
+
+  protected render(): JSX.Element {
+    return <WorkspaceView model={this.model} trans={this._trans} />;
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    if (this.isVisible) {
+      this._loadOnce();
+    }
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this._loadOnce();
+  }
+
+  private _loadOnce(): void {
+    const model = this.model;
+    if (model.facts === null && model.error === null && !model.loading) {
+      void model.refresh();
+    }
+  }
+
+  private _onModelChanged(): void {
+    this.update();
+  }
+
+  private _trans: TranslationBundle;
+}
+
+/**
+ * A namespace for WorkspacePanel statics.
+ */
+export namespace WorkspacePanel {
+  /**
+   * Options to create a WorkspacePanel.
+   */
+  export interface IOptions {
+    model: WorkspaceModel;
+    translator?: ITranslator;
+  }
+}
+
+/**
+ * Props of the Workspace view.
+ */
+export interface IWorkspaceViewProps {
+  model: WorkspaceModel;
+  trans: TranslationBundle;
+}
+
+/**
+ * The content of the Workspace panel, for the model's current state.
+ */
+export function WorkspaceView(props: IWorkspaceViewProps): JSX.Element {
+  const { model, trans } = props;
+  const facts = model.facts;
+  const refresh = () => void model.refresh();
+
+  return (
+    <div
+      className="jp-Labworks-workspace"
+      data-testid="labworks-workspace-panel"
+      aria-busy={model.loading}
+    >
+      <div className="jp-Labworks-toolbar">
+        <Button
+          className="jp-Labworks-button"
+          minimal
+          small
+          aria-label={trans.__('Refresh workspace facts')}
+          title={trans.__('Refresh workspace facts')}
+          disabled={model.loading}
+          onClick={refresh}
+        >
+          <refreshIcon.react tag="span" className="jp-Labworks-buttonIcon" />
+          {trans.__('Refresh')}
+        </Button>
+      </div>
+      {model.error !== null && (
+        <div className="jp-Labworks-error" role="alert">
+          <p className="jp-Labworks-errorText">{model.error}</p>
+          <Button className="jp-Labworks-button" small onClick={refresh}>
+            {trans.__('Retry')}
+          </Button>
+        </div>
+      )}
+      {facts === null && model.error === null && (
+        <p className="jp-Labworks-loading">
+          {trans.__('Loading workspace facts…')}
+        </p>
+      )}
+      {facts !== null && <FactList facts={facts} model={model} trans={trans} />}
+    </div>
+  );
+}
+
+/**
+ * The facts as label/value pairs, then the links.
+ */
+function FactList(props: {
+  facts: IWorkspaceFacts;
+  model: WorkspaceModel;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { facts, model, trans } = props;
+  const { profile, image } = facts;
+  const profileText =
+    profile.display_name && profile.display_name !== profile.name
+      ? `${profile.display_name} (${profile.name})`
+      : profile.name;
+
+  return (
+    <>
+      <dl className="jp-Labworks-facts">
+        <Fact id="user" label={trans.__('User')}>
+          {facts.user}
+        </Fact>
+        <Fact id="groups" label={trans.__('Groups')}>
+          {formatGroups(facts.groups, trans)}
+        </Fact>
+        <Fact id="role" label={trans.__('Role')}>
+          {facts.admin ? trans.__('admin') : trans.__('user')}
+        </Fact>
+        <Fact id="profile" label={trans.__('Profile')}>
+          {profileText}
+        </Fact>
+        <Fact id="cpu" label={trans.__('CPU')}>
+          {formatCores(profile.cpu_limit, trans)}
+        </Fact>
+        <Fact id="memory" label={trans.__('Memory')}>
+          {formatMemory(profile.mem_limit, trans)}
+        </Fact>
+        <Fact id="gpus" label={trans.__('GPUs')}>
+          {formatGpus(profile.gpu_count, trans)}
+        </Fact>
+        <Fact id="image" label={trans.__('Image')}>
+          {formatImageName(image, trans)}
+          {!image.local && image.digest && (
+            <>
+              {' '}
+              <code className="jp-Labworks-digest" title={image.digest}>
+                {shortenDigest(image.digest)}
+              </code>
+            </>
+          )}
+        </Fact>
+        <Fact id="uptime" label={trans.__('Uptime')}>
+          <Uptime model={model} trans={trans} />
+        </Fact>
+        <Fact id="idle" label={trans.__('Idle shutdown')}>
+          {formatIdleTimeout(facts.idle_cull_timeout_seconds, trans)}
+        </Fact>
+        <Fact id="platform" label={trans.__('Platform status')}>
+          <span
+            className={
+              facts.platform.reachable
+                ? 'jp-Labworks-platform jp-mod-connected'
+                : 'jp-Labworks-platform jp-mod-unreachable'
+            }
+          >
+            {formatPlatform(facts.platform, trans)}
+          </span>
+        </Fact>
+      </dl>
+      <ul className="jp-Labworks-links">
+        <li>
+          <a
+            href={facts.links.hub_control_panel}
+            target="_blank"
+            rel="noopener noreferrer"
+          >
+            {trans.__('Hub control panel')}
+          </a>
+        </li>
+        <li>
+          <a
+            href={facts.links.api_docs}
+            target="_blank"
+            rel="noopener noreferrer"
+          >
+            {trans.__('API docs')}
+          </a>
+        </li>
+      </ul>
+    </>
+  );
+}
+
+/**
+ * One label/value pair; the value carries `data-testid="labworks-fact-<id>"`.
+ */
+function Fact(props: {
+  id: string;
+  label: string;
+  children?: React.ReactNode;
+}): JSX.Element {
+  return (
+    <div className="jp-Labworks-fact">
+      <dt className="jp-Labworks-factLabel">{props.label}</dt>
+      <dd
+        className="jp-Labworks-factValue"
+        data-testid={`labworks-fact-${props.id}`}
+      >
+        {props.children}
+      </dd>
+    </div>
+  );
+}
+
+/**
+ * The uptime, ticking once a second while it is mounted.
+ */
+function Uptime(props: {
+  model: WorkspaceModel;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  const seconds = props.model.uptimeSeconds(now);
+  return (
+    <>
+      {seconds === null
+        ? props.trans.__('unknown')
+        : formatDuration(seconds, props.trans)}
+    </>
+  );
+}

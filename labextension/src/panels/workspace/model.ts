@@ -1,0 +1,150 @@
+import { ServerConnection } from '@jupyterlab/services';
+import type { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { APIError, requestAPI } from '../../api';
+import type { IWorkspaceFacts } from '../../tokens';
+
+/**
+ * The state of the Workspace panel: the facts of GET /labworks/workspace,
+ * whether a request is under way, and the error of the last one.
+ *
+ * `changed` is emitted whenever any of them changes. `refresh()` never
+ * rejects; a failure is kept in `error` (and the last facts are kept).
+ */
+export class WorkspaceModel implements IDisposable {
+  constructor(options: WorkspaceModel.IOptions = {}) {
+    this._serverSettings =
+      options.serverSettings ?? ServerConnection.makeSettings();
+  }
+
+  /**
+   * The last facts received, or `null` before the first answer.
+   */
+  get facts(): IWorkspaceFacts | null {
+    return this._facts;
+  }
+
+  /**
+   * The text of the last request's error, or `null` when it succeeded.
+   */
+  get error(): string | null {
+    return this._error;
+  }
+
+  /**
+   * Whether a request is under way.
+   */
+  get loading(): boolean {
+    return this._loading;
+  }
+
+  /**
+   * Emitted when facts, error or loading change.
+   */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /**
+   * The uptime in seconds at `now` (ms since the epoch), or `null` without facts.
+   *
+   * Counted from the server's `uptime_seconds` plus the time since it
+   * answered, so a skewed browser clock does not matter; `started_at` is
+   * the fallback when the server sent no uptime.
+   */
+  uptimeSeconds(now: number = Date.now()): number | null {
+    const facts = this._facts;
+    if (facts === null) {
+      return null;
+    }
+    if (typeof facts.uptime_seconds === 'number') {
+      return facts.uptime_seconds + Math.max(0, now - this._fetchedAt) / 1000;
+    }
+    const started = Date.parse(facts.started_at);
+    return Number.isNaN(started) ? null : Math.max(0, (now - started) / 1000);
+  }
+
+  /**
+   * Fetch the facts again. A slower, older request never overwrites a newer one.
+   */
+  async refresh(): Promise<void> {
+    if (this._isDisposed) {
+      return;
+    }
+    const request = ++this._requests;
+    this._loading = true;
+    this._changed.emit();
+    try {
+      const facts = await requestAPI<IWorkspaceFacts>(
+        'workspace',
+        {},
+        this._serverSettings
+      );
+      if (request !== this._requests || this._isDisposed) {
+        return;
+      }
+      this._facts = facts;
+      this._fetchedAt = Date.now();
+      this._error = null;
+    } catch (reason) {
+      if (request !== this._requests || this._isDisposed) {
+        return;
+      }
+      this._error = Private.describe(reason);
+    }
+    this._loading = false;
+    this._changed.emit();
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    Signal.clearData(this);
+  }
+
+  private _changed = new Signal<this, void>(this);
+  private _error: string | null = null;
+  private _facts: IWorkspaceFacts | null = null;
+  private _fetchedAt = 0;
+  private _isDisposed = false;
+  private _loading = false;
+  private _requests = 0;
+  private _serverSettings: ServerConnection.ISettings;
+}
+
+/**
+ * A namespace for WorkspaceModel statics.
+ */
+export namespace WorkspaceModel {
+  /**
+   * Options to create a WorkspaceModel.
+   */
+  export interface IOptions {
+    /**
+     * The settings of the Jupyter server to ask; defaults to the page's.
+     */
+    serverSettings?: ServerConnection.ISettings;
+  }
+}
+
+namespace Private {
+  /**
+   * The text shown for a failed request.
+   */
+  export function describe(reason: unknown): string {
+    if (reason instanceof APIError) {
+      return `${reason.message} (HTTP ${reason.status})`;
+    }
+    if (reason instanceof Error) {
+      return reason.message;
+    }
+    return String(reason);
+  }
+}
