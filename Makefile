@@ -31,8 +31,10 @@ $(STAMPS)/venv: $(PY_SRC) | $(STAMPS)
 	SKIP_JUPYTER_BUILDER=1 $(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# `npm install` honours the pinned versions of package-lock.json; `npm ci` is not used because
+# npm 11 leaves other platforms' optional rspack bindings out of the lock and then refuses it.
 $(STAMPS)/npm: package.json package-lock.json | $(STAMPS)
-	npm ci --no-audit --no-fund --loglevel=error
+	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
 # Build the prebuilt extension and point the environment's labextensions dir at the build
@@ -77,7 +79,7 @@ test-python: install system-deps
 test: install system-deps lint test-js test-python
 
 bench: install
-	$(BIN)/python -m pytest -p no:cacheprovider -s tests/benchmarks
+	for bench in tests/benchmarks/bench_*.py; do $(BIN)/python $$bench; done
 
 clean:
 	rm -rf $(STAMPS) $(VENV) node_modules lib $(LABEXT_OUT) tsconfig.tsbuildinfo
