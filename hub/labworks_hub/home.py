@@ -79,6 +79,7 @@ class LabworksHome:
         if path.is_file():
             return path.read_text().strip()
         value = secrets.token_hex(nbytes)
+        self.secrets_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(value)

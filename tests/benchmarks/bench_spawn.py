@@ -80,13 +80,13 @@ def main() -> None:
         bare = [bare_lab_seconds(root) for _ in range(ROUNDS)]
     spawn_median, bare_median = statistics.median(spawns), statistics.median(bare)
     ratio = spawn_median / bare_median
-    print(
-        f"spawn to usable lab: median {spawn_median:.2f}s  ({', '.join(f'{s:.2f}' for s in spawns)})"
-    )
-    print(
-        f"bare jupyter lab:    median {bare_median:.2f}s  ({', '.join(f'{s:.2f}' for s in bare)})"
-    )
+    print(f"spawn to usable lab: median {spawn_median:.2f}s  ({_seconds(spawns)})")
+    print(f"bare jupyter lab:    median {bare_median:.2f}s  ({_seconds(bare)})")
     print(f"bench_spawn ratio: {ratio:.2f} (goal <= 1.3) {'OK' if ratio <= 1.3 else 'OVER GOAL'}")
+
+
+def _seconds(values: list[float]) -> str:
+    return ", ".join(f"{v:.2f}" for v in values)
 
 
 if __name__ == "__main__":

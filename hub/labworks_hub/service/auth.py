@@ -55,6 +55,10 @@ class HubIdentity:
         self.hub = HubOAuth(
             api_token=settings.api_token,
             api_url=settings.hub_api_url,
+            base_url=settings.prefix,
+            hub_prefix=settings.base_url + "hub/",
+            oauth_client_id=settings.client_id,
+            oauth_redirect_uri=settings.oauth_callback_url,
             cache_max_age=USER_CACHE_SECONDS,
         )
         self._users: dict[str, tuple[float, dict]] = {}

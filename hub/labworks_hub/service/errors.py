@@ -21,6 +21,7 @@ _CODES = {
     413: "too_large",
     422: "invalid",
     429: "too_many_requests",
+    503: "unavailable",
 }
 
 

@@ -16,6 +16,9 @@ class ServiceSettings:
     port: int
     hub_api_url: str
     api_token: str
+    base_url: str  # the hub's public base URL, e.g. /
+    client_id: str
+    oauth_callback_url: str
 
     @property
     def api_prefix(self) -> str:
@@ -35,4 +38,7 @@ class ServiceSettings:
             port=url.port or 8010,
             hub_api_url=env.get("JUPYTERHUB_API_URL", "http://127.0.0.1:8081/hub/api"),
             api_token=env.get("JUPYTERHUB_API_TOKEN", ""),
+            base_url=env.get("JUPYTERHUB_BASE_URL", "/"),
+            client_id=env.get("JUPYTERHUB_CLIENT_ID", "service-labworks"),
+            oauth_callback_url=env.get("JUPYTERHUB_OAUTH_CALLBACK_URL", prefix + "oauth_callback"),
         )

@@ -1,0 +1,65 @@
+"""The generated jupyterhub_config.py, executed as JupyterHub would."""
+
+from __future__ import annotations
+
+from traitlets.config import Config
+
+from labworks_hub.hubconfig import HubSettings, render
+
+
+def load(settings: HubSettings) -> Config:
+    c = Config()
+    subconfigs: list[str] = []
+    code = render(settings)
+    exec(code, {"get_config": lambda: c, "load_subconfig": subconfigs.append})  # noqa: S102
+    c["_subconfigs"] = subconfigs
+    return c
+
+
+def settings(tmp_path, **kw) -> HubSettings:
+    base = dict(home=str(tmp_path), ip="127.0.0.1", port=8000, hub_port=18081,
+                proxy_api_port=18001, service_port=18010, db_url="sqlite:///x.sqlite")  # fmt: skip
+    return HubSettings(**{**base, **kw})
+
+
+def test_hub_runs_our_parts(tmp_path):
+    c = load(settings(tmp_path))
+    assert c.JupyterHub.authenticator_class == "labworks"
+    assert c.JupyterHub.spawner_class == "labworks-local"
+    assert c.JupyterHub.db_url == f"sqlite:///{tmp_path / 'jupyterhub.sqlite'}"
+    services = {s["name"]: s for s in c.JupyterHub.services}
+    assert services["labworks"]["url"] == "http://127.0.0.1:18010"
+    assert services["labworks"]["environment"] == {"LABWORKS_DB_URL": "sqlite:///x.sqlite"}
+    assert "--timeout=3600" in services["idle-culler"]["command"]
+    assert c.LocalWorkspaceSpawner.platform_api_url == (
+        "http://127.0.0.1:18010/services/labworks/api/v1"
+    )
+
+
+def test_users_and_their_servers_may_use_the_service(tmp_path):
+    c = load(settings(tmp_path))
+    roles = {r["name"]: r for r in c.JupyterHub.load_roles}
+    assert "access:services!service=labworks" in roles["user"]["scopes"]
+    assert "access:services!service=labworks" in c.Spawner.server_token_scopes
+    assert roles["idle-culler"]["services"] == ["idle-culler"]
+    assert "delete:servers" in roles["idle-culler"]["scopes"]
+
+
+def test_secrets_are_kept_private_and_stable(tmp_path):
+    first = load(settings(tmp_path))
+    second = load(settings(tmp_path))
+    assert first.ConfigurableHTTPProxy.auth_token == second.ConfigurableHTTPProxy.auth_token
+    secret = tmp_path / "secrets" / "cookie_secret"
+    assert first.JupyterHub.cookie_secret_file == str(secret)
+    assert secret.stat().st_mode & 0o077 == 0
+
+
+def test_zero_timeout_turns_the_culler_off(tmp_path):
+    c = load(settings(tmp_path, cull_idle_timeout=0))
+    assert [s["name"] for s in c.JupyterHub.services] == ["labworks"]
+
+
+def test_operator_overrides_are_loaded_last(tmp_path):
+    code = render(settings(tmp_path))
+    assert code.rstrip().endswith("# noqa: F821")
+    assert str(tmp_path / "jupyterhub_config.local.py") in code

@@ -1,0 +1,78 @@
+"""The platform service in-process (real app, real SQLite store) with no hub listening: what a
+client sees for health, missing tokens, a hub outage, browser logins and unknown routes."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from labworks_hub.service.app import create_app
+from labworks_hub.service.auth import require_scope
+from labworks_hub.service.settings import ServiceSettings
+from tests.platform import free_port
+
+API = "/services/labworks/api/v1"
+
+
+@pytest.fixture
+def client(tmp_path):
+    settings = ServiceSettings.from_env(
+        {
+            "LABWORKS_DB_URL": f"sqlite:///{tmp_path / 'store.sqlite'}",
+            "JUPYTERHUB_SERVICE_PREFIX": "/services/labworks/",
+            "JUPYTERHUB_API_URL": f"http://127.0.0.1:{free_port()}/hub/api",
+            "JUPYTERHUB_API_TOKEN": "service-token",
+            "JUPYTERHUB_CLIENT_ID": "service-labworks",
+            "JUPYTERHUB_OAUTH_CALLBACK_URL": "/services/labworks/oauth_callback",
+        }
+    )
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def test_health_needs_nothing_and_migrates_the_store(client, tmp_path):
+    reply = client.get(API + "/health")
+    assert reply.status_code == 200
+    assert reply.json()["status"] == "ok"
+    assert (tmp_path / "store.sqlite").exists()
+
+
+def test_missing_token_is_a_json_401(client):
+    reply = client.get(API + "/me")
+    assert reply.status_code == 401
+    assert reply.json() == {
+        "error": "unauthorized",
+        "message": "authentication required: send 'Authorization: token <hub token>'",
+    }
+
+
+def test_hub_outage_is_a_503_not_a_500(client):
+    reply = client.get(API + "/me", headers={"Authorization": "token some-user-token"})
+    assert reply.status_code == 503
+    assert reply.json()["error"] == "unavailable"
+    assert "cannot reach JupyterHub" in reply.json()["message"]
+    assert "some-user-token" not in reply.text
+
+
+def test_browser_without_token_goes_through_hub_oauth(client):
+    reply = client.get(API + "/docs", headers={"Accept": "text/html"}, follow_redirects=False)
+    assert reply.status_code == 302
+    assert "/hub/api/oauth2/authorize?client_id=service-labworks" in reply.headers["location"]
+    assert "state=" in reply.headers["location"]
+    assert "labworks-oauth-state" in reply.headers["set-cookie"]
+
+
+def test_oauth_callback_refuses_a_forged_state(client):
+    reply = client.get("/services/labworks/oauth_callback?code=abc&state=forged")
+    assert reply.status_code == 400
+    assert reply.json()["error"] == "bad_request"
+
+
+def test_unknown_route_and_method_are_json(client):
+    assert client.get(API + "/nope").json()["error"] == "not_found"
+    assert client.post(API + "/health").json()["error"] == "method_not_allowed"
+
+
+def test_unknown_scope_is_refused_when_a_route_is_declared():
+    with pytest.raises(ValueError, match="unknown labworks scope 'read:everything'"):
+        require_scope("read:everything")
