@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
+import time
 from pathlib import Path
 
+import httpx
 from jupyterhub.spawner import SimpleLocalProcessSpawner
-from traitlets import Unicode, default
+from traitlets import Float, Unicode, default
 
 from .base import WorkspaceSpawnerMixin
 
@@ -38,6 +41,34 @@ class LocalWorkspaceSpawner(WorkspaceSpawnerMixin, SimpleLocalProcessSpawner):
         # Servers run as the hub's OS user; when that is root, jupyter_server must be told.
         return ["--ServerApp.allow_root=True"] if os.geteuid() == 0 else []
 
+    poll_ready_interval = Float(
+        0.05, help="Seconds between checks that a starting server answers HTTP."
+    ).tag(config=True)
+
     @default("default_url")
     def _default_default_url(self):
         return "/lab"
+
+    async def start(self):
+        ip, port = await super().start()
+        await self._wait_until_answering(f"http://{ip}:{port}{self.server.base_url}api")
+        return ip, port
+
+    async def _wait_until_answering(self, url: str) -> None:
+        """Return as soon as the new server answers HTTP. The hub checks readiness with an
+        exponential backoff (0.2 s doubling to 5 s), which adds up to seconds to every spawn;
+        polling here finely makes the hub's first check succeed."""
+        deadline = time.monotonic() + self.http_timeout
+        async with httpx.AsyncClient(timeout=2) as client:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(
+                        f"the workspace server exited with code {self.proc.returncode} while"
+                        f" starting; see the hub log for its output"
+                    )
+                try:
+                    await client.get(url)
+                    return
+                except httpx.TransportError:
+                    await asyncio.sleep(self.poll_ready_interval)
+        # Not answering yet: leave the verdict to the hub's own http_timeout handling.
