@@ -63,6 +63,7 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy hub/labworks_hub server_extension/labworks_server kernels/labworks
 	npm run lint:check --silent
 
 format: install

@@ -3,6 +3,8 @@ the environment the server extension reads (docs/reference/workspace-contract.md
 
 from __future__ import annotations
 
+from typing import Any
+
 from tornado.web import HTTPError
 from traitlets import Integer, List, Unicode, default
 from traitlets.config import LoggingConfigurable
@@ -18,7 +20,9 @@ class WorkspaceSpawnerMixin(LoggingConfigurable):
     the caller) and sets the limits; `get_env()` then carries the workspace facts.
     """
 
-    profiles = List(
+    user: Any  # provided by the jupyterhub Spawner this class is mixed into
+
+    profiles: List[dict] = List(
         help="Workspace profiles as dicts (labworks_hub.profiles.Profile); the first is default.",
     ).tag(config=True)
 

@@ -65,7 +65,8 @@ class Store:
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
         except SQLAlchemyError as e:
-            reason = str(e.orig) if getattr(e, "orig", None) else str(e)
+            orig = getattr(e, "orig", None)
+            reason = str(orig) if orig else str(e)
             reason = reason.strip().splitlines()[0] if reason.strip() else type(e).__name__
             raise StoreError(
                 f"cannot connect to database {redact_url(self.url)}: {reason}"
