@@ -1,5 +1,5 @@
 """The state directory (`--home`, `$LABWORKS_HOME`, else `./.labworks`): settings, secrets,
-databases, logs and per-user workspaces. A second `labworks up` on the same home reuses it all."""
+databases and per-user workspaces. A second `labworks up` on the same home reuses it all."""
 
 from __future__ import annotations
 
@@ -47,18 +47,15 @@ class LabworksHome:
         return self.root / "users"
 
     @property
-    def logs(self) -> Path:
-        return self.root / "logs"
-
-    @property
     def secrets_dir(self) -> Path:
         return self.root / "secrets"
 
     def ensure(self) -> LabworksHome:
         """Create the directory tree (private to this user) or raise HomeError."""
         try:
-            for path in (self.root, self.secrets_dir, self.workspaces, self.logs):
+            for path in (self.root, self.secrets_dir, self.workspaces):
                 path.mkdir(parents=True, exist_ok=True)
+            self.root.chmod(0o700)  # databases and secrets live here
             self.secrets_dir.chmod(0o700)
             probe = self.root / ".write-test"
             probe.write_text("ok")

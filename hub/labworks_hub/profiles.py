@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+
+
+class ProfileError(ValueError):
+    """Unknown or forbidden profile; the message is shown to the user."""
 
 
 @dataclass(frozen=True)
@@ -13,12 +17,19 @@ class Profile:
     cpu_limit: float | None = None
     mem_limit: int | None = None
     gpu_count: int = 0
-    idle_cull_timeout: int = 3600
     groups: tuple[str, ...] = field(default_factory=tuple)
 
     @classmethod
     def from_dict(cls, data: dict) -> Profile:
+        """A profile from config; ProfileError names what is wrong with the dict."""
         data = dict(data)
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ProfileError(f"profile {data.get('name')!r}: unknown fields {sorted(unknown)}")
+        missing = {"name", "display_name"} - set(data)
+        if missing:
+            raise ProfileError(f"profile {data.get('name')!r}: missing {sorted(missing)}")
         data["groups"] = tuple(data.get("groups") or ())
         return cls(**data)
 
@@ -37,10 +48,6 @@ DEFAULT_PROFILES: tuple[Profile, ...] = (
         mem_limit=4 * GiB,
     ),
 )
-
-
-class ProfileError(ValueError):
-    """Unknown or forbidden profile; the message is shown to the user."""
 
 
 def choose_profile(profiles: list[Profile], name: str | None, groups: set[str]) -> Profile:

@@ -113,3 +113,6 @@ def test_invalid_url_is_a_store_error():
     with pytest.raises(StoreError, match=r"invalid database URL|cannot use database"):
         Store("not a url")
     assert redact_url("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"
+    with pytest.raises(StoreError, match="invalid database URL") as info:
+        Store("postgresql://u:hunter2@h:notaport/db")
+    assert "hunter2" not in str(info.value)

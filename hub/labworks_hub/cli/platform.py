@@ -56,8 +56,8 @@ def free_port(ip: str = "127.0.0.1") -> int:
 )
 def up(home: str | None, port: int, ip: str, db_url: str | None, cull_idle_timeout: int) -> None:
     """Start Labworks (JupyterHub, platform service, idle culler) until Ctrl-C."""
-    lw = open_home(home, create=True)
     check_port_free(ip, port)
+    lw = open_home(home, create=True)
     settings = lw.load_settings()
     db_url = db_url or settings.get("db_url") or lw.default_db_url
     store = open_store(db_url)
@@ -90,9 +90,12 @@ def up(home: str | None, port: int, ip: str, db_url: str | None, cull_idle_timeo
 
     host = f"[{ip}]" if ":" in ip else ip
     click.secho(f"Labworks starting at http://{host}:{port}/  (state: {lw.root})", bold=True)
-    click.echo(
-        "Note: the local spawner runs every workspace as this OS user; there is no file"
-        " isolation between users on this backend."
+    click.secho(
+        "WARNING: the local backend runs every workspace as this OS user. Anyone who can log in"
+        f" can read {lw.root} and act as any other user, admin included: use it alone or with"
+        " people you trust.",
+        fg="yellow",
+        err=True,
     )
     os.chdir(lw.root)
     from jupyterhub.app import JupyterHub

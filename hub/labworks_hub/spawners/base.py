@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tornado.web import HTTPError
-from traitlets import Integer, List, Unicode, default
+from traitlets import Integer, List, TraitError, Unicode, default, validate
 from traitlets.config import LoggingConfigurable
 
 from ..profiles import DEFAULT_PROFILES, Profile, ProfileError, choose_profile
@@ -40,6 +40,17 @@ class WorkspaceSpawnerMixin(LoggingConfigurable):
     @default("profiles")
     def _default_profiles(self):
         return [p.to_dict() for p in DEFAULT_PROFILES]
+
+    @validate("profiles")
+    def _validate_profiles(self, proposal):
+        try:
+            parsed = [Profile.from_dict(p) for p in proposal.value]
+        except (ProfileError, TypeError) as e:
+            raise TraitError(f"invalid workspace profiles: {e}") from None
+        names = [p.name for p in parsed]
+        if len(set(names)) != len(names):
+            raise TraitError(f"invalid workspace profiles: duplicate names in {names}")
+        return proposal.value
 
     @property
     def profile_list(self) -> list[Profile]:

@@ -22,6 +22,11 @@ def test_settings_roundtrip_and_db_url(tmp_path):
     assert (tmp_path / "labworks.json").stat().st_mode & 0o077 == 0
 
 
+def test_home_is_private(tmp_path):
+    LabworksHome(tmp_path / "lw").ensure()
+    assert (tmp_path / "lw").stat().st_mode & 0o077 == 0
+
+
 def test_corrupt_settings_are_a_clear_error(tmp_path):
     home = LabworksHome(tmp_path).ensure()
     (tmp_path / "labworks.json").write_text("{not json")

@@ -26,5 +26,17 @@ def test_unknown_profile_names_the_choices():
         choose_profile([], None, set())
 
 
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"name": "x", "display_name": "X", "gpus": 1}, r"unknown fields \['gpus'\]"),
+        ({"name": "x"}, r"missing \['display_name'\]"),
+    ],
+)
+def test_bad_profile_dicts_are_named(data, message):
+    with pytest.raises(ProfileError, match=message):
+        Profile.from_dict(data)
+
+
 def test_dict_roundtrip():
     assert Profile.from_dict(GPU.to_dict()) == GPU

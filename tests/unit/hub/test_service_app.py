@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from labworks_hub.service.app import create_app
 from labworks_hub.service.auth import require_scope
 from labworks_hub.service.settings import ServiceSettings
+from labworks_hub.service.store import Store
 from tests.platform import free_port
 
 API = "/services/labworks/api/v1"
@@ -35,6 +36,15 @@ def test_health_needs_nothing_and_migrates_the_store(client, tmp_path):
     assert reply.status_code == 200
     assert reply.json()["status"] == "ok"
     assert (tmp_path / "store.sqlite").exists()
+
+
+def test_health_is_a_503_when_the_store_is_down(client):
+    client.app.state.store = Store(f"postgresql://u:secret@127.0.0.1:{free_port()}/db")
+    reply = client.get(API + "/health")
+    assert reply.status_code == 503
+    assert reply.json()["error"] == "unavailable"
+    assert "cannot connect to database" in reply.json()["message"]
+    assert "secret" not in reply.text
 
 
 def test_missing_token_is_a_json_401(client):

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 from tornado.web import HTTPError
+from traitlets import TraitError
 
 from labworks_hub.spawners import LocalWorkspaceSpawner
 
@@ -37,6 +38,13 @@ def test_profile_from_user_options(tmp_path):
     spawner.apply_user_options(spawner, {"profile": "gpu-1"})
     assert spawner.workspace_env()["LABWORKS_GPU_COUNT"] == "1"
     assert spawner.cpu_limit is None
+
+
+def test_invalid_profiles_config_fails_at_load(tmp_path):
+    with pytest.raises(TraitError, match="unknown fields"):
+        LocalWorkspaceSpawner(profiles=[{"name": "a", "display_name": "A", "ram": 1}])
+    with pytest.raises(TraitError, match="duplicate names"):
+        LocalWorkspaceSpawner(profiles=[{"name": "a", "display_name": "A"}] * 2)
 
 
 @pytest.mark.parametrize(

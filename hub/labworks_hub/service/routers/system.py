@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from importlib.resources import files
 
 from fastapi import APIRouter, Depends, Request
@@ -13,6 +14,7 @@ from pydantic import BaseModel
 from ... import __version__
 from ..auth import Caller, browser_caller, current_caller, require_scope
 from ..errors import APIError
+from ..store import StoreError
 
 router = APIRouter()
 # Swagger UI 5 as shipped by fastapi-offline, so the docs work without a CDN.
@@ -34,8 +36,11 @@ class Me(BaseModel):
 
 @router.get("/health", response_model=Health, tags=["system"])
 async def health(request: Request) -> Health:
-    """Liveness and version; the only route that needs no token."""
-    request.app.state.store.check()
+    """Liveness and version; the only route that needs no token. 503 if the store is down."""
+    try:
+        await asyncio.to_thread(request.app.state.store.check)
+    except StoreError as e:
+        raise APIError(503, str(e)) from None
     return Health(status="ok", version=__version__)
 
 

@@ -25,7 +25,7 @@ def redact_url(url: str) -> str:
     """The URL with any password replaced by ***, for messages and logs."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "<unparseable database URL>"
 
 
@@ -43,8 +43,8 @@ class Store:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         try:
             self.url = normalize_url(url)
-        except ArgumentError as e:
-            raise StoreError(f"invalid database URL {url!r}: {e}") from None
+        except (ArgumentError, ValueError) as e:
+            raise StoreError(f"invalid database URL {redact_url(url)}: {e}") from None
         kwargs: dict = {"echo": echo, "pool_pre_ping": True}
         if self.url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
