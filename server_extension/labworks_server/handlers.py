@@ -75,15 +75,18 @@ class WorkspaceHandler(LabworksHandler):
     async def get(self) -> None:
         started: datetime = self.settings[STARTED_SETTING]
         local = local_facts(os.environ, started)
-        try:
-            me, health = await asyncio.gather(
-                self.platform.get("/me"), self.platform.get("/health")
-            )
-            me = {**me, "version": health.get("version")}
-        except PlatformError as e:  # the contract's degraded answer, not an error
-            self.log.warning("labworks: platform call failed: %s", e.message)
-            self.finish(workspace_document(self.username, local, error=e.message))
-            return
+        replies: list[dict[str, Any] | BaseException] = await asyncio.gather(
+            self.platform.get("/me"), self.platform.get("/health"), return_exceptions=True
+        )
+        for reply in replies:  # report /me's failure first, whichever finished first
+            if isinstance(reply, PlatformError):  # the contract's degraded answer, not an error
+                self.log.warning("labworks: platform call failed: %s", reply.message)
+                self.finish(workspace_document(self.username, local, error=reply.message))
+                return
+            if isinstance(reply, BaseException):
+                raise reply
+        me, health = (r for r in replies if isinstance(r, dict))
+        me = {**me, "version": health.get("version")}
         self.finish(workspace_document(self.username, local, me=me))
 
 
