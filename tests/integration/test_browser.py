@@ -78,6 +78,7 @@ def test_login_spawn_and_workspace_panel(platform, page, screenshots):
     expect(panel.get_by_role("link", name="API docs")).to_have_attribute(
         "href", "/services/labworks/api/v1/docs"
     )
+    expect(page.locator(".jp-Launcher")).to_be_visible()  # the lab finished its first layout
     page.screenshot(path=screenshots / "02-workspace-panel.png")
 
     # The uptime ticks in the page, without a reload.
