@@ -80,6 +80,8 @@ def configure(c, s: HubSettings) -> None:
     c.LocalWorkspaceSpawner.workspaces_dir = str(home.workspaces)
     c.LocalWorkspaceSpawner.platform_api_url = api_url
     c.LocalWorkspaceSpawner.cull_idle_timeout = s.cull_idle_timeout
+    preload_socket = str(home.secrets_dir / "preload.sock")
+    c.LocalWorkspaceSpawner.preload_socket = preload_socket
     c.Spawner.http_timeout = 60
     c.Spawner.start_timeout = 120
     c.Spawner.server_token_scopes = [
@@ -98,6 +100,11 @@ def configure(c, s: HubSettings) -> None:
             "oauth_no_confirm": True,
         },
         {
+            "name": "preload",
+            "display": False,
+            "command": [python, "-m", "labworks_hub.spawners.preload", preload_socket],
+        },
+        {
             "name": "idle-culler",
             "display": False,
             "command": [
@@ -110,13 +117,18 @@ def configure(c, s: HubSettings) -> None:
         },
     ]
     if s.cull_idle_timeout <= 0:
-        c.JupyterHub.services = c.JupyterHub.services[:1]
+        c.JupyterHub.services = c.JupyterHub.services[:2]
     c.JupyterHub.load_roles = [
         {"name": "user", "scopes": ["self", f"access:services!service={SERVICE_NAME}"]},
         {
             "name": "labworks-service",
             "scopes": ["read:users", "read:groups", "list:users"],
             "services": [SERVICE_NAME],
+        },
+        {
+            "name": "preload",
+            "display": False,
+            "command": [python, "-m", "labworks_hub.spawners.preload", preload_socket],
         },
         {
             "name": "idle-culler",

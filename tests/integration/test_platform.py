@@ -8,6 +8,7 @@ import subprocess
 import httpx
 import pytest
 
+from tests.kernel_client import run_code
 from tests.platform import API, Platform, labworks, wait_for_lab
 
 pytestmark = pytest.mark.e2e
@@ -97,6 +98,20 @@ def test_workspace_spawns_with_profile_facts(platform):
     assert facts["image"]["local"] is True
     assert facts["platform"]["reachable"] is True
     assert facts["idle_cull_timeout_seconds"] == 3600
+    # The server was forked by the preload server; its kernels run with the user's environment
+    # (not the preload service's own) in the user's home.
+    assert "from the preload server" in platform.log()
+    kernel = httpx.post(f"{platform.url}/user/pat/api/kernels", headers=headers, timeout=60)
+    assert kernel.status_code == 201, kernel.text
+    kernel_url = f"{platform.url}/user/pat/api/kernels/{kernel.json()['id']}"
+    printed = run_code(
+        kernel_url.replace("http://", "ws://") + "/channels",
+        token,
+        "import os; print(os.environ['LABWORKS_PROFILE'], os.environ['JUPYTERHUB_USER'],"
+        " os.getcwd() == os.environ['HOME'], 'JUPYTERHUB_SERVICE_NAME' in os.environ)",
+    )
+    assert printed.split() == ["cpu-small", "pat", "True", "False"]
+    assert httpx.delete(kernel_url, headers=headers, timeout=60).status_code == 204
     # Someone else's server is out of reach with this token.
     other = httpx.get(f"{platform.url}/user/olga/api/status", headers=headers)
     assert other.status_code in (302, 403, 404)

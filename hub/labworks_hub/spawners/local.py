@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
 
 import httpx
 from jupyterhub.spawner import SimpleLocalProcessSpawner
+from jupyterhub.utils import random_port
 from traitlets import Float, Unicode, default
 
 from .base import WorkspaceSpawnerMixin
@@ -41,6 +44,14 @@ class LocalWorkspaceSpawner(WorkspaceSpawnerMixin, SimpleLocalProcessSpawner):
         # Servers run as the hub's OS user; when that is root, jupyter_server must be told.
         return ["--ServerApp.allow_root=True"] if os.geteuid() == 0 else []
 
+    port: int  # jupyterhub.spawner.Spawner.port, for the type checker
+
+    preload_socket = Unicode(
+        "",
+        help="Unix socket of the preload server (labworks_hub.spawners.preload) that forks"
+        " servers with Jupyter already imported; empty or absent: start a new process.",
+    ).tag(config=True)
+
     poll_ready_interval = Float(
         0.05, help="Seconds between checks that a starting server answers HTTP."
     ).tag(config=True)
@@ -50,9 +61,39 @@ class LocalWorkspaceSpawner(WorkspaceSpawnerMixin, SimpleLocalProcessSpawner):
         return "/lab"
 
     async def start(self):
-        ip, port = await super().start()
+        ip: str | None = None
+        port: int | None = None
+        if self.preload_socket and os.path.exists(self.preload_socket):
+            try:
+                ip, port = await self._start_preloaded()
+            except (OSError, ValueError) as e:
+                self.log.warning("Preload server not usable (%s); starting a new process", e)
+        if port is None:
+            ip, port = await super().start()
         await self._wait_until_answering(f"http://{ip}:{port}{self.server.base_url}api")
         return ip, port
+
+    async def _start_preloaded(self) -> tuple[str, int]:
+        """The same server LocalProcessSpawner.start would run, forked by the preload server."""
+        if self.port == 0:
+            self.port = random_port()
+        env = self.get_env()
+        argv = ["jupyterhub-singleuser", *self.get_args()]
+        os.makedirs(self.home_dir, 0o755, exist_ok=True)
+        request = json.dumps({"argv": argv, "env": env, "cwd": self.home_dir}).encode() + b"\n"
+        reader, writer = await asyncio.open_unix_connection(self.preload_socket)
+        try:
+            writer.write(request)
+            await writer.drain()
+            reply = json.loads(await asyncio.wait_for(reader.readline(), timeout=30) or b"{}")
+        finally:
+            writer.close()
+        if "pid" not in reply:
+            raise ValueError(reply.get("error", "no answer"))
+        self.log.info("Forked %s from the preload server: pid %s", shlex.join(argv), reply["pid"])
+        self.pid = reply["pid"]
+        self.proc = None  # not our child: poll() and stop() work through the pid
+        return (self.ip or "127.0.0.1", self.port)
 
     async def _wait_until_answering(self, url: str) -> None:
         """Return as soon as the new server answers HTTP. The hub checks readiness with an
@@ -61,10 +102,9 @@ class LocalWorkspaceSpawner(WorkspaceSpawnerMixin, SimpleLocalProcessSpawner):
         deadline = time.monotonic() + self.http_timeout
         async with httpx.AsyncClient(timeout=2) as client:
             while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
+                if await self.poll() is not None:
                     raise RuntimeError(
-                        f"the workspace server exited with code {self.proc.returncode} while"
-                        f" starting; see the hub log for its output"
+                        "the workspace server exited while starting; see the hub log for its output"
                     )
                 try:
                     await client.get(url)

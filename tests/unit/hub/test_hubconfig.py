@@ -31,6 +31,9 @@ def test_hub_runs_our_parts(tmp_path):
     assert services["labworks"]["url"] == "http://127.0.0.1:18010"
     assert services["labworks"]["environment"] == {"LABWORKS_DB_URL": "sqlite:///x.sqlite"}
     assert "--timeout=3600" in services["idle-culler"]["command"]
+    socket = str(tmp_path / "secrets" / "preload.sock")
+    assert services["preload"]["command"][-1] == socket
+    assert c.LocalWorkspaceSpawner.preload_socket == socket
     assert c.LocalWorkspaceSpawner.platform_api_url == (
         "http://127.0.0.1:18010/services/labworks/api/v1"
     )
@@ -56,7 +59,7 @@ def test_secrets_are_kept_private_and_stable(tmp_path):
 
 def test_zero_timeout_turns_the_culler_off(tmp_path):
     c = load(settings(tmp_path, cull_idle_timeout=0))
-    assert [s["name"] for s in c.JupyterHub.services] == ["labworks"]
+    assert [s["name"] for s in c.JupyterHub.services] == ["labworks", "preload"]
 
 
 def test_operator_overrides_are_loaded_last(tmp_path):
