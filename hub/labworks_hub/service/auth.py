@@ -150,6 +150,12 @@ class OAuthRedirect(Exception):
 def install_oauth(app: FastAPI, settings: ServiceSettings) -> None:
     """The hub OAuth round trip for browser pages (API docs): login redirect and callback."""
 
+    def set_private_cookie(response, request: Request, name: str, value: str) -> None:
+        response.set_cookie(
+            name, value, httponly=True, samesite="lax", path=settings.prefix,
+            secure=_is_https(request),
+        )  # fmt: skip
+
     @app.exception_handler(OAuthRedirect)
     async def _login(request: Request, exc: OAuthRedirect):
         hub: HubOAuth = request.app.state.identity.hub
@@ -162,14 +168,7 @@ def install_oauth(app: FastAPI, settings: ServiceSettings) -> None:
         state = hub.generate_state(exc.next_url, **extra)
         params["state"] = state
         response = RedirectResponse(f"{hub.login_url}&{urlencode(params)}", status_code=302)
-        response.set_cookie(
-            STATE_COOKIE,
-            state,
-            httponly=True,
-            samesite="lax",
-            path=settings.prefix,
-            secure=_is_https(request),
-        )
+        set_private_cookie(response, request, STATE_COOKIE, state)
         return response
 
     @app.get(settings.prefix + "oauth_callback", include_in_schema=False)
@@ -178,23 +177,21 @@ def install_oauth(app: FastAPI, settings: ServiceSettings) -> None:
         cookie = request.cookies.get(STATE_COOKIE, "")
         if not code or not state or not secrets.compare_digest(cookie, state):
             raise APIError(400, "OAuth state mismatch; open the page again to log in")
-        token = await hub.token_for_code(
-            code, code_verifier=hub.get_code_verifier(state), sync=False
-        )
+        try:
+            token = await hub.token_for_code(
+                code, code_verifier=hub.get_code_verifier(state), sync=False
+            )
+        except HTTPError as e:
+            if e.status_code >= 500:  # HubAuth's way of saying the hub could not be reached
+                raise APIError(503, "cannot reach JupyterHub to finish the login") from None
+            raise APIError(400, "the hub refused this login code; open the page again") from None
         next_url = hub.get_next_url(state)
         hub.clear_oauth_state(state)
         if not next_url.startswith(settings.prefix):
             next_url = settings.api_prefix + "/docs"
         response = RedirectResponse(next_url, status_code=302)
         response.delete_cookie(STATE_COOKIE, path=settings.prefix)
-        response.set_cookie(
-            TOKEN_COOKIE,
-            token,
-            httponly=True,
-            samesite="lax",
-            path=settings.prefix,
-            secure=_is_https(request),
-        )
+        set_private_cookie(response, request, TOKEN_COOKIE, token)
         return response
 
 

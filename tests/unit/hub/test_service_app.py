@@ -78,6 +78,15 @@ def test_oauth_callback_refuses_a_forged_state(client):
     assert reply.json()["error"] == "bad_request"
 
 
+def test_oauth_callback_during_a_hub_outage_is_a_503(client):
+    login = client.get(API + "/docs", headers={"Accept": "text/html"}, follow_redirects=False)
+    state = login.cookies["labworks-oauth-state"]
+    client.cookies.set("labworks-oauth-state", state, path="/services/labworks/")
+    reply = client.get(f"/services/labworks/oauth_callback?code=abc&state={state}")
+    assert reply.status_code == 503
+    assert reply.json()["message"] == "cannot reach JupyterHub to finish the login"
+
+
 def test_unknown_route_and_method_are_json(client):
     assert client.get(API + "/nope").json()["error"] == "not_found"
     assert client.post(API + "/health").json()["error"] == "method_not_allowed"
