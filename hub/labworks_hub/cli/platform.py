@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import socket
 import sys
 
@@ -98,6 +99,9 @@ def up(home: str | None, port: int, ip: str, db_url: str | None, cull_idle_timeo
         err=True,
     )
     os.chdir(lw.root)
+    # Started with SIGINT ignored (nohup, `cmd &` in a script), every service would inherit that
+    # and sit out the hub's stop timeouts; a handler here gives children the default back.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from jupyterhub.app import JupyterHub
 
     sys.exit(JupyterHub.launch_instance([f"--config={lw.hub_config}"]) or 0)
