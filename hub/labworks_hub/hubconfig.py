@@ -79,7 +79,6 @@ def configure(c, s: HubSettings) -> None:
     c.JupyterHub.spawner_class = "labworks-local"
     c.LocalWorkspaceSpawner.workspaces_dir = str(home.workspaces)
     c.LocalWorkspaceSpawner.platform_api_url = api_url
-    c.LocalWorkspaceSpawner.cull_idle_timeout = s.cull_idle_timeout
     preload_socket = str(home.secrets_dir / "preload.sock")
     c.LocalWorkspaceSpawner.preload_socket = preload_socket
     c.Spawner.http_timeout = 60

@@ -37,6 +37,18 @@ def log_in(page: Page, url: str, name: str, password: str) -> None:
     page.click("#login_submit")
 
 
+def start_from_form(page: Page, user: str, profile: str, screenshot=None) -> None:
+    """On the hub's spawn page: pick a profile card and press Start; wait for the lab."""
+    page.wait_for_url("**/hub/spawn**")
+    card = page.locator(f'label.lw-profile[data-profile="{profile}"]')
+    card.click()
+    expect(card.locator("input")).to_be_checked()
+    if screenshot:
+        page.screenshot(path=screenshot)
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_url(f"**/user/{user}/lab**")
+
+
 def test_wrong_password_is_refused_on_the_login_page(platform, page, screenshots):
     platform.add_user("victor")
     log_in(page, platform.url, "victor", "not-his-password")
@@ -51,7 +63,13 @@ def test_login_spawn_and_workspace_panel(platform, page, screenshots):
     page.screenshot(path=screenshots / "01-login.png")
     log_in(page, platform.url, "wendy", password)
 
-    page.wait_for_url("**/user/wendy/lab**")
+    # The spawn page: this machine has no GPU, so the GPU profile is greyed out with why.
+    page.wait_for_url("**/hub/spawn**")
+    gpu = page.locator('label.lw-profile[data-profile="gpu-1"]')
+    expect(gpu.locator("input")).to_be_disabled()
+    expect(gpu).to_contain_text("Unavailable: no NVIDIA GPU on this machine")
+    expect(page.locator('label.lw-profile[data-profile="cpu-small"]')).to_contain_text("$0.10/h")
+    start_from_form(page, "wendy", "cpu-small", screenshots / "01b-spawn-form.png")
     tab = page.locator('.jp-SideBar .lm-TabBar-tab[data-id="labworks-sidebar"]')
     expect(tab).to_be_visible()
     tab.click()
@@ -101,10 +119,17 @@ def test_login_spawn_and_workspace_panel(platform, page, screenshots):
     page.screenshot(path=screenshots / "03-workspace-panel-dark.png")
 
 
-def test_api_docs_link_opens_docs_after_hub_oauth(platform, page, screenshots):
+def test_second_user_starts_another_profile_and_docs_open_after_hub_oauth(
+    platform, page, screenshots
+):
     password = platform.add_user("xena")
     log_in(page, platform.url, "xena", password)
-    page.wait_for_url("**/user/xena/lab**")
+    start_from_form(page, "xena", "cpu-large")
+    page.locator('.jp-SideBar .lm-TabBar-tab[data-id="labworks-sidebar"]').click()
+    panel = page.locator('[data-testid="labworks-workspace-panel"]')
+    expect(panel.locator('[data-testid="labworks-fact-profile"]')).to_contain_text("CPU large")
+    expect(panel.locator('[data-testid="labworks-fact-memory"]')).to_contain_text("32.0 GiB")
+
     page.goto(f"{platform.url}/services/labworks/api/v1/docs")
     expect(page.locator(".swagger-ui")).to_be_visible()
     expect(page.locator(".swagger-ui")).to_contain_text("/services/labworks/api/v1/me")

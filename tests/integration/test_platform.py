@@ -4,6 +4,7 @@ the CLI client commands and every route refusing callers without a token."""
 from __future__ import annotations
 
 import subprocess
+import time
 
 import httpx
 import pytest
@@ -126,6 +127,27 @@ def test_unknown_profile_is_a_clear_error(platform):
     )  # fmt: skip
     assert reply.status_code >= 400
     assert "unknown profile 'gpu-huge'" in reply.text
+
+
+def test_idle_server_stops_itself_and_files_survive(platform):
+    platform.add_user("ruth")
+    headers = {"Authorization": f"token {platform.token('ruth')}"}
+    server = f"{platform.url}/hub/api/users/ruth/server"
+    spawn = httpx.post(server, headers=headers, json={"profile": "blink"}, timeout=60)
+    assert spawn.status_code in (201, 202), spawn.text
+    contents = f"{platform.url}/user/ruth/api/contents/notes.txt"
+    saved = httpx.put(contents, headers=headers, timeout=30,
+                      json={"type": "file", "format": "text", "content": "keep me"})  # fmt: skip
+    assert saved.status_code == 201, saved.text
+    # jupyter_server checks for inactivity once a minute; the hub polls every 2 s here.
+    deadline = time.monotonic() + 150
+    while httpx.get(f"{platform.url}/hub/api/users/ruth", headers=headers).json()["servers"]:
+        assert time.monotonic() < deadline, "idle server was not stopped"
+        time.sleep(1)
+    assert httpx.post(server, headers=headers, json={"profile": "blink"}, timeout=60).is_success
+    wait_for_lab(platform.url, "ruth", platform.token("ruth"))
+    again = httpx.get(contents, headers=headers, timeout=30)
+    assert again.json()["content"] == "keep me"
 
 
 @pytest.mark.parametrize(

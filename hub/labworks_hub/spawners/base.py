@@ -1,15 +1,30 @@
-"""What every Labworks spawner adds to its JupyterHub base class: a profile per workspace and
-the environment the server extension reads (docs/reference/workspace-contract.md)."""
+"""What every Labworks spawner adds to its JupyterHub base class: a profile per workspace, the
+spawn form, per-server idle shutdown and the environment the server extension reads
+(docs/reference/workspace-contract.md)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from tornado.web import HTTPError
-from traitlets import Integer, List, TraitError, Unicode, default, validate
+from traitlets import List, TraitError, Unicode, default, validate
 from traitlets.config import LoggingConfigurable
 
-from ..profiles import DEFAULT_PROFILES, Profile, ProfileError, choose_profile
+from ..profiles import (
+    DEFAULT_PROFILES,
+    GPUStatus,
+    Profile,
+    ProfileError,
+    choose_profile,
+    unavailable_reason,
+)
+
+_templates = Environment(
+    loader=FileSystemLoader(Path(__file__).with_name("templates")),
+    autoescape=select_autoescape(default=True),
+)
 
 
 class WorkspaceSpawnerMixin(LoggingConfigurable):
@@ -17,7 +32,9 @@ class WorkspaceSpawnerMixin(LoggingConfigurable):
 
     Subclasses keep the Spawner contract (start, stop, poll, get_state, load_state). The hub
     calls `apply_user_options` before `start()`: it picks the profile (a bad choice is a 400 for
-    the caller) and sets the limits; `get_env()` then carries the workspace facts.
+    the caller) and sets the limits; `get_env()` and `get_args()` then carry the workspace
+    facts and the profile's idle shutdown. Backends that hand out GPUs themselves override
+    `gpu_status()`.
     """
 
     user: Any  # provided by the jupyterhub Spawner this class is mixed into
@@ -28,10 +45,6 @@ class WorkspaceSpawnerMixin(LoggingConfigurable):
 
     platform_api_url = Unicode(
         "", help="Platform service API root that workspace servers forward to."
-    ).tag(config=True)
-
-    cull_idle_timeout = Integer(
-        3600, help="Seconds of inactivity after which the idle culler stops a workspace; 0 = never."
     ).tag(config=True)
 
     image = Unicode("", help="Image reference of the workspace; empty for the local environment.")
@@ -56,8 +69,45 @@ class WorkspaceSpawnerMixin(LoggingConfigurable):
     def profile_list(self) -> list[Profile]:
         return [Profile.from_dict(p) for p in self.profiles]
 
+    @property
+    def profile(self) -> Profile:
+        """The profile applied to this server (the default one before any is applied)."""
+        return getattr(self, "_profile", None) or self.profile_list[0]
+
     def user_groups(self) -> set[str]:
         return {g.name for g in self.user.groups}
+
+    def gpu_status(self) -> GPUStatus | None:
+        """Free GPUs this backend can give out; None when a scheduler decides (Kubernetes)."""
+        return None
+
+    @default("options_form")
+    def _default_options_form(self):
+        return type(self).render_options_form
+
+    def render_options_form(self) -> str:
+        """The spawn page: a card per profile, unavailable ones greyed out with the reason."""
+        groups, gpus = self.user_groups(), self.gpu_status()
+        cards: list[dict] = []
+        checked = False
+        for profile in self.profile_list:
+            reason = unavailable_reason(profile, groups, gpus)
+            card = {
+                "profile": profile,
+                "reason": reason,
+                "checked": reason is None and not checked,
+                "cpu": f"{profile.cpu_limit:g} cores" if profile.cpu_limit else "unlimited",
+                "memory": f"{profile.mem_limit / 1024**3:g} GiB"
+                if profile.mem_limit
+                else "unlimited",
+                "idle": _duration(profile.idle_cull_timeout),
+            }
+            checked = checked or reason is None
+            cards.append(card)
+        return _templates.get_template("profile_form.html").render(cards=cards)
+
+    def options_from_form(self, formdata: dict) -> dict:
+        return {"profile": formdata.get("profile", [None])[0]} if "profile" in formdata else {}
 
     @default("apply_user_options")
     def _default_apply_user_options(self):
@@ -68,30 +118,56 @@ class WorkspaceSpawnerMixin(LoggingConfigurable):
         unknown = set(user_options) - {"profile"}
         if unknown:
             raise HTTPError(400, f"unknown workspace options: {', '.join(sorted(unknown))}")
+        name = user_options.get("profile")
+        if name is not None and not isinstance(name, str):
+            raise HTTPError(400, "the profile option must be a profile name (a string)")
         try:
-            profile = choose_profile(
-                self.profile_list, user_options.get("profile"), self.user_groups()
-            )
+            profile = choose_profile(self.profile_list, name, self.user_groups(), self.gpu_status())
         except ProfileError as e:
             raise HTTPError(400, str(e)) from None
         self.cpu_limit = profile.cpu_limit
         self.mem_limit = profile.mem_limit
-        self.profile = profile
+        self._profile = profile
         return profile
 
     def workspace_env(self) -> dict[str, str]:
-        profile: Profile = getattr(self, "profile", None) or self.profile_list[0]
+        profile = self.profile
         return {
             "LABWORKS_PROFILE": profile.name,
             "LABWORKS_PROFILE_DISPLAY_NAME": profile.display_name,
             "LABWORKS_GPU_COUNT": str(profile.gpu_count),
             "LABWORKS_IMAGE": self.image,
             "LABWORKS_IMAGE_DIGEST": self.image_digest,
-            "LABWORKS_CULL_IDLE_TIMEOUT": str(self.cull_idle_timeout),
+            "LABWORKS_CULL_IDLE_TIMEOUT": str(profile.idle_cull_timeout),
             "LABWORKS_API_URL": self.platform_api_url,
         }
+
+    def idle_shutdown_args(self) -> list[str]:
+        """The server stops itself after the profile's idle time. Idle kernels are culled first;
+        a kernel that is executing is never culled and keeps the server up."""
+        timeout = self.profile.idle_cull_timeout
+        if timeout <= 0:
+            return []
+        return [
+            f"--ServerApp.shutdown_no_activity_timeout={timeout}",
+            f"--MappingKernelManager.cull_idle_timeout={timeout}",
+            f"--MappingKernelManager.cull_interval={max(1, min(300, timeout // 2))}",
+            "--MappingKernelManager.cull_busy=False",
+            "--MappingKernelManager.cull_connected=True",
+        ]
 
     def get_env(self):
         env = super().get_env()
         env.update(self.workspace_env())
         return env
+
+    def get_args(self):
+        return [*super().get_args(), *self.idle_shutdown_args()]
+
+
+def _duration(seconds: int) -> str:
+    if seconds <= 0:
+        return "never"
+    if seconds % 3600 == 0:
+        return f"after {seconds // 3600} h"
+    return f"after {seconds // 60} min" if seconds % 60 == 0 else f"after {seconds} s"

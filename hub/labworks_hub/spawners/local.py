@@ -13,8 +13,11 @@ from pathlib import Path
 import httpx
 from jupyterhub.spawner import SimpleLocalProcessSpawner
 from jupyterhub.utils import random_port
+from tornado.web import HTTPError
 from traitlets import Float, Unicode, default
 
+from ..gpus import GPUSlots, NoGPUAvailable, detect_gpus
+from ..profiles import GPUStatus, Profile
 from .base import WorkspaceSpawnerMixin
 
 
@@ -45,6 +48,8 @@ class LocalWorkspaceSpawner(WorkspaceSpawnerMixin, SimpleLocalProcessSpawner):
         return ["--ServerApp.allow_root=True"] if os.geteuid() == 0 else []
 
     port: int  # jupyterhub.spawner.Spawner.port, for the type checker
+    gpu_indices: list[int]
+    _gpu_slots: GPUSlots | None = None  # shared by every local spawner of this hub
 
     preload_socket = Unicode(
         "",
@@ -59,6 +64,50 @@ class LocalWorkspaceSpawner(WorkspaceSpawnerMixin, SimpleLocalProcessSpawner):
     @default("default_url")
     def _default_default_url(self):
         return "/lab"
+
+    @classmethod
+    def gpu_slots(cls) -> GPUSlots:
+        if LocalWorkspaceSpawner._gpu_slots is None:
+            LocalWorkspaceSpawner._gpu_slots = GPUSlots(detect_gpus())
+        return LocalWorkspaceSpawner._gpu_slots
+
+    def gpu_status(self) -> GPUStatus:
+        return self.gpu_slots().status()
+
+    def apply_profile(self, user_options: dict) -> Profile:
+        """Also take this server's GPUs, one workspace per GPU."""
+        profile = super().apply_profile(user_options)
+        self.gpu_slots().release(self._log_name)
+        self.gpu_indices = []
+        if profile.gpu_count:
+            try:
+                self.gpu_indices = self.gpu_slots().acquire(self._log_name, profile.gpu_count)
+            except NoGPUAvailable as e:
+                raise HTTPError(400, f"profile {profile.name!r} is not available: {e}") from None
+        return profile
+
+    def workspace_env(self) -> dict[str, str]:
+        env = super().workspace_env()
+        if getattr(self, "gpu_indices", None) is not None:
+            env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, self.gpu_indices))
+        return env
+
+    def get_state(self):
+        state = super().get_state()
+        if getattr(self, "gpu_indices", None):
+            state["gpu_indices"] = self.gpu_indices
+        return state
+
+    def load_state(self, state):
+        super().load_state(state)
+        self.gpu_indices = list(state.get("gpu_indices", []))
+        if self.gpu_indices:
+            self.gpu_slots().restore(self._log_name, self.gpu_indices)
+
+    async def stop(self, now=False):
+        await super().stop(now=now)
+        self.gpu_slots().release(self._log_name)
+        self.gpu_indices = []
 
     async def start(self):
         ip: str | None = None
