@@ -73,6 +73,20 @@ export interface IWorkspaceFacts {
 }
 
 /**
+ * One GPU of this workspace, as GET /labworks/gpus reports it.
+ */
+export interface IGpuDevice {
+  index: number;
+  name: string;
+  /** Bytes. */
+  memory_total: number;
+  /** Bytes. */
+  memory_used: number;
+  /** Percent of time the GPU was busy over the last sample period. */
+  utilization: number;
+}
+
+/**
  * The JSON error body every Labworks route answers with.
  */
 export interface IErrorBody {

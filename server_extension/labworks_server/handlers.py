@@ -14,6 +14,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 
 from .client import PlatformClient, PlatformError
+from .gpu import probe_gpus
 from .workspace import local_facts, workspace_document
 
 CLIENT_SETTING = "labworks_client"
@@ -90,6 +91,16 @@ class WorkspaceHandler(LabworksHandler):
         self.finish(workspace_document(self.username, local, me=me))
 
 
+class GpuHandler(LabworksHandler):
+    """``GET /labworks/gpus``: this workspace's GPUs with live memory and utilization."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        devices = await asyncio.to_thread(probe_gpus, dict(os.environ))
+        self.finish({"gpus": devices})
+
+
 handlers: list[tuple[str, type[LabworksHandler]]] = [
     (r"/labworks/workspace", WorkspaceHandler),
+    (r"/labworks/gpus", GpuHandler),
 ]

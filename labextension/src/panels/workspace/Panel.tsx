@@ -13,6 +13,7 @@ import type { IWorkspaceFacts } from '../../tokens';
 import {
   formatCores,
   formatDuration,
+  formatGpuDevice,
   formatGpus,
   formatGroups,
   formatIdleTimeout,
@@ -189,6 +190,15 @@ function FactList(props: {
         </Fact>
         <Fact id="gpus" label={trans.__('GPUs')}>
           {formatGpus(profile.gpu_count, trans)}
+          {model.gpus.map(gpu => (
+            <div
+              key={gpu.index}
+              className="jp-Labworks-gpu"
+              data-testid={`labworks-gpu-${gpu.index}`}
+            >
+              {formatGpuDevice(gpu, trans)}
+            </div>
+          ))}
         </Fact>
         <Fact id="image" label={trans.__('Image')}>
           {formatImageName(image, trans)}

@@ -1,6 +1,10 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 
-import type { IPlatformStatus, IWorkspaceImage } from '../../tokens';
+import type {
+  IGpuDevice,
+  IPlatformStatus,
+  IWorkspaceImage
+} from '../../tokens';
 
 /**
  * Pure helpers turning workspace facts into text a person reads.
@@ -167,4 +171,20 @@ export function formatGroups(
   trans: TranslationBundle
 ): string {
   return groups.length > 0 ? groups.join(', ') : trans.__('none');
+}
+
+/**
+ * One GPU as a line: "NVIDIA H100 · 12.0 GiB of 80.0 GiB · 37% busy".
+ */
+export function formatGpuDevice(
+  gpu: IGpuDevice,
+  trans: TranslationBundle
+): string {
+  return trans.__(
+    '%1 · %2 of %3 · %4% busy',
+    gpu.name,
+    formatBytes(gpu.memory_used),
+    formatBytes(gpu.memory_total),
+    gpu.utilization
+  );
 }

@@ -3,7 +3,12 @@ import type { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { APIError, requestAPI } from '../../api';
-import type { IWorkspaceFacts } from '../../tokens';
+import type { IGpuDevice, IWorkspaceFacts } from '../../tokens';
+
+/**
+ * How often the GPU figures are asked again while the workspace has GPUs.
+ */
+export const GPU_POLL_MS = 5000;
 
 /**
  * The state of the Workspace panel: the facts of GET /labworks/workspace,
@@ -30,6 +35,13 @@ export class WorkspaceModel implements IDisposable {
    */
   get error(): string | null {
     return this._error;
+  }
+
+  /**
+   * The workspace's GPUs with live memory and utilization; empty without GPUs.
+   */
+  get gpus(): IGpuDevice[] {
+    return this._gpus;
   }
 
   /**
@@ -91,6 +103,7 @@ export class WorkspaceModel implements IDisposable {
       this._facts = facts;
       this._fetchedAt = Date.now();
       this._error = null;
+      this._watchGpus(facts.profile.gpu_count > 0);
     } catch (reason) {
       if (request !== this._requests || this._isDisposed) {
         return;
@@ -101,18 +114,54 @@ export class WorkspaceModel implements IDisposable {
     this._changed.emit();
   }
 
+  /**
+   * Ask for the GPU figures again; a failure keeps the last ones.
+   */
+  async refreshGpus(): Promise<void> {
+    try {
+      const reply = await requestAPI<{ gpus: IGpuDevice[] }>(
+        'gpus',
+        {},
+        this._serverSettings
+      );
+      if (!this._isDisposed) {
+        this._gpus = reply.gpus;
+        this._changed.emit();
+      }
+    } catch {
+      // Live figures are best effort: the next poll tries again.
+    }
+  }
+
   dispose(): void {
     if (this._isDisposed) {
       return;
     }
     this._isDisposed = true;
+    this._watchGpus(false);
     Signal.clearData(this);
+  }
+
+  /**
+   * Poll the GPU figures while the workspace has GPUs.
+   */
+  private _watchGpus(on: boolean): void {
+    if (on && this._gpuTimer === null) {
+      void this.refreshGpus();
+      this._gpuTimer = setInterval(() => void this.refreshGpus(), GPU_POLL_MS);
+    } else if (!on && this._gpuTimer !== null) {
+      clearInterval(this._gpuTimer);
+      this._gpuTimer = null;
+      this._gpus = [];
+    }
   }
 
   private _changed = new Signal<this, void>(this);
   private _error: string | null = null;
   private _facts: IWorkspaceFacts | null = null;
   private _fetchedAt = 0;
+  private _gpus: IGpuDevice[] = [];
+  private _gpuTimer: ReturnType<typeof setInterval> | null = null;
   private _isDisposed = false;
   private _loading = false;
   private _requests = 0;
