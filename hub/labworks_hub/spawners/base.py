@@ -66,13 +66,13 @@ class WorkspaceSpawnerMixin(LoggingConfigurable):
         return proposal.value
 
     @property
-    def profile_list(self) -> list[Profile]:
+    def parsed_profiles(self) -> list[Profile]:
         return [Profile.from_dict(p) for p in self.profiles]
 
     @property
     def profile(self) -> Profile:
         """The profile applied to this server (the default one before any is applied)."""
-        return getattr(self, "_profile", None) or self.profile_list[0]
+        return getattr(self, "_profile", None) or self.parsed_profiles[0]
 
     def user_groups(self) -> set[str]:
         return {g.name for g in self.user.groups}
@@ -90,7 +90,7 @@ class WorkspaceSpawnerMixin(LoggingConfigurable):
         groups, gpus = self.user_groups(), self.gpu_status()
         cards: list[dict] = []
         checked = False
-        for profile in self.profile_list:
+        for profile in self.parsed_profiles:
             reason = unavailable_reason(profile, groups, gpus)
             card = {
                 "profile": profile,
@@ -122,7 +122,9 @@ class WorkspaceSpawnerMixin(LoggingConfigurable):
         if name is not None and not isinstance(name, str):
             raise HTTPError(400, "the profile option must be a profile name (a string)")
         try:
-            profile = choose_profile(self.profile_list, name, self.user_groups(), self.gpu_status())
+            profile = choose_profile(
+                self.parsed_profiles, name, self.user_groups(), self.gpu_status()
+            )
         except ProfileError as e:
             raise HTTPError(400, str(e)) from None
         self.cpu_limit = profile.cpu_limit

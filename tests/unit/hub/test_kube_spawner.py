@@ -1,0 +1,271 @@
+"""KubeWorkspaceSpawner at manifest level: the pod and PVC it would create, with no cluster.
+
+Golden pods live in tests/unit/hub/golden/; regenerate them with
+`LABWORKS_UPDATE_GOLDEN=1 pytest tests/unit/hub/test_kube_spawner.py` and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import kubespawner.spawner
+import pytest
+from kubernetes_asyncio.client import ApiClient
+from tornado.web import HTTPError
+from traitlets import TraitError
+from traitlets.config import Config
+
+from labworks_hub.profiles import DEFAULT_PROFILES, GiB
+from labworks_hub.spawners.kube import ImageNotPinned, KubeWorkspaceSpawner
+
+GOLDEN = Path(__file__).with_name("golden")
+IMAGE = "registry.example.org/labworks/labworks-minimal:ci-1234"
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+SPOT = {"key": "labworks.io/spot", "operator": "Exists", "effect": "NoSchedule"}
+GPU = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+
+
+class NoCluster:
+    """Stands in for the Kubernetes API client: any use of it fails the test."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"unit tests must not call the Kubernetes API ({name})")
+
+
+@pytest.fixture(autouse=True)
+def no_cluster(monkeypatch):
+    monkeypatch.setattr(kubespawner.spawner, "load_config", lambda **kwargs: None)
+    monkeypatch.setattr(kubespawner.spawner, "shared_client", lambda *a, **kw: NoCluster())
+
+
+def make_spawner(profile: str | None = None, **traits: Any) -> KubeWorkspaceSpawner:
+    """A spawner for alice's default server, as the hub builds it, with the profile applied."""
+    user = SimpleNamespace(
+        name="alice", id=7, url="/user/alice/", escaped_name="alice", groups=[], server=None
+    )
+    hub = SimpleNamespace(
+        public_host="",
+        url="http://hub:8081/hub/",
+        base_url="/hub/",
+        api_url="http://hub:8081/hub/api",
+    )
+    traits = {
+        "image": IMAGE,
+        "image_digest": DIGEST,
+        "platform_api_url": "http://labworks:8000/services/labworks/api/v1",
+        **traits,
+    }
+    spawner = KubeWorkspaceSpawner(user=user, hub=hub, **traits)
+    spawner.api_token = "secret-token"
+    spawner.apply_user_options(spawner, {"profile": profile} if profile else {})
+    return spawner
+
+
+async def pod_of(spawner: KubeWorkspaceSpawner) -> dict:
+    pod = await spawner.get_pod_manifest()
+    async with ApiClient() as api:
+        return api.sanitize_for_serialization(pod)
+
+
+def container(pod: dict) -> dict:
+    [notebook] = pod["spec"]["containers"]
+    return notebook
+
+
+def env_of(pod: dict) -> dict[str, str]:
+    return {e["name"]: e.get("value") for e in container(pod)["env"]}
+
+
+def normalised(pod: dict) -> dict:
+    """The pod without what changes between runs or versions: tokens and version stamps."""
+    pod = json.loads(json.dumps(pod))
+    for e in container(pod)["env"]:
+        if "TOKEN" in e["name"]:
+            e["value"] = "<token>"
+    annotations = pod["metadata"]["annotations"]
+    for key in annotations:
+        if key.endswith("-version"):
+            annotations[key] = "<version>"
+    for port in container(pod)["ports"]:
+        port["containerPort"] = "<port>"
+    return pod
+
+
+@pytest.mark.parametrize("profile", [p.name for p in DEFAULT_PROFILES])
+async def test_pod_matches_golden_manifest(profile):
+    pod = normalised(await pod_of(make_spawner(profile)))
+    path = GOLDEN / f"pod-{profile}.json"
+    if os.environ.get("LABWORKS_UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(json.dumps(pod, indent=2, sort_keys=True) + "\n")
+    assert pod == json.loads(path.read_text())
+
+
+async def test_gpu_profile_gets_a_gpu_and_the_gpu_toleration():
+    pod = await pod_of(make_spawner("gpu-1"))
+    resources = container(pod)["resources"]
+    assert resources["limits"]["nvidia.com/gpu"] == "1"
+    assert resources["limits"]["cpu"] == 8.0
+    assert resources["limits"]["memory"] == 32 * GiB
+    assert GPU in pod["spec"]["tolerations"]
+    cpu = await pod_of(make_spawner("cpu-small"))
+    assert "nvidia.com/gpu" not in container(cpu)["resources"]["limits"]
+    assert not cpu["spec"].get("tolerations")
+
+
+async def test_guarantees_equal_limits_unless_a_fraction_is_set():
+    pod = await pod_of(make_spawner("cpu-small"))
+    assert container(pod)["resources"]["requests"] == {"cpu": 2.0, "memory": 4 * GiB}
+    half = await pod_of(make_spawner("cpu-small", guarantee_fraction=0.5))
+    assert container(half)["resources"]["requests"] == {"cpu": 1.0, "memory": 2 * GiB}
+    with pytest.raises(TraitError):
+        make_spawner(guarantee_fraction=0)
+
+
+async def test_tag_only_image_is_refused_before_anything_is_created():
+    spawner = make_spawner(image_digest="")
+    with pytest.raises(ImageNotPinned, match="not pinned by digest"):
+        await spawner.get_pod_manifest()
+    with pytest.raises(ImageNotPinned):
+        await spawner.load_user_options()  # KubeSpawner's first step of start()
+    with pytest.raises(ImageNotPinned, match="no workspace image"):
+        await make_spawner(image="").get_pod_manifest()
+    allowed = await pod_of(make_spawner(image_digest="", require_digest=False))
+    assert container(allowed)["image"] == IMAGE
+
+
+async def test_image_is_pinned_by_digest():
+    pod = await pod_of(make_spawner())
+    assert container(pod)["image"] == f"{IMAGE}@{DIGEST}"
+    env = env_of(pod)
+    assert env["JUPYTER_IMAGE"] == f"{IMAGE}@{DIGEST}"
+    assert (env["LABWORKS_IMAGE"], env["LABWORKS_IMAGE_DIGEST"]) == (IMAGE, DIGEST)
+    already = f"{IMAGE}@{DIGEST}"
+    assert container(await pod_of(make_spawner(image=already, image_digest="")))["image"] == already
+    with pytest.raises(TraitError, match="sha256"):
+        make_spawner(image_digest="sha256:short")
+
+
+def test_image_is_configurable_like_kubespawner_s():
+    """The mixin's `image` trait shadows KubeSpawner's; ours must still load from config,
+    under our class name and under KubeSpawner (as Zero to JupyterHub writes it)."""
+    config = Config({"KubeSpawner": {"image": IMAGE, "image_digest": DIGEST}})
+    spawner = make_spawner(image="", image_digest="")
+    spawner.update_config(config)
+    assert spawner.pinned_image() == f"{IMAGE}@{DIGEST}"
+    config = Config({"KubeWorkspaceSpawner": {"image": "other:1", "require_digest": False}})
+    spawner.update_config(config)
+    assert (spawner.image, spawner.require_digest) == ("other:1", False)
+
+
+async def test_pod_is_hardened():
+    pod = await pod_of(make_spawner())
+    assert container(pod)["securityContext"] == {
+        "runAsNonRoot": True,
+        "runAsUser": 1000,
+        "runAsGroup": 100,
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    assert pod["spec"]["securityContext"] == {
+        "runAsNonRoot": True,
+        "fsGroup": 100,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    assert pod["spec"]["automountServiceAccountToken"] is False
+    mounted = await pod_of(make_spawner(automount_service_account_token=True))
+    assert mounted["spec"]["automountServiceAccountToken"] is True
+
+
+async def test_home_is_a_per_user_pvc_of_the_configured_size():
+    spawner = make_spawner()
+    pvc = spawner.get_pvc_manifest()
+    assert spawner.storage_pvc_ensure is True
+    assert pvc.metadata.name == spawner.pvc_name == "claim-alice"
+    assert pvc.spec.resources.requests == {"storage": "10Gi"}
+    assert make_spawner(storage_capacity="50Gi").get_pvc_manifest().spec.resources.requests == {
+        "storage": "50Gi"
+    }
+    pod = await pod_of(spawner)
+    assert pod["spec"]["volumes"] == [
+        {"name": "home", "persistentVolumeClaim": {"claimName": "claim-alice"}}
+    ]
+    assert container(pod)["volumeMounts"] == [{"name": "home", "mountPath": "/home/jovyan"}]
+
+
+async def test_workspace_env_and_idle_shutdown_reach_the_container():
+    pod = await pod_of(make_spawner("cpu-large"))
+    env = env_of(pod)
+    assert env["LABWORKS_PROFILE"] == "cpu-large"
+    assert env["LABWORKS_GPU_COUNT"] == "0"
+    assert env["LABWORKS_API_URL"] == "http://labworks:8000/services/labworks/api/v1"
+    assert env["CPU_LIMIT"] == "8.0"
+    args = container(pod)["args"]
+    assert args[0] == "jupyterhub-singleuser"
+    assert "--ServerApp.shutdown_no_activity_timeout=3600" in args
+
+
+async def test_node_selector_and_tolerations_per_profile_do_not_pile_up():
+    spawner = make_spawner(
+        "cpu-large",
+        node_selector={"labworks.io/pool": "workspaces"},
+        profile_node_selectors={"cpu-large": {"node.kubernetes.io/instance-type": "c6i.2xlarge"}},
+        profile_tolerations={"cpu-large": [{"key": "big", "operator": "Exists"}]},
+        spot_profiles=["cpu-large"],
+    )
+    pod = await pod_of(spawner)
+    assert pod["spec"]["nodeSelector"] == {
+        "labworks.io/pool": "workspaces",
+        "node.kubernetes.io/instance-type": "c6i.2xlarge",
+    }
+    assert pod["spec"]["tolerations"] == [{"key": "big", "operator": "Exists"}, SPOT]
+    spawner.apply_user_options(spawner, {"profile": "gpu-1"})
+    pod = await pod_of(spawner)
+    assert pod["spec"]["nodeSelector"] == {"labworks.io/pool": "workspaces"}
+    assert pod["spec"]["tolerations"] == [GPU]
+    spawner.apply_user_options(spawner, {"profile": "cpu-small"})
+    pod = await pod_of(spawner)
+    assert "nvidia.com/gpu" not in container(pod)["resources"]["limits"]
+    assert not pod["spec"].get("tolerations")
+
+
+async def test_profile_fields_for_placement_are_used_when_present():
+    spawner = make_spawner()
+    profile = SimpleNamespace(
+        name="spot-gpu",
+        cpu_limit=4.0,
+        mem_limit=16 * GiB,
+        gpu_count=2,
+        spot=True,
+        node_selector={"gpu": "h100"},
+        tolerations=[{"key": "team", "operator": "Equal", "value": "ml"}],
+    )
+    spawner._apply_profile_to_pod(profile)  # type: ignore[arg-type]
+    pod = await pod_of(spawner)
+    assert pod["spec"]["nodeSelector"] == {"gpu": "h100"}
+    assert pod["spec"]["tolerations"] == [
+        {"key": "team", "operator": "Equal", "value": "ml"},
+        GPU,
+        SPOT,
+    ]
+    assert container(pod)["resources"]["limits"]["nvidia.com/gpu"] == "2"
+
+
+async def test_profiles_and_form_are_labworks_not_kubespawner_profile_list():
+    spawner = make_spawner()
+    assert 'value="cpu-small" checked' in spawner.render_options_form()
+    assert spawner.options_form.__name__ == "render_options_form"
+    with pytest.raises(HTTPError) as info:
+        spawner.apply_user_options(spawner, {"profile": "nope"})
+    assert info.value.status_code == 400
+    fresh = make_spawner()
+    del fresh._profile
+    fresh.user_options = {"profile": "cpu-large"}
+    await fresh.load_user_options()  # applies the profile when the hub has not
+    assert fresh.profile.name == "cpu-large"
+    assert fresh.cpu_guarantee == 8.0
