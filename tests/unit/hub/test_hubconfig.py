@@ -7,13 +7,17 @@ from traitlets.config import Config
 from labworks_hub.hubconfig import HubSettings, render
 
 
-def load(settings: HubSettings) -> Config:
+def run_config(settings: HubSettings) -> tuple[Config, list[str]]:
+    """Execute the generated file as JupyterHub does; also return the subconfigs it loads."""
     c = Config()
     subconfigs: list[str] = []
     code = render(settings)
     exec(code, {"get_config": lambda: c, "load_subconfig": subconfigs.append})  # noqa: S102
-    c["_subconfigs"] = subconfigs
-    return c
+    return c, subconfigs
+
+
+def load(settings: HubSettings) -> Config:
+    return run_config(settings)[0]
 
 
 def settings(tmp_path, **kw) -> HubSettings:
@@ -62,7 +66,8 @@ def test_zero_timeout_turns_the_culler_off(tmp_path):
     assert [s["name"] for s in c.JupyterHub.services] == ["labworks", "preload"]
 
 
-def test_operator_overrides_are_loaded_last(tmp_path):
-    code = render(settings(tmp_path))
-    assert code.rstrip().endswith("# noqa: F821")
-    assert str(tmp_path / "jupyterhub_config.local.py") in code
+def test_operator_overrides_are_loaded_only_when_present(tmp_path):
+    assert run_config(settings(tmp_path))[1] == []
+    local = tmp_path / "jupyterhub_config.local.py"
+    local.write_text("c.Spawner.poll_interval = 2\n")
+    assert run_config(settings(tmp_path))[1] == [str(local)]
