@@ -9,7 +9,10 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMPS := .make
 export PATH := $(BIN):$(PATH)
 
-PYTHON ?= python3
+# Debian's Python when there is one: workspaces run as per-user system accounts, which must be
+# able to execute the environment's interpreter (a pyenv build under /root is not).
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
+PYTHON_BASE := $(shell $(PYTHON) -c 'import sys; print(sys.base_prefix)')
 CHP_VERSION := 5.3.0
 LABEXT_OUT := server_extension/labworks_server/labextension
 LABEXT_SRC := $(shell find labextension/src labextension/style -type f 2>/dev/null) package.json tsconfig.json
@@ -25,7 +28,8 @@ $(STAMPS):
 # Python environment: the project editable, with test tools. The lab extension is built by
 # npm below, so the wheel build hook is skipped here.
 $(STAMPS)/venv: $(PY_SRC) | $(STAMPS)
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -c 'import sys; assert sys.base_prefix == "$(PYTHON_BASE)"' 2>/dev/null \
+		|| { rm -rf $(VENV) $(STAMPS)/labextension $(STAMPS)/proxy; $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	mkdir -p $(LABEXT_OUT)
 	SKIP_JUPYTER_BUILDER=1 $(BIN)/python -m pip install --quiet -e '.[test]'
@@ -53,7 +57,7 @@ $(STAMPS)/proxy: $(STAMPS)/venv | $(STAMPS)
 	ln -sf $(CURDIR)/$(VENV)/lib/chp/node_modules/.bin/configurable-http-proxy $(BIN)/
 	touch $@
 
-# Debian packages the tests use: chromium (the real browser) and PostgreSQL (the store suite).
+# Debian packages the tests use: chromium, PostgreSQL, docker-registry, skopeo, umoci.
 system-deps: | $(STAMPS)
 	scripts/system-deps.sh
 
