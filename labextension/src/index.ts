@@ -3,11 +3,12 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, Notification } from '@jupyterlab/apputils';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { refreshIcon } from '@jupyterlab/ui-components';
 
 import { labworksIcon } from './icons';
+import type { IIdleNotifier } from './idle';
 import { WorkspaceModel } from './panels/workspace/model';
 // The Workspace panel is in the sidebar from the start, so it cannot load lazily.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -97,7 +98,73 @@ const workspacePlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
+/**
+ * The idle warning: before the workspace stops for idleness, a notification
+ * with a "Keep running" action; a person using the lab counts as activity.
+ */
+const idlePlugin: JupyterFrontEndPlugin<void> = {
+  id: 'labworks:idle-warning',
+  description: 'Warns before the workspace stops for idleness.',
+  autoStart: true,
+  optional: [ITranslator],
+  activate: (app: JupyterFrontEnd, translator: ITranslator | null): void => {
+    const trans = (translator ?? nullTranslator).load('labworks');
+    let id: string | null = null;
+    const shown = (): boolean => id !== null && Notification.manager.has(id);
+    const notifier: IIdleNotifier = {
+      warn: (message, keepRunning) => {
+        const options = {
+          autoClose: false as const,
+          actions: [
+            {
+              label: trans.__('Keep running'),
+              caption: trans.__(
+                'Count this as activity and keep the workspace'
+              ),
+              displayType: 'accent' as const,
+              callback: keepRunning
+            }
+          ]
+        };
+        if (id !== null && shown()) {
+          Notification.update({ id, message, type: 'warning', ...options });
+        } else {
+          id = Notification.warning(message, options);
+        }
+      },
+      stopped: message => {
+        if (id !== null && shown()) {
+          Notification.update({
+            id,
+            message,
+            type: 'info',
+            actions: [],
+            autoClose: false
+          });
+        } else {
+          id = Notification.info(message, { autoClose: false });
+        }
+      },
+      clear: () => {
+        if (id !== null) {
+          Notification.dismiss(id);
+        }
+        id = null;
+      }
+    };
+    void app.restored.then(async () => {
+      const { IdleWatcher } = await import('./idle');
+      const watcher = new IdleWatcher({
+        serverSettings: app.serviceManager.serverSettings,
+        notifier
+      });
+      app.shell.disposed.connect(() => watcher.dispose());
+      await watcher.check();
+    });
+  }
+};
+
 export * from './tokens';
 export { requestAPI, APIError } from './api';
 
-export default [sidebarPlugin, workspacePlugin];
+export default [sidebarPlugin, workspacePlugin, idlePlugin];

@@ -6,18 +6,22 @@ import os
 from datetime import UTC, datetime
 
 from jupyter_server.extension.application import ExtensionApp
+from tornado.ioloop import PeriodicCallback
 from traitlets import Float, Unicode, default
 
 from .client import PlatformClient
 from .handlers import CLIENT_SETTING, STARTED_SETTING
 from .handlers import handlers as labworks_handlers
+from .idle import MONITOR_SETTING, IdleMonitor, check_interval, idle_handlers, timeout_from_env
+from .nbdime_git import with_nbdime_git
 
 
 class LabworksServerApp(ExtensionApp):
     """Serves ``/labworks/...`` on the user's server and forwards to the platform service.
 
-    Settings it adds to the web app: ``labworks_client`` (the one ``PlatformClient``) and
-    ``labworks_started_at`` (the ServerApp start time, an aware datetime).
+    Settings it adds to the web app: ``labworks_client`` (the one ``PlatformClient``),
+    ``labworks_started_at`` (the ServerApp start time, an aware datetime) and
+    ``labworks_idle_monitor`` (the ``IdleMonitor`` that stops the server when idle).
     """
 
     name = "labworks_server"
@@ -30,6 +34,15 @@ class LabworksServerApp(ExtensionApp):
         10.0, help="Seconds to wait for the platform service before giving up."
     ).tag(config=True)
 
+    idle_timeout = Float(
+        help="Seconds without a person or a kernel at work before the server stops itself;"
+        " 0 = never (default: $LABWORKS_CULL_IDLE_TIMEOUT, the profile's idle time).",
+    ).tag(config=True)
+
+    @default("idle_timeout")
+    def _idle_timeout_default(self) -> float:
+        return timeout_from_env(os.environ)
+
     @default("api_url")
     def _api_url_default(self) -> str:
         return os.environ.get("LABWORKS_API_URL", "")
@@ -37,6 +50,7 @@ class LabworksServerApp(ExtensionApp):
     def initialize_settings(self) -> None:
         """Build the platform client and record when the server started."""
         assert self.serverapp is not None
+        os.environ.update(with_nbdime_git(os.environ))
         started = self.serverapp.web_app.settings.get("started")
         if not isinstance(started, datetime):
             started = datetime.now(UTC)
@@ -45,7 +59,15 @@ class LabworksServerApp(ExtensionApp):
             token=os.environ.get("JUPYTERHUB_API_TOKEN", ""),
             timeout=self.request_timeout,
         )
-        self.settings.update({CLIENT_SETTING: client, STARTED_SETTING: started})
+        monitor = IdleMonitor(
+            self.serverapp.web_app.settings,
+            self.serverapp.kernel_manager,
+            self.idle_timeout,
+            stop=self._stop_idle_server,
+        )
+        self.settings.update(
+            {CLIENT_SETTING: client, STARTED_SETTING: started, MONITOR_SETTING: monitor}
+        )
         if not self.api_url:
             self.log.warning("labworks: LABWORKS_API_URL is not set; platform calls will fail")
         else:
@@ -53,4 +75,24 @@ class LabworksServerApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         """Register the routes of the ``handlers`` table."""
-        self.handlers.extend(labworks_handlers)
+        self.handlers.extend([*labworks_handlers, *idle_handlers])
+
+    async def _start_jupyter_server_extension(self, serverapp) -> None:
+        """Check for idleness periodically once the event loop runs."""
+        if self.idle_timeout > 0:
+            monitor: IdleMonitor = self.settings[MONITOR_SETTING]
+            self._idle_check = PeriodicCallback(
+                monitor.check, check_interval(self.idle_timeout) * 1000
+            )
+            self._idle_check.start()
+            self.log.info(
+                "labworks: stops after %g s without a person or a kernel at work", self.idle_timeout
+            )
+
+    def _stop_idle_server(self) -> None:
+        self.log.info(
+            "labworks: idle for %g s (no person, no kernel at work); stopping, files are kept",
+            self.idle_timeout,
+        )
+        assert self.serverapp is not None
+        self.serverapp.stop()

@@ -8,6 +8,7 @@ from .. import __version__
 from .accounts import token, users
 from .client import health, me
 from .platform import up
+from .workspace import workspace
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -16,7 +17,7 @@ def cli() -> None:
     """Labworks: a Jupyter-native ML platform."""
 
 
-for command in (up, users, token, me, health):
+for command in (up, users, token, me, health, workspace):
     cli.add_command(command)
 
 

@@ -1,0 +1,94 @@
+"""Idle culling end to end: a silent long cell is never culled; an open but untouched lab warns
+with "Keep running", and then stops; files are kept (the platform's "blink" and "nap" profiles)."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.browser import launch
+from tests.integration.test_browser import log_in
+from tests.kernel_client import run_code
+from tests.platform import wait_for_lab
+
+
+def spawn(platform, user: str, profile: str) -> dict[str, str]:
+    headers = {"Authorization": f"token {platform.token(user)}"}
+    reply = httpx.post(
+        f"{platform.url}/hub/api/users/{user}/server",
+        headers=headers, json={"profile": profile}, timeout=60,
+    )  # fmt: skip
+    assert reply.status_code in (201, 202), reply.text
+    wait_for_lab(platform.url, user, headers["Authorization"].split()[1])
+    return headers
+
+
+def server_running(platform, user: str, headers: dict[str, str]) -> bool:
+    reply = httpx.get(f"{platform.url}/hub/api/users/{user}", headers=headers, timeout=10)
+    return bool(reply.json()["servers"])
+
+
+def wait_until_stopped(platform, user: str, headers: dict[str, str], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while server_running(platform, user, headers):
+        assert time.monotonic() < deadline, f"the idle server of {user} was not stopped"
+        time.sleep(1)
+
+
+def test_a_long_silent_cell_is_never_culled(platform):
+    """Profile "blink" stops a server after 2 s idle; a 12 s cell with no output must finish."""
+    platform.add_user("silas")
+    headers = spawn(platform, "silas", "blink")
+    base = f"{platform.url}/user/silas"
+    kernel = httpx.post(f"{base}/api/kernels", headers=headers, timeout=60).json()
+    ws = f"ws://127.0.0.1:{platform.port}/user/silas/api/kernels/{kernel['id']}/channels"
+    token = headers["Authorization"].split()[1]
+
+    started = time.monotonic()
+    out = run_code(ws, token, "import time\ntime.sleep(12)\nprint('trained')", timeout=60)
+
+    assert out.strip() == "trained"
+    assert time.monotonic() - started >= 12
+    assert server_running(platform, "silas", headers)
+    # Once the cell is done the kernel is idle: kernel culled, then the server stops.
+    wait_until_stopped(platform, "silas", headers, timeout=60)
+
+
+@pytest.fixture
+def page():
+    with sync_playwright() as p:
+        browser = launch(p)
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        context.set_default_timeout(60_000)
+        yield context.new_page()
+        browser.close()
+
+
+def test_an_untouched_lab_warns_keeps_running_on_request_then_stops(platform, page, screenshots):
+    """Profile "nap": 40 s idle. The lab's own polling is not activity; a person is."""
+    password = platform.add_user("nadia")
+    headers = spawn(platform, "nadia", "nap")
+    log_in(page, platform.url, "nadia", password)
+    page.goto(f"{platform.url}/user/nadia/lab")
+    expect(page.locator("#jp-main-dock-panel")).to_be_visible()
+
+    warning = page.get_by_text("This workspace is idle and stops in about")
+    expect(warning).to_be_visible(timeout=60_000)
+    page.screenshot(path=screenshots / "idle-warning.png")
+    idle_url = f"{platform.url}/user/nadia/labworks/workspace/idle"
+    before = httpx.get(idle_url, headers=headers, timeout=10).json()
+    assert before["seconds_left"] <= before["warn_before"] == 10
+
+    page.get_by_role("button", name="Keep running").click()
+    expect(warning).to_be_hidden()
+    after = httpx.get(idle_url, headers=headers, timeout=10).json()
+    assert after["seconds_left"] > 30, after
+    assert server_running(platform, "nadia", headers)
+
+    # Nobody comes back: the server stops although the lab tab is still open and polling.
+    wait_until_stopped(platform, "nadia", headers, timeout=90)
+    expect(page.get_by_text("This workspace stopped because it was idle")).to_be_visible()
+    page.screenshot(path=screenshots / "idle-stopped.png")
