@@ -77,12 +77,14 @@ def test_an_untouched_lab_warns_keeps_running_on_request_then_stops(platform, pa
 
     warning = page.get_by_text("This workspace is idle and stops in about")
     expect(warning).to_be_visible(timeout=60_000)
+    keep_running = page.get_by_role("button", name="Keep running")
+    expect(keep_running).to_be_in_viewport(ratio=1)  # the toast has finished sliding in
     page.screenshot(path=screenshots / "idle-warning.png")
     idle_url = f"{platform.url}/user/nadia/labworks/workspace/idle"
     before = httpx.get(idle_url, headers=headers, timeout=10).json()
     assert before["seconds_left"] <= before["warn_before"] == 10
 
-    page.get_by_role("button", name="Keep running").click()
+    keep_running.click()
     expect(warning).to_be_hidden()
     after = httpx.get(idle_url, headers=headers, timeout=10).json()
     assert after["seconds_left"] > 30, after
