@@ -105,12 +105,33 @@ run() {
 cd "${ROOT}"
 printf 'build.sh: %s images %s, tag %s, revision %s\n' "${builder}" "${ordered[*]}" "${tag}" "${revision}"
 
-# The pinned base must still exist (and be what the digest says) before anything is built.
+# The pinned base must still exist, and be what its digest says, before anything is built.
+# skopeo takes no reference with both a tag and a digest: ask for <name>@<digest>, which names
+# the same content (the tag is only a reminder for people).
+base_digest="${base_image##*@}"
+base_name="${base_image%@*}"
+[[ "${base_name##*/}" != *:* ]] || base_name="${base_name%:*}"
 if ((dry_run)); then
-    run skopeo inspect --raw "docker://${base_image}"
+    run skopeo inspect --raw "docker://${base_name}@${base_digest}"
 else
     command -v skopeo >/dev/null 2>&1 || die "skopeo is required to verify the base image digest"
-    skopeo inspect --raw "docker://${base_image}" >/dev/null || die "base image not found: ${base_image}"
+    base_manifest="$(mktemp)"
+    base_errors="$(mktemp)"
+    if ! skopeo --command-timeout 120s inspect --raw "docker://${base_name}@${base_digest}" \
+        >"${base_manifest}" 2>"${base_errors}"; then
+        # skopeo's last fatal message, unquoted, without its "Error parsing image name" prefix
+        reason="$(sed -n 's/.*msg="\(.*\)"$/\1/p' "${base_errors}" | tail -n 1 \
+            | sed -e 's/\\"/"/g' -e 's/^Error parsing image name "[^"]*": //')"
+        reason="${reason:-$(tail -n 1 "${base_errors}")}"
+        rm -f "${base_manifest}" "${base_errors}"
+        die "cannot verify the pinned base image ${base_name}@${base_digest}: ${reason}" \
+            "(a real build must reach the base image's registry; offline, use --dry-run)"
+    fi
+    actual="sha256:$(sha256sum "${base_manifest}" | cut -d ' ' -f 1)"
+    rm -f "${base_manifest}" "${base_errors}"
+    [[ "${actual}" == "${base_digest}" ]] \
+        || die "the registry's manifest of ${base_name} has digest ${actual}, not the pinned ${base_digest}"
+    printf 'build.sh: base image %s@%s verified\n' "${base_name}" "${base_digest}"
 fi
 
 shopt -s nullglob

@@ -8,6 +8,7 @@ import os
 import pytest
 
 from tests.postgres import PostgresServer
+from tests.registry import Registry
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -29,3 +30,12 @@ def db_url(request, tmp_path):
         return f"sqlite:///{tmp_path / 'store.sqlite'}"
     server: PostgresServer = request.getfixturevalue("postgres")
     return server.create_database(f"lw_test_{os.getpid()}_{next(_db_counter)}")
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory):
+    """One real OCI registry (Debian's docker-registry) on loopback for the whole session;
+    tests push the images they need (tests/registry.py)."""
+    server = Registry(tmp_path_factory.mktemp("registry")).start()
+    yield server
+    server.stop()

@@ -35,8 +35,9 @@ async def _run(ws_url: str, token: str, code: str) -> str:
         )
     )  # fmt: skip
     out = []
+    replied = idle = False  # output is complete once the kernel is idle again (iopub)
     try:
-        while True:
+        while not (replied and idle):
             raw = await conn.read_message()
             if raw is None:
                 raise ConnectionError("kernel websocket closed")
@@ -49,6 +50,9 @@ async def _run(ws_url: str, token: str, code: str) -> str:
             elif kind == "error":
                 raise RuntimeError("\n".join(msg["content"]["traceback"]))
             elif kind == "execute_reply":
-                return "".join(out)
+                replied = True
+            elif kind == "status" and msg["content"]["execution_state"] == "idle":
+                idle = True
+        return "".join(out)
     finally:
         conn.close()

@@ -55,6 +55,8 @@ class LabworksClient:
             response = httpx.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
         except httpx.HTTPError as e:
             raise ClientError(f"cannot reach Labworks at {self.api_url}: {e}") from None
+        if response.status_code == 204:  # done, nothing to say (e.g. a DELETE)
+            return {}
         try:
             body = response.json()
         except ValueError:

@@ -53,7 +53,12 @@ class GPUSlots:
 
     def status(self) -> GPUStatus:
         with self._lock:
-            return GPUStatus(total=len(self.gpus), free=len(self.gpus) - len(self._holders))
+            return GPUStatus(
+                total=len(self.gpus),
+                free=len(self.gpus) - len(self._holders),
+                models=tuple(g.name for g in self.gpus),
+                free_models=tuple(g.name for g in self.gpus if g.index not in self._holders),
+            )
 
     def acquire(self, holder: str, count: int) -> list[int]:
         with self._lock:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,12 +52,21 @@ class LabworksHome:
         return self.root / "secrets"
 
     def ensure(self) -> LabworksHome:
-        """Create the directory tree (private to this user) or raise HomeError."""
+        """Create the directory tree or raise HomeError.
+
+        Workspaces running as other system accounts must pass through the root and `users/`
+        to reach their homes, so both are 0711 (enter, not list); what Labworks keeps in the
+        root (secrets/, databases, settings, config) is made private to this OS user, also in
+        a home from an older version. `labworks up` runs with umask 077 for what it adds."""
         try:
             for path in (self.root, self.secrets_dir, self.workspaces):
                 path.mkdir(parents=True, exist_ok=True)
-            self.root.chmod(0o700)  # databases and secrets live here
-            self.secrets_dir.chmod(0o700)
+            self.root.chmod(0o711)
+            self.workspaces.chmod(0o711)
+            for entry in self.private_entries():
+                info = entry.lstat()
+                if not stat.S_ISLNK(info.st_mode):
+                    entry.chmod(stat.S_IMODE(info.st_mode) & 0o700)
             probe = self.root / ".write-test"
             probe.write_text("ok")
             probe.unlink()
@@ -66,6 +76,12 @@ class LabworksHome:
                 " choose another with --home or LABWORKS_HOME"
             ) from None
         return self
+
+    def private_entries(self) -> list[Path]:
+        """What Labworks keeps in the root that only this OS user may read."""
+        names = [SETTINGS_FILE, self.hub_config.name, self.local_config.name, "secrets"]
+        found = [self.root / n for n in names if (self.root / n).exists()]
+        return found + sorted({*self.root.glob("*.sqlite*"), *self.root.glob("*.pid")})
 
     def exists(self) -> bool:
         return (self.root / SETTINGS_FILE).is_file()

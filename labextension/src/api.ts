@@ -34,7 +34,7 @@ export class APIError extends ServerConnection.ResponseError {
  * @param endPoint Path below `/labworks/`, e.g. `workspace`
  * @param init Initial values for the request
  * @param settings The server settings; defaults to the page's settings
- * @returns The response body parsed as JSON
+ * @returns The response body parsed as JSON (`undefined` for 204 No Content)
  * @throws {APIError} when the server answers with an error status
  * @throws {ServerConnection.NetworkError} when the server cannot be reached
  */
@@ -61,6 +61,9 @@ export async function requestAPI<T>(
   if (!response.ok) {
     const { code, message } = Private.describeError(response, endPoint, body);
     throw new APIError(response, code, message);
+  }
+  if (response.status === 204) {
+    return undefined as T; // done, nothing to say (e.g. a DELETE)
   }
   if (body === undefined) {
     throw new APIError(

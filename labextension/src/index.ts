@@ -9,10 +9,16 @@ import { refreshIcon } from '@jupyterlab/ui-components';
 
 import { labworksIcon } from './icons';
 import type { IIdleNotifier } from './idle';
+// The Workspace panel and its model are in the sidebar from the start: they cannot load lazily.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { WorkspaceModel } from './panels/workspace/model';
-// The Workspace panel is in the sidebar from the start, so it cannot load lazily.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { WorkspacePanel } from './panels/workspace/Panel';
+// The Share Workspace command is registered at start, with the panel.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { addSharingCommands } from './panels/workspace/Sharing';
+import { galleryPlugin } from './panels/gallery/plugin';
+import { jobsPlugin } from './panels/jobs/plugin';
 import { LabworksSidebar } from './sidebar';
 import { ILabworksSidebar } from './tokens';
 
@@ -95,6 +101,13 @@ const workspacePlugin: JupyterFrontEndPlugin<void> = {
       palette.addItem({ command: CommandIDs.openWorkspace, category });
       palette.addItem({ command: CommandIDs.refreshWorkspace, category });
     }
+    addSharingCommands(
+      app,
+      model.sharing,
+      trans,
+      () => sidebar.activatePanel(panel.id),
+      palette
+    );
   }
 };
 
@@ -159,7 +172,8 @@ const idlePlugin: JupyterFrontEndPlugin<void> = {
         notifier
       });
       app.shell.disposed.connect(() => watcher.dispose());
-      await watcher.check();
+      // Opening the lab is a person arriving: it counts as activity.
+      await watcher.keepRunning().catch(() => watcher.check());
     });
   }
 };
@@ -167,4 +181,10 @@ const idlePlugin: JupyterFrontEndPlugin<void> = {
 export * from './tokens';
 export { requestAPI, APIError } from './api';
 
-export default [sidebarPlugin, workspacePlugin, idlePlugin];
+export default [
+  sidebarPlugin,
+  workspacePlugin,
+  idlePlugin,
+  galleryPlugin,
+  jobsPlugin
+];

@@ -1,1 +1,3 @@
 import './base.css';
+import './sharing.css';
+import './jobs.css';

@@ -7,13 +7,16 @@ from datetime import UTC, datetime
 
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
-from traitlets import Float, Unicode, default
+from traitlets import Float, Integer, Unicode, default
 
 from .client import PlatformClient
+from .gallery import gallery_handlers
 from .handlers import CLIENT_SETTING, STARTED_SETTING
 from .handlers import handlers as labworks_handlers
 from .idle import MONITOR_SETTING, IdleMonitor, check_interval, idle_handlers, timeout_from_env
+from .jobs import jobs_handlers
 from .nbdime_git import with_nbdime_git
+from .sharing import limit_hub_auth_cache, sharing_handlers
 
 
 class LabworksServerApp(ExtensionApp):
@@ -43,6 +46,18 @@ class LabworksServerApp(ExtensionApp):
     def _idle_timeout_default(self) -> float:
         return timeout_from_env(os.environ)
 
+    default_kernel = Unicode(
+        "labworks-python3",
+        help="Kernel spec of new notebooks unless the server config names one"
+        " (MappingKernelManager.default_kernel_name); empty: jupyter_server's default.",
+    ).tag(config=True)
+
+    hub_auth_cache_seconds = Integer(
+        10,
+        help="Longest time the server trusts JupyterHub's answer about a visitor's token;"
+        " a revoked workspace share stops working within it (JupyterHub's default: 300).",
+    ).tag(config=True)
+
     @default("api_url")
     def _api_url_default(self) -> str:
         return os.environ.get("LABWORKS_API_URL", "")
@@ -51,6 +66,7 @@ class LabworksServerApp(ExtensionApp):
         """Build the platform client and record when the server started."""
         assert self.serverapp is not None
         os.environ.update(with_nbdime_git(os.environ))
+        self._choose_default_kernel()
         started = self.serverapp.web_app.settings.get("started")
         if not isinstance(started, datetime):
             started = datetime.now(UTC)
@@ -68,14 +84,39 @@ class LabworksServerApp(ExtensionApp):
         self.settings.update(
             {CLIENT_SETTING: client, STARTED_SETTING: started, MONITOR_SETTING: monitor}
         )
+        limit_hub_auth_cache(self.serverapp, self.hub_auth_cache_seconds)
         if not self.api_url:
             self.log.warning("labworks: LABWORKS_API_URL is not set; platform calls will fail")
         else:
             self.log.info("labworks: forwarding to the platform service at %s", self.api_url)
 
+    def _choose_default_kernel(self) -> None:
+        """New notebooks get the Labworks kernel, unless the operator chose another one.
+
+        (A ``jupyter_server_config.d`` file cannot do this: jupyter_server reads only the
+        enabled extensions from those files.)"""
+        assert self.serverapp is not None
+        km = self.serverapp.kernel_manager
+        configured = any(
+            "default_kernel_name" in self.serverapp.config.get(name, {})
+            for name in ("MultiKernelManager", "MappingKernelManager", type(km).__name__)
+        )
+        assert self.serverapp.kernel_spec_manager is not None
+        specs = self.serverapp.kernel_spec_manager.find_kernel_specs()
+        if self.default_kernel in specs and not configured:
+            km.default_kernel_name = self.default_kernel
+
     def initialize_handlers(self) -> None:
         """Register the routes of the ``handlers`` table."""
-        self.handlers.extend([*labworks_handlers, *idle_handlers])
+        self.handlers.extend(
+            [
+                *labworks_handlers,
+                *idle_handlers,
+                *sharing_handlers,
+                *gallery_handlers,
+                *jobs_handlers,
+            ]
+        )
 
     async def _start_jupyter_server_extension(self, serverapp) -> None:
         """Check for idleness periodically once the event loop runs."""

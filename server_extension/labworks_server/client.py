@@ -50,16 +50,36 @@ class PlatformClient:
         """
         return await self._fetch("GET", path)
 
-    async def _fetch(self, method: str, path: str) -> Any:
+    async def post(self, path: str, body: Any) -> Any:
+        """POST ``body`` as JSON to ``path`` and return the parsed JSON answer.
+
+        Raises:
+            PlatformError: as for ``get``.
+        """
+        return await self._fetch("POST", path, json.dumps(body).encode())
+
+    async def delete(self, path: str) -> Any:
+        """DELETE ``path``; returns the parsed JSON answer, or None for an empty one (204).
+
+        Raises:
+            PlatformError: as for ``get``.
+        """
+        return await self._fetch("DELETE", path)
+
+    async def _fetch(self, method: str, path: str, body: bytes | None = None) -> Any:
         if not self.api_url:
             raise PlatformError(
                 UNREACHABLE, "platform_not_configured", "platform service URL is not configured"
             )
         url = self.url(path)
+        headers = {"Authorization": f"token {self._token}", "Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
         request = HTTPRequest(
             url,
             method=method,
-            headers={"Authorization": f"token {self._token}", "Accept": "application/json"},
+            headers=headers,
+            body=body,
             connect_timeout=self.timeout,
             request_timeout=self.timeout,
             follow_redirects=False,
@@ -70,14 +90,16 @@ class PlatformClient:
             raise _unreachable(url, e) from None
         if response.code == 599:  # tornado's code for "no HTTP response at all"
             raise _unreachable(url, response.error)
-        body = _parse_json(response.body)
+        if response.code == 204:
+            return None
+        answer = _parse_json(response.body)
         if response.code >= 400:
-            raise _from_error_response(response.code, body)
-        if body is _INVALID:
+            raise _from_error_response(response.code, answer)
+        if answer is _INVALID:
             raise PlatformError(
                 UNREACHABLE, "platform_bad_response", f"platform service at {url} sent invalid JSON"
             )
-        return body
+        return answer
 
 
 _INVALID = object()

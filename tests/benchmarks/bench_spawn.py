@@ -73,6 +73,7 @@ def spawn_seconds(platform: Platform, user: str, token: str, profile: str) -> fl
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="labworks-bench-") as tmp:
         root = Path(tmp)
+        root.chmod(0o711)  # per-user system accounts must reach their homes, as in production
         platform = Platform(root / "lw").start()
         try:
             platform.add_user("bench")

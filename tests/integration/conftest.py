@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,25 +13,33 @@ from tests.platform import Platform
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
 
 
-# Operator overrides as an admin would write them: an extra profile that idles out in 2 s, and
-# a quick hub poll so a server that stopped itself is noticed within seconds.
+# Operator overrides as an admin would write them: extra profiles that idle out in 2 s and 40 s,
+# and a quick hub poll so a server that stopped itself is noticed within seconds.
 LOCAL_CONFIG = """
 from labworks_hub.profiles import DEFAULT_PROFILES
 c.LocalWorkspaceSpawner.profiles = [p.to_dict() for p in DEFAULT_PROFILES] + [
     {"name": "blink", "display_name": "Blink", "idle_cull_timeout": 2},
+    {"name": "nap", "display_name": "Nap", "idle_cull_timeout": 40},
 ]
 c.Spawner.poll_interval = 2
 """
 
 
 @pytest.fixture(scope="session")
-def platform(tmp_path_factory):
-    home = tmp_path_factory.mktemp("home") / "lw"
+def platform():
+    # Not under tmp_path (/tmp/pytest-of-root is 0700): workspaces run as system accounts and
+    # must be able to pass through to their homes, so the base is 0711 (enter, not list).
+    base = Path(tempfile.mkdtemp(prefix="lw-platform-", dir="/tmp"))
+    base.chmod(0o711)
+    home = base / "lw"
     home.mkdir()
     (home / "jupyterhub_config.local.py").write_text(LOCAL_CONFIG)
-    p = Platform(home).start()
+    p = Platform(home)
+    p.log_path.touch(mode=0o600)  # it holds the admin password
+    p.start()
     yield p
     p.stop()
+    shutil.rmtree(base)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,11 @@ import click
 from .. import __version__
 from .accounts import token, users
 from .client import health, me
+from .gallery import gallery
+from .images import images
+from .jobs import jobs, schedules
 from .platform import up
+from .sharing import share
 from .workspace import workspace
 
 
@@ -17,7 +21,7 @@ def cli() -> None:
     """Labworks: a Jupyter-native ML platform."""
 
 
-for command in (up, users, token, me, health, workspace):
+for command in (up, users, token, me, health, workspace, share, gallery, images, jobs, schedules):
     cli.add_command(command)
 
 

@@ -12,7 +12,7 @@ from .. import __version__
 from .auth import HubIdentity, install_oauth
 from .errors import install_error_handlers
 from .metrics import install_metrics
-from .routers import system
+from .routers import gallery, images, jobs, schedules, sharing, system
 from .settings import ServiceSettings
 from .store import Store
 
@@ -49,6 +49,11 @@ def create_app(settings: ServiceSettings, store: Store | None = None) -> FastAPI
     install_error_handlers(app)
     install_oauth(app, settings)
     app.include_router(system.router, prefix=settings.api_prefix)
+    app.include_router(sharing.router, prefix=settings.api_prefix)
+    app.include_router(gallery.router, prefix=settings.api_prefix)
+    app.include_router(images.router, prefix=settings.api_prefix)
+    app.include_router(jobs.router, prefix=settings.api_prefix)  # starts the job service
+    app.include_router(schedules.router, prefix=settings.api_prefix)
 
     @app.get(settings.prefix, include_in_schema=False)
     async def landing():

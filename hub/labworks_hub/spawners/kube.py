@@ -3,9 +3,10 @@
 It keeps the jupyterhub Spawner contract (start, stop, poll, get_state, load_state) by leaving
 all of them to KubeSpawner; only the manifest inputs are Labworks' own:
 
-- `apply_user_options` (WorkspaceSpawnerMixin.apply_profile, run by the hub before `start()`)
-  turns the chosen profile into limits, guarantees, `nvidia.com/gpu`, node selector and
-  tolerations on the spawner's KubeSpawner traits;
+- `apply_user_options` (WorkspaceSpawnerMixin.apply_workspace_options, awaited by the hub
+  before `start()`) turns the chosen profile into limits, guarantees, `nvidia.com/gpu`,
+  ephemeral storage, node selector and tolerations on the spawner's KubeSpawner traits, and
+  the chosen catalog image into `image` + `image_digest` (its tag resolved to a digest now);
 - `load_user_options` (the first step of KubeSpawner's `start()`) refuses an image that is not
   pinned by digest before anything is created in the cluster; KubeSpawner's own `profile_list`
   is not used;
@@ -21,11 +22,13 @@ from typing import Any
 from kubespawner import KubeSpawner
 from traitlets import Bool, Dict, Float, List, TraitError, Unicode, default, validate
 
+from ..catalog import ImageInfo
 from ..profiles import Profile
 from .base import WorkspaceSpawnerMixin
 
 HOME = "/home/jovyan"
 GPU_RESOURCE = "nvidia.com/gpu"
+DISK_RESOURCE = "ephemeral-storage"
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
@@ -35,6 +38,8 @@ class ImageNotPinned(RuntimeError):
 
 class KubeWorkspaceSpawner(WorkspaceSpawnerMixin, KubeSpawner):
     """Each workspace is a pod built from its profile, with its home on a per-user PVC."""
+
+    runs_images = True
 
     image = Unicode(
         "", help="Workspace image reference (registry/name:tag); pinned with `image_digest`."
@@ -64,6 +69,11 @@ class KubeWorkspaceSpawner(WorkspaceSpawnerMixin, KubeSpawner):
     gpu_toleration = Dict(
         {"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"},
         help="Toleration added to profiles with GPUs (the usual taint on GPU nodes).",
+    ).tag(config=True)
+    gpu_model_label = Unicode(
+        "nvidia.com/gpu.product",
+        help="Node label a profile's gpu_model is matched against (GPU feature discovery's);"
+        " the value is the model with spaces as dashes. Empty: gpu_model is not used here.",
     ).tag(config=True)
 
     @validate("image_digest")
@@ -148,6 +158,20 @@ class KubeWorkspaceSpawner(WorkspaceSpawnerMixin, KubeSpawner):
         self.log.warning("Workspace image %s is not pinned by digest", self.image)
         return self.image
 
+    def configured_image(self) -> str:
+        return str(self._configured("image"))
+
+    def use_image(self, image: ImageInfo | None) -> None:
+        """Run the catalog image, pinned by the digest it was resolved to; without one, the
+        configured `image` and `image_digest` again."""
+        super().use_image(image)
+        configured = (self._configured("image"), self._configured("image_digest"))
+        if image is None:
+            self.image, self.image_digest = configured
+        else:
+            self.image = self.image_catalog().pull_reference(image)
+            self.image_digest = image.digest
+
     def apply_profile(self, user_options: dict) -> Profile:
         """Also turn the profile into requests, GPUs, node selector and tolerations."""
         profile = super().apply_profile(user_options)
@@ -159,11 +183,21 @@ class KubeWorkspaceSpawner(WorkspaceSpawnerMixin, KubeSpawner):
         self.cpu_guarantee = profile.cpu_limit * fraction if profile.cpu_limit else None
         self.mem_guarantee = int(profile.mem_limit * fraction) if profile.mem_limit else None
         limits = dict(self._configured("extra_resource_limits"))
+        guarantees = dict(self._configured("extra_resource_guarantees"))
         if profile.gpu_count > 0:
             limits[GPU_RESOURCE] = str(profile.gpu_count)
+        disk = getattr(profile, "disk_limit", None)
+        if disk:
+            limits[DISK_RESOURCE] = str(disk)
+            guarantees[DISK_RESOURCE] = str(int(disk * fraction))
         self.extra_resource_limits = limits
+        self.extra_resource_guarantees = guarantees
+        selector = {**self._configured("node_selector")}
+        model = getattr(profile, "gpu_model", "")
+        if profile.gpu_count > 0 and model and self.gpu_model_label:
+            selector[self.gpu_model_label] = "-".join(model.split())
         self.node_selector = {
-            **self._configured("node_selector"),
+            **selector,
             **profile_node_selector(profile, self.profile_node_selectors),
         }
         tolerations = list(self._sorted_dict_values(self._configured("tolerations")))
@@ -185,12 +219,12 @@ class KubeWorkspaceSpawner(WorkspaceSpawnerMixin, KubeSpawner):
         return saved[name]
 
     async def load_user_options(self) -> None:
-        """KubeSpawner's first step of start(): refuse an unpinned image before anything is
-        created, and apply the profile if the hub has not (profiles are ours, not
-        KubeSpawner's `profile_list`)."""
-        self.pinned_image()
+        """KubeSpawner's first step of start(): apply profile and image if the hub has not
+        (profiles are ours, not KubeSpawner's `profile_list`), then refuse an unpinned image
+        before anything is created."""
         if getattr(self, "_profile", None) is None:
-            self.apply_profile(self.user_options or {})
+            await self.apply_workspace_options(self.user_options or {})
+        self.pinned_image()
 
     def get_env(self) -> dict[str, str]:
         env = super().get_env()

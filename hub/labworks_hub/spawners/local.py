@@ -9,14 +9,27 @@ import shlex
 import sys
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 from jupyterhub.spawner import SimpleLocalProcessSpawner
 from jupyterhub.utils import random_port
 from tornado.web import HTTPError
-from traitlets import Float, Unicode, default
+from traitlets import Enum, Float, Instance, Unicode, default
+from traitlets.config import Config, PyFileConfigLoader
 
 from ..gpus import GPUSlots, NoGPUAvailable, detect_gpus
+from ..isolation import (
+    Account,
+    CgroupLimits,
+    IsolationError,
+    IsolationStatus,
+    RunAs,
+    SystemAccounts,
+    become,
+    check,
+    give_home,
+)
 from ..profiles import GPUStatus, Profile
 from .base import WorkspaceSpawnerMixin
 
@@ -24,11 +37,37 @@ from .base import WorkspaceSpawnerMixin
 class LocalWorkspaceSpawner(WorkspaceSpawnerMixin, SimpleLocalProcessSpawner):
     """Each user's server runs as a local process in `<workspaces_dir>/<name>`.
 
-    Servers run as the hub's own OS user: there is no file isolation between users on this
-    backend yet, and the hub says so at every start.
+    With isolation on (the hub runs as root), the server and its kernels run as the user's
+    system account, in a home only that account can enter, inside a cgroup v2 group with the
+    profile's limits where the machine offers them. Otherwise everything runs as the hub's own
+    OS user, and `labworks up` says so loudly.
     """
 
     workspaces_dir = Unicode(help="Directory holding one home directory per user.").tag(config=True)
+
+    isolation = Enum(
+        ["auto", "on", "off"],
+        "auto",
+        help="Run each workspace as its own system account. auto: when the hub runs as root and"
+        " an unprivileged user can run this Python and reach workspaces_dir; on: refuse to start"
+        " workspaces otherwise; off: every workspace runs as the hub's OS user.",
+    ).tag(config=True)
+
+    accounts = Instance(SystemAccounts)
+    limits = Instance(CgroupLimits)
+    _statuses: ClassVar[dict[tuple, IsolationStatus]] = {}  # decided once per process
+    _announced: ClassVar[set[tuple]] = set()
+    _account: Account | None = None  # set by start() when isolation is on
+    _run_as: RunAs | None = None
+    _cgroup = ""
+
+    @default("accounts")
+    def _default_accounts(self):
+        return SystemAccounts(parent=self)
+
+    @default("limits")
+    def _default_limits(self):
+        return CgroupLimits(parent=self)
 
     @default("workspaces_dir")
     def _default_workspaces_dir(self):
@@ -41,11 +80,6 @@ class LocalWorkspaceSpawner(WorkspaceSpawnerMixin, SimpleLocalProcessSpawner):
     @default("cmd")
     def _default_cmd(self):
         return [sys.executable, "-m", "jupyterhub.singleuser"]
-
-    @default("args")
-    def _default_args(self):
-        # Servers run as the hub's OS user; when that is root, jupyter_server must be told.
-        return ["--ServerApp.allow_root=True"] if os.geteuid() == 0 else []
 
     port: int  # jupyterhub.spawner.Spawner.port, for the type checker
     gpu_indices: list[int]
@@ -96,6 +130,8 @@ class LocalWorkspaceSpawner(WorkspaceSpawnerMixin, SimpleLocalProcessSpawner):
         state = super().get_state()
         if getattr(self, "gpu_indices", None):
             state["gpu_indices"] = self.gpu_indices
+        if self._cgroup:
+            state["cgroup"] = self._cgroup
         return state
 
     def load_state(self, state):
@@ -103,13 +139,91 @@ class LocalWorkspaceSpawner(WorkspaceSpawnerMixin, SimpleLocalProcessSpawner):
         self.gpu_indices = list(state.get("gpu_indices", []))
         if self.gpu_indices:
             self.gpu_slots().restore(self._log_name, self.gpu_indices)
+        self._cgroup = state.get("cgroup", "")
+
+    def clear_state(self):
+        """No server process is left (stopped, found dead, or about to start): free its GPUs
+        and remove its cgroup, killing whatever it left running there."""
+        super().clear_state()
+        self._release()
 
     async def stop(self, now=False):
         await super().stop(now=now)
+        self._release()
+
+    def _release(self) -> None:
         self.gpu_slots().release(self._log_name)
         self.gpu_indices = []
+        if self._cgroup:
+            self.limits.remove(Path(self._cgroup))
+            self._cgroup = ""
+
+    def isolation_status(self, announce: bool = True) -> IsolationStatus:
+        """Isolation on this machine with these settings, decided once per process; logged
+        once when `announce`."""
+        key = (
+            self.isolation,
+            sys.executable,
+            self.workspaces_dir,
+            self.accounts.group,
+            self.limits.root,
+            self.limits.subtree,
+        )
+        if key not in self._statuses:
+            _make_workspaces_dir(Path(self.workspaces_dir))
+            self._statuses[key] = check(
+                self.isolation, sys.executable, self.workspaces_dir, self.accounts, self.limits
+            )
+        status = self._statuses[key]
+        if announce and key not in self._announced:
+            self._announced.add(key)
+            log = self.log.info if status.on and status.limits else self.log.warning
+            log("Workspace %s", status.summary())
+        return status
+
+    async def _isolate(self) -> RunAs | None:
+        """Prepare the home and, with isolation on, the account and cgroup of this server."""
+        status = await asyncio.to_thread(self.isolation_status)
+        home = Path(self.home_dir)
+        await asyncio.to_thread(_make_workspaces_dir, Path(self.workspaces_dir))
+        if not status.on:
+            if status.required:
+                raise IsolationError(status.summary())
+            await asyncio.to_thread(give_home, home, None)
+            return None
+        account = await asyncio.to_thread(self.accounts.ensure, self.user.name)
+        await asyncio.to_thread(give_home, home, account)
+        self._account = account
+        if status.limits:
+            limits = (self.cpu_limit, self.mem_limit)
+            self._cgroup = str(await asyncio.to_thread(self.limits.create, account.name, *limits))
+        return RunAs(account.uid, account.gid, account.groups, self._cgroup)
+
+    def make_preexec_fn(self, name):
+        run_as, home = self._run_as, self.home_dir
+
+        def preexec():
+            if run_as is not None:
+                become(run_as)
+            os.chdir(home)
+
+        return preexec
+
+    def user_env(self, env):
+        env = super().user_env(env)  # HOME, USER, SHELL=/bin/bash
+        if self._account is not None:
+            env["USER"] = env["LOGNAME"] = self._account.name
+        return env
+
+    def get_args(self):
+        args = super().get_args()
+        if os.geteuid() == 0 and self._run_as is None:
+            args.append("--ServerApp.allow_root=True")  # runs as root: jupyter_server must be told
+        return args
 
     async def start(self):
+        self._account = None
+        self._run_as = await self._isolate()
         ip: str | None = None
         port: int | None = None
         if self.preload_socket and os.path.exists(self.preload_socket):
@@ -128,11 +242,12 @@ class LocalWorkspaceSpawner(WorkspaceSpawnerMixin, SimpleLocalProcessSpawner):
             self.port = random_port()
         env = self.get_env()
         argv = ["jupyterhub-singleuser", *self.get_args()]
-        os.makedirs(self.home_dir, 0o755, exist_ok=True)
-        request = json.dumps({"argv": argv, "env": env, "cwd": self.home_dir}).encode() + b"\n"
+        request: dict = {"argv": argv, "env": env, "cwd": self.home_dir}
+        if self._run_as is not None:
+            request["run_as"] = self._run_as.to_dict()
         reader, writer = await asyncio.open_unix_connection(self.preload_socket)
         try:
-            writer.write(request)
+            writer.write(json.dumps(request).encode() + b"\n")
             await writer.drain()
             reply = json.loads(await asyncio.wait_for(reader.readline(), timeout=30) or b"{}")
         finally:
@@ -161,3 +276,23 @@ class LocalWorkspaceSpawner(WorkspaceSpawnerMixin, SimpleLocalProcessSpawner):
                 except httpx.TransportError:
                     await asyncio.sleep(self.poll_ready_interval)
         # Not answering yet: leave the verdict to the hub's own http_timeout handling.
+
+
+def _make_workspaces_dir(path: Path) -> None:
+    """Homes live in a directory anyone may traverse but not list (0711): a user reaches
+    their own home without learning the other users' names."""
+    path.mkdir(parents=True, exist_ok=True)
+    if path.stat().st_uid == os.geteuid():
+        path.chmod(0o711)
+
+
+def isolation_status_from_config(config_file: str | os.PathLike) -> IsolationStatus | None:
+    """The isolation the hub started with this config file will have; None when it does not
+    use the local spawner. `labworks up` prints it before starting the hub."""
+    loader = PyFileConfigLoader(os.path.basename(config_file), os.path.dirname(config_file))
+    config: Config = loader.load_config()
+    spawner_class = config.JupyterHub.get("spawner_class", "")
+    names = ("labworks-local", f"{__name__}.LocalWorkspaceSpawner", LocalWorkspaceSpawner)
+    if spawner_class not in names:
+        return None
+    return LocalWorkspaceSpawner(config=config).isolation_status(announce=False)

@@ -6,9 +6,11 @@ own modules before it serves anything; a fork of a process that already holds th
 milliseconds. `labworks up` runs this as a hub-managed service; LocalWorkspaceSpawner asks it
 over a private Unix socket and falls back to a plain process start when it is not there.
 
-Protocol: the client sends one JSON line `{"argv", "env", "cwd"}` and reads one JSON line back,
-`{"pid": N}` or `{"error": text}`. The child gets exactly `env` (nothing of this process's
-environment), `cwd`, a new session, and runs `jupyterhub.singleuser.main` with `argv`.
+Protocol: the client sends one JSON line `{"argv", "env", "cwd", "run_as"?}` and reads one JSON
+line back, `{"pid": N}` or `{"error": text}`. The child gets exactly `env` (nothing of this
+process's environment) and a new session; with `run_as` (isolation.RunAs.to_dict) it joins the
+cgroup and becomes that system account (groups, gid, uid, umask 077) first. It then enters `cwd`
+and runs `jupyterhub.singleuser.main` with `argv`. Only this process's OS user can use the socket.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import signal
 import socket
 import sys
 import traceback
+
+from ..isolation import RunAs, become
 
 PRELOAD = (
     "jupyterhub.singleuser",
@@ -45,7 +49,9 @@ def preload() -> None:
             print(f"[preload] not preloading {name}: {e}", file=sys.stderr)
 
 
-def child(request: dict, listener: socket.socket, conn: socket.socket) -> None:
+def child(
+    request: dict, run_as: RunAs | None, listener: socket.socket, conn: socket.socket
+) -> None:
     """Runs in the forked child: become the workspace server; never returns."""
     code = 1
     try:
@@ -59,6 +65,8 @@ def child(request: dict, listener: socket.socket, conn: socket.socket) -> None:
         os.dup2(devnull, 0)
         os.environ.clear()
         os.environ.update(request["env"])
+        if run_as is not None:
+            become(run_as)
         os.chdir(request["cwd"])
         sys.argv = list(request["argv"])
         from jupyterhub.singleuser import main
@@ -89,12 +97,15 @@ def handle(conn: socket.socket, listener: socket.socket) -> None:
         if any(request["env"].get(k, "") != os.environ.get(k, "") for k in IMPORT_TIME_ENV):
             raise ValueError(f"{' or '.join(IMPORT_TIME_ENV)} differ from the preload server's")
         os.stat(request["cwd"])
+        run_as = RunAs.from_dict(request["run_as"]) if "run_as" in request else None
+        if run_as is not None and os.geteuid() != 0:
+            raise ValueError("run_as needs a preload server running as root")
     except (ValueError, KeyError, TypeError, OSError) as e:
         conn.sendall(json.dumps({"error": f"bad request: {e}"}).encode() + b"\n")
         return
     pid = os.fork()
     if pid == 0:
-        child(request, listener, conn)
+        child(request, run_as, listener, conn)
     conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
 
 

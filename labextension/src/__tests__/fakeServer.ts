@@ -29,9 +29,10 @@ export function fakeServer(
       throw new TypeError(next.message);
     }
     const { status = 200, statusText = '', body } = await next;
+    // No body at all when none is given, so that a 204 can be answered.
     const text =
       body === undefined
-        ? ''
+        ? null
         : typeof body === 'string'
           ? body
           : JSON.stringify(body);

@@ -65,7 +65,8 @@ describe('labworks plugins', () => {
 
     expect(palette.addItem.mock.calls.map(([item]) => item)).toEqual([
       { command: 'labworks:open-workspace', category: 'Labworks' },
-      { command: 'labworks:refresh-workspace', category: 'Labworks' }
+      { command: 'labworks:refresh-workspace', category: 'Labworks' },
+      { command: 'labworks:share-workspace', category: 'Labworks' }
     ]);
   });
 });

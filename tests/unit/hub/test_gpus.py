@@ -21,7 +21,7 @@ def test_each_gpu_goes_to_one_workspace():
     assert slots.acquire("alice", 1) == [0]
     assert slots.acquire("alice", 1) == [0]  # asking again is idempotent
     assert slots.acquire("bob", 1) == [1]
-    assert slots.status() == GPUStatus(total=2, free=0)
+    assert slots.status() == GPUStatus(total=2, free=0, models=("NVIDIA H100",) * 2)
     with pytest.raises(NoGPUAvailable, match="1 GPU"):
         slots.acquire("carol", 1)
     slots.release("alice")

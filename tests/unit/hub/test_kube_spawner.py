@@ -19,7 +19,9 @@ from tornado.web import HTTPError
 from traitlets import TraitError
 from traitlets.config import Config
 
+from labworks_hub.catalog import ImageCatalog
 from labworks_hub.profiles import DEFAULT_PROFILES, GiB
+from labworks_hub.spawners.base import WorkspaceSpawnerMixin
 from labworks_hub.spawners.kube import ImageNotPinned, KubeWorkspaceSpawner
 
 GOLDEN = Path(__file__).with_name("golden")
@@ -40,6 +42,23 @@ class NoCluster:
 def no_cluster(monkeypatch):
     monkeypatch.setattr(kubespawner.spawner, "load_config", lambda **kwargs: None)
     monkeypatch.setattr(kubespawner.spawner, "shared_client", lambda *a, **kw: NoCluster())
+    monkeypatch.setattr(WorkspaceSpawnerMixin, "_catalog", ImageCatalog())  # none unless set
+
+
+@pytest.fixture(scope="module")
+def images(registry) -> dict[str, str]:
+    """Catalog images in the real test registry (tests/registry.py)."""
+    return {
+        f"lwkube/minimal:{tag}": registry.push("lwkube/minimal", tag, {"io.labworks.gpu": "false"})
+        for tag in ("ci-5", "ci-6", "nightly")
+    }
+
+
+@pytest.fixture
+def catalog(registry, images, monkeypatch) -> ImageCatalog:
+    catalog = ImageCatalog(registry_url=registry.url, repositories=["lwkube/*"])
+    monkeypatch.setattr(WorkspaceSpawnerMixin, "_catalog", catalog)
+    return catalog
 
 
 def make_spawner(profile: str | None = None, **traits: Any) -> KubeWorkspaceSpawner:
@@ -61,7 +80,7 @@ def make_spawner(profile: str | None = None, **traits: Any) -> KubeWorkspaceSpaw
     }
     spawner = KubeWorkspaceSpawner(user=user, hub=hub, **traits)
     spawner.api_token = "secret-token"
-    spawner.apply_user_options(spawner, {"profile": profile} if profile else {})
+    spawner.apply_profile({"profile": profile} if profile else {})
     return spawner
 
 
@@ -207,7 +226,7 @@ async def test_workspace_env_and_idle_shutdown_reach_the_container():
     assert env["CPU_LIMIT"] == "8.0"
     args = container(pod)["args"]
     assert args[0] == "jupyterhub-singleuser"
-    assert "--ServerApp.shutdown_no_activity_timeout=3600" in args
+    assert not any("shutdown_no_activity" in a for a in args)  # IdleMonitor stops it
 
 
 async def test_node_selector_and_tolerations_per_profile_do_not_pile_up():
@@ -224,11 +243,11 @@ async def test_node_selector_and_tolerations_per_profile_do_not_pile_up():
         "node.kubernetes.io/instance-type": "c6i.2xlarge",
     }
     assert pod["spec"]["tolerations"] == [{"key": "big", "operator": "Exists"}, SPOT]
-    spawner.apply_user_options(spawner, {"profile": "gpu-1"})
+    await spawner.apply_user_options(spawner, {"profile": "gpu-1"})
     pod = await pod_of(spawner)
     assert pod["spec"]["nodeSelector"] == {"labworks.io/pool": "workspaces"}
     assert pod["spec"]["tolerations"] == [GPU]
-    spawner.apply_user_options(spawner, {"profile": "cpu-small"})
+    await spawner.apply_user_options(spawner, {"profile": "cpu-small"})
     pod = await pod_of(spawner)
     assert "nvidia.com/gpu" not in container(pod)["resources"]["limits"]
     assert not pod["spec"].get("tolerations")
@@ -258,10 +277,10 @@ async def test_profile_fields_for_placement_are_used_when_present():
 
 async def test_profiles_and_form_are_labworks_not_kubespawner_profile_list():
     spawner = make_spawner()
-    assert 'value="cpu-small" checked' in spawner.render_options_form()
+    assert 'value="cpu-small" checked' in await spawner.render_options_form()
     assert spawner.options_form.__name__ == "render_options_form"
     with pytest.raises(HTTPError) as info:
-        spawner.apply_user_options(spawner, {"profile": "nope"})
+        await spawner.apply_user_options(spawner, {"profile": "nope"})
     assert info.value.status_code == 400
     fresh = make_spawner()
     del fresh._profile
@@ -269,3 +288,63 @@ async def test_profiles_and_form_are_labworks_not_kubespawner_profile_list():
     await fresh.load_user_options()  # applies the profile when the hub has not
     assert fresh.profile.name == "cpu-large"
     assert fresh.cpu_guarantee == 8.0
+
+
+async def test_a_catalog_image_runs_pinned_by_the_digest_read_at_spawn(registry, catalog, images):
+    spawner = make_spawner("cpu-small")
+    await spawner.apply_user_options(spawner, {"image": "lwkube/minimal:ci-5"})
+    digest, ref = images["lwkube/minimal:ci-5"], f"{registry.host}/lwkube/minimal:ci-5"
+    pod = await pod_of(spawner)
+    assert container(pod)["image"] == f"{ref}@{digest}"
+    env = env_of(pod)
+    assert (env["LABWORKS_IMAGE"], env["LABWORKS_IMAGE_DIGEST"]) == (ref, digest)
+    assert (env["LABWORKS_RECORDED_IMAGE"], env["LABWORKS_RECORDED_IMAGE_DIGEST"]) == (ref, digest)
+    assert env["JUPYTER_IMAGE"] == f"{ref}@{digest}"
+    # A hub restart restores what the pod runs from the spawner state.
+    restarted = make_spawner("cpu-small")
+    restarted.load_state(spawner.get_state())
+    assert restarted.pinned_image() == f"{ref}@{digest}"
+    # No image option: the configured image again.
+    await spawner.apply_user_options(spawner, {})
+    assert container(await pod_of(spawner))["image"] == f"{IMAGE}@{DIGEST}"
+
+
+async def test_without_a_configured_image_the_newest_catalog_image_runs(catalog, images):
+    spawner = make_spawner(image="", image_digest="")
+    assert 'name="image" value="lwkube/minimal:ci-6"' in await spawner.render_options_form()
+    await spawner.apply_user_options(spawner, {})
+    assert spawner.pinned_image().endswith(f"/lwkube/minimal:ci-6@{images['lwkube/minimal:ci-6']}")
+
+
+async def test_an_image_tag_that_is_not_a_ci_build_id_is_refused(catalog, images):
+    spawner = make_spawner()
+    with pytest.raises(HTTPError) as info:
+        await spawner.apply_user_options(spawner, {"image": "lwkube/minimal:nightly"})
+    assert info.value.status_code == 400
+    assert "tag 'nightly' of lwkube/minimal is not a CI build id" in info.value.log_message
+    fresh = make_spawner()
+    del fresh._profile
+    fresh.user_options = {"image": "lwkube/minimal:nightly"}
+    with pytest.raises(HTTPError):
+        await fresh.load_user_options()  # KubeSpawner's start() refuses it before any object
+    assert fresh.pinned_image() == f"{IMAGE}@{DIGEST}"
+
+
+async def test_disk_and_gpu_model_of_a_profile_reach_the_pod():
+    profile = {
+        "name": "h100",
+        "display_name": "H100",
+        "cpu_limit": 8.0,
+        "mem_limit": 32 * GiB,
+        "disk_limit": "100Gi",
+        "gpu_count": 1,
+        "gpu_model": "NVIDIA H100 80GB HBM3",
+    }
+    spawner = make_spawner(profiles=[profile], guarantee_fraction=0.5)
+    pod = await pod_of(spawner)
+    resources = container(pod)["resources"]
+    assert resources["limits"]["ephemeral-storage"] == str(100 * GiB)
+    assert resources["requests"]["ephemeral-storage"] == str(50 * GiB)
+    assert pod["spec"]["nodeSelector"] == {"nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3"}
+    plain = await pod_of(make_spawner(profiles=[profile], gpu_model_label=""))
+    assert not plain["spec"].get("nodeSelector")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -33,6 +34,7 @@ def preload():
     assert proc.wait(30) == 0
     out.close()
     assert not path.exists()  # cleaned up on SIGTERM
+    shutil.rmtree(workdir)
 
 
 def ask(path: Path, request: bytes) -> dict:
@@ -91,3 +93,58 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+@pytest.fixture
+def open_dir():
+    """A directory every user may traverse (pytest's tmp_path is under a 0700 directory)."""
+    path = Path(tempfile.mkdtemp(prefix="lw-pre-open-", dir="/tmp"))
+    path.chmod(0o711)
+    yield path
+    shutil.rmtree(path)
+
+
+def _wait_for_exit(pid: int) -> None:
+    deadline = time.monotonic() + 30
+    while _alive(pid):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to change users")
+def test_run_as_drops_to_the_account_before_entering_the_home(preload, open_dir):
+    path, workdir = preload
+    env = {"PATH": os.environ["PATH"]}
+    nobody = {"uid": 65534, "gid": 65534, "groups": [65534], "cgroup": str(open_dir / "cg")}
+    (open_dir / "cg").mkdir()
+    (open_dir / "cg" / "cgroup.procs").write_text("")
+    root_only = open_dir / "root-only"
+    root_only.mkdir(mode=0o700)
+    home = open_dir / "home"
+    home.mkdir(mode=0o700)
+    os.chown(home, 65534, 65534)
+
+    # As root the child could enter root_only; as nobody it must fail there.
+    request = {"argv": ["jupyterhub-singleuser", "--version"], "env": {**env, "HOME": str(home)},
+               "cwd": str(root_only), "run_as": nobody}  # fmt: skip
+    refused = ask(path, json.dumps(request).encode())["pid"]
+    _wait_for_exit(refused)
+    assert (open_dir / "cg" / "cgroup.procs").read_text() == str(refused)
+    assert (
+        f"PermissionError: [Errno 13] Permission denied: '{root_only}'"
+        in (workdir / "out.log").read_text()
+    )
+
+    ran = ask(path, json.dumps({**request, "cwd": str(home)}).encode())["pid"]
+    _wait_for_exit(ran)
+    assert (open_dir / "cg" / "cgroup.procs").read_text() == str(ran)
+    import jupyterhub
+
+    assert (workdir / "out.log").read_text().count(jupyterhub.__version__) == 1
+
+
+def test_a_bad_run_as_is_refused(preload):
+    path, _ = preload
+    request = {"argv": [], "env": {}, "cwd": "/", "run_as": {"uid": 0, "gid": 0, "groups": []}}
+    reply = ask(path, json.dumps(request).encode())
+    assert reply == {"error": "bad request: run_as ids must be positive integers"}

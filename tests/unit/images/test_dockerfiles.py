@@ -341,7 +341,8 @@ def test_dry_run_tags_ci_build_id(builder: str) -> None:
     ).stdout.strip()
     assert proc.stdout.count(f"--build-arg REVISION={revision}") == len(NAMES)
     base = _args("minimal")["BASE_IMAGE"]
-    assert f"skopeo inspect --raw docker://{base}" in proc.stdout
+    name, digest = base.split(":")[0], base.split("@")[1]  # skopeo takes no tag+digest
+    assert f"skopeo inspect --raw docker://{name}@{digest}" in proc.stdout
 
 
 def test_dry_run_builds_derived_images_from_minimal_by_digest() -> None:

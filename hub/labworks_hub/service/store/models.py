@@ -6,8 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utcnow() -> datetime:
@@ -30,3 +39,45 @@ class Account(Base):
     groups: Mapped[list] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class GalleryEntry(Base):
+    """A notebook published read-only to a group gallery; its content lives in its versions.
+
+    One entry per (owner, group, name): publishing the same notebook again adds a version.
+    """
+
+    __tablename__ = "lw_gallery_entries"
+    __table_args__ = (UniqueConstraint("owner", "group_name", "name", name="uq_lw_gallery_entry"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[str] = mapped_column(String(255), index=True)
+    group_name: Mapped[str] = mapped_column(String(255), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    versions: Mapped[list[GalleryVersion]] = relationship(
+        back_populates="entry",
+        order_by="GalleryVersion.number",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class GalleryVersion(Base):
+    """One published copy of a gallery notebook: immutable, numbered from 1 per entry."""
+
+    __tablename__ = "lw_gallery_versions"
+    __table_args__ = (UniqueConstraint("entry_id", "number", name="uq_lw_gallery_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("lw_gallery_entries.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(Text, deferred=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    entry: Mapped[GalleryEntry] = relationship(back_populates="versions")

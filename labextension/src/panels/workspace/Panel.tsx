@@ -23,6 +23,7 @@ import {
   shortenDigest
 } from './format';
 import { WorkspaceModel } from './model';
+import { shareWorkspace, SharingSection } from './Sharing';
 
 /**
  * The Workspace panel: who you are and what this workspace was given.
@@ -40,6 +41,7 @@ export class WorkspacePanel extends ReactWidget {
     this.title.label = this._trans.__('Workspace');
     this.title.caption = this._trans.__('Facts about this workspace');
     this.model.changed.connect(this._onModelChanged, this);
+    this.model.sharing.changed.connect(this._onModelChanged, this);
   }
 
   /**
@@ -56,7 +58,13 @@ export class WorkspacePanel extends ReactWidget {
   }
 
   protected render(): JSX.Element {
-    return <WorkspaceView model={this.model} trans={this._trans} />;
+    return (
+      <WorkspaceView
+        model={this.model}
+        trans={this._trans}
+        onShare={() => void shareWorkspace(this.model.sharing, this._trans)}
+      />
+    );
   }
 
   protected onAfterAttach(msg: Message): void {
@@ -75,6 +83,10 @@ export class WorkspacePanel extends ReactWidget {
     const model = this.model;
     if (model.facts === null && model.error === null && !model.loading) {
       void model.refresh();
+    }
+    const sharing = model.sharing;
+    if (!sharing.loaded && sharing.error === null && !sharing.busy) {
+      void sharing.refresh();
     }
   }
 
@@ -104,6 +116,10 @@ export namespace WorkspacePanel {
 export interface IWorkspaceViewProps {
   model: WorkspaceModel;
   trans: TranslationBundle;
+  /**
+   * Open the share dialog; without it the Sharing section is not shown.
+   */
+  onShare?: () => void;
 }
 
 /**
@@ -148,6 +164,13 @@ export function WorkspaceView(props: IWorkspaceViewProps): JSX.Element {
         </p>
       )}
       {facts !== null && <FactList facts={facts} model={model} trans={trans} />}
+      {props.onShare && (
+        <SharingSection
+          model={model.sharing}
+          trans={trans}
+          onShare={props.onShare}
+        />
+      )}
     </div>
   );
 }

@@ -4,6 +4,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { APIError, requestAPI } from '../../api';
 import type { IGpuDevice, IWorkspaceFacts } from '../../tokens';
+import { SharingModel } from './sharing';
 
 /**
  * How often the GPU figures are asked again while the workspace has GPUs.
@@ -21,7 +22,13 @@ export class WorkspaceModel implements IDisposable {
   constructor(options: WorkspaceModel.IOptions = {}) {
     this._serverSettings =
       options.serverSettings ?? ServerConnection.makeSettings();
+    this.sharing = new SharingModel({ serverSettings: this._serverSettings });
   }
+
+  /**
+   * Who this workspace is shared with (the Sharing section).
+   */
+  readonly sharing: SharingModel;
 
   /**
    * The last facts received, or `null` before the first answer.
@@ -139,6 +146,7 @@ export class WorkspaceModel implements IDisposable {
     }
     this._isDisposed = true;
     this._watchGpus(false);
+    this.sharing.dispose();
     Signal.clearData(this);
   }
 

@@ -151,6 +151,7 @@ describe('WorkspacePanel', () => {
   it('loads when shown, refreshes on its button and re-renders', async () => {
     const { settings, requests } = fakeServer(
       { body: sampleFacts() },
+      { body: { owner: 'alice', url: '/user/alice/lab', shares: [] } },
       { body: sampleFacts({ user: 'bob' }) }
     );
     const model = new WorkspaceModel({ serverSettings: settings });
@@ -171,7 +172,9 @@ describe('WorkspacePanel', () => {
     await waitFor(() =>
       expect(view.getByTestId('labworks-fact-user').textContent).toBe('bob')
     );
-    expect(requests).toHaveLength(2);
+    expect(requests.map(r => new URL(r.url).pathname.split('/').pop())).toEqual(
+      ['workspace', 'shares', 'workspace']
+    );
 
     act(() => panel.dispose());
     model.dispose();
@@ -183,7 +186,7 @@ describe('WorkspacePanel', () => {
     const panel = new WorkspacePanel({ model });
     const update = jest.spyOn(panel, 'update');
 
-    panel.dispose();
+    act(() => panel.dispose());
     await model.refresh();
 
     expect(update).not.toHaveBeenCalled();

@@ -51,12 +51,13 @@ describe('GPU figures in the Workspace panel', () => {
     const { settings, requests } = fakeServer(
       { body: gpuFacts() },
       { body: device(37) },
+      { body: { owner: 'alice', url: '/user/alice/lab', shares: [] } },
       { body: device(91) }
     );
     const model = new WorkspaceModel({ serverSettings: settings });
     await model.refresh();
     const panel = new WorkspacePanel({ model, translator: nullTranslator });
-    Widget.attach(panel, document.body);
+    act(() => Widget.attach(panel, document.body));
 
     await waitFor(() =>
       expect(gpuLine()).toBe('NVIDIA H100 · 12.0 GiB of 80.0 GiB · 37% busy')
@@ -67,7 +68,7 @@ describe('GPU figures in the Workspace panel', () => {
       jest.advanceTimersByTime(GPU_POLL_MS);
     });
     await waitFor(() => expect(gpuLine()).toContain('91% busy'));
-    panel.dispose();
+    act(() => panel.dispose());
     model.dispose();
     const asked = requests.length;
     jest.advanceTimersByTime(3 * GPU_POLL_MS);

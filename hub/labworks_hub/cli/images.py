@@ -1,0 +1,67 @@
+"""`labworks images ...`: the workspace images you may pick, from the platform's image catalog.
+
+Talks to the platform API (LABWORKS_URL, LABWORKS_TOKEN).
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..client import ClientError, LabworksClient
+from .client import json_option
+
+
+def _get(path: str, **params: str) -> dict:
+    try:
+        return LabworksClient.from_env().request("GET", path, params=params or None)
+    except ClientError as e:
+        raise click.ClickException(str(e)) from None
+
+
+@click.group()
+def images() -> None:
+    """Workspace images of the catalog (CI build-id tags only)."""
+
+
+@images.command("list")
+@json_option
+def images_list(as_json: bool) -> None:
+    """List the images you may pick: reference, digest, GPU, build date, title."""
+    catalog = _get("images")
+    if as_json:
+        click.echo(json.dumps(catalog, indent=2))
+        return
+    if catalog.get("warning"):
+        click.secho(f"Warning: {catalog['warning']}", fg="yellow", err=True)
+    if not catalog["images"]:
+        click.echo("No images.")
+        return
+    rows = [
+        (
+            i["ref"],
+            i["digest"][:19],
+            "gpu" if i["gpu"] else "-",
+            (i["created"] or "-")[:10],
+            i["title"] or "-",
+        )
+        for i in catalog["images"]
+    ]
+    widths = [max(len(row[n]) for row in rows) for n in range(4)]
+    for row in rows:
+        padded = [v.ljust(w) for v, w in zip(row[:4], widths, strict=True)]
+        click.echo("  ".join([*padded, row[4]]))
+
+
+@images.command("resolve")
+@click.argument("ref")
+@json_option
+def images_resolve(ref: str, as_json: bool) -> None:
+    """Print the digest CI tag REF (repository:tag) points to now, and what a runtime pulls."""
+    image = _get("images/resolve", ref=ref)
+    if as_json:
+        click.echo(json.dumps(image, indent=2))
+        return
+    click.echo(image["digest"])
+    click.echo(image["pull"])

@@ -1,0 +1,431 @@
+"""LocalExecutor: the embedded default, papermill in a subprocess on the platform's machine.
+
+Each attempt runs `python .../jobs/runner.py DIR` in its own session, with
+its stdout and stderr in `DIR/log.txt`, so it survives a restart of the platform service; the
+service records its pid and start time (from /proc) and, after a restart, re-attaches to a
+process with the same pid *and* start time, or reads `DIR/result.json` if it ended meanwhile.
+Cancelling freezes the runner and every descendant (the kernel and whatever the notebook
+started, whatever session they are in), then kills them all with SIGKILL.
+
+The job runs with a clean environment: the workspace variables the service hands over plus a
+short allow-list of the service's own (PATH, locale, time zone); none of the service's
+secrets. Every process is started by `launch()`, the one seam. With isolation on (the service
+runs as root, as `labworks up` does), a job runs as its owner's system account (`lw-<name>`,
+labworks_hub.isolation), the same account as the owner's workspace, in an attempt directory
+only that account can read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from functools import lru_cache
+from importlib.metadata import distributions
+from pathlib import Path
+from typing import Any, ClassVar
+
+from jupyter_client.kernelspec import KernelSpecManager
+from traitlets import Bool, Dict, Enum, Float, Instance, Integer, List, Unicode, default
+
+from ....isolation import (
+    Account,
+    IsolationError,
+    IsolationStatus,
+    RunAs,
+    SystemAccounts,
+    become,
+    give_home,
+)
+from .. import runner
+from ..artifacts import ArtifactStore
+from ..queue import Capacity
+from ..runner import PID, RESULT
+from .base import SUCCEEDED, Executor, ExecutorError, Outcome, RunSpec
+
+LOG, OUTPUT, INPUT, SPEC = "log.txt", "output.ipynb", "input.ipynb", "spec.json"
+RUNNER = runner.__file__  # run as a script: it starts without importing this package
+
+
+@lru_cache(maxsize=1)
+def _traversable(path: Path) -> None:
+    """`path` and its parents up to the runs dir's state dir: 0711, so an account can reach
+    its own attempt directory and list nothing on the way."""
+    path.mkdir(parents=True, exist_ok=True)
+    for part in (path, *list(path.parents)[:2]):
+        if part.stat().st_uid == os.geteuid():
+            part.chmod(0o711)
+
+
+def local_env_hash() -> str:
+    """sha256 over the sorted `name==version` of every installed distribution."""
+    names = sorted({f"{(d.metadata['Name'] or '').lower()}=={d.version}" for d in distributions()})
+    return "sha256:" + hashlib.sha256("\n".join(names).encode()).hexdigest()
+
+
+def proc_stat(pid: int) -> tuple[str, int, int] | None:
+    """(state letter, parent pid, start time in clock ticks) of a live process, else None."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return fields[0], int(fields[1]), int(fields[19])
+
+
+def alive(pid: int, start_ticks: int) -> bool:
+    """Whether the process `pid` started at `start_ticks` still runs (zombies do not)."""
+    stat = proc_stat(pid)
+    return stat is not None and stat[2] == start_ticks and stat[0] not in ("Z", "X")
+
+
+def descendants(*roots: int) -> set[int]:
+    """Every live process below `roots`, from the parent links in /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            stat = proc_stat(int(entry.name))
+            if stat is not None:
+                children.setdefault(stat[1], []).append(int(entry.name))
+    found: set[int] = set()
+    todo = list(roots)
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def kill_tree(root: int, start_ticks: int) -> None:
+    """Freeze the process and all its descendants (so none forks away), then SIGKILL them."""
+    if not alive(root, start_ticks):
+        return
+    frozen: dict[int, int] = {}
+    for _ in range(10):
+        found = ({root} | descendants(root, *frozen)) - set(frozen)
+        if not found:
+            break
+        for pid in found:
+            stat = proc_stat(pid)
+            if stat is not None:
+                frozen[pid] = stat[2]
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGSTOP)
+    for pid, ticks in frozen.items():
+        if alive(pid, ticks):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+class LocalExecutor(Executor):
+    """Runs each attempt as a local papermill process (see the module docstring)."""
+
+    name: ClassVar[str] = "local"
+
+    runs_dir = Unicode(
+        help="Directory of the attempts' working files (default: <state dir>/jobs/runs)."
+    ).tag(config=True)
+    cpu_capacity = Float(
+        None, allow_none=True,
+        help="CPUs that running jobs may take together (profiles' cpu_limit); None: no limit.",
+    ).tag(config=True)  # fmt: skip
+    memory_capacity = Integer(
+        None, allow_none=True,
+        help="Bytes of memory running jobs may take together (mem_limit); None: no limit.",
+    ).tag(config=True)  # fmt: skip
+    gpus = List(
+        Integer(), help="GPU indices jobs may use, one job per GPU (default: all NVML sees)."
+    ).tag(config=True)
+    python = Unicode(sys.executable, help="Python that runs papermill.").tag(config=True)
+    keep_env = List(
+        Unicode(),
+        ["PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONPATH", "JUPYTER_PATH"],
+        help="Variables of the service's environment a job gets; nothing else leaks in.",
+    ).tag(config=True)
+    extra_env = Dict(value_trait=Unicode(), help="Variables added to every job's environment.").tag(
+        config=True
+    )
+    isolation = Enum(
+        ["auto", "on", "off"],
+        "auto",
+        help="Run each job as its owner's system account: auto (when the service runs as"
+        " root and the accounts can run `python`), on (refuse jobs without it), off.",
+    ).tag(config=True)
+    accounts = Instance(SystemAccounts, ())
+    keep_files = Bool(
+        False, help="Keep attempts' working directories after they end (for debugging)."
+    ).tag(config=True)
+
+    _children: dict[int, subprocess.Popen]
+    _watched: dict[int, int]
+    _isolation: IsolationStatus | None = None
+
+    @default("runs_dir")
+    def _default_runs_dir(self) -> str:
+        return f"{getattr(self.parent, 'state_dir', '.')}/jobs/runs"
+
+    @default("gpus")
+    def _default_gpus(self) -> list[int]:
+        from ....gpus import detect_gpus
+
+        return [g.index for g in detect_gpus()]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._children = {}
+        self._watched = {}
+
+    def capacity(self) -> Capacity:
+        return Capacity(self.slots, self.cpu_capacity, self.memory_capacity, tuple(self.gpus))
+
+    def environment(self, spec_image: str) -> dict[str, Any]:
+        if spec_image:
+            raise ExecutorError(
+                "the local executor runs jobs in the platform's own environment; leave out"
+                " the image (images run with the Kubernetes executor)"
+            )
+        version = ".".join(map(str, sys.version_info[:3]))
+        return {"kind": "local", "env_hash": local_env_hash(), "python": version}
+
+    def check_kernel(self, kernel_name: str) -> str | None:
+        specs = KernelSpecManager().find_kernel_specs()
+        if kernel_name in specs:
+            return None
+        return f"no kernel named {kernel_name!r} here; installed: {', '.join(sorted(specs))}"
+
+    async def start(self) -> None:
+        await asyncio.to_thread(local_env_hash)  # computed once, off the event loop
+        status = await asyncio.to_thread(self.isolation_status)
+        (self.log.info if status.on else self.log.warning)("Jobs: %s", status.summary())
+
+    def isolation_status(self) -> IsolationStatus:
+        """Decided once: can jobs run as their owners' system accounts here?"""
+        if self._isolation is None:
+            runs = Path(self.runs_dir)
+            _traversable(runs)
+            reason = (
+                "turned off in the configuration (c.LocalExecutor.isolation = 'off')"
+                if self.isolation == "off"
+                else self.accounts.unavailable_reason(self.python, str(runs))
+            )
+            self._isolation = IsolationStatus(
+                reason is None,
+                reason or "",
+                limits_reason="jobs share the queue's slots, not cgroups",
+                required=self.isolation == "on",
+            )
+        return self._isolation
+
+    def _account(self, owner: str) -> Account | None:
+        status = self.isolation_status()
+        if not status.on:
+            if status.required:
+                raise IsolationError(status.summary())
+            return None
+        return self.accounts.ensure(owner)
+
+    # --- starting --------------------------------------------------------------------------
+
+    def launch(
+        self, argv: list[str], env: dict[str, str], cwd: str, run_as: RunAs | None, log: Path
+    ) -> subprocess.Popen:
+        """The one place a job process starts: in its own session, output to `log`, as
+        `run_as` (the owner's system account) when given."""
+        preexec = (lambda: become(run_as)) if run_as else None
+        with open(log, "ab") as out:
+            return subprocess.Popen(
+                argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                start_new_session=True, close_fds=True, preexec_fn=preexec,
+            )  # fmt: skip
+
+    def job_env(self, spec: RunSpec, home: Path) -> dict[str, str]:
+        env = {k: os.environ[k] for k in self.keep_env if k in os.environ}
+        bindir = os.path.dirname(self.python)
+        env["PATH"] = os.pathsep.join([bindir, env.get("PATH", "/usr/local/bin:/usr/bin:/bin")])
+        env.update(spec.env)
+        env.update(
+            HOME=str(home),
+            PYTHONUNBUFFERED="1",
+            CUDA_VISIBLE_DEVICES=",".join(map(str, spec.gpu_indices)),
+        )
+        env.update(self.extra_env)
+        return env
+
+    def _attempt_dir(self, run_id: str, attempt: int) -> Path:
+        return Path(self.runs_dir) / run_id / str(attempt)
+
+    def _dir(self, state: dict[str, Any]) -> Path:
+        if "dir" in state:
+            return Path(state["dir"])
+        return self._attempt_dir(state["run_id"], state["attempt"])
+
+    def _process(self, state: dict[str, Any]) -> tuple[int, int] | None:
+        """(pid, start ticks) of the attempt: from the state, else from the runner's pid file
+        (the service may have stopped between starting the process and recording it)."""
+        if state.get("pid"):
+            return int(state["pid"]), int(state["start_ticks"])
+        try:
+            pid, ticks = (self._dir(state) / PID).read_text().split()
+        except (OSError, ValueError, KeyError):
+            return None
+        return int(pid), int(ticks)
+
+    def _prepare(self, spec: RunSpec) -> tuple[Path, Path, Account | None]:
+        """The attempt's directory with its input; owned by the owner's account, if any."""
+        account = self._account(spec.owner)
+        directory = self._attempt_dir(spec.run_id, spec.attempt)
+        if directory.exists():
+            shutil.rmtree(directory)
+        _traversable(directory.parent)
+        work = directory / "work"
+        work.mkdir(parents=True, mode=0o700)
+        (directory / INPUT).write_text(spec.notebook)
+        payload = {"parameters": spec.parameters, "kernel_name": spec.kernel_name, "cwd": str(work)}
+        (directory / SPEC).write_text(json.dumps(payload))
+        (directory / LOG).touch(mode=0o600)
+        give_home(directory, account)
+        return directory, work, account
+
+    async def submit(self, spec: RunSpec) -> dict[str, Any]:
+        try:
+            directory, work, account = await asyncio.to_thread(self._prepare, spec)
+            argv = [self.python, "-P", RUNNER, str(directory)]  # -P: not its folder on the path
+            env = self.job_env(spec, work)
+            run_as = None
+            if account is not None:
+                env["USER"] = env["LOGNAME"] = account.name
+                run_as = RunAs(account.uid, account.gid, account.groups)
+            proc = self.launch(argv, env, str(work), run_as, directory / LOG)
+        except (OSError, IsolationError) as e:
+            raise ExecutorError(f"cannot start the job process: {e}") from None
+        stat = proc_stat(proc.pid)
+        ticks = stat[2] if stat else 0
+        self._children[proc.pid] = proc
+        self._watch(proc.pid)
+        self.log.info("Job %s attempt %s: pid %s", spec.run_id, spec.attempt, proc.pid)
+        return {"dir": str(directory), "pid": proc.pid, "start_ticks": ticks}
+
+    # --- watching --------------------------------------------------------------------------
+
+    def _watch(self, pid: int) -> None:
+        """Wake the service the moment `pid` exits (a pidfd on the event loop)."""
+        try:
+            fd = os.pidfd_open(pid)
+        except (OSError, AttributeError):
+            return  # gone already, or no pidfd: the service's periodic poll notices
+        loop = asyncio.get_running_loop()
+
+        def exited() -> None:
+            loop.remove_reader(fd)
+            os.close(fd)
+            self._watched.pop(pid, None)
+            child = self._children.get(pid)
+            if child is not None:
+                child.poll()  # reap it
+            self.wakeup()
+
+        self._watched[pid] = fd
+        loop.add_reader(fd, exited)
+
+    async def poll(self, state: dict[str, Any]) -> Outcome | None:
+        directory, process = self._dir(state), self._process(state)
+        if process is None:
+            return Outcome("failed", "the job process never started")
+        pid, ticks = process
+        child = self._children.get(pid)
+        if child is not None and child.poll() is None:
+            return None
+        if child is None and alive(pid, ticks):
+            return None
+        result = await asyncio.to_thread(_read_result, directory)
+        self._children.pop(pid, None)
+        if result is not None:
+            status = SUCCEEDED if result.get("status") == SUCCEEDED else "failed"
+            return Outcome(status, str(result.get("reason", "")))
+        if child is not None and child.returncode is not None and child.returncode < 0:
+            name = signal.Signals(-child.returncode).name
+            return Outcome("failed", f"the job process was killed by {name}")
+        return Outcome("failed", "the job process ended without saying how (see the log)")
+
+    async def reattach(self, state: dict[str, Any]) -> bool:
+        process = self._process(state)
+        if process is None:
+            return False
+        if alive(*process):
+            self._watch(process[0])
+            return True
+        return (self._dir(state) / RESULT).exists()
+
+    async def cancel(self, state: dict[str, Any]) -> None:
+        process = self._process(state)
+        if process is None:
+            return
+        pid, ticks = process
+        await asyncio.to_thread(kill_tree, pid, ticks)
+        child = self._children.get(pid)
+        if child is not None:
+            await asyncio.to_thread(child.wait, 10)
+        else:
+            deadline = time.monotonic() + 10
+            while alive(pid, ticks) and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+
+    # --- reading ---------------------------------------------------------------------------
+
+    async def read_log(self, state: dict[str, Any], offset: int, limit: int) -> bytes | None:
+        return await asyncio.to_thread(_read_part, self._dir(state) / LOG, offset, limit)
+
+    async def read_output(self, state: dict[str, Any]) -> bytes | None:
+        return await asyncio.to_thread(_read_part, self._dir(state) / OUTPUT, 0, None)
+
+    async def collect(self, state: dict[str, Any], artifacts: ArtifactStore, prefix: str) -> bool:
+        directory = self._dir(state)
+
+        def copy() -> bool:
+            if (directory / LOG).exists():
+                artifacts.put_file(f"{prefix}/{LOG}", str(directory / LOG))
+            if not (directory / OUTPUT).exists():
+                return False
+            artifacts.put_file(f"{prefix}/{OUTPUT}", str(directory / OUTPUT))
+            return True
+
+        return await asyncio.to_thread(copy)
+
+    async def forget(self, state: dict[str, Any]) -> None:
+        directory = self._dir(state)
+        if self.keep_files:
+            return
+        await asyncio.to_thread(shutil.rmtree, directory, True)
+        with contextlib.suppress(OSError):
+            directory.parent.rmdir()  # the run's directory, once its last attempt is gone
+
+    async def close(self) -> None:
+        loop = asyncio.get_running_loop()
+        for fd in self._watched.values():
+            loop.remove_reader(fd)
+            os.close(fd)
+        self._watched.clear()
+
+
+def _read_result(directory: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((directory / RESULT).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _read_part(path: Path, offset: int, limit: int | None) -> bytes | None:
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            return f.read(limit if limit is not None else -1)
+    except FileNotFoundError:
+        return None

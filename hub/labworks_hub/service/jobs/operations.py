@@ -1,0 +1,489 @@
+"""What users ask of the job service: inspect, submit, list, cancel, rerun, read logs and
+outputs, manage schedules and notification settings.
+
+Each function takes the `JobService` and the `Viewer` asking, checks the input (clear
+messages, raised as `JobError`s with their HTTP status), and works through the store's query
+layer, which alone decides who sees what. Routers translate to and from HTTP, nothing more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import posixpath
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ...catalog import CatalogError
+from ...profiles import Profile, ProfileError, choose_profile, image_refusal
+from ..store import jobs as store
+from ..store.jobs import FINISHED, RUNNING, JobDefinition, JobError, JobRun, JobSchedule, Viewer
+from . import models, parameters, scheduler
+from .artifacts import ArtifactError, run_key
+from .executors.base import ExecutorError
+from .notify import NotifyError
+from .queue import Demand
+from .service import JobService
+
+LOG_LIMIT = 256 * 1024
+
+
+class InvalidInput(JobError):
+    status = 400
+
+
+class TooLarge(JobError):
+    status = 413
+
+
+class Unavailable(JobError):
+    status = 503
+
+
+# --- wire forms ------------------------------------------------------------------------------
+
+
+def _detail(session: Session, run: JobRun) -> models.JobDetail:
+    events = [
+        models.Event(at=e.at, attempt=e.attempt, kind=e.kind, message=e.message)
+        for e in store.run_events(session, run.id)
+    ]
+    return models.JobDetail(**models.Job.from_run(run).model_dump(), events=events)
+
+
+# --- checking what to run --------------------------------------------------------------------
+
+
+def read_notebook(service: JobService, content: Any) -> Any:
+    try:
+        notebook = parameters.read_notebook(content)
+    except parameters.NotebookError as e:
+        raise InvalidInput(str(e)) from None
+    size = len(parameters.canonical(notebook).encode())
+    if size > service.max_notebook_bytes:
+        raise TooLarge(
+            f"the notebook is {size / 2**20:.1f} MiB; jobs take notebooks of at most"
+            f" {service.max_notebook_bytes / 2**20:.0f} MiB (clear large outputs first)"
+        )
+    return notebook
+
+
+async def inspect(service: JobService, body: models.InspectRequest) -> models.InspectResult:
+    notebook = read_notebook(service, body.content)
+    info = parameters.inspect_notebook(notebook, body.kernel_name or "")
+    return models.InspectResult.model_validate(info.to_dict())
+
+
+def _pick_profile(service: JobService, viewer: Viewer, name: str | None) -> Profile:
+    try:
+        profile = choose_profile(service.profiles, name, set(viewer.groups))
+    except ProfileError as e:
+        raise InvalidInput(str(e)) from None
+    refusal = service.pool.never_fits(Demand.of(profile))
+    if refusal:
+        raise InvalidInput(f"profile {profile.name!r} cannot run jobs here: {refusal}")
+    return profile
+
+
+async def _image(service: JobService, viewer: Viewer, profile: Profile, ref: str | None) -> str:
+    """The image reference pinned by digest a job runs in ('' for the local environment)."""
+    executor = service.executor
+    if not ref:
+        return str(getattr(executor, "image", "") or "") if executor.runs_images else ""
+    if not executor.runs_images:
+        raise InvalidInput(
+            "this platform runs jobs in its own environment (local executor); leave out image"
+        )
+    if service.catalog is None or not service.catalog.configured:
+        raise InvalidInput("this platform has no image catalog: leave out image")
+    try:
+        image = await service.catalog.resolve(ref, viewer.name)
+    except CatalogError as e:
+        raise _catalog_error(e) from None
+    refusal = image_refusal(profile, image.repository)
+    if refusal:
+        raise InvalidInput(refusal)
+    return f"{service.catalog.pull_reference(image)}@{image.digest}"
+
+
+def _catalog_error(e: CatalogError) -> JobError:
+    error = JobError(str(e))
+    error.status = e.status
+    return error
+
+
+async def _spec(
+    service: JobService, viewer: Viewer, body: models.Settings
+) -> tuple[dict[str, Any], str, dict, dict]:
+    """The checked definition fields, canonical notebook, resources and environment."""
+    notebook = read_notebook(service, body.content)
+    profile = _pick_profile(service, viewer, body.profile)
+    info = parameters.inspect_notebook(notebook, body.kernel_name or "")
+    if not info.kernel_name:
+        raise InvalidInput("the notebook names no kernel (no kernelspec); choose a kernel_name")
+    problem = service.executor.check_kernel(info.kernel_name)
+    if problem:
+        raise InvalidInput(problem)
+    try:
+        values = parameters.check(info, body.parameters)
+    except parameters.ParameterError as e:
+        raise InvalidInput(str(e)) from None
+    image = await _image(service, viewer, profile, body.image)
+    try:
+        environment = service.executor.environment(image)
+    except ExecutorError as e:
+        raise InvalidInput(str(e)) from None
+    path = body.path.strip()
+    name = body.name.strip() or posixpath.basename(path) or "notebook"
+    spec = {
+        "name": name, "notebook_path": path, "parameters": values, "profile": profile.name,
+        "kernel_name": info.kernel_name, "image": image,
+        "timeout": body.timeout or service.default_timeout, "max_retries": body.retries,
+        "priority": body.priority,
+    }  # fmt: skip
+    return spec, parameters.canonical(notebook), Demand.of(profile).to_dict(), environment
+
+
+# --- jobs ------------------------------------------------------------------------------------
+
+
+async def submit(service: JobService, viewer: Viewer, body: models.JobRequest) -> models.JobDetail:
+    spec, notebook, resources, environment = await _spec(service, viewer, body)
+
+    def work(session: Session) -> models.JobDetail:
+        sha = store.save_notebook(session, notebook)
+        definition = store.create_definition(
+            session, viewer, body.share_with_group, notebook_sha256=sha, **spec
+        )
+        run = store.create_run(
+            session, definition, trigger="api", resources=resources, environment=environment,
+            executor=service.executor.name, now=service.clock(),
+        )  # fmt: skip
+        return _detail(session, run)
+
+    job = await service.db(work)
+    service.wake()
+    return job
+
+
+async def list_jobs(
+    service: JobService,
+    viewer: Viewer,
+    *,
+    status: Sequence[str] | None = None,
+    search: str = "",
+    mine: bool = False,
+    schedule_id: str | None = None,
+    updated_since: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> models.JobList:
+    def work(session: Session) -> models.JobList:
+        runs, total = store.list_runs(
+            session, viewer, status=status, search=search, mine=mine, schedule_id=schedule_id,
+            updated_since=updated_since, limit=limit, offset=offset,
+        )  # fmt: skip
+        return models.JobList(
+            jobs=[models.Job.from_run(r) for r in runs], total=total, limit=limit, offset=offset
+        )
+
+    return await service.db(work)
+
+
+async def get_job(
+    service: JobService, viewer: Viewer, run_id: str, wait: float = 0
+) -> models.JobDetail:
+    """The job; with `wait`, answered as soon as it ends, or after `wait` seconds."""
+    deadline = asyncio.get_running_loop().time() + wait
+    while True:
+        job = await service.db(lambda s: _detail(s, store.get_run(s, viewer, run_id)))
+        left = deadline - asyncio.get_running_loop().time()
+        if job.status in FINISHED or left <= 0:
+            return job
+        await service.some_run_ended(left)
+
+
+async def cancel(service: JobService, viewer: Viewer, run_id: str) -> models.JobDetail:
+    def work(session: Session) -> models.JobDetail:
+        return _detail(session, store.request_cancel(session, viewer, run_id))
+
+    job = await service.db(work)
+    service.wake()
+    return job
+
+
+async def rerun(
+    service: JobService, viewer: Viewer, run_id: str, body: models.RerunRequest
+) -> models.JobDetail:
+    def load(session: Session) -> tuple[JobRun, str]:
+        run = store.get_run(session, viewer, run_id)
+        if run.owner != viewer.name:
+            raise store.Forbidden(f"job {run_id} belongs to {run.owner!r}; only they can rerun it")
+        return run, store.notebook_content(session, run.notebook_sha256)
+
+    run, content = await service.db(load)
+    values = run.parameters if body.parameters is None else body.parameters
+    info = parameters.inspect_notebook(parameters.read_notebook(content), run.kernel_name)
+    try:
+        values = parameters.check(info, values)
+    except parameters.ParameterError as e:
+        raise InvalidInput(str(e)) from None
+    profile = _pick_profile(service, viewer, run.profile)
+
+    def work(session: Session) -> models.JobDetail:
+        definition = session.get(JobDefinition, run.definition_id)
+        assert definition is not None
+        new = store.create_run(
+            session, definition, trigger="rerun", parameters=values, rerun_of=run.id,
+            resources=Demand.of(profile).to_dict(), executor=service.executor.name,
+            environment=service.executor.environment(run.image), now=service.clock(),
+        )  # fmt: skip
+        return _detail(session, new)
+
+    job = await service.db(work)
+    service.wake()
+    return job
+
+
+def _attempt_of(run: JobRun, attempt: int | None) -> int:
+    if attempt is None:
+        return run.attempt
+    if not 1 <= attempt <= run.attempt:
+        raise store.NotFound(f"job {run.id} has no attempt {attempt} (it has {run.attempt})")
+    return attempt
+
+
+async def logs(
+    service: JobService,
+    viewer: Viewer,
+    run_id: str,
+    *,
+    attempt: int | None = None,
+    offset: int = 0,
+    limit: int = LOG_LIMIT,
+) -> models.LogChunk:
+    run = await service.db(lambda s: store.get_run(s, viewer, run_id))
+    number = _attempt_of(run, attempt)
+    live = service.live_state(run.id) if run.status == RUNNING and number == run.attempt else None
+    if number == 0:
+        data: bytes | None = b""
+    elif live is not None:
+        data = await service.executor.read_log(live, offset, limit)
+    else:
+        data = await _artifact(service, run_key(run.id, number, "log.txt"), offset, limit)
+    data = data or b""
+    ended = live is None and number > 0 and not (run.status == RUNNING and number == run.attempt)
+    return models.LogChunk(
+        job_id=run.id, attempt=number, offset=offset, next_offset=offset + len(data),
+        text=data.decode("utf-8", errors="replace"), complete=ended and len(data) < limit,
+    )  # fmt: skip
+
+
+async def output(
+    service: JobService, viewer: Viewer, run_id: str, *, attempt: int | None = None
+) -> models.Output:
+    run = await service.db(lambda s: store.get_run(s, viewer, run_id))
+    number = _attempt_of(run, attempt)
+    live = service.live_state(run.id) if run.status == RUNNING and number == run.attempt else None
+    if number == 0:
+        data = None
+    elif live is not None:
+        data = await service.executor.read_output(live)
+    else:
+        data = await _artifact(service, run_key(run.id, number, "output.ipynb"), 0, None)
+    if not data:
+        raise store.NotFound(f"job {run.id} has no output notebook (yet) for attempt {number}")
+    try:
+        content = json.loads(data)
+    except ValueError:
+        raise store.NotFound(
+            f"job {run.id}: the output notebook is being written; ask again"
+        ) from None
+    return models.Output(job_id=run.id, attempt=number, complete=live is None, content=content)
+
+
+async def input_notebook(service: JobService, viewer: Viewer, run_id: str) -> models.Input:
+    """The exact notebook the job ran (before parameters were injected)."""
+
+    def read(session) -> models.Input:
+        run = store.get_run(session, viewer, run_id)
+        content = json.loads(store.notebook_content(session, run.notebook_sha256))
+        return models.Input(
+            job_id=run.id, path=run.notebook_path, sha256=run.notebook_sha256, content=content
+        )
+
+    return await service.db(read)
+
+
+async def _artifact(service: JobService, key: str, offset: int, limit: int | None) -> bytes | None:
+    try:
+        if limit is None:
+            return await asyncio.to_thread(service.artifacts.get, key)
+        return await asyncio.to_thread(service.artifacts.read_from, key, offset, limit)
+    except ArtifactError as e:
+        raise Unavailable(str(e)) from None
+
+
+# --- schedules -------------------------------------------------------------------------------
+
+
+async def preview(body: models.PreviewRequest, now: datetime) -> models.Preview:
+    try:
+        cron = scheduler.check_cron(body.cron)
+        times = scheduler.next_times(cron, body.timezone, now, body.count)
+    except scheduler.ScheduleError as e:
+        raise InvalidInput(str(e)) from None
+    return models.Preview(cron=cron, timezone=body.timezone, next_runs=times)
+
+
+def _check_when(cron: str, timezone: str) -> str:
+    try:
+        cron = scheduler.check_cron(cron)
+        scheduler.check_timezone(timezone)
+    except scheduler.ScheduleError as e:
+        raise InvalidInput(str(e)) from None
+    return cron
+
+
+async def create_schedule(
+    service: JobService, viewer: Viewer, body: models.ScheduleRequest
+) -> models.Schedule:
+    cron = _check_when(body.cron, body.timezone)
+    spec, notebook, _resources, _environment = await _spec(service, viewer, body)
+
+    def work(session: Session) -> models.Schedule:
+        now = service.clock()
+        sha = store.save_notebook(session, notebook)
+        definition = store.create_definition(
+            session, viewer, body.share_with_group, notebook_sha256=sha, **spec
+        )
+        schedule = JobSchedule(
+            definition_id=definition.id, cron=cron, timezone=body.timezone, paused=False,
+            next_run_at=scheduler.next_time(cron, body.timezone, now), created_at=now,
+            updated_at=now,
+        )  # fmt: skip
+        session.add(schedule)
+        session.flush()
+        session.refresh(schedule)
+        return models.Schedule.from_row(schedule, None)
+
+    return await service.db(work)
+
+
+async def list_schedules(service: JobService, viewer: Viewer) -> models.ScheduleList:
+    def work(session: Session) -> models.ScheduleList:
+        schedules = store.list_schedules(session, viewer)
+        last = store.last_runs(session, [s.id for s in schedules])
+        return models.ScheduleList(
+            schedules=[models.Schedule.from_row(s, last.get(s.id)) for s in schedules]
+        )
+
+    return await service.db(work)
+
+
+async def get_schedule(service: JobService, viewer: Viewer, schedule_id: str) -> models.Schedule:
+    def work(session: Session) -> models.Schedule:
+        schedule = store.get_schedule(session, viewer, schedule_id)
+        return models.Schedule.from_row(
+            schedule, store.last_runs(session, [schedule.id]).get(schedule.id)
+        )
+
+    return await service.db(work)
+
+
+async def update_schedule(
+    service: JobService, viewer: Viewer, schedule_id: str, body: models.ScheduleUpdate
+) -> models.Schedule:
+    def load(session: Session) -> tuple[str, str, str]:
+        schedule = store.owned_schedule(session, viewer, schedule_id)
+        content = store.notebook_content(session, schedule.definition.notebook_sha256)
+        return schedule.cron, schedule.timezone, content
+
+    cron, timezone, content = await service.db(load)
+    cron = _check_when(body.cron or cron, body.timezone or timezone)
+    timezone = body.timezone or timezone
+    values = None
+    if body.parameters is not None:
+        info = parameters.inspect_notebook(parameters.read_notebook(content))
+        try:
+            values = parameters.check(info, body.parameters)
+        except parameters.ParameterError as e:
+            raise InvalidInput(str(e)) from None
+
+    def work(session: Session) -> models.Schedule:
+        now = service.clock()
+        schedule = store.owned_schedule(session, viewer, schedule_id)
+        schedule.cron, schedule.timezone = cron, timezone
+        if body.paused is not None:
+            schedule.paused = body.paused
+        if values is not None:
+            schedule.definition.parameters = values
+        schedule.next_run_at = scheduler.next_time(cron, timezone, now)
+        schedule.updated_at = now
+        session.flush()
+        return models.Schedule.from_row(
+            schedule, store.last_runs(session, [schedule.id]).get(schedule.id)
+        )
+
+    return await service.db(work)
+
+
+async def delete_schedule(service: JobService, viewer: Viewer, schedule_id: str) -> None:
+    """Remove the schedule; its runs (and their definition) stay in the job list."""
+
+    def work(session: Session) -> None:
+        session.delete(store.owned_schedule(session, viewer, schedule_id))
+
+    await service.db(work)
+
+
+# --- notification settings -------------------------------------------------------------------
+
+
+async def get_notify(service: JobService, viewer: Viewer) -> models.NotifySettingsModel:
+    def work(session: Session) -> models.NotifySettingsModel:
+        found = store.notify_settings(session, viewer.name)
+        return models.NotifySettingsModel(webhook_url=found.webhook_url, events=found.events)  # type: ignore[arg-type]
+
+    return await service.db(work)
+
+
+async def put_notify(
+    service: JobService, viewer: Viewer, body: models.NotifySettingsModel
+) -> models.NotifySettingsModel:
+    if not viewer.name:
+        raise store.Forbidden("only users have notification settings")
+    url = body.webhook_url.strip()
+    if url:
+        try:
+            service.notifier.check(url)
+        except NotifyError as e:
+            raise InvalidInput(str(e)) from None
+    await service.db(store.save_notify_settings, viewer, url, body.events)
+    return models.NotifySettingsModel(webhook_url=url, events=body.events)
+
+
+__all__ = [
+    "InvalidInput",
+    "TooLarge",
+    "Unavailable",
+    "cancel",
+    "create_schedule",
+    "delete_schedule",
+    "get_job",
+    "get_notify",
+    "get_schedule",
+    "inspect",
+    "list_jobs",
+    "list_schedules",
+    "logs",
+    "output",
+    "preview",
+    "put_notify",
+    "rerun",
+    "submit",
+    "update_schedule",
+]

@@ -1,0 +1,88 @@
+"""Cron schedules: check an expression and a time zone, preview the next runs, fire what is due.
+
+An expression has the five classic fields (minute hour day month weekday) or is one of the
+`@hourly`-style aliases; it is evaluated in the schedule's IANA time zone, so `0 9 * * 1-5`
+means 9:00 on weekdays where the user lives, across daylight-saving changes (croniter).
+
+Firing (`fire_due`) creates one queued run per due schedule and moves `next_run_at` to the
+first time after now, in the same transaction: a schedule whose firings were missed while the
+service was down fires once when it comes back, not once per missed time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import croniter
+from sqlalchemy.orm import Session
+
+from ..store import jobs as store
+from ..store.jobs import JobRun, JobSchedule
+
+ALIASES = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+
+
+class ScheduleError(ValueError):
+    """A bad cron expression or time zone; the message is user-facing."""
+
+
+def check_cron(expression: str) -> str:
+    """The expression, normalized (single spaces); ScheduleError says what is wrong."""
+    text = " ".join(expression.split())
+    if text.lower() in ALIASES:
+        return text.lower()
+    if len(text.split()) != 5:
+        raise ScheduleError(
+            f"invalid cron expression {expression!r}: use five fields (minute hour day month"
+            " weekday), e.g. '0 6 * * 1-5', or one of " + ", ".join(ALIASES)
+        )
+    if not croniter.is_valid(text):
+        raise ScheduleError(
+            f"invalid cron expression {expression!r}: each field takes numbers, ranges (1-5),"
+            " lists (1,3), steps (*/15) or *"
+        )
+    return text
+
+
+def check_timezone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ScheduleError(
+            f"unknown time zone {name!r}: use an IANA name such as UTC or Europe/Berlin"
+        ) from None
+
+
+def next_times(expression: str, timezone: str, after: datetime, count: int = 3) -> list[datetime]:
+    """The next `count` firing times strictly after `after`, in the schedule's time zone."""
+    zone = check_timezone(timezone)
+    it = croniter(check_cron(expression), after.astimezone(zone))
+    return [it.get_next(datetime).astimezone(zone) for _ in range(count)]
+
+
+def next_time(expression: str, timezone: str, after: datetime) -> datetime:
+    return next_times(expression, timezone, after, 1)[0].astimezone(UTC)
+
+
+def fire_due(
+    session: Session, now: datetime, make_run: Callable[[Session, JobSchedule], JobRun | None]
+) -> list[JobRun]:
+    """Queue a run for every schedule due at `now` and move each to its next time.
+
+    `make_run` queues the run of a schedule (the job service's, so profile and environment are
+    decided the same way as for a submitted job); it returns None when the schedule could not
+    run now (e.g. its profile was removed) after recording why.
+    """
+    fired = []
+    for schedule in store.schedules_due(session, now):
+        if not store.advance_schedule(
+            session, schedule, now, next_time(schedule.cron, schedule.timezone, now)
+        ):
+            continue  # another transaction fired it first
+        run = make_run(session, schedule)
+        if run is not None:
+            fired.append(run)
+    session.flush()
+    return fired

@@ -1,0 +1,493 @@
+"""The job service: the queue loop that starts, watches, finishes and retries notebook jobs.
+
+One `JobService` per platform service process. Its loop (`tick`) fires due schedules, looks
+at the running attempts (end, cancel request, timeout) and starts queued runs that fit in the
+executor's capacity; it runs every `poll_interval` and at once when something happens (a
+submit, a cancel request, a job process ending). Every step is a row in the store first
+(store/jobs.py), then the executor's action, so `reconcile()` at start can take over what a
+previous process left: queued runs stay queued, running attempts are re-attached, or marked
+failed ("platform restarted while running and the job process is gone") and retried per
+their policy. What users ask for (submit, cancel, logs, schedules) is in operations.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from jupyterhub.traitlets import EntryPointType
+from sqlalchemy.orm import Session
+from traitlets import Float, Integer, Type, Unicode
+from traitlets.config import Config, LoggingConfigurable
+
+from ...catalog import ImageCatalog
+from ...profiles import DEFAULT_PROFILES, Profile, parse_profiles
+from ..settings import ServiceSettings
+from ..store import Store
+from ..store import jobs as store
+from ..store.jobs import FAILED, FINISHED, QUEUED, RUNNING, JobRun, JobSchedule, utcnow
+from . import scheduler
+from .artifacts import ArtifactError, ArtifactStore, run_key
+from .executors.base import (
+    CANCELLED,
+    SUCCEEDED,
+    TIMED_OUT,
+    Executor,
+    ExecutorError,
+    Outcome,
+    RunSpec,
+)
+from .executors.local import LocalExecutor
+from .models import Job
+from .notify import Notifier, WebhookNotifier
+from .queue import Demand, SlotPool
+
+T = TypeVar("T")
+LOST = "platform restarted while running and the job process is gone"
+OUTPUT, LOG = "output.ipynb", "log.txt"
+
+
+class JobService(LoggingConfigurable):
+    """Runs notebook jobs with the configured executor. Not thread-safe: one event loop."""
+
+    executor_class = EntryPointType(
+        default_value=LocalExecutor,
+        klass=Executor,
+        entry_point_group="labworks.executors",
+        help="Where jobs run: `local` (papermill processes here) or `kubernetes`.",
+    ).tag(config=True)
+    artifact_store_class = Type(
+        ArtifactStore, klass=ArtifactStore, help="Where output notebooks and logs are kept."
+    ).tag(config=True)
+    notifier_class = Type(
+        WebhookNotifier, klass=Notifier, help="How owners hear that their job ended."
+    ).tag(config=True)
+    state_dir = Unicode(".", help="The platform's state directory.")
+    api_url = Unicode("", help="Platform API root given to jobs as LABWORKS_API_URL.")
+    poll_interval = Float(1.0, help="Seconds between looks at running jobs.").tag(config=True)
+    retry_backoff = Float(
+        30.0, help="Seconds before the first retry of a failed attempt; doubles each retry."
+    ).tag(config=True)
+    default_timeout = Integer(6 * 3600, help="Seconds a job may run when it does not say.").tag(
+        config=True
+    )
+    max_notebook_bytes = Integer(
+        16 * 1024 * 1024, help="Largest input notebook (its JSON) a job may have."
+    ).tag(config=True)
+
+    def __init__(
+        self,
+        store_: Store,
+        profiles: list[Profile],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        catalog: ImageCatalog | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.store = store_
+        self.profiles = profiles
+        self.clock = clock  # the one source of "now": tests run schedules on a fast clock
+        self.catalog = catalog
+        self.artifacts: ArtifactStore = self.artifact_store_class(parent=self)
+        self.executor: Executor = self.executor_class(parent=self)
+        self.executor.wakeup = self.wake
+        self.notifier: Notifier = self.notifier_class(parent=self)
+        self.pool = SlotPool(self.executor.capacity())
+        self._active: dict[str, dict[str, Any]] = {}  # run id -> executor state
+        self._event: asyncio.Event | None = None
+        self._task: asyncio.Task | None = None
+        self._background: set[asyncio.Task] = set()
+        self._ended = asyncio.Event()  # set (and replaced) whenever a run ends
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Take over what a previous process left, then run the loop."""
+        self._event = asyncio.Event()
+        await self.executor.start()
+        await self.reconcile()
+        self._task = asyncio.create_task(self._loop(), name="labworks-jobs")
+        self.log.info(
+            "Jobs: %s executor, %d slot(s), artifacts at %s",
+            self.executor.name or type(self.executor).__name__,
+            self.executor.slots,
+            self.artifacts.url,
+        )
+
+    async def stop(self) -> None:
+        """Stop the loop; running attempts keep running and are re-attached at next start."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        for task in list(self._background):
+            task.cancel()
+        await self.executor.close()
+
+    def wake(self) -> None:
+        if self._event is not None:
+            self._event.set()
+
+    async def _loop(self) -> None:
+        assert self._event is not None
+        while True:
+            self._event.clear()
+            try:
+                await self.tick()
+            except Exception:
+                self.log.exception("Jobs loop step failed; trying again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._event.wait(), self.poll_interval)
+
+    async def tick(self) -> None:
+        """One step: fire due schedules, look at running attempts, start what fits."""
+        await self.fire_schedules()
+        await self._watch()
+        await self._dispatch()
+
+    async def db(self, work: Callable[..., T], *args: Any) -> T:
+        """Run `work(session, *args)` in one store transaction, off the event loop."""
+
+        def run() -> T:
+            with self.store.session() as session:
+                return work(session, *args)
+
+        return await asyncio.to_thread(run)
+
+    # --- profiles and environment ----------------------------------------------------------
+
+    def profile_named(self, name: str) -> Profile | None:
+        return next((p for p in self.profiles if p.name == name), None)
+
+    def job_env(self, run: JobRun, profile: Profile, attempt: int) -> dict[str, str]:
+        """The environment a workspace on this profile has, plus the job's identity."""
+        image, _, digest = run.image.partition("@")
+        env = {
+            "JUPYTERHUB_USER": run.owner,
+            "LABWORKS_PROFILE": profile.name,
+            "LABWORKS_PROFILE_DISPLAY_NAME": profile.display_name,
+            "LABWORKS_GPU_COUNT": str(profile.gpu_count),
+            "LABWORKS_IMAGE": image,
+            "LABWORKS_IMAGE_DIGEST": digest,
+            "LABWORKS_RECORDED_IMAGE": image,
+            "LABWORKS_RECORDED_IMAGE_DIGEST": digest,
+            "LABWORKS_CULL_IDLE_TIMEOUT": "0",
+            "LABWORKS_API_URL": self.api_url,
+            "LABWORKS_JOB_ID": run.id,
+            "LABWORKS_JOB_NAME": run.name,
+            "LABWORKS_JOB_ATTEMPT": str(attempt),
+        }
+        if profile.cpu_limit:
+            env["CPU_LIMIT"] = f"{profile.cpu_limit:g}"
+        if profile.mem_limit:
+            env["MEM_LIMIT"] = str(profile.mem_limit)
+        return env
+
+    # --- schedules -------------------------------------------------------------------------
+
+    async def fire_schedules(self) -> list[str]:
+        """Queue a run of every due schedule; the ids of the runs queued."""
+        now = self.clock()
+        fired = await self.db(
+            lambda s: [run.id for run in scheduler.fire_due(s, now, self.queue_scheduled)]
+        )
+        if fired:
+            self.log.info("Schedules fired: %s", ", ".join(fired))
+        return fired
+
+    def queue_scheduled(self, session: Session, schedule: JobSchedule) -> JobRun:
+        """A run of a schedule's definition, as submitted jobs get them (in the transaction
+        that moves the schedule on). A profile removed since is the run's failure."""
+        definition = schedule.definition
+        profile = self.profile_named(definition.profile)
+        now = self.clock()
+        environment: dict[str, Any] = {}
+        problem = None
+        if profile is None:
+            problem = f"profile {definition.profile!r} no longer exists; edit the schedule"
+        else:
+            try:
+                environment = self.executor.environment(definition.image)
+            except ExecutorError as e:
+                problem = str(e)
+        run = store.create_run(
+            session, definition, trigger="schedule", schedule_id=schedule.id, now=now,
+            resources=Demand.of(profile).to_dict() if profile else {},
+            environment=environment, executor=self.executor.name,
+        )  # fmt: skip
+        if problem:
+            store.move(session, run, QUEUED, FAILED, problem, now=now)
+        return run
+
+    # --- starting --------------------------------------------------------------------------
+
+    async def _dispatch(self) -> None:
+        if self.pool.free_slots() == 0:
+            return
+        now = self.clock()
+        due = await self.db(
+            lambda s: [(r.id, r.resources) for r in store.runs_due(s, now, limit=200)]
+        )
+        for run_id, resources in due:
+            if self.pool.free_slots() == 0:
+                break
+            grant = self.pool.try_take(run_id, Demand.from_dict(resources))
+            if grant is None:
+                continue
+            spec = await self.db(self._mark_started, run_id, grant.gpu_indices, now)
+            if spec is None:  # cancelled meanwhile
+                self.pool.release(run_id)
+                continue
+            await self._submit(spec)
+
+    def _mark_started(
+        self, session: Session, run_id: str, gpus: tuple[int, ...], now: datetime
+    ) -> RunSpec | None:
+        run = session.get(JobRun, run_id)
+        if run is None or run.status != QUEUED:
+            return None
+        profile = self.profile_named(run.profile)
+        if profile is None:
+            store.move(session, run, QUEUED, FAILED, f"profile {run.profile!r} no longer exists")
+            return None
+        attempt = run.attempt + 1
+        resources = {**run.resources, "gpu_indices": list(gpus)}
+        state = {"run_id": run.id, "attempt": attempt}
+        moved = store.move(
+            session, run, QUEUED, RUNNING, f"attempt {attempt} started", now=now,
+            attempt=attempt, resources=resources, executor_state=state,
+        )  # fmt: skip
+        if not moved:
+            return None
+        return RunSpec(
+            run_id=run.id, attempt=attempt, owner=run.owner, name=run.name,
+            notebook=store.notebook_content(session, run.notebook_sha256),
+            parameters=dict(run.parameters), kernel_name=run.kernel_name, profile=profile,
+            timeout=run.timeout, image=run.image, gpu_indices=gpus,
+            env=self.job_env(run, profile, attempt),
+        )  # fmt: skip
+
+    async def _submit(self, spec: RunSpec) -> None:
+        base = {"run_id": spec.run_id, "attempt": spec.attempt}
+        try:
+            state = {**base, **await self.executor.submit(spec)}
+        except ExecutorError as e:
+            await self._finish(spec.run_id, base, Outcome(FAILED, str(e)))
+            return
+        except Exception as e:
+            self.log.exception("Job %s could not be started", spec.run_id)
+            await self._finish(spec.run_id, base, Outcome(FAILED, f"could not start: {e}"))
+            return
+        self._active[spec.run_id] = state
+        await self.db(_save_state, spec.run_id, state)
+
+    # --- watching and finishing ------------------------------------------------------------
+
+    async def _watch(self) -> None:
+        if not self._active:
+            return
+        rows = await self.db(
+            lambda s: {
+                r.id: (r.cancel_requested, r.started_at, r.timeout) for r in store.runs_running(s)
+            }
+        )
+        now = self.clock()
+        for run_id, state in list(self._active.items()):
+            if run_id not in rows:  # no longer running in the store: nothing to watch
+                self._forget(run_id)
+                continue
+            cancel, started, timeout = rows[run_id]
+            outcome = await self.executor.poll(state)
+            if outcome is None and cancel:
+                await self.executor.cancel(state)
+                outcome = Outcome(CANCELLED, "cancelled by its owner")
+            elif outcome is None and started and (now - started).total_seconds() > timeout:
+                await self.executor.cancel(state)
+                outcome = Outcome(TIMED_OUT, f"timed out after {timeout} s")
+            if outcome is not None:
+                await self._finish(run_id, state, outcome)
+
+    async def _finish(self, run_id: str, state: dict[str, Any], outcome: Outcome) -> None:
+        """Keep the attempt's output and log, then record its end (or its retry)."""
+        reason = outcome.reason
+        has_output = False
+        attempt = int(state.get("attempt", 0))
+        prefix = run_key(run_id, attempt, "").rstrip("/")
+        if state:
+            try:
+                has_output = await self.executor.collect(state, self.artifacts, prefix)
+                if has_output and outcome.status != SUCCEEDED:
+                    await asyncio.to_thread(self._mark_stop, f"{prefix}/{OUTPUT}", reason)
+            except (ArtifactError, ExecutorError, OSError) as e:
+                self.log.error("Job %s: output not kept: %s", run_id, e)
+                reason = f"{reason} (output not kept: {e})".strip()
+        now = self.clock()
+        status = await self.db(_end_attempt, run_id, outcome.status, reason, has_output,
+                               self.retry_backoff, now)  # fmt: skip
+        self._forget(run_id)
+        if state:
+            with contextlib.suppress(Exception):
+                await self.executor.forget(state)
+        if status in FINISHED:
+            self._ended.set()
+            self._ended = asyncio.Event()
+            self._in_background(self._notify(run_id))
+        elif status == QUEUED:
+            self.wake()
+
+    async def some_run_ended(self, timeout: float) -> None:
+        """Return when a run ends (any run), or after `timeout` seconds."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ended.wait(), timeout)
+
+    def live_state(self, run_id: str) -> dict[str, Any] | None:
+        """The executor state of a running attempt this process watches, else None."""
+        return self._active.get(run_id)
+
+    def _forget(self, run_id: str) -> None:
+        self._active.pop(run_id, None)
+        self.pool.release(run_id)
+
+    def _mark_stop(self, key: str, reason: str) -> None:
+        """Mark where an attempt stopped in its output notebook, unless papermill did."""
+        raw = self.artifacts.get(key)
+        if raw is None:
+            return
+        marked = mark_stopped_cell(raw, reason)
+        if marked is not None:
+            self.artifacts.put(key, marked)
+
+    # --- restart ---------------------------------------------------------------------------
+
+    async def reconcile(self) -> None:
+        """Re-attach the attempts the store says are running, or end them as lost."""
+        running = await self.db(
+            lambda s: [
+                (r.id, dict(r.executor_state), dict(r.resources)) for r in store.runs_running(s)
+            ]
+        )
+        for run_id, state, resources in running:
+            found = False
+            with contextlib.suppress(Exception):
+                found = bool(state) and await self.executor.reattach(state)
+            if found:
+                self.pool.restore(
+                    run_id, Demand.from_dict(resources), resources.get("gpu_indices") or ()
+                )
+                self._active[run_id] = state
+                await self.db(_event, run_id, "reattached", "re-attached after a restart")
+                self.log.info("Job %s re-attached", run_id)
+            else:
+                self.log.warning("Job %s: %s", run_id, LOST)
+                await self._finish(run_id, state, Outcome(FAILED, LOST))
+
+    # --- notices ---------------------------------------------------------------------------
+
+    def _in_background(self, coroutine: Any) -> None:
+        task = asyncio.create_task(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _notify(self, run_id: str) -> None:
+        def load(session: Session) -> tuple[str, str, dict[str, Any]] | None:
+            run = session.get(JobRun, run_id)
+            if run is None:
+                return None
+            settings = store.notify_settings(session, run.owner)
+            return settings.webhook_url, settings.events, Job.from_run(run).model_dump(mode="json")
+
+        loaded = await self.db(load)
+        if loaded is None:
+            return
+        url, events, job = loaded
+        wanted = events == "finished" or (
+            events == "failed" and job["status"] in (FAILED, TIMED_OUT)
+        )
+        if url and wanted:
+            await self.notifier.notify(url, {"event": "job.ended", "job": job})
+
+
+def _save_state(session: Session, run_id: str, state: dict[str, Any]) -> None:
+    run = session.get(JobRun, run_id)
+    if run is not None and run.status == RUNNING:
+        store.set_executor_state(session, run, state)
+
+
+def _event(session: Session, run_id: str, kind: str, message: str) -> None:
+    run = session.get(JobRun, run_id)
+    if run is not None:
+        store.add_event(session, run_id, kind, message, attempt=run.attempt)
+
+
+def _end_attempt(
+    session: Session,
+    run_id: str,
+    status: str,
+    reason: str,
+    has_output: bool,
+    backoff: float,
+    now: datetime,
+) -> str:
+    run = session.get(JobRun, run_id)
+    if run is None:
+        return ""
+    if run.status == QUEUED:  # could not start at all: no attempt to retry
+        store.move(session, run, QUEUED, FAILED, reason, now=now)
+        return FAILED
+    if run.status != RUNNING:
+        return run.status
+    return store.finish(
+        session, run, status, reason, retry_backoff=backoff, now=now, has_output=has_output
+    )
+
+
+def mark_stopped_cell(raw: bytes, reason: str) -> bytes | None:
+    """The output notebook with a red note before the cell that was running when the attempt
+    stopped (papermill marks a cell that raised itself); None when there is nothing to mark."""
+    try:
+        notebook = json.loads(raw)
+        cells = notebook["cells"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if any("papermill-error-cell-tag" in c.get("metadata", {}).get("tags", []) for c in cells):
+        return None
+    index = next(
+        (i for i, c in enumerate(cells)
+         if c.get("metadata", {}).get("papermill", {}).get("status") == "running"),
+        None,
+    )  # fmt: skip
+    if index is None:
+        return None
+    note = (
+        '<span id="labworks-stopped-cell" style="color:red; font-size:1.5em;">'
+        f"The job stopped while running the next cell: {_html(reason)}</span>"
+    )
+    cells.insert(
+        index,
+        {"cell_type": "markdown", "id": f"labworks-stopped-{index}", "source": note,
+         "metadata": {"tags": ["labworks-stopped-cell"]}},
+    )  # fmt: skip
+    return json.dumps(notebook, indent=1).encode()
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def build_job_service(settings: ServiceSettings, store_: Store) -> JobService:
+    """The job service of the platform service: its config sections, profiles and catalog as
+    `labworks up` hands them over (ServiceSettings), the state directory for local files."""
+    config = Config(settings.jobs_config)
+    profiles = parse_profiles(settings.profiles) if settings.profiles else list(DEFAULT_PROFILES)
+    catalog = ImageCatalog(**settings.image_catalog) if settings.image_catalog else None
+    api_url = f"http://{settings.host}:{settings.port}{settings.api_prefix}"
+    return JobService(
+        store_, profiles, config=config, catalog=catalog, state_dir=settings.state_dir,
+        api_url=api_url,
+    )  # fmt: skip

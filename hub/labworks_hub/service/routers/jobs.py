@@ -1,0 +1,175 @@
+"""Notebook jobs over REST: inspect a notebook's parameters, submit, list, show, cancel, rerun,
+read logs and output notebooks, and the caller's notification settings.
+
+The job service (service/jobs) does the work and the store decides who sees what; this module
+only translates HTTP. Its lifespan starts the job service's loop with the app and stops it
+with the app (running jobs keep running and are re-attached at the next start).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+
+from ..jobs import models
+from ..jobs import operations as ops
+from ..jobs.service import JobService
+from ..store.jobs import Viewer
+from .jobs_common import answer, body_limit, body_schema, job_service, read_body, service_of, viewer
+
+
+@asynccontextmanager
+async def _run_jobs(app: FastAPI) -> AsyncIterator[None]:
+    service = service_of(app)
+    await service.start()
+    try:
+        yield
+    finally:
+        await service.stop()
+
+
+router = APIRouter(tags=["jobs"], lifespan=_run_jobs)
+
+
+@router.post(
+    "/jobs/inspect",
+    response_model=models.InspectResult,
+    openapi_extra=body_schema(models.InspectRequest),
+)
+async def inspect(
+    request: Request,
+    _who: Viewer = Depends(viewer),
+    service: JobService = Depends(job_service),
+) -> models.InspectResult:
+    """The parameters a notebook declares in its `parameters` cell: names, types, defaults."""
+    body = await read_body(request, models.InspectRequest, body_limit(service))
+    return await answer(ops.inspect(service, body))
+
+
+@router.post(
+    "/jobs",
+    response_model=models.JobDetail,
+    status_code=201,
+    openapi_extra=body_schema(models.JobRequest),
+)
+async def submit(
+    request: Request,
+    who: Viewer = Depends(viewer),
+    service: JobService = Depends(job_service),
+) -> models.JobDetail:
+    """Run a notebook as a job now. 400: not a notebook, bad parameters, unknown profile or
+    kernel; 413: the notebook is too large."""
+    body = await read_body(request, models.JobRequest, body_limit(service))
+    return await answer(ops.submit(service, who, body))
+
+
+@router.get("/jobs", response_model=models.JobList)
+async def list_jobs(
+    status: list[models.Status] | None = Query(
+        None, description="Only jobs in these states (repeat the parameter for several)."
+    ),
+    q: str = Query("", max_length=200, description="Part of the job name or notebook path."),
+    mine: bool = Query(False, description="Only my own jobs, not my groups'."),
+    updated_since: datetime | None = Query(
+        None, description="Only jobs changed after this time (what the lab polls for)."
+    ),
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+    who: Viewer = Depends(viewer),
+    service: JobService = Depends(job_service),
+) -> models.JobList:
+    """My jobs and my groups' jobs, newest first."""
+    listing = ops.list_jobs(
+        service, who, status=status, search=q, mine=mine, updated_since=updated_since,
+        limit=limit, offset=offset,
+    )  # fmt: skip
+    return await answer(listing)
+
+
+@router.get("/jobs/notifications", response_model=models.NotifySettingsModel)
+async def get_notifications(
+    who: Viewer = Depends(viewer), service: JobService = Depends(job_service)
+) -> models.NotifySettingsModel:
+    """How I hear about my jobs ending: a webhook, and for which outcomes."""
+    return await answer(ops.get_notify(service, who))
+
+
+@router.put("/jobs/notifications", response_model=models.NotifySettingsModel)
+async def put_notifications(
+    body: models.NotifySettingsModel,
+    who: Viewer = Depends(viewer),
+    service: JobService = Depends(job_service),
+) -> models.NotifySettingsModel:
+    """Set my webhook (POSTed `{"event": "job.ended", "job": {...}}`) and its events."""
+    return await answer(ops.put_notify(service, who, body))
+
+
+@router.get("/jobs/{job_id}", response_model=models.JobDetail)
+async def show(
+    job_id: str,
+    wait: float = Query(
+        0, ge=0, le=60, description="Answer once the job has ended, or after this many seconds."
+    ),
+    who: Viewer = Depends(viewer),
+    service: JobService = Depends(job_service),
+) -> models.JobDetail:
+    """One job with its history (attempts, retries, cancel requests)."""
+    return await answer(ops.get_job(service, who, job_id, wait))
+
+
+@router.get("/jobs/{job_id}/logs", response_model=models.LogChunk)
+async def logs(
+    job_id: str,
+    offset: int = Query(0, ge=0, description="Byte to read from; to tail, the last next_offset."),
+    limit: int = Query(ops.LOG_LIMIT, ge=1, le=4 * ops.LOG_LIMIT),
+    attempt: int | None = Query(None, ge=1, description="Attempt number; default: the latest."),
+    who: Viewer = Depends(viewer),
+    service: JobService = Depends(job_service),
+) -> models.LogChunk:
+    """The job's log (papermill's output and the cells' printed output), from `offset`."""
+    return await answer(ops.logs(service, who, job_id, attempt=attempt, offset=offset, limit=limit))
+
+
+@router.get("/jobs/{job_id}/output", response_model=models.Output)
+async def output(
+    job_id: str,
+    attempt: int | None = Query(None, ge=1, description="Attempt number; default: the latest."),
+    who: Viewer = Depends(viewer),
+    service: JobService = Depends(job_service),
+) -> models.Output:
+    """The output notebook; while the job runs, its latest save. A failed job's output marks
+    the failing cell."""
+    return await answer(ops.output(service, who, job_id, attempt=attempt))
+
+
+@router.get("/jobs/{job_id}/notebook", response_model=models.Input)
+async def input_notebook(
+    job_id: str, who: Viewer = Depends(viewer), service: JobService = Depends(job_service)
+) -> models.Input:
+    """The exact input notebook the job ran, as submitted (before parameters were injected)."""
+    return await answer(ops.input_notebook(service, who, job_id))
+
+
+@router.post("/jobs/{job_id}/cancel", response_model=models.JobDetail)
+async def cancel(
+    job_id: str, who: Viewer = Depends(viewer), service: JobService = Depends(job_service)
+) -> models.JobDetail:
+    """Cancel a queued job, or stop a running one with its whole kernel process tree (the
+    status becomes `cancelled` once it stopped). 409 if it already ended."""
+    return await answer(ops.cancel(service, who, job_id))
+
+
+@router.post("/jobs/{job_id}/rerun", response_model=models.JobDetail, status_code=201)
+async def rerun(
+    job_id: str,
+    body: models.RerunRequest | None = None,
+    who: Viewer = Depends(viewer),
+    service: JobService = Depends(job_service),
+) -> models.JobDetail:
+    """Run the same notebook again (a new job), optionally with other parameters."""
+    return await answer(
+        ops.rerun(service, who, job_id, body or models.RerunRequest(parameters=None))
+    )

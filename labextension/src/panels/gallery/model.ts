@@ -1,0 +1,302 @@
+import { ServerConnection } from '@jupyterlab/services';
+import type { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { APIError, requestAPI } from '../../api';
+
+/**
+ * One version of a gallery notebook (no content).
+ */
+export interface IGalleryVersion {
+  number: number;
+  sha256: string;
+  size: number;
+  message: string;
+  published_at: string;
+}
+
+/**
+ * A notebook published to a group's gallery.
+ */
+export interface IGalleryEntry {
+  id: number;
+  owner: string;
+  group: string;
+  name: string;
+  created_at: string;
+  updated_at: string;
+  latest_version: number;
+}
+
+/**
+ * An entry with its versions (GET /labworks/gallery/<id>).
+ */
+export interface IGalleryEntryDetail extends IGalleryEntry {
+  versions: IGalleryVersion[];
+}
+
+/**
+ * A version with its notebook (GET /labworks/gallery/<id>/versions/<n>).
+ */
+export interface IGalleryVersionContent extends IGalleryVersion {
+  entry_id: number;
+  owner: string;
+  group: string;
+  name: string;
+  content: Record<string, unknown>;
+}
+
+/**
+ * The body of POST /labworks/gallery.
+ */
+export interface IPublished {
+  entry: IGalleryEntry;
+  version: IGalleryVersion;
+}
+
+/**
+ * The files nbdime's diff page reads (POST /labworks/gallery/<id>/diff-files).
+ */
+export interface IDiffFiles {
+  base: string;
+  remote: string;
+}
+
+/**
+ * The Gallery panel's state: the entries of my groups, the open entry with
+ * its versions, whether a request is under way and the last error.
+ *
+ * Methods never reject; a failure is kept in `error`.
+ */
+export class GalleryModel implements IDisposable {
+  constructor(options: GalleryModel.IOptions = {}) {
+    this.serverSettings =
+      options.serverSettings ?? ServerConnection.makeSettings();
+  }
+
+  /**
+   * The server the model asks.
+   */
+  readonly serverSettings: ServerConnection.ISettings;
+
+  get entries(): IGalleryEntry[] {
+    return this._entries;
+  }
+
+  /**
+   * Whether the entries were received at least once.
+   */
+  get loaded(): boolean {
+    return this._loaded;
+  }
+
+  /**
+   * The entry shown with its versions, or `null`.
+   */
+  get selected(): IGalleryEntryDetail | null {
+    return this._selected;
+  }
+
+  get error(): string | null {
+    return this._error;
+  }
+
+  get busy(): boolean {
+    return this._busy;
+  }
+
+  /**
+   * Emitted when anything above changes.
+   */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /**
+   * Fetch the entries (and the open entry) again.
+   */
+  async refresh(): Promise<boolean> {
+    return this._run(async () => {
+      await this._reload();
+    });
+  }
+
+  /**
+   * Show an entry with its versions; the same id again closes it.
+   */
+  async select(id: number | null): Promise<boolean> {
+    if (id === null || this._selected?.id === id) {
+      this._selected = null;
+      this._changed.emit();
+      return true;
+    }
+    return this._run(async () => {
+      this._selected = await this._get<IGalleryEntryDetail>(`gallery/${id}`);
+    });
+  }
+
+  /**
+   * Publish the notebook at `path` (in this workspace) to `group`.
+   */
+  async publish(
+    path: string,
+    group: string,
+    message: string
+  ): Promise<IPublished | null> {
+    let published: IPublished | null = null;
+    await this._run(async () => {
+      published = await requestAPI<IPublished>(
+        'gallery',
+        { method: 'POST', body: JSON.stringify({ path, group, message }) },
+        this.serverSettings
+      );
+      await this._reload(published.entry.id);
+    });
+    return published;
+  }
+
+  /**
+   * One version with its notebook; rejects on failure (the read-only drive uses it).
+   */
+  async version(id: number, number: number): Promise<IGalleryVersionContent> {
+    return this._get<IGalleryVersionContent>(
+      `gallery/${id}/versions/${number}`
+    );
+  }
+
+  /**
+   * Make an editable copy of a version in the workspace; resolves its path.
+   */
+  async copy(id: number, number: number): Promise<string | null> {
+    let path: string | null = null;
+    await this._run(async () => {
+      const reply = await requestAPI<{ path: string }>(
+        `gallery/${id}/versions/${number}/copy`,
+        { method: 'POST' },
+        this.serverSettings
+      );
+      path = reply.path;
+    });
+    return path;
+  }
+
+  /**
+   * Write two versions where nbdime's diff page reads them; resolves their paths.
+   */
+  async diffFiles(
+    id: number,
+    base: number,
+    remote: number
+  ): Promise<IDiffFiles | null> {
+    let files: IDiffFiles | null = null;
+    await this._run(async () => {
+      files = await requestAPI<IDiffFiles>(
+        `gallery/${id}/diff-files?base=${base}&remote=${remote}`,
+        { method: 'POST' },
+        this.serverSettings
+      );
+    });
+    return files;
+  }
+
+  /**
+   * Unpublish an entry and all its versions (its publisher only).
+   */
+  async remove(id: number): Promise<boolean> {
+    return this._run(async () => {
+      await requestAPI<unknown>(
+        `gallery/${id}`,
+        { method: 'DELETE' },
+        this.serverSettings
+      );
+      if (this._selected?.id === id) {
+        this._selected = null;
+      }
+      await this._reload();
+    });
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    Signal.clearData(this);
+  }
+
+  private async _reload(select?: number): Promise<void> {
+    const listing = await this._get<{ entries: IGalleryEntry[] }>('gallery');
+    this._entries = listing.entries;
+    this._loaded = true;
+    const open = select ?? this._selected?.id;
+    this._selected =
+      open !== undefined && listing.entries.some(e => e.id === open)
+        ? await this._get<IGalleryEntryDetail>(`gallery/${open}`)
+        : null;
+  }
+
+  private _get<T>(endPoint: string): Promise<T> {
+    return requestAPI<T>(endPoint, {}, this.serverSettings);
+  }
+
+  private async _run(work: () => Promise<void>): Promise<boolean> {
+    if (this._isDisposed) {
+      return false;
+    }
+    this._busy = true;
+    this._changed.emit();
+    let ok = true;
+    try {
+      await work();
+      this._error = null;
+    } catch (reason) {
+      ok = false;
+      this._error = Private.describe(reason);
+    }
+    if (this._isDisposed) {
+      return false;
+    }
+    this._busy = false;
+    this._changed.emit();
+    return ok;
+  }
+
+  private _busy = false;
+  private _changed = new Signal<this, void>(this);
+  private _entries: IGalleryEntry[] = [];
+  private _error: string | null = null;
+  private _isDisposed = false;
+  private _loaded = false;
+  private _selected: IGalleryEntryDetail | null = null;
+}
+
+/**
+ * A namespace for GalleryModel statics.
+ */
+export namespace GalleryModel {
+  /**
+   * Options to create a GalleryModel.
+   */
+  export interface IOptions {
+    /**
+     * The settings of the Jupyter server to ask; defaults to the page's.
+     */
+    serverSettings?: ServerConnection.ISettings;
+  }
+}
+
+namespace Private {
+  /**
+   * The text shown for a failed request.
+   */
+  export function describe(reason: unknown): string {
+    if (reason instanceof APIError || reason instanceof Error) {
+      return reason.message;
+    }
+    return String(reason);
+  }
+}

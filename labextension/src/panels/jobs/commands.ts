@@ -1,0 +1,158 @@
+import type { JupyterFrontEnd } from '@jupyterlab/application';
+import { Notification, showErrorMessage } from '@jupyterlab/apputils';
+import type { TranslationBundle } from '@jupyterlab/translation';
+
+import { requestAPI } from '../../api';
+import type { IWorkspaceFacts } from '../../tokens';
+import { diffUrl, notebookContext } from '../gallery/plugin';
+import { browserTimeZone, statusLabel } from './format';
+import type { JobsModel } from './model';
+import { IKernelChoice, runJobDialog } from './RunJobDialog';
+import type { RunJobResult } from './runJob';
+import type { IJob } from './types';
+
+/**
+ * What the jobs plugin does when asked: run a notebook as a job, show a
+ * diff, tell about an ended job. Loaded when first needed.
+ */
+
+/**
+ * What running a notebook as a job needs from the application.
+ */
+export interface IRunAsJobContext {
+  app: JupyterFrontEnd;
+  model: JobsModel;
+  trans: TranslationBundle;
+}
+
+/**
+ * Save the notebook at `path` if it is open with unsaved changes: the job
+ * runs the file as it is on disk.
+ */
+export async function saveIfOpen(
+  app: JupyterFrontEnd,
+  path: string
+): Promise<void> {
+  for (const widget of app.shell.widgets('main')) {
+    const context = notebookContext(widget);
+    if (context?.path === path && context.model.dirty) {
+      await context.save();
+    }
+  }
+}
+
+/**
+ * Save the notebook, then show the "Run as job" dialog for it.
+ *
+ * Resolves what was created, or `null` (cancelled, or refused with the
+ * reason shown).
+ */
+export async function runAsJob(
+  ctx: IRunAsJobContext,
+  path: string
+): Promise<RunJobResult | null> {
+  const { app, model, trans } = ctx;
+  if (path.includes(':')) {
+    await showErrorMessage(
+      trans.__('Run as job'),
+      trans.__(
+        'Only notebooks of this workspace can run as jobs; copy this one into it first.'
+      )
+    );
+    return null;
+  }
+  try {
+    await saveIfOpen(app, path);
+  } catch (reason) {
+    await showErrorMessage(trans.__('Run as job'), reason as Error);
+    return null;
+  }
+  let facts: IWorkspaceFacts | null = null;
+  try {
+    facts = await requestAPI<IWorkspaceFacts>(
+      'workspace',
+      {},
+      model.serverSettings
+    );
+  } catch {
+    // Without the facts the dialog proposes no profile and no group.
+  }
+  const specs = app.serviceManager.kernelspecs.specs?.kernelspecs ?? {};
+  const kernels: IKernelChoice[] = Object.values(specs)
+    .filter(spec => spec !== undefined)
+    .map(spec => ({ name: spec!.name, display_name: spec!.display_name }));
+  return runJobDialog({
+    client: model.client,
+    path,
+    trans,
+    profile: facts?.profile.name ?? null,
+    timezone: browserTimeZone(),
+    kernels,
+    groups: facts?.groups ?? []
+  });
+}
+
+/**
+ * Show nbdime's diff of a job's source and output in `tab`, a browser tab
+ * opened at the click (a popup opened after an await would be blocked); a
+ * new one when there is none.
+ */
+export async function openJobDiff(
+  model: JobsModel,
+  job: IJob,
+  trans: TranslationBundle,
+  tab: Window | null
+): Promise<boolean> {
+  const files = await model.diffFiles(job.id);
+  if (files === null) {
+    tab?.close();
+    return false;
+  }
+  const url = diffUrl(model.serverSettings, files);
+  if (tab) {
+    tab.location.href = url;
+  } else {
+    window.open(url, '_blank');
+  }
+  return true;
+}
+
+/**
+ * Tell the owner a job ended, with a button to open its output.
+ */
+export function notifyEnded(
+  job: IJob,
+  trans: TranslationBundle,
+  openOutput: (job: IJob) => void,
+  showJob: (job: IJob) => void
+): string {
+  const message = job.reason
+    ? trans.__(
+        'Job %1 %2: %3',
+        job.name,
+        statusLabel(job.status, trans),
+        job.reason
+      )
+    : trans.__('Job %1 %2', job.name, statusLabel(job.status, trans));
+  const actions = [
+    {
+      label: trans.__('Show job'),
+      caption: trans.__('Open the job in the Jobs panel'),
+      callback: () => showJob(job)
+    }
+  ];
+  if (job.has_output) {
+    actions.unshift({
+      label: trans.__('Open output'),
+      caption: trans.__('Open the output notebook read-only'),
+      callback: () => openOutput(job)
+    });
+  }
+  const type =
+    job.status === 'succeeded'
+      ? 'success'
+      : job.status === 'cancelled'
+        ? 'info'
+        : 'error';
+  return Notification.emit(message, type, { autoClose: false, actions });
+}

@@ -1,0 +1,152 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
+
+import { formatDuration, shortenDigest } from '../workspace/format';
+import type { IJob, IJobEnvironment, JobStatus } from './types';
+
+export { formatDuration };
+
+/**
+ * A job status in words.
+ */
+export function statusLabel(
+  status: JobStatus,
+  trans: TranslationBundle
+): string {
+  switch (status) {
+    case 'queued':
+      return trans.__('queued');
+    case 'running':
+      return trans.__('running');
+    case 'succeeded':
+      return trans.__('succeeded');
+    case 'failed':
+      return trans.__('failed');
+    case 'cancelled':
+      return trans.__('cancelled');
+    case 'timed_out':
+      return trans.__('timed out');
+    default:
+      return status;
+  }
+}
+
+/**
+ * A time as the person reads it, in a time zone (default: the browser's).
+ */
+export function formatTime(iso: string | null, timeZone?: string): string {
+  if (!iso) {
+    return '—';
+  }
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) {
+    return iso;
+  }
+  try {
+    return date.toLocaleString(undefined, {
+      weekday: 'short',
+      year: 'numeric',
+      month: 'short',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      timeZone
+    });
+  } catch {
+    return date.toLocaleString(); // an unknown time zone
+  }
+}
+
+/**
+ * How far a time is from `now`: "in 3 h 20 min", "5 min ago".
+ */
+export function formatFromNow(
+  iso: string,
+  trans: TranslationBundle,
+  now: number = Date.now()
+): string {
+  const seconds = (Date.parse(iso) - now) / 1000;
+  if (Number.isNaN(seconds)) {
+    return '';
+  }
+  const span = formatDuration(Math.abs(seconds), trans, 2);
+  return seconds >= 0 ? trans.__('in %1', span) : trans.__('%1 ago', span);
+}
+
+/**
+ * How long a job ran, or has been running at `now`.
+ */
+export function jobDuration(
+  job: IJob,
+  trans: TranslationBundle,
+  now: number = Date.now()
+): string {
+  if (job.duration_seconds !== null) {
+    return formatDuration(job.duration_seconds, trans, 2);
+  }
+  if (job.started_at && job.status === 'running') {
+    const seconds = (now - Date.parse(job.started_at)) / 1000;
+    return Number.isNaN(seconds)
+      ? '—'
+      : trans.__('%1 so far', formatDuration(seconds, trans, 2));
+  }
+  return '—';
+}
+
+/**
+ * Where a job ran: the image and its digest, or the local environment's hash.
+ */
+export function formatEnvironment(
+  env: IJobEnvironment,
+  trans: TranslationBundle
+): string {
+  if (env.kind === 'image') {
+    const image = env.image ?? '';
+    const digest = env.digest ? shortenDigest(env.digest) : '';
+    return [image.split('@')[0], digest].filter(Boolean).join(' @ ');
+  }
+  if (env.kind === 'local') {
+    const parts = [trans.__('local environment')];
+    if (env.env_hash) {
+      parts.push(shortenDigest(env.env_hash));
+    }
+    if (env.python) {
+      parts.push(trans.__('Python %1', env.python));
+    }
+    return parts.join(' · ');
+  }
+  return trans.__('not recorded yet');
+}
+
+/**
+ * A parameter value as written in a list ("epochs=20, rate=0.1").
+ */
+export function formatParameters(values: Record<string, unknown>): string {
+  return Object.entries(values)
+    .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
+    .join(', ');
+}
+
+/**
+ * The time zone of this browser (IANA name), `UTC` when unknown.
+ */
+export function browserTimeZone(): string {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  } catch {
+    return 'UTC';
+  }
+}
+
+/**
+ * The IANA time zones this browser knows, for suggestions.
+ */
+export function knownTimeZones(): string[] {
+  const intl = Intl as unknown as {
+    supportedValuesOf?: (key: string) => string[];
+  };
+  try {
+    return intl.supportedValuesOf?.('timeZone') ?? ['UTC'];
+  } catch {
+    return ['UTC'];
+  }
+}

@@ -1,0 +1,216 @@
+import type {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import {
+  ICommandPalette,
+  Notification,
+  ToolbarButton
+} from '@jupyterlab/apputils';
+import { PageConfig } from '@jupyterlab/coreutils';
+import type {
+  DocumentRegistry,
+  IDocumentWidget
+} from '@jupyterlab/docregistry';
+import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { runIcon } from '@jupyterlab/ui-components';
+
+import { ILabworksSidebar } from '../../tokens';
+// Commands ask synchronously whether the current widget is a notebook.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { notebookContext } from '../gallery/plugin';
+import { JobOutputDrive, outputPath } from './drive';
+// The model backs the drive and the notifications, which start with the lab.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { JobsModel } from './model';
+// The Jobs panel is in the sidebar from the start, so it cannot load lazily.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { JobsPanel } from './Panel';
+// The Schedules section is part of the Jobs panel.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { SchedulesModel } from './schedules';
+import type { IJob } from './types';
+
+/**
+ * The command ids of the jobs.
+ */
+export namespace JobsCommandIDs {
+  export const run = 'labworks:run-as-job';
+  export const runFile = 'labworks:run-file-as-job';
+  export const open = 'labworks:open-jobs';
+}
+
+/**
+ * The Jobs panel, the read-only drive of output notebooks, "Run as job"
+ * (notebook toolbar, palette, notebook and file-browser context menus) and
+ * the notifications of ended jobs.
+ */
+export const jobsPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'labworks:jobs',
+  description: 'Notebook jobs: run a notebook now or on a schedule.',
+  autoStart: true,
+  requires: [ILabworksSidebar],
+  optional: [ICommandPalette, ITranslator, IDefaultFileBrowser],
+  activate: (
+    app: JupyterFrontEnd,
+    sidebar: ILabworksSidebar,
+    palette: ICommandPalette | null,
+    translator: ITranslator | null,
+    browser: IDefaultFileBrowser | null
+  ): void => {
+    translator = translator ?? nullTranslator;
+    const trans = translator.load('labworks');
+    const model = new JobsModel({
+      serverSettings: app.serviceManager.serverSettings
+    });
+    const schedules = new SchedulesModel(model.client);
+    app.serviceManager.contents.addDrive(
+      new JobOutputDrive(
+        model.client,
+        trans.__('Job outputs are read-only: save a copy to edit one.')
+      )
+    );
+    const openOutput = (job: IJob) =>
+      void app.commands.execute('docmanager:open', {
+        path: outputPath(job),
+        factory: 'Notebook'
+      });
+    const panel = new JobsPanel({
+      model,
+      schedules,
+      translator,
+      user: PageConfig.getOption('hubUser') || null,
+      actions: {
+        openOutput,
+        diff: job => {
+          // Opened before any await, while the click still counts as the person's.
+          const tab = window.open('', '_blank');
+          void import('./commands').then(m =>
+            m.openJobDiff(model, job, trans, tab)
+          );
+        },
+        run: () => void app.commands.execute(JobsCommandIDs.run)
+      }
+    });
+    panel.disposed.connect(() => {
+      model.dispose();
+      schedules.dispose();
+    });
+    sidebar.addPanel(panel, { rank: 20 });
+
+    const showJob = (job: IJob) => {
+      sidebar.activatePanel(panel.id);
+      void model.show(job);
+    };
+    model.ended.connect(
+      (_, job) =>
+        void import('./commands').then(m =>
+          m.notifyEnded(job, trans, openOutput, showJob)
+        )
+    );
+    void app.restored.then(() => model.start());
+
+    const run = async (path: string) => {
+      const { runAsJob } = await import('./commands');
+      const result = await runAsJob({ app, model, trans }, path);
+      if (result === null) {
+        return;
+      }
+      sidebar.activatePanel(panel.id);
+      if (result.kind === 'job') {
+        await model.show(result.job);
+      } else {
+        await schedules.refresh();
+        Notification.success(
+          trans.__(
+            'Scheduled %1: %2 (%3)',
+            result.schedule.name,
+            result.schedule.cron,
+            result.schedule.timezone
+          ),
+          { autoClose: 5000 }
+        );
+      }
+    };
+    const current = () => notebookContext(app.shell.currentWidget);
+    app.commands.addCommand(JobsCommandIDs.run, {
+      label: trans.__('Run as Job…'),
+      caption: trans.__(
+        'Run this notebook on the platform with papermill, now or on a schedule'
+      ),
+      icon: runIcon,
+      describedBy: { args: { type: 'object', properties: {} } },
+      isEnabled: () => current() !== null,
+      execute: async () => {
+        const context = current();
+        if (context !== null) {
+          await run(context.path);
+        }
+      }
+    });
+    const selectedNotebook = (): string | null => {
+      const item = browser?.selectedItems().next();
+      const model_ = item && !item.done ? item.value : null;
+      return model_?.type === 'notebook' ? model_.path : null;
+    };
+    app.commands.addCommand(JobsCommandIDs.runFile, {
+      label: trans.__('Run as Job…'),
+      caption: trans.__('Run the selected notebook as a job'),
+      icon: runIcon,
+      describedBy: { args: { type: 'object', properties: {} } },
+      isVisible: () => selectedNotebook() !== null,
+      execute: async () => {
+        const path = selectedNotebook();
+        if (path !== null) {
+          await run(path);
+        }
+      }
+    });
+    app.commands.addCommand(JobsCommandIDs.open, {
+      label: trans.__('Open Labworks Jobs'),
+      caption: trans.__('Show the Jobs panel of the Labworks sidebar'),
+      describedBy: { args: { type: 'object', properties: {} } },
+      execute: () => {
+        sidebar.activatePanel(panel.id);
+        void model.refresh();
+      }
+    });
+
+    app.contextMenu.addItem({
+      command: JobsCommandIDs.run,
+      selector: '.jp-Notebook',
+      rank: 61
+    });
+    app.contextMenu.addItem({
+      command: JobsCommandIDs.runFile,
+      selector: '.jp-DirListing-item[data-file-type="notebook"]',
+      rank: 3
+    });
+    app.docRegistry.addWidgetExtension('Notebook', {
+      createNew: (
+        widget: IDocumentWidget,
+        context: DocumentRegistry.Context
+      ): ToolbarButton | void => {
+        if (context.path.includes(':')) {
+          return; // a read-only drive's notebook (a gallery version, a job output)
+        }
+        const button = new ToolbarButton({
+          icon: runIcon,
+          label: trans.__('Run as job'),
+          tooltip: trans.__(
+            'Run this notebook as a job on the platform, now or on a schedule'
+          ),
+          onClick: () => void run(context.path)
+        });
+        widget.toolbar.addItem('labworks-run-job', button);
+        return button;
+      }
+    });
+    if (palette) {
+      const category = trans.__('Labworks');
+      palette.addItem({ command: JobsCommandIDs.run, category });
+      palette.addItem({ command: JobsCommandIDs.open, category });
+    }
+  }
+};

@@ -1,0 +1,403 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
+import type { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import type { JobsClient } from './client';
+import { describeError } from './model';
+import { collectValues, parseValue, textOf } from './params';
+import type {
+  IInspectResult,
+  IJobDetail,
+  IJobRequest,
+  IPreview,
+  ISchedule
+} from './types';
+
+/**
+ * The longest timeout a job may have, in minutes (the platform's 7 days).
+ */
+export const MAX_TIMEOUT_MINUTES = 7 * 24 * 60;
+
+/**
+ * How long the schedule preview waits for typing to pause, in ms.
+ */
+export const PREVIEW_DELAY_MS = 300;
+
+/**
+ * The fields of the "Run as job" dialog, as typed.
+ */
+export interface IRunJobValues {
+  name: string;
+  profile: string;
+  /** Empty: the notebook's own kernel. */
+  kernel: string;
+  /** Empty: the platform's default. */
+  timeoutMinutes: string;
+  retries: string;
+  /** Empty: not shared. */
+  group: string;
+  scheduled: boolean;
+  cron: string;
+  timezone: string;
+}
+
+/**
+ * A field of the dialog that can be wrong.
+ */
+export type FieldName =
+  'name' | 'timeoutMinutes' | 'retries' | 'cron' | 'timezone';
+
+/**
+ * What the dialog created.
+ */
+export type RunJobResult =
+  { kind: 'job'; job: IJobDetail } | { kind: 'schedule'; schedule: ISchedule };
+
+/**
+ * The state of the "Run as job" dialog for one notebook: the fields, the
+ * notebook's parameters with their typed values, the schedule preview, and
+ * every error next to the field it is about.
+ */
+export class RunJobState implements IDisposable {
+  constructor(options: RunJobState.IOptions) {
+    this._client = options.client;
+    this.path = options.path;
+    this._trans = options.trans;
+    this._values = {
+      name: options.path.split('/').pop() ?? options.path,
+      profile: options.profile ?? '',
+      kernel: '',
+      timeoutMinutes: '',
+      retries: '0',
+      group: '',
+      scheduled: false,
+      cron: '0 6 * * 1-5',
+      timezone: options.timezone ?? 'UTC'
+    };
+  }
+
+  /**
+   * The notebook's path in this workspace.
+   */
+  readonly path: string;
+
+  get values(): IRunJobValues {
+    return this._values;
+  }
+
+  /**
+   * The notebook's parameters, once inspected.
+   */
+  get info(): IInspectResult | null {
+    return this._info;
+  }
+
+  /**
+   * Why the notebook could not be inspected (it cannot be submitted then).
+   */
+  get loadError(): string | null {
+    return this._loadError;
+  }
+
+  /**
+   * The typed text of each parameter.
+   */
+  get parameterTexts(): Record<string, string> {
+    return this._texts;
+  }
+
+  get parameterErrors(): Record<string, string> {
+    return this._parameterErrors;
+  }
+
+  get fieldErrors(): Partial<Record<FieldName, string>> {
+    return this._fieldErrors;
+  }
+
+  /**
+   * The platform's refusal of the last submit.
+   */
+  get submitError(): string | null {
+    return this._submitError;
+  }
+
+  get preview(): IPreview | null {
+    return this._preview;
+  }
+
+  get previewError(): string | null {
+    return this._previewError;
+  }
+
+  get busy(): boolean {
+    return this._busy;
+  }
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /**
+   * Read the notebook's parameters cell (through the server).
+   */
+  async load(): Promise<void> {
+    try {
+      const info = await this._client.inspect(this.path);
+      this._info = info;
+      const texts: Record<string, string> = {};
+      for (const p of info.parameters) {
+        texts[p.name] = textOf(p.type, p.default);
+      }
+      this._texts = texts;
+      this._loadError = null;
+    } catch (reason) {
+      this._loadError = describeError(reason);
+    }
+    this._emit();
+  }
+
+  set<K extends keyof IRunJobValues>(key: K, value: IRunJobValues[K]): void {
+    this._values = { ...this._values, [key]: value };
+    this._submitError = null;
+    if (key in this._fieldErrors) {
+      this._fieldErrors = this._checkFields();
+    }
+    if (key === 'scheduled' || key === 'cron' || key === 'timezone') {
+      this._schedulePreview();
+    }
+    this._emit();
+  }
+
+  /**
+   * Type a parameter's value; it is checked at once.
+   */
+  setParameter(name: string, text: string): void {
+    this._texts = { ...this._texts, [name]: text };
+    this._submitError = null;
+    const info = this._info?.parameters.find(p => p.name === name);
+    const errors = { ...this._parameterErrors };
+    delete errors[name];
+    if (info) {
+      const parsed = parseValue(info.type, text, this._trans);
+      if (!parsed.ok) {
+        errors[name] = parsed.error;
+      }
+    }
+    this._parameterErrors = errors;
+    this._emit();
+  }
+
+  /**
+   * Ask for the next three firing times of the schedule now.
+   */
+  async refreshPreview(): Promise<void> {
+    this._clearPreviewTimer();
+    const { scheduled, cron, timezone } = this._values;
+    if (!scheduled) {
+      return;
+    }
+    const asked = ++this._previews;
+    try {
+      const preview = await this._client.preview(cron.trim(), timezone.trim());
+      if (asked === this._previews) {
+        this._preview = preview;
+        this._previewError = null;
+      }
+    } catch (reason) {
+      if (asked === this._previews) {
+        this._preview = null;
+        this._previewError = describeError(reason);
+      }
+    }
+    this._emit();
+  }
+
+  /**
+   * Check every field, then run the job or create the schedule.
+   *
+   * Resolves what was created, or `null` with the errors shown.
+   */
+  async submit(): Promise<RunJobResult | null> {
+    if (this._busy || this._info === null) {
+      return null;
+    }
+    const collected = collectValues(
+      this._info.inspectable ? this._info.parameters : [],
+      this._texts,
+      this._trans
+    );
+    this._parameterErrors = collected.errors;
+    this._fieldErrors = this._checkFields();
+    if (
+      Object.keys(collected.errors).length > 0 ||
+      Object.keys(this._fieldErrors).length > 0
+    ) {
+      this._submitError = this._trans.__(
+        'Correct the fields marked in red first.'
+      );
+      this._emit();
+      return null;
+    }
+    const request = this._request(collected.values);
+    const { scheduled, cron, timezone } = this._values;
+    this._busy = true;
+    this._submitError = null;
+    this._emit();
+    let result: RunJobResult | null = null;
+    try {
+      result = scheduled
+        ? {
+            kind: 'schedule',
+            schedule: await this._client.createSchedule({
+              ...request,
+              cron: cron.trim(),
+              timezone: timezone.trim()
+            })
+          }
+        : { kind: 'job', job: await this._client.submit(request) };
+    } catch (reason) {
+      this._submitError = describeError(reason);
+    }
+    this._busy = false;
+    this._emit();
+    return result;
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._clearPreviewTimer();
+    Signal.clearData(this);
+  }
+
+  private _request(parameters: Record<string, unknown>): IJobRequest {
+    const v = this._values;
+    const request: IJobRequest = {
+      path: this.path,
+      name: v.name.trim(),
+      parameters,
+      retries: Number(v.retries.trim() || '0')
+    };
+    if (v.profile.trim()) {
+      request.profile = v.profile.trim();
+    }
+    if (v.kernel) {
+      request.kernel_name = v.kernel;
+    }
+    if (v.timeoutMinutes.trim()) {
+      request.timeout = Math.round(Number(v.timeoutMinutes) * 60);
+    }
+    if (v.group) {
+      request.share_with_group = v.group;
+    }
+    return request;
+  }
+
+  private _checkFields(): Partial<Record<FieldName, string>> {
+    const trans = this._trans;
+    const v = this._values;
+    const errors: Partial<Record<FieldName, string>> = {};
+    if (v.name.trim().length > 255) {
+      errors.name = trans.__('at most 255 characters');
+    }
+    const minutes = v.timeoutMinutes.trim();
+    if (minutes) {
+      const value = Number(minutes);
+      if (
+        !Number.isFinite(value) ||
+        value * 60 < 1 ||
+        value > MAX_TIMEOUT_MINUTES
+      ) {
+        errors.timeoutMinutes = trans.__(
+          'minutes, more than 0 and at most %1 (7 days); empty: the platform’s default',
+          MAX_TIMEOUT_MINUTES
+        );
+      }
+    }
+    const retries = v.retries.trim();
+    if (!/^\d+$/.test(retries) || Number(retries) > 10) {
+      errors.retries = trans.__('a whole number from 0 to 10');
+    }
+    if (v.scheduled) {
+      if (!v.cron.trim()) {
+        errors.cron = trans.__(
+          'a cron expression: minute hour day month weekday, e.g. 0 6 * * 1-5'
+        );
+      } else if (this._previewError) {
+        errors.cron = this._previewError;
+      }
+      if (!v.timezone.trim()) {
+        errors.timezone = trans.__('an IANA time zone, e.g. Europe/Berlin');
+      }
+    }
+    return errors;
+  }
+
+  private _schedulePreview(): void {
+    this._clearPreviewTimer();
+    if (!this._values.scheduled) {
+      this._preview = null;
+      this._previewError = null;
+      return;
+    }
+    this._previewTimer = setTimeout(
+      () => void this.refreshPreview(),
+      PREVIEW_DELAY_MS
+    );
+  }
+
+  private _clearPreviewTimer(): void {
+    if (this._previewTimer !== null) {
+      clearTimeout(this._previewTimer);
+      this._previewTimer = null;
+    }
+  }
+
+  private _emit(): void {
+    if (!this._isDisposed) {
+      this._changed.emit();
+    }
+  }
+
+  private _busy = false;
+  private _changed = new Signal<this, void>(this);
+  private _client: JobsClient;
+  private _fieldErrors: Partial<Record<FieldName, string>> = {};
+  private _info: IInspectResult | null = null;
+  private _isDisposed = false;
+  private _loadError: string | null = null;
+  private _parameterErrors: Record<string, string> = {};
+  private _preview: IPreview | null = null;
+  private _previewError: string | null = null;
+  private _previews = 0;
+  private _previewTimer: ReturnType<typeof setTimeout> | null = null;
+  private _submitError: string | null = null;
+  private _texts: Record<string, string> = {};
+  private _trans: TranslationBundle;
+  private _values: IRunJobValues;
+}
+
+/**
+ * A namespace for RunJobState statics.
+ */
+export namespace RunJobState {
+  /**
+   * Options to create the dialog's state.
+   */
+  export interface IOptions {
+    client: JobsClient;
+    /** The notebook's path in this workspace. */
+    path: string;
+    trans: TranslationBundle;
+    /** The profile to propose (this workspace's). */
+    profile?: string | null;
+    /** The time zone to propose (the browser's). */
+    timezone?: string;
+  }
+}

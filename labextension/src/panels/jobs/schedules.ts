@@ -1,0 +1,149 @@
+import type { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import type { JobsClient } from './client';
+import { describeError } from './model';
+import type { IJob, ISchedule } from './types';
+
+/**
+ * The Schedules section's state: my schedules and my groups', the open
+ * schedule's run history, whether a request is under way and the last error.
+ *
+ * Methods never reject; a failure is kept in `error`.
+ */
+export class SchedulesModel implements IDisposable {
+  constructor(client: JobsClient) {
+    this.client = client;
+  }
+
+  readonly client: JobsClient;
+
+  get schedules(): ISchedule[] {
+    return this._schedules;
+  }
+
+  get loaded(): boolean {
+    return this._loaded;
+  }
+
+  /**
+   * The id of the schedule whose runs are shown, or `null`.
+   */
+  get openId(): string | null {
+    return this._openId;
+  }
+
+  /**
+   * The open schedule's jobs, newest first.
+   */
+  get runs(): IJob[] {
+    return this._runs;
+  }
+
+  get error(): string | null {
+    return this._error;
+  }
+
+  get busy(): boolean {
+    return this._busy;
+  }
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  async refresh(): Promise<boolean> {
+    return this._run(() => this._reload());
+  }
+
+  /**
+   * Show a schedule's run history; the same id again hides it.
+   */
+  async open(id: string | null): Promise<boolean> {
+    if (id === null || id === this._openId) {
+      this._openId = null;
+      this._runs = [];
+      this._changed.emit();
+      return true;
+    }
+    this._openId = id;
+    this._runs = [];
+    return this._run(() => this._reload());
+  }
+
+  async setPaused(id: string, paused: boolean): Promise<boolean> {
+    return this._run(async () => {
+      const schedule = await this.client.setPaused(id, paused);
+      this._schedules = this._schedules.map(s =>
+        s.id === schedule.id ? schedule : s
+      );
+    });
+  }
+
+  async remove(id: string): Promise<boolean> {
+    return this._run(async () => {
+      await this.client.deleteSchedule(id);
+      if (this._openId === id) {
+        this._openId = null;
+        this._runs = [];
+      }
+      await this._reload();
+    });
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    Signal.clearData(this);
+  }
+
+  private async _reload(): Promise<void> {
+    const listing = await this.client.listSchedules();
+    this._schedules = listing.schedules;
+    this._loaded = true;
+    const open = this._openId;
+    if (open !== null && !listing.schedules.some(s => s.id === open)) {
+      this._openId = null;
+      this._runs = [];
+    } else if (open !== null) {
+      this._runs = (await this.client.scheduleRuns(open)).jobs;
+    }
+  }
+
+  private async _run(work: () => Promise<void>): Promise<boolean> {
+    if (this._isDisposed) {
+      return false;
+    }
+    this._busy = true;
+    this._changed.emit();
+    let ok = true;
+    try {
+      await work();
+      this._error = null;
+    } catch (reason) {
+      ok = false;
+      this._error = describeError(reason);
+    }
+    if (this._isDisposed) {
+      return false;
+    }
+    this._busy = false;
+    this._changed.emit();
+    return ok;
+  }
+
+  private _busy = false;
+  private _changed = new Signal<this, void>(this);
+  private _error: string | null = null;
+  private _isDisposed = false;
+  private _loaded = false;
+  private _openId: string | null = null;
+  private _runs: IJob[] = [];
+  private _schedules: ISchedule[] = [];
+}

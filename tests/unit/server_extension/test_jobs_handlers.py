@@ -1,0 +1,412 @@
+"""``/labworks/jobs`` and ``/labworks/schedules`` against a real jupyter_server with the extension,
+forwarding over real HTTP to a fake platform service that records what it was sent."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import nbformat
+import pytest
+import tornado.web
+from tornado.httpclient import AsyncHTTPClient, HTTPResponse
+from tornado.httpserver import HTTPServer
+from tornado.testing import bind_unused_port
+
+from .conftest import IDP_USER
+
+JOB_ID = "4f0c2a9e81d3"
+
+
+@dataclass
+class Sent:
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    body: Any
+    authorization: str | None
+
+
+@dataclass
+class JobsPlatform:
+    """Canned answers by ``(method, path)`` and every request it got."""
+
+    url: str = ""
+    answers: dict[tuple[str, str], tuple[int, Any]] = field(default_factory=dict)
+    sent: list[Sent] = field(default_factory=list)
+
+    def answer(self, method: str, path: str, body: Any, status: int = 200) -> None:
+        self.answers[(method, path)] = (status, body)
+
+    def only(self, method: str, path: str) -> Sent:
+        found = [s for s in self.sent if (s.method, s.path) == (method, path)]
+        assert len(found) == 1, f"{method} {path}: {self.sent}"
+        return found[0]
+
+
+class Recorder(tornado.web.RequestHandler):
+    def initialize(self, platform: JobsPlatform) -> None:
+        self.platform = platform
+
+    def _answer(self, path: str) -> None:
+        body = json.loads(self.request.body) if self.request.body else None
+        self.platform.sent.append(
+            Sent(
+                self.request.method or "",
+                "/" + path,
+                parse_qsl(self.request.query),
+                body,
+                self.request.headers.get("Authorization"),
+            )
+        )
+        status, answer = self.platform.answers.get(
+            (self.request.method or "", "/" + path),
+            (404, {"error": "not_found", "message": f"no route {path}"}),
+        )
+        self.set_status(status)
+        if status == 204:
+            self.finish()
+        else:
+            self.finish(json.dumps(answer))
+
+    get = post = delete = _answer  # type: ignore[assignment]
+
+
+@pytest.fixture
+async def jobs_platform() -> AsyncIterator[JobsPlatform]:
+    platform = JobsPlatform()
+    sock, port = bind_unused_port()
+    app = tornado.web.Application([(r"/api/v1/(.*)", Recorder, {"platform": platform})])
+    server = HTTPServer(app)
+    server.add_sockets([sock])
+    platform.url = f"http://127.0.0.1:{port}/api/v1"
+    yield platform
+    server.stop()
+    await server.close_all_connections()
+
+
+@pytest.fixture
+def platform_api_url(jobs_platform: JobsPlatform) -> str:
+    return jobs_platform.url
+
+
+@pytest.fixture(autouse=True)
+def owner(workspace_env: pytest.MonkeyPatch) -> str:
+    """The test token's user owns the workspace (the jobs routes are the owner's)."""
+    workspace_env.setenv("JUPYTERHUB_USER", IDP_USER)
+    return IDP_USER
+
+
+def notebook(parameters: str = "epochs = 10") -> dict[str, Any]:
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell("print(epochs)"),
+        ]
+    )
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"c{i}"
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    return json.loads(nbformat.writes(nb))
+
+
+def put_notebook(root: Path, path: str, content: dict[str, Any]) -> None:
+    target = root / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(content), encoding="utf-8")
+
+
+def job(**fields: Any) -> dict[str, Any]:
+    base = {"id": JOB_ID, "name": "train.ipynb", "owner": IDP_USER, "status": "succeeded",
+            "notebook_path": "work/train.ipynb", "notebook_sha256": "", "kernel_name": "python3",
+            "parameters": {"epochs": 20}}  # fmt: skip
+    return {**base, **fields}
+
+
+async def call(
+    port: int, base_url: str, auth: dict[str, str], method: str, path: str, body: Any = None
+) -> HTTPResponse:
+    """One request to the server under test; errors are answers, not exceptions."""
+    return await AsyncHTTPClient().fetch(
+        f"http://127.0.0.1:{port}{base_url}labworks/{path}",
+        method=method,
+        headers=auth,
+        body=None if body is None else json.dumps(body),
+        allow_nonstandard_methods=True,
+        raise_error=False,
+    )
+
+
+@pytest.fixture
+def lab(http_server: Any, jp_http_port: int, jp_base_url: str, jp_auth_header: dict[str, str]):
+    """``await lab(method, path, body)``: a request from the lab to its own server."""
+
+    async def fetch(method: str, path: str, body: Any = None) -> HTTPResponse:
+        return await call(jp_http_port, jp_base_url, jp_auth_header, method, path, body)
+
+    return fetch
+
+
+def answer_of(response: HTTPResponse) -> Any:
+    assert response.headers["Content-Type"].startswith("application/json")
+    return json.loads(response.body)
+
+
+async def test_submit_reads_the_notebook_and_forwards_it_with_the_settings(
+    lab: Any, jobs_platform: JobsPlatform, jp_root_dir: Path, hub_token: str
+) -> None:
+    content = notebook()
+    put_notebook(jp_root_dir, "work/train.ipynb", content)
+    jobs_platform.answer("POST", "/jobs", job(status="queued"), status=201)
+
+    reply = await lab(
+        "POST", "jobs",
+        {"path": "/work/train.ipynb", "parameters": {"epochs": 20}, "profile": "cpu-small",
+         "name": "nightly", "timeout": 600, "retries": 2, "share_with_group": "ml",
+         "content": {"not": "taken from the lab"}, "owner": "mallory"},
+    )  # fmt: skip
+
+    assert reply.code == 201
+    assert answer_of(reply)["status"] == "queued"
+    sent = jobs_platform.only("POST", "/jobs")
+    assert sent.authorization == f"token {hub_token}"
+    assert sent.body == {
+        "content": content, "path": "work/train.ipynb", "parameters": {"epochs": 20},
+        "profile": "cpu-small", "name": "nightly", "timeout": 600, "retries": 2,
+        "share_with_group": "ml",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ({"path": "missing.ipynb"}, 404, "no notebook at missing.ipynb in this workspace"),
+        ({"path": "notes.txt"}, 400, "notes.txt is not a notebook (.ipynb)"),
+        ({"path": ""}, 400, 'give the notebook\'s "path" in this workspace'),
+        ({}, 400, 'give the notebook\'s "path" in this workspace'),
+        ([1, 2], 400, "send a JSON object in the request body"),
+    ],
+)
+async def test_submit_refuses_what_is_not_a_notebook_here_without_calling_the_platform(
+    lab: Any, jobs_platform: JobsPlatform, body: Any, status: int, message: str
+) -> None:
+    reply = await lab("POST", "jobs", body)
+
+    assert reply.code == status
+    assert answer_of(reply)["message"] == message
+    assert jobs_platform.sent == []
+
+
+async def test_an_unreadable_notebook_is_a_clear_400(
+    lab: Any, jobs_platform: JobsPlatform, jp_root_dir: Path
+) -> None:
+    (jp_root_dir / "broken.ipynb").write_text("{not json", encoding="utf-8")
+
+    reply = await lab("POST", "jobs", {"path": "broken.ipynb"})
+
+    assert reply.code == 400
+    assert answer_of(reply)["message"].startswith("cannot read broken.ipynb as a notebook")
+    assert jobs_platform.sent == []
+
+
+async def test_the_platforms_refusal_reaches_the_lab_with_its_status_and_message(
+    lab: Any, jobs_platform: JobsPlatform, jp_root_dir: Path
+) -> None:
+    put_notebook(jp_root_dir, "train.ipynb", notebook())
+    message = "unknown parameter 'epoch' (the notebook declares: epochs)"
+    jobs_platform.answer("POST", "/jobs", {"error": "bad_request", "message": message}, 400)
+
+    reply = await lab("POST", "jobs", {"path": "train.ipynb", "parameters": {"epoch": 1}})
+
+    assert reply.code == 400
+    assert answer_of(reply) == {"error": "bad_request", "message": message}
+
+
+async def test_inspect_forwards_the_notebook_content(
+    lab: Any, jobs_platform: JobsPlatform, jp_root_dir: Path
+) -> None:
+    content = notebook("epochs = 10  # passes")
+    put_notebook(jp_root_dir, "a b@c/train.ipynb", content)
+    epochs = {"name": "epochs", "type": "int", "default": 10, "default_text": "10",
+              "help": "passes"}  # fmt: skip
+    info = {"kernel_name": "python3", "language": "python", "has_parameters_cell": True,
+            "inspectable": True, "parameters": [epochs]}  # fmt: skip
+    jobs_platform.answer("POST", "/jobs/inspect", info)
+
+    reply = await lab("GET", "jobs/inspect?path=a%20b%40c%2Ftrain.ipynb")
+
+    assert reply.code == 200
+    assert answer_of(reply) == info
+    assert jobs_platform.only("POST", "/jobs/inspect").body == {
+        "content": content,
+        "kernel_name": None,
+    }
+
+
+async def test_the_listing_forwards_filters_and_repeated_statuses(
+    lab: Any, jobs_platform: JobsPlatform
+) -> None:
+    listing = {"jobs": [job()], "total": 1, "limit": 20, "offset": 0}
+    jobs_platform.answer("GET", "/jobs", listing)
+
+    reply = await lab(
+        "GET", "jobs?status=queued&status=running&q=tr%20ain&mine=true&limit=20&evil=1&offset="
+    )
+
+    assert reply.code == 200
+    assert answer_of(reply) == listing
+    assert jobs_platform.only("GET", "/jobs").query == [
+        ("status", "queued"), ("status", "running"), ("q", "tr ain"), ("mine", "true"),
+        ("limit", "20"),
+    ]  # fmt: skip
+
+
+async def test_job_logs_output_cancel_and_rerun_are_forwarded(
+    lab: Any, jobs_platform: JobsPlatform
+) -> None:
+    chunk = {"job_id": JOB_ID, "attempt": 1, "offset": 120, "next_offset": 180,
+             "text": "epoch 1\n", "complete": False}  # fmt: skip
+    jobs_platform.answer("GET", f"/jobs/{JOB_ID}", job())
+    jobs_platform.answer("GET", f"/jobs/{JOB_ID}/logs", chunk)
+    jobs_platform.answer("GET", f"/jobs/{JOB_ID}/output", {"content": notebook()})
+    jobs_platform.answer("POST", f"/jobs/{JOB_ID}/cancel", job(status="cancelled"))
+    jobs_platform.answer("POST", f"/jobs/{JOB_ID}/rerun", job(id="aaaa11112222"), 201)
+
+    assert answer_of(await lab("GET", f"jobs/{JOB_ID}"))["id"] == JOB_ID
+    assert answer_of(await lab("GET", f"jobs/{JOB_ID}/logs?offset=120"))["text"] == "epoch 1\n"
+    assert jobs_platform.only("GET", f"/jobs/{JOB_ID}/logs").query == [("offset", "120")]
+    assert (await lab("GET", f"jobs/{JOB_ID}/output?attempt=2")).code == 200
+    assert jobs_platform.only("GET", f"/jobs/{JOB_ID}/output").query == [("attempt", "2")]
+    cancelled = await lab("POST", f"jobs/{JOB_ID}/cancel", {})
+    assert answer_of(cancelled)["status"] == "cancelled"
+    rerun = await lab("POST", f"jobs/{JOB_ID}/rerun", {"parameters": {"epochs": 40}})
+    assert rerun.code == 201
+    assert answer_of(rerun)["id"] == "aaaa11112222"
+    assert jobs_platform.only("POST", f"/jobs/{JOB_ID}/rerun").body == {
+        "parameters": {"epochs": 40}
+    }
+
+
+async def test_rerun_without_a_body_keeps_the_jobs_parameters_and_refuses_bad_ones(
+    lab: Any, jobs_platform: JobsPlatform
+) -> None:
+    jobs_platform.answer("POST", f"/jobs/{JOB_ID}/rerun", job(id="bbbb11112222"), 201)
+
+    assert (await lab("POST", f"jobs/{JOB_ID}/rerun", {})).code == 201
+    assert jobs_platform.only("POST", f"/jobs/{JOB_ID}/rerun").body == {"parameters": None}
+
+    bad = await lab("POST", f"jobs/{JOB_ID}/rerun", {"parameters": [1]})
+    assert bad.code == 400
+    assert answer_of(bad)["message"] == '"parameters" must be an object of name: value'
+    assert len(jobs_platform.sent) == 1
+
+
+async def test_unknown_job_ids_are_the_platforms_404_and_odd_ids_never_leave(
+    lab: Any, jobs_platform: JobsPlatform
+) -> None:
+    jobs_platform.answer(
+        "GET", "/jobs/ffff00000000", {"error": "not_found", "message": "no job ffff00000000"}, 404
+    )
+
+    assert answer_of(await lab("GET", "jobs/ffff00000000"))["message"] == "no job ffff00000000"
+    assert (await lab("GET", "jobs/..%2Fschedules")).code == 404
+    assert [s.path for s in jobs_platform.sent] == ["/jobs/ffff00000000"]
+
+
+async def test_job_parameters_are_read_from_its_input_notebook(
+    lab: Any, jobs_platform: JobsPlatform
+) -> None:
+    source = notebook("epochs = 10")
+    jobs_platform.answer("GET", f"/jobs/{JOB_ID}", job(kernel_name="labworks-python3"))
+    jobs_platform.answer("GET", f"/jobs/{JOB_ID}/notebook", {"content": source})
+    jobs_platform.answer("POST", "/jobs/inspect", {"parameters": []})
+
+    assert (await lab("GET", f"jobs/{JOB_ID}/parameters")).code == 200
+    assert jobs_platform.only("POST", "/jobs/inspect").body == {
+        "content": source,
+        "kernel_name": "labworks-python3",
+    }
+
+
+async def test_diff_files_write_the_exact_input_and_the_output_for_nbdime(
+    lab: Any, jobs_platform: JobsPlatform, jp_root_dir: Path
+) -> None:
+    source = notebook()
+    put_notebook(jp_root_dir, "work/train.ipynb", notebook("epochs = 99"))  # edited since
+    output = notebook("epochs = 10\n# ran")
+    jobs_platform.answer(
+        "GET", f"/jobs/{JOB_ID}/notebook", {"content": source, "path": "work/train.ipynb"}
+    )
+    jobs_platform.answer("GET", f"/jobs/{JOB_ID}/output", {"content": output})
+
+    reply = answer_of(await lab("POST", f"jobs/{JOB_ID}/diff-files", {}))
+
+    assert reply == {
+        "base": f".labworks/jobs/{JOB_ID}/source.ipynb",
+        "remote": f".labworks/jobs/{JOB_ID}/output.ipynb",
+        "source_path": "work/train.ipynb",
+    }
+    assert json.loads((jp_root_dir / reply["base"]).read_text()) == source
+    assert json.loads((jp_root_dir / reply["remote"]).read_text()) == output
+
+
+async def test_diff_files_pass_on_the_platforms_refusal(
+    lab: Any, jobs_platform: JobsPlatform, jp_root_dir: Path
+) -> None:
+    jobs_platform.answer(
+        "GET",
+        f"/jobs/{JOB_ID}/notebook",
+        {"error": "not_found", "message": f"no job {JOB_ID}"},
+        status=404,
+    )
+    jobs_platform.answer("GET", f"/jobs/{JOB_ID}/output", {"content": notebook()})
+    gone = await lab("POST", f"jobs/{JOB_ID}/diff-files", {})
+    assert gone.code == 404
+    assert answer_of(gone)["message"] == f"no job {JOB_ID}"
+    assert not (jp_root_dir / ".labworks").exists()
+
+
+async def test_only_the_workspace_owner_may_use_the_jobs_routes(
+    lab: Any, jobs_platform: JobsPlatform, workspace_env: pytest.MonkeyPatch, hub_token: str
+) -> None:
+    workspace_env.setenv("JUPYTERHUB_USER", "bob")
+
+    for method, path in [("GET", "jobs"), ("POST", "jobs"), ("GET", "schedules"),
+                         ("POST", f"jobs/{JOB_ID}/cancel")]:  # fmt: skip
+        reply = await lab(method, path, {} if method == "POST" else None)
+        assert reply.code == 403
+        message = answer_of(reply)["message"]
+        assert message.startswith("only bob, who owns this workspace, can run and see jobs")
+        assert hub_token not in message
+    assert jobs_platform.sent == []
+
+
+async def test_no_route_answers_without_authentication(
+    http_server: Any, jp_http_port: int, jp_base_url: str, jobs_platform: JobsPlatform
+) -> None:
+    for method, path in [("GET", "jobs"), ("POST", "jobs"), ("GET", f"jobs/{JOB_ID}/logs"),
+                         ("POST", "schedules/preview")]:  # fmt: skip
+        reply = await call(
+            jp_http_port, jp_base_url, {}, method, path, {} if method == "POST" else None
+        )
+        assert reply.code == 403
+    assert jobs_platform.sent == []
+
+
+async def test_polling_is_not_activity_but_an_action_is(
+    lab: Any, jobs_platform: JobsPlatform, jp_serverapp: Any
+) -> None:
+    settings = jp_serverapp.web_app.settings
+    jobs_platform.answer("GET", "/jobs", {"jobs": [], "total": 0, "limit": 100, "offset": 0})
+    jobs_platform.answer("POST", f"/jobs/{JOB_ID}/cancel", job(status="cancelled"))
+    settings.pop("api_last_activity", None)
+
+    assert (await lab("GET", "jobs?mine=true")).code == 200
+    assert "api_last_activity" not in settings
+
+    assert (await lab("POST", f"jobs/{JOB_ID}/cancel", {})).code == 200
+    assert "api_last_activity" in settings
