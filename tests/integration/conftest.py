@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -48,3 +49,12 @@ def screenshots() -> Path:
     path = ARTIFACTS / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture
+def isolated(platform) -> None:
+    """Skip, naming the reason `labworks up` printed, where this machine cannot isolate users
+    (not root, or the checkout sits under a directory other users cannot enter, e.g. /root)."""
+    found = re.search(r"isolation OFF: ([^\n]*?)\. Every workspace", platform.log())
+    if found:
+        pytest.skip(f"workspace isolation is off here: {found.group(1)}")

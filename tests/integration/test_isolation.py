@@ -22,6 +22,7 @@ from tests.platform import wait_for_lab
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(os.geteuid() != 0, reason="isolation needs a hub running as root"),
+    pytest.mark.usefixtures("isolated"),
 ]
 
 ANA, BEN = "iso-ana", "iso.ben"

@@ -266,6 +266,7 @@ def test_the_openapi_schema_documents_jobs_and_schedules(platform, people):
     assert "parameters" in json.dumps(submit_body)
 
 
+@pytest.mark.usefixtures("isolated")
 def test_a_job_runs_as_its_owners_account_and_cannot_read_others(platform, people):
     """The service runs as root here, so jobs run as lw-<owner> (labworks_hub.isolation)."""
     jcal_home = platform.home / "users" / "jcal"

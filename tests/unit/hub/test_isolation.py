@@ -39,7 +39,13 @@ from labworks_hub.isolation import (
 from labworks_hub.spawners import LocalWorkspaceSpawner
 from labworks_hub.spawners.local import isolation_status_from_config
 
-as_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (system accounts, setuid)")
+_closed = first_closed_dir(Path(sys.prefix))
+as_root = pytest.mark.skipif(
+    os.geteuid() != 0 or _closed is not None,
+    reason="needs root (system accounts, setuid)"
+    if os.geteuid() != 0
+    else f"other users cannot run this environment's Python: {_closed} is closed to them",
+)
 NOBODY_ACCOUNT = Account("nobody", NOBODY, NOBODY, (NOBODY,))
 
 
