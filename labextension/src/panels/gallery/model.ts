@@ -1,8 +1,6 @@
 import { ServerConnection } from '@jupyterlab/services';
-import type { IDisposable } from '@lumino/disposable';
-import { ISignal, Signal } from '@lumino/signaling';
-
-import { APIError, requestAPI } from '../../api';
+import { requestAPI } from '../../api';
+import { RequestModel } from '../../requestModel';
 
 /**
  * One version of a gallery notebook (no content).
@@ -68,8 +66,9 @@ export interface IDiffFiles {
  *
  * Methods never reject; a failure is kept in `error`.
  */
-export class GalleryModel implements IDisposable {
+export class GalleryModel extends RequestModel {
   constructor(options: GalleryModel.IOptions = {}) {
+    super();
     this.serverSettings =
       options.serverSettings ?? ServerConnection.makeSettings();
   }
@@ -97,30 +96,11 @@ export class GalleryModel implements IDisposable {
     return this._selected;
   }
 
-  get error(): string | null {
-    return this._error;
-  }
-
-  get busy(): boolean {
-    return this._busy;
-  }
-
-  /**
-   * Emitted when anything above changes.
-   */
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
   /**
    * Fetch the entries (and the open entry) again.
    */
   async refresh(): Promise<boolean> {
-    return this._run(async () => {
+    return this.run(async () => {
       await this._reload();
     });
   }
@@ -131,10 +111,10 @@ export class GalleryModel implements IDisposable {
   async select(id: number | null): Promise<boolean> {
     if (id === null || this._selected?.id === id) {
       this._selected = null;
-      this._changed.emit();
+      this.emitChanged();
       return true;
     }
-    return this._run(async () => {
+    return this.run(async () => {
       this._selected = await this._get<IGalleryEntryDetail>(`gallery/${id}`);
     });
   }
@@ -148,7 +128,7 @@ export class GalleryModel implements IDisposable {
     message: string
   ): Promise<IPublished | null> {
     let published: IPublished | null = null;
-    await this._run(async () => {
+    await this.run(async () => {
       published = await requestAPI<IPublished>(
         'gallery',
         { method: 'POST', body: JSON.stringify({ path, group, message }) },
@@ -173,7 +153,7 @@ export class GalleryModel implements IDisposable {
    */
   async copy(id: number, number: number): Promise<string | null> {
     let path: string | null = null;
-    await this._run(async () => {
+    await this.run(async () => {
       const reply = await requestAPI<{ path: string }>(
         `gallery/${id}/versions/${number}/copy`,
         { method: 'POST' },
@@ -193,7 +173,7 @@ export class GalleryModel implements IDisposable {
     remote: number
   ): Promise<IDiffFiles | null> {
     let files: IDiffFiles | null = null;
-    await this._run(async () => {
+    await this.run(async () => {
       files = await requestAPI<IDiffFiles>(
         `gallery/${id}/diff-files?base=${base}&remote=${remote}`,
         { method: 'POST' },
@@ -207,7 +187,7 @@ export class GalleryModel implements IDisposable {
    * Unpublish an entry and all its versions (its publisher only).
    */
   async remove(id: number): Promise<boolean> {
-    return this._run(async () => {
+    return this.run(async () => {
       await requestAPI<unknown>(
         `gallery/${id}`,
         { method: 'DELETE' },
@@ -218,14 +198,6 @@ export class GalleryModel implements IDisposable {
       }
       await this._reload();
     });
-  }
-
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    Signal.clearData(this);
   }
 
   private async _reload(select?: number): Promise<void> {
@@ -243,33 +215,7 @@ export class GalleryModel implements IDisposable {
     return requestAPI<T>(endPoint, {}, this.serverSettings);
   }
 
-  private async _run(work: () => Promise<void>): Promise<boolean> {
-    if (this._isDisposed) {
-      return false;
-    }
-    this._busy = true;
-    this._changed.emit();
-    let ok = true;
-    try {
-      await work();
-      this._error = null;
-    } catch (reason) {
-      ok = false;
-      this._error = Private.describe(reason);
-    }
-    if (this._isDisposed) {
-      return false;
-    }
-    this._busy = false;
-    this._changed.emit();
-    return ok;
-  }
-
-  private _busy = false;
-  private _changed = new Signal<this, void>(this);
   private _entries: IGalleryEntry[] = [];
-  private _error: string | null = null;
-  private _isDisposed = false;
   private _loaded = false;
   private _selected: IGalleryEntryDetail | null = null;
 }
@@ -286,17 +232,5 @@ export namespace GalleryModel {
      * The settings of the Jupyter server to ask; defaults to the page's.
      */
     serverSettings?: ServerConnection.ISettings;
-  }
-}
-
-namespace Private {
-  /**
-   * The text shown for a failed request.
-   */
-  export function describe(reason: unknown): string {
-    if (reason instanceof APIError || reason instanceof Error) {
-      return reason.message;
-    }
-    return String(reason);
   }
 }

@@ -1,8 +1,7 @@
 import type { ServerConnection } from '@jupyterlab/services';
-import type { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { APIError } from '../../api';
+import { RequestModel } from '../../requestModel';
 import { JobsClient, LOG_CHUNK_BYTES } from './client';
 import { infosOf } from './params';
 import {
@@ -58,8 +57,9 @@ export interface ILogTail {
  * Methods never reject (a failure is kept in `error`), except those the
  * read-only drive and the dialogs use, which say so.
  */
-export class JobsModel implements IDisposable {
+export class JobsModel extends RequestModel {
   constructor(options: JobsModel.IOptions = {}) {
+    super();
     this.client = new JobsClient(options.serverSettings);
     this._pollMs = options.pollMs ?? POLL_MS;
   }
@@ -115,14 +115,6 @@ export class JobsModel implements IDisposable {
     return this._log;
   }
 
-  get error(): string | null {
-    return this._error;
-  }
-
-  get busy(): boolean {
-    return this._busy;
-  }
-
   /**
    * Whether the panel shows the jobs (the listing is polled only then).
    */
@@ -133,10 +125,6 @@ export class JobsModel implements IDisposable {
     this._active = value;
   }
 
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
   /**
    * Emitted once for each of the user's jobs that ends while the model watches.
    */
@@ -144,16 +132,12 @@ export class JobsModel implements IDisposable {
     return this._ended;
   }
 
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
   /**
    * Start polling: the user's jobs for ends, and while `active` the listing,
    * the open job and its log.
    */
   start(): void {
-    if (this._timer === null && !this._isDisposed) {
+    if (this._timer === null && !this.isDisposed) {
       void this.poll();
       this._timer = setInterval(() => void this.poll(), this._pollMs);
     }
@@ -163,7 +147,7 @@ export class JobsModel implements IDisposable {
    * One round of polling; the timer calls it, tests may too.
    */
   async poll(): Promise<void> {
-    if (this._polling || this._isDisposed) {
+    if (this._polling || this.isDisposed) {
       return;
     }
     this._polling = true;
@@ -172,7 +156,7 @@ export class JobsModel implements IDisposable {
       if (this._active) {
         await this._reload();
         await this._follow();
-        this._changed.emit();
+        this.emitChanged();
       }
     } catch {
       // Polling is best effort: the next round tries again.
@@ -185,7 +169,7 @@ export class JobsModel implements IDisposable {
    * Fetch the jobs of the filter (and the open job) again.
    */
   async refresh(): Promise<boolean> {
-    return this._run(async () => {
+    return this.run(async () => {
       await this._reload();
       await this._follow();
     });
@@ -204,10 +188,10 @@ export class JobsModel implements IDisposable {
       this._selected = null;
       this._selectedParameters = null;
       this._log = null;
-      this._changed.emit();
+      this.emitChanged();
       return true;
     }
-    return this._run(async () => {
+    return this.run(async () => {
       const detail = await this.client.getJob(id);
       this._selected = detail;
       this._selectedParameters = null;
@@ -218,7 +202,7 @@ export class JobsModel implements IDisposable {
   }
 
   async cancel(id: string): Promise<boolean> {
-    return this._run(async () => {
+    return this.run(async () => {
       const job = await this.client.cancel(id);
       this._update(job);
     });
@@ -232,7 +216,7 @@ export class JobsModel implements IDisposable {
     parameters: Record<string, unknown> | null
   ): Promise<IJobDetail | null> {
     let created: IJobDetail | null = null;
-    await this._run(async () => {
+    await this.run(async () => {
       created = await this.client.rerun(id, parameters);
       await this._reload();
     });
@@ -247,7 +231,7 @@ export class JobsModel implements IDisposable {
    */
   async diffFiles(id: string): Promise<IJobDiffFiles | null> {
     let files: IJobDiffFiles | null = null;
-    await this._run(async () => {
+    await this.run(async () => {
       files = await this.client.diffFiles(id);
     });
     return files;
@@ -265,15 +249,11 @@ export class JobsModel implements IDisposable {
   }
 
   dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
     if (this._timer !== null) {
       clearInterval(this._timer);
       this._timer = null;
     }
-    Signal.clearData(this);
+    super.dispose();
   }
 
   private async _reload(): Promise<void> {
@@ -415,36 +395,10 @@ export class JobsModel implements IDisposable {
     }
   }
 
-  private async _run(work: () => Promise<void>): Promise<boolean> {
-    if (this._isDisposed) {
-      return false;
-    }
-    this._busy = true;
-    this._changed.emit();
-    let ok = true;
-    try {
-      await work();
-      this._error = null;
-    } catch (reason) {
-      ok = false;
-      this._error = describeError(reason);
-    }
-    if (this._isDisposed) {
-      return false;
-    }
-    this._busy = false;
-    this._changed.emit();
-    return ok;
-  }
-
   private _active = false;
-  private _busy = false;
-  private _changed = new Signal<this, void>(this);
   private _cursor: string | null = null;
   private _ended = new Signal<this, IJob>(this);
-  private _error: string | null = null;
   private _filter: IJobFilter = { statuses: [], search: '', mine: false };
-  private _isDisposed = false;
   private _jobs: IJob[] = [];
   private _known = new Map<string, JobStatus>();
   private _loaded = false;
@@ -476,14 +430,4 @@ export namespace JobsModel {
      */
     pollMs?: number;
   }
-}
-
-/**
- * The text shown for a failed request.
- */
-export function describeError(reason: unknown): string {
-  if (reason instanceof APIError || reason instanceof Error) {
-    return reason.message;
-  }
-  return String(reason);
 }

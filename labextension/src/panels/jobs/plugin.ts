@@ -27,8 +27,6 @@ import { JobsModel } from './model';
 // The Jobs panel is in the sidebar from the start, so it cannot load lazily.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { JobsPanel } from './Panel';
-// The Schedules section is part of the Jobs panel.
-// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { SchedulesModel } from './schedules';
 import type { IJob } from './types';
 

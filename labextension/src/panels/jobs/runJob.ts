@@ -3,7 +3,7 @@ import type { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import type { JobsClient } from './client';
-import { describeError } from './model';
+import { describeError } from '../../requestModel';
 import { collectValues, parseValue, textOf } from './params';
 import type {
   IInspectResult,

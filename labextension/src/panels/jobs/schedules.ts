@@ -1,8 +1,5 @@
-import type { IDisposable } from '@lumino/disposable';
-import { ISignal, Signal } from '@lumino/signaling';
-
+import { RequestModel } from '../../requestModel';
 import type { JobsClient } from './client';
-import { describeError } from './model';
 import type { IJob, ISchedule } from './types';
 
 /**
@@ -11,8 +8,9 @@ import type { IJob, ISchedule } from './types';
  *
  * Methods never reject; a failure is kept in `error`.
  */
-export class SchedulesModel implements IDisposable {
+export class SchedulesModel extends RequestModel {
   constructor(client: JobsClient) {
+    super();
     this.client = client;
   }
 
@@ -40,24 +38,8 @@ export class SchedulesModel implements IDisposable {
     return this._runs;
   }
 
-  get error(): string | null {
-    return this._error;
-  }
-
-  get busy(): boolean {
-    return this._busy;
-  }
-
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
   async refresh(): Promise<boolean> {
-    return this._run(() => this._reload());
+    return this.run(() => this._reload());
   }
 
   /**
@@ -67,16 +49,16 @@ export class SchedulesModel implements IDisposable {
     if (id === null || id === this._openId) {
       this._openId = null;
       this._runs = [];
-      this._changed.emit();
+      this.emitChanged();
       return true;
     }
     this._openId = id;
     this._runs = [];
-    return this._run(() => this._reload());
+    return this.run(() => this._reload());
   }
 
   async setPaused(id: string, paused: boolean): Promise<boolean> {
-    return this._run(async () => {
+    return this.run(async () => {
       const schedule = await this.client.setPaused(id, paused);
       this._schedules = this._schedules.map(s =>
         s.id === schedule.id ? schedule : s
@@ -85,7 +67,7 @@ export class SchedulesModel implements IDisposable {
   }
 
   async remove(id: string): Promise<boolean> {
-    return this._run(async () => {
+    return this.run(async () => {
       await this.client.deleteSchedule(id);
       if (this._openId === id) {
         this._openId = null;
@@ -93,14 +75,6 @@ export class SchedulesModel implements IDisposable {
       }
       await this._reload();
     });
-  }
-
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    Signal.clearData(this);
   }
 
   private async _reload(): Promise<void> {
@@ -116,32 +90,6 @@ export class SchedulesModel implements IDisposable {
     }
   }
 
-  private async _run(work: () => Promise<void>): Promise<boolean> {
-    if (this._isDisposed) {
-      return false;
-    }
-    this._busy = true;
-    this._changed.emit();
-    let ok = true;
-    try {
-      await work();
-      this._error = null;
-    } catch (reason) {
-      ok = false;
-      this._error = describeError(reason);
-    }
-    if (this._isDisposed) {
-      return false;
-    }
-    this._busy = false;
-    this._changed.emit();
-    return ok;
-  }
-
-  private _busy = false;
-  private _changed = new Signal<this, void>(this);
-  private _error: string | null = null;
-  private _isDisposed = false;
   private _loaded = false;
   private _openId: string | null = null;
   private _runs: IJob[] = [];

@@ -1,8 +1,6 @@
 import { ServerConnection } from '@jupyterlab/services';
-import type { IDisposable } from '@lumino/disposable';
-import { ISignal, Signal } from '@lumino/signaling';
-
-import { APIError, requestAPI } from '../../api';
+import { requestAPI } from '../../api';
+import { RequestModel } from '../../requestModel';
 
 /**
  * Who a workspace is shared with: a user or a group, by name.
@@ -37,8 +35,9 @@ export interface IShared extends IShare {
  *
  * Methods never reject: a failure is kept in `error` and they resolve `false`.
  */
-export class SharingModel implements IDisposable {
+export class SharingModel extends RequestModel {
   constructor(options: SharingModel.IOptions = {}) {
+    super();
     this._serverSettings =
       options.serverSettings ?? ServerConnection.makeSettings();
   }
@@ -71,30 +70,11 @@ export class SharingModel implements IDisposable {
     return this._lastShared;
   }
 
-  get error(): string | null {
-    return this._error;
-  }
-
-  get busy(): boolean {
-    return this._busy;
-  }
-
-  /**
-   * Emitted when anything above changes.
-   */
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
   /**
    * Fetch the list of shares again.
    */
   async refresh(): Promise<boolean> {
-    return this._run(async () => {
+    return this.run(async () => {
       const list = await requestAPI<IShareList>(
         'shares',
         {},
@@ -109,7 +89,7 @@ export class SharingModel implements IDisposable {
    */
   async share(kind: IShare['kind'], name: string): Promise<boolean> {
     const trimmed = name.trim();
-    return this._run(async () => {
+    return this.run(async () => {
       const shared = await requestAPI<IShared>(
         'shares',
         { method: 'POST', body: JSON.stringify({ [kind]: trimmed }) },
@@ -134,7 +114,7 @@ export class SharingModel implements IDisposable {
    * Stop sharing with a user or a group, then reload the list.
    */
   async revoke(kind: IShare['kind'], name: string): Promise<boolean> {
-    return this._run(async () => {
+    return this.run(async () => {
       await requestAPI<unknown>(
         `shares/${kind}/${encodeURIComponent(name)}`,
         { method: 'DELETE' },
@@ -152,46 +132,12 @@ export class SharingModel implements IDisposable {
     });
   }
 
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    Signal.clearData(this);
-  }
-
   private _apply(list: IShareList): void {
     this._shares = list.shares;
     this._url = Private.absolute(list.url);
     this._loaded = true;
   }
 
-  private async _run(work: () => Promise<void>): Promise<boolean> {
-    if (this._isDisposed) {
-      return false;
-    }
-    this._busy = true;
-    this._changed.emit();
-    let ok = true;
-    try {
-      await work();
-      this._error = null;
-    } catch (reason) {
-      ok = false;
-      this._error = Private.describe(reason);
-    }
-    if (this._isDisposed) {
-      return false;
-    }
-    this._busy = false;
-    this._changed.emit();
-    return ok;
-  }
-
-  private _busy = false;
-  private _changed = new Signal<this, void>(this);
-  private _error: string | null = null;
-  private _isDisposed = false;
   private _lastShared: IShare | null = null;
   private _loaded = false;
   private _serverSettings: ServerConnection.ISettings;
@@ -220,18 +166,5 @@ namespace Private {
    */
   export function absolute(path: string): string {
     return new URL(path, window.location.href).href;
-  }
-
-  /**
-   * The text shown for a failed request.
-   */
-  export function describe(reason: unknown): string {
-    if (reason instanceof APIError) {
-      return reason.message;
-    }
-    if (reason instanceof Error) {
-      return reason.message;
-    }
-    return String(reason);
   }
 }
