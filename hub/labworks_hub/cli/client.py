@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -14,6 +15,18 @@ def _client() -> LabworksClient:
         return LabworksClient.from_env()
     except ClientError as e:
         raise click.ClickException(str(e)) from None
+
+
+def call(method: str, path: str, **kwargs: Any) -> dict:
+    """One request to the platform API; its failure is the command's one-line error."""
+    try:
+        return _client().request(method, path, **kwargs)
+    except ClientError as e:
+        raise click.ClickException(str(e)) from None
+
+
+def echo_json(data: dict) -> None:
+    click.echo(json.dumps(data, indent=2))
 
 
 def _show(data: dict, as_json: bool) -> None:

@@ -10,19 +10,7 @@ from pathlib import Path
 
 import click
 
-from ..client import ClientError, LabworksClient
-from .client import json_option
-
-
-def _call(method: str, path: str, **kwargs) -> dict:
-    try:
-        return LabworksClient.from_env().request(method, path, **kwargs)
-    except ClientError as e:
-        raise click.ClickException(str(e)) from None
-
-
-def _echo_json(data: dict) -> None:
-    click.echo(json.dumps(data, indent=2))
+from .client import call, echo_json, json_option
 
 
 @click.group()
@@ -41,12 +29,12 @@ def gallery_publish(notebook: Path, group: str, message: str, as_json: bool) -> 
         content = json.loads(notebook.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as e:
         raise click.ClickException(f"cannot read {notebook} as a notebook: {e}") from None
-    published = _call(
+    published = call(
         "POST", "gallery",
         json={"group": group, "name": notebook.name, "content": content, "message": message},
     )  # fmt: skip
     if as_json:
-        _echo_json(published)
+        echo_json(published)
         return
     entry, version = published["entry"], published["version"]
     click.echo(
@@ -60,9 +48,9 @@ def gallery_publish(notebook: Path, group: str, message: str, as_json: bool) -> 
 @json_option
 def gallery_list(group: str | None, as_json: bool) -> None:
     """List the notebooks in your groups' galleries."""
-    listing = _call("GET", "gallery", params={"group": group} if group else None)
+    listing = call("GET", "gallery", params={"group": group} if group else None)
     if as_json:
-        _echo_json(listing)
+        echo_json(listing)
         return
     if not listing["entries"]:
         click.echo("No notebooks in your groups' galleries yet.")
@@ -80,9 +68,9 @@ def gallery_list(group: str | None, as_json: bool) -> None:
 @json_option
 def gallery_show(entry_id: int, as_json: bool) -> None:
     """Show entry ID and its versions."""
-    entry = _call("GET", f"gallery/{entry_id}")
+    entry = call("GET", f"gallery/{entry_id}")
     if as_json:
-        _echo_json(entry)
+        echo_json(entry)
         return
     click.echo(f"{entry['name']} in {entry['group']}, published by {entry['owner']}")
     for v in entry["versions"]:
@@ -97,9 +85,9 @@ def gallery_show(entry_id: int, as_json: bool) -> None:
 @json_option
 def gallery_diff(entry_id: int, base: int, remote: int, as_json: bool) -> None:
     """Show what changed from version V1 to V2 of entry ID (nbdime)."""
-    diff = _call("GET", f"gallery/{entry_id}/diff", params={"base": base, "remote": remote})
+    diff = call("GET", f"gallery/{entry_id}/diff", params={"base": base, "remote": remote})
     if as_json:
-        _echo_json(diff)
+        echo_json(diff)
         return
     click.echo(diff["text"].rstrip("\n") or f"v{base} and v{remote} are the same notebook.")
 
@@ -114,7 +102,7 @@ def gallery_diff(entry_id: int, base: int, remote: int, as_json: bool) -> None:
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
 def gallery_download(entry_id: int, number: int, output: Path | None, force: bool) -> None:
     """Save version VERSION of entry ID as a notebook file."""
-    version = _call("GET", f"gallery/{entry_id}/versions/{number}")
+    version = call("GET", f"gallery/{entry_id}/versions/{number}")
     target = output or Path(f"{Path(version['name']).stem}-v{number}.ipynb")
     if target.exists() and not force:
         raise click.ClickException(f"{target} exists; pass --force to overwrite it")
@@ -126,5 +114,5 @@ def gallery_download(entry_id: int, number: int, output: Path | None, force: boo
 @click.argument("entry_id", type=int, metavar="ID")
 def gallery_delete(entry_id: int) -> None:
     """Remove entry ID and all its versions (you must have published it)."""
-    _call("DELETE", f"gallery/{entry_id}")
+    call("DELETE", f"gallery/{entry_id}")
     click.echo(f"Deleted gallery entry {entry_id}.")

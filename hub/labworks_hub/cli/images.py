@@ -9,15 +9,11 @@ import json
 
 import click
 
-from ..client import ClientError, LabworksClient
-from .client import json_option
+from .client import call, json_option
 
 
 def _get(path: str, **params: str) -> dict:
-    try:
-        return LabworksClient.from_env().request("GET", path, params=params or None)
-    except ClientError as e:
-        raise click.ClickException(str(e)) from None
+    return call("GET", path, params=params or None)
 
 
 @click.group()

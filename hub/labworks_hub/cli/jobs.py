@@ -17,21 +17,9 @@ from typing import Any
 
 import click
 
-from ..client import ClientError, LabworksClient
-from .client import json_option
+from .client import call, echo_json, json_option
 
 ENDED = ("succeeded", "failed", "cancelled", "timed_out")
-
-
-def _call(method: str, path: str, **kwargs: Any) -> dict:
-    try:
-        return LabworksClient.from_env().request(method, path, **kwargs)
-    except ClientError as e:
-        raise click.ClickException(str(e)) from None
-
-
-def _echo_json(data: dict) -> None:
-    click.echo(json.dumps(data, indent=2))
 
 
 def _read_notebook(path: Path) -> dict:
@@ -65,7 +53,7 @@ def _parameters(content: dict, pairs: tuple[str, ...], kernel: str | None) -> di
         if not sep or not name.strip():
             raise click.BadParameter(f"{pair!r} is not name=value", param_hint="-p")
         raw[name.strip()] = value
-    info = _call("POST", "jobs/inspect", json={"content": content, "kernel_name": kernel})
+    info = call("POST", "jobs/inspect", json={"content": content, "kernel_name": kernel})
     types = {p["name"]: p["type"] for p in info["parameters"]}
     return {name: _parse(types.get(name, "any"), name, text) for name, text in raw.items()}
 
@@ -115,15 +103,15 @@ def jobs() -> None:
 @json_option
 def jobs_run(notebook: Path, wait: bool, as_json: bool, **options: Any) -> None:
     """Run NOTEBOOK as a job now; prints the job id."""
-    job = _call("POST", "jobs", json=_body(notebook, options))
+    job = call("POST", "jobs", json=_body(notebook, options))
     if as_json and not wait:
-        _echo_json(job)
+        echo_json(job)
         return
     click.echo(job["id"])
     if wait:
         job = _wait(job["id"])
         if as_json:
-            _echo_json(job)
+            echo_json(job)
         _exit_for(job)
 
 
@@ -131,7 +119,7 @@ def _wait(job_id: str) -> dict:
     """Wait until the job ends (the API answers when it does), telling stderr its status."""
     last = None
     while True:
-        job = _call("GET", f"jobs/{job_id}", params={"wait": 0 if last is None else 20})
+        job = call("GET", f"jobs/{job_id}", params={"wait": 0 if last is None else 20})
         if job["status"] != last:
             last = job["status"]
             click.echo(f"{job_id}: {last}", err=True)
@@ -159,9 +147,9 @@ def jobs_list(
     params: dict[str, Any] = {"q": search, "limit": limit, "offset": offset, "mine": mine}
     if status:
         params["status"] = list(status)
-    listing = _call("GET", "jobs", params=params)
+    listing = call("GET", "jobs", params=params)
     if as_json:
-        _echo_json(listing)
+        echo_json(listing)
         return
     if not listing["jobs"]:
         click.echo("No jobs.")
@@ -182,9 +170,9 @@ def jobs_list(
 @json_option
 def jobs_show(job_id: str, as_json: bool) -> None:
     """Show job ID: parameters, profile, environment, timing and history."""
-    job = _call("GET", f"jobs/{job_id}")
+    job = call("GET", f"jobs/{job_id}")
     if as_json:
-        _echo_json(job)
+        echo_json(job)
         return
     for key in ("id", "name", "owner", "status", "reason", "notebook_path", "profile",
                 "kernel_name", "image", "attempt", "created_at", "started_at", "finished_at",
@@ -207,14 +195,14 @@ def jobs_logs(job_id: str, follow: bool, attempt: int | None) -> None:
         params: dict[str, Any] = {"offset": offset}
         if attempt:
             params["attempt"] = attempt
-        chunk = _call("GET", f"jobs/{job_id}/logs", params=params)
+        chunk = call("GET", f"jobs/{job_id}/logs", params=params)
         if chunk["text"]:
             click.echo(chunk["text"], nl=False)
         offset = chunk["next_offset"]
         if not follow or chunk["complete"]:
             return
         if not chunk["text"]:
-            job = _call("GET", f"jobs/{job_id}")
+            job = call("GET", f"jobs/{job_id}")
             if job["status"] in ENDED and attempt is None and chunk["attempt"] == job["attempt"]:
                 continue  # read what the ended attempt left, then stop on `complete`
             time.sleep(0.5)
@@ -224,7 +212,7 @@ def jobs_logs(job_id: str, follow: bool, attempt: int | None) -> None:
 @click.argument("job_id", metavar="ID")
 def jobs_cancel(job_id: str) -> None:
     """Cancel job ID (a running one is stopped with its whole process tree)."""
-    job = _call("POST", f"jobs/{job_id}/cancel")
+    job = call("POST", f"jobs/{job_id}/cancel")
     state = "cancelled" if job["status"] == "cancelled" else "stopping"
     click.echo(f"{job_id}: {state}")
 
@@ -238,7 +226,7 @@ def jobs_rerun(job_id: str, parameters: tuple[str, ...], wait: bool) -> None:
     """Run job ID's notebook again as a new job; prints the new id."""
     body: dict[str, Any] = {}
     if parameters:
-        old = _call("GET", f"jobs/{job_id}")
+        old = call("GET", f"jobs/{job_id}")
         types = {k: _json_type(v) for k, v in old["parameters"].items()}
         values = dict(old["parameters"])
         for pair in parameters:
@@ -247,7 +235,7 @@ def jobs_rerun(job_id: str, parameters: tuple[str, ...], wait: bool) -> None:
                 raise click.BadParameter(f"{pair!r} is not name=value", param_hint="-p")
             values[name] = _parse(types.get(name, "any"), name, text)
         body["parameters"] = values
-    job = _call("POST", f"jobs/{job_id}/rerun", json=body)
+    job = call("POST", f"jobs/{job_id}/rerun", json=body)
     click.echo(job["id"])
     if wait:
         _exit_for(_wait(job["id"]))
@@ -265,8 +253,8 @@ def _json_type(value: Any) -> str:
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
 def jobs_output(job_id: str, output: Path | None, force: bool) -> None:
     """Save the output notebook of job ID."""
-    job = _call("GET", f"jobs/{job_id}")
-    result = _call("GET", f"jobs/{job_id}/output")
+    job = call("GET", f"jobs/{job_id}")
+    result = call("GET", f"jobs/{job_id}/output")
     target = output or Path(f"{Path(job['name']).stem}-{job_id}.ipynb")
     if target.exists() and not force:
         raise click.ClickException(f"{target} exists; pass --force to overwrite it")
@@ -290,12 +278,12 @@ def schedules_create(
 ) -> None:
     """Run NOTEBOOK on a cron schedule; prints the schedule id and its next runs."""
     body = {**_body(notebook, options), "cron": cron, "timezone": timezone}
-    schedule = _call("POST", "schedules", json=body)
+    schedule = call("POST", "schedules", json=body)
     if as_json:
-        _echo_json(schedule)
+        echo_json(schedule)
         return
     click.echo(schedule["id"])
-    nexts = _call("POST", "schedules/preview", json={"cron": cron, "timezone": timezone})
+    nexts = call("POST", "schedules/preview", json={"cron": cron, "timezone": timezone})
     click.echo("next runs: " + ", ".join(nexts["next_runs"]), err=True)
 
 
@@ -303,9 +291,9 @@ def schedules_create(
 @json_option
 def schedules_list(as_json: bool) -> None:
     """List my schedules and my groups' schedules."""
-    listing = _call("GET", "schedules")
+    listing = call("GET", "schedules")
     if as_json:
-        _echo_json(listing)
+        echo_json(listing)
         return
     if not listing["schedules"]:
         click.echo("No schedules.")
@@ -324,9 +312,9 @@ def schedules_list(as_json: bool) -> None:
 @json_option
 def schedules_show(schedule_id: str, as_json: bool) -> None:
     """Show schedule ID."""
-    schedule = _call("GET", f"schedules/{schedule_id}")
+    schedule = call("GET", f"schedules/{schedule_id}")
     if as_json:
-        _echo_json(schedule)
+        echo_json(schedule)
         return
     for key, value in schedule.items():
         click.echo(f"{key}: {json.dumps(value) if isinstance(value, dict) else value}")
@@ -334,7 +322,7 @@ def schedules_show(schedule_id: str, as_json: bool) -> None:
 
 def _set_paused(schedule_id: str, paused: bool) -> None:
     action = "pause" if paused else "resume"
-    schedule = _call("POST", f"schedules/{schedule_id}/{action}")
+    schedule = call("POST", f"schedules/{schedule_id}/{action}")
     click.echo(f"{schedule_id}: {'paused' if paused else 'next run ' + schedule['next_run_at']}")
 
 
@@ -356,7 +344,7 @@ def schedules_resume(schedule_id: str) -> None:
 @click.argument("schedule_id", metavar="ID")
 def schedules_delete(schedule_id: str) -> None:
     """Remove schedule ID (the jobs it ran stay)."""
-    _call("DELETE", f"schedules/{schedule_id}")
+    call("DELETE", f"schedules/{schedule_id}")
     click.echo(f"Deleted schedule {schedule_id}.")
 
 
@@ -365,9 +353,9 @@ def schedules_delete(schedule_id: str) -> None:
 @json_option
 def schedules_runs(schedule_id: str, as_json: bool) -> None:
     """The jobs schedule ID ran, newest first."""
-    listing = _call("GET", f"schedules/{schedule_id}/runs")
+    listing = call("GET", f"schedules/{schedule_id}/runs")
     if as_json:
-        _echo_json(listing)
+        echo_json(listing)
         return
     for job in listing["jobs"]:
         click.echo(f"{job['id']}\t{job['status']}\t{job['created_at']}\t{job['reason']}")
@@ -379,7 +367,7 @@ def schedules_runs(schedule_id: str, as_json: bool) -> None:
 @click.option("-n", "count", type=click.IntRange(1, 20), default=3, show_default=True)
 def schedules_preview(cron: str, timezone: str, count: int) -> None:
     """The next firing times of a cron expression."""
-    preview = _call(
+    preview = call(
         "POST", "schedules/preview", json={"cron": cron, "timezone": timezone, "count": count}
     )
     for when in preview["next_runs"]:

@@ -11,15 +11,7 @@ from urllib.parse import quote, urlsplit
 
 import click
 
-from ..client import ClientError, LabworksClient
-from .client import json_option
-
-
-def _call(method: str, path: str, **kwargs) -> dict:
-    try:
-        return LabworksClient.from_env().request(method, path, **kwargs)
-    except ClientError as e:
-        raise click.ClickException(str(e)) from None
+from .client import call, json_option
 
 
 def _target(user: str | None, group: str | None) -> tuple[str, str]:
@@ -52,7 +44,7 @@ def share() -> None:
 def share_add(user: str | None, group: str | None, as_json: bool) -> None:
     """Share your workspace with USER (or --group G)."""
     kind, name = _target(user, group)
-    shared = _call("POST", "shares", json={kind: name})
+    shared = call("POST", "shares", json={kind: name})
     if as_json:
         click.echo(json.dumps(shared, indent=2))
         return
@@ -64,7 +56,7 @@ def share_add(user: str | None, group: str | None, as_json: bool) -> None:
 @json_option
 def share_list(as_json: bool) -> None:
     """List who your workspace is shared with."""
-    shares = _call("GET", "shares")
+    shares = call("GET", "shares")
     if as_json:
         click.echo(json.dumps(shares, indent=2))
         return
@@ -82,5 +74,5 @@ def share_list(as_json: bool) -> None:
 def share_revoke(user: str | None, group: str | None) -> None:
     """Stop sharing your workspace with USER (or --group G)."""
     kind, name = _target(user, group)
-    _call("DELETE", f"shares/{kind}/{quote(name, safe='')}")
+    call("DELETE", f"shares/{kind}/{quote(name, safe='')}")
     click.echo(f"Your workspace is no longer shared with {kind} {name!r}.")
