@@ -221,12 +221,13 @@ class JobRunEvent(Base):
 
 
 class NotifySettings(Base):
-    """How a user hears about finished jobs: a webhook, and which outcomes."""
+    """How a user hears about finished jobs: a webhook and/or an e-mail, and which outcomes."""
 
     __tablename__ = "lw_job_notify_settings"
 
     owner: Mapped[str] = mapped_column(String(255), primary_key=True)
     webhook_url: Mapped[str] = mapped_column(Text, default="")
+    email: Mapped[str] = mapped_column(String(320), default="")
     events: Mapped[str] = mapped_column(String(16), default="failed")  # failed, finished, none
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -42,10 +42,10 @@ def queued(store, viewer=ANA, share=None, **spec) -> str:
         return run.id
 
 
-def test_migration_reaches_the_jobs_revision(store):
-    assert store.revision() == "0003"
+def test_migration_reaches_the_newest_revision(store):
+    assert store.revision() == "0004"
     store.migrate()
-    assert store.revision() == "0003"
+    assert store.revision() == "0004"
 
 
 def test_the_same_notebook_is_kept_once(store):
