@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Build (and push) the Labworks workspace images. See docs/admin/images.md.
+# Build (and push) the Labworks images (workspaces and hub). See docs/admin/images.md.
 #
 #   LABWORKS_BUILD_ID=1234 LABWORKS_REGISTRY=registry.example.org/labworks \
 #       images/build.sh [--dry-run] [IMAGE ...]
 #
-# IMAGE: minimal, datascience, pytorch-gpu (default: all). minimal is always built first: the
+# IMAGE: minimal, datascience, pytorch-gpu, hub (default: all). minimal is always built first: the
 # other images are built FROM it, by the digest its push returned.
 #
 # Environment:
@@ -18,7 +18,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ALL_IMAGES=(minimal datascience pytorch-gpu)
+ALL_IMAGES=(minimal datascience pytorch-gpu hub)
 
 die() {
     printf 'build.sh: %s\n' "$*" >&2

@@ -25,7 +25,7 @@ from pathlib import Path
 
 IMAGES = Path(__file__).resolve().parent
 ROOT = IMAGES.parent
-ORDER = ["minimal", "datascience", "pytorch-gpu"]
+ORDER = ["minimal", "datascience", "pytorch-gpu", "hub"]
 PLATFORM = [
     "--python-version",
     "3.11",

@@ -17,8 +17,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 IMAGES = ROOT / "images"
-NAMES = ["minimal", "datascience", "pytorch-gpu"]
-DERIVED = ["datascience", "pytorch-gpu"]
+NAMES = ["minimal", "datascience", "pytorch-gpu", "hub"]
+DERIVED = ["datascience", "pytorch-gpu", "hub"]
+WORKSPACES = ["minimal", "datascience", "pytorch-gpu"]
+# z2jh's hub pod runs this (its jupyterhub_config.py comes from the z2jh chart).
+HUB_CMD = '["jupyterhub", "--config", "/usr/local/etc/jupyterhub/jupyterhub_config.py"]'
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.+!-]+)$")
 OCI = ["title", "description", "source", "revision", "version"]
@@ -185,10 +188,15 @@ def test_no_sudo(name: str) -> None:
         assert "sudo" not in path.read_text().lower(), path
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", WORKSPACES)
 def test_cmd_is_jupyterhub_singleuser(name: str) -> None:
     cmds = [rest for keyword, rest in _dockerfile(name) if keyword == "CMD"]
     assert cmds[-1] == '["jupyterhub-singleuser"]'
+
+
+def test_hub_cmd_is_jupyterhub_with_the_z2jh_config() -> None:
+    cmds = [rest for keyword, rest in _dockerfile("hub") if keyword == "CMD"]
+    assert cmds[-1] == HUB_CMD
 
 
 # --- packages -------------------------------------------------------------------------------
@@ -217,11 +225,32 @@ def test_required_packages() -> None:
     minimal = _lock("minimal")
     for package in ["jupyterlab", "jupyterhub", "nbdime", "jupyterlab-git", "ipykernel"]:
         assert package in minimal
-    assert {"pandas", "scikit-learn", "plotly", "ipywidgets"} <= set(_lock("datascience"))
+    # What a derived image installs is its lock on top of minimal's.
+    datascience = {**minimal, **_lock("datascience")}
+    assert {"pandas", "scikit-learn", "plotly", "ipywidgets"} <= set(datascience)
+    assert "pycurl" in _lock("hub")  # z2jh's hub config uses tornado's curl client
     gpu = _lock("pytorch-gpu")
     assert gpu["torch"] == "2.13.0"
     assert "tensorboard" in gpu
     assert any(package.startswith("nvidia-cudnn") for package in gpu)
+
+
+def test_images_carry_what_a_notebook_job_needs() -> None:
+    """A KubernetesExecutor job runs papermill in the workspace image, reads and writes its
+    notebooks in the S3 artifact store (s3fs, the same release as fsspec) and logs to the
+    platform's MLflow with the stock client; the SDK comes with the Labworks wheel."""
+    minimal = _lock("minimal")
+    for package in ["papermill", "s3fs", "fsspec", "aiobotocore", "mlflow-skinny"]:
+        assert package in minimal, package
+    assert minimal["s3fs"] == minimal["fsspec"]
+    pinned = dict(
+        line.split("==")
+        for line in (IMAGES / "minimal" / "requirements.in").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    )
+    assert {"papermill", "s3fs", "mlflow-skinny"} <= {_norm(name) for name in pinned}
+    for name in DERIVED:  # built FROM minimal: a job on any image has them
+        assert not {"papermill", "s3fs", "mlflow-skinny"} & set(_lock(name)), name
 
 
 def test_lock_covers_the_wheel_dependencies() -> None:
