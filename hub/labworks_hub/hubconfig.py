@@ -9,6 +9,7 @@ platform service.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from dataclasses import asdict, dataclass
@@ -93,6 +94,7 @@ def configure(c, s: HubSettings) -> None:
     if s.profiles_file:
         c.WorkspaceSpawnerMixin.profiles_file = s.profiles_file
     c.LocalWorkspaceSpawner.workspaces_dir = str(home.workspaces)
+    c.LocalWorkspaceSpawner.db_url = s.db_url  # GPU leases, shared with jobs
     c.LocalWorkspaceSpawner.platform_api_url = api_url
     preload_socket = str(home.secrets_dir / "preload.sock")
     c.LocalWorkspaceSpawner.preload_socket = preload_socket
@@ -152,7 +154,9 @@ def configure(c, s: HubSettings) -> None:
         },
         {
             "name": "labworks-service",
-            "scopes": ["read:users", "read:groups", "list:users"],
+            # tokens: each notebook job gets a token of its owner (the scopes it asks for are
+            # checked against the owner's own), revoked when the job ends.
+            "scopes": ["read:users", "read:groups", "list:users", "tokens"],
             "services": [SERVICE_NAME],
         },
         {
@@ -200,12 +204,15 @@ def finish(c) -> None:
 
 # Config sections of notebook jobs, handed to the platform service (service/jobs).
 JOB_SECTIONS = ("JobService", "LocalExecutor", "KubernetesExecutor", "ArtifactStore",
-                "WebhookNotifier")  # fmt: skip
+                "WebhookNotifier", "EmailNotifier", "GPUAllocator",
+                "TrackingServer")  # fmt: skip (TrackingServer: service/tracking)
+SMTP_PASSWORD_ENV = "LABWORKS_SMTP_PASSWORD"  # noqa: S105 (passed on from the hub's environment)
 
 
 def jobs_environment(c, profiles: list[dict] | None) -> dict[str, str]:
-    """The workspace profiles (jobs run on them) and the job config sections, as the platform
-    service's environment; classes in the config are passed as import strings."""
+    """The workspace profiles (jobs run on them), the job config sections and the SMTP
+    password variable, as the platform service's environment; classes in the config are passed
+    as import strings."""
 
     def plain(value):
         if isinstance(value, type):
@@ -218,6 +225,8 @@ def jobs_environment(c, profiles: list[dict] | None) -> dict[str, str]:
         environment["LABWORKS_JOBS_CONFIG"] = json.dumps(sections, default=plain)
     if profiles is not None:
         environment["LABWORKS_PROFILES"] = json.dumps({"profiles": profiles})
+    if os.environ.get(SMTP_PASSWORD_ENV):
+        environment[SMTP_PASSWORD_ENV] = os.environ[SMTP_PASSWORD_ENV]
     return environment
 
 

@@ -58,6 +58,22 @@ class PlatformClient:
         """
         return await self._fetch("POST", path, json.dumps(body).encode())
 
+    async def put(self, path: str, body: Any) -> Any:
+        """PUT ``body`` as JSON to ``path`` and return the parsed JSON answer.
+
+        Raises:
+            PlatformError: as for ``get``.
+        """
+        return await self._fetch("PUT", path, json.dumps(body).encode())
+
+    async def patch(self, path: str, body: Any) -> Any:
+        """PATCH ``path`` with ``body`` as JSON and return the parsed JSON answer.
+
+        Raises:
+            PlatformError: as for ``get``.
+        """
+        return await self._fetch("PATCH", path, json.dumps(body).encode())
+
     async def delete(self, path: str) -> Any:
         """DELETE ``path``; returns the parsed JSON answer, or None for an empty one (204).
 

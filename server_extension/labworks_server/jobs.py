@@ -1,5 +1,5 @@
 """Notebook jobs and schedules on the user's own server: ``/labworks/jobs/...``,
-``/labworks/schedules/...``.
+``/labworks/schedules/...`` and the profiles jobs run on, ``/labworks/profiles``.
 
 The lab sends a notebook's path; submitting, scheduling and inspecting read the notebook through
 this server's contents manager (the lab saves it first) and forward its content. Everything else
@@ -28,6 +28,9 @@ SETTINGS = (
     "share_with_group",
 )  # fmt: skip
 SCHEDULE_SETTINGS = (*SETTINGS, "cron", "timezone")
+# What PATCH /schedules/<id> may change, and the fields of PUT /jobs/notifications.
+SCHEDULE_CHANGES = ("cron", "timezone", "parameters", "profile", "paused")
+NOTIFY_SETTINGS = ("webhook_url", "email", "events")
 
 
 def _query(handler: tornado.web.RequestHandler, names: tuple[str, ...], many: str = "") -> str:
@@ -89,6 +92,34 @@ class JobsHandler(JobsBaseHandler):
         job = await self.platform.post("/jobs", request)
         self.set_status(201)
         self.finish(job)
+
+
+class ProfilesHandler(JobsBaseHandler):
+    """``GET /labworks/profiles``: the workspace profiles jobs run on, each with its CPU,
+    memory and GPUs, the default, and whether the owner can run jobs on it (and why not)."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        self.check_owner()
+        self.finish(await self.platform.get("/profiles"))
+
+
+class NotificationsHandler(JobsBaseHandler):
+    """``GET /labworks/jobs/notifications``: how the owner hears about jobs ending (webhook,
+    e-mail, events, and whether the platform can send e-mail); ``PUT`` replaces them."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        self.check_owner()
+        self.finish(await self.platform.get("/jobs/notifications"))
+
+    @tornado.web.authenticated
+    async def put(self) -> None:
+        """Body: ``{"webhook_url", "email", "events"}``."""
+        self.check_owner()
+        body = self.json_object()
+        settings = {key: body[key] for key in NOTIFY_SETTINGS if key in body}
+        self.finish(await self.platform.put("/jobs/notifications", settings))
 
 
 class InspectHandler(JobsBaseHandler):
@@ -234,12 +265,22 @@ class PreviewHandler(JobsBaseHandler):
 
 
 class ScheduleHandler(JobsBaseHandler):
-    """``GET /labworks/schedules/<id>``: one schedule; ``DELETE`` removes it (its jobs stay)."""
+    """``GET /labworks/schedules/<id>``: one schedule; ``PATCH`` changes it; ``DELETE``
+    removes it (its jobs stay)."""
 
     @tornado.web.authenticated
     async def get(self, schedule_id: str) -> None:
         self.check_owner()
         self.finish(await self.platform.get(f"/schedules/{schedule_id}"))
+
+    @tornado.web.authenticated
+    async def patch(self, schedule_id: str) -> None:
+        """Body: any of ``{"cron", "timezone", "parameters", "profile", "paused"}``; the
+        fields left out stay as they are."""
+        self.check_owner()
+        body = self.json_object()
+        changes = {key: body[key] for key in SCHEDULE_CHANGES if key in body}
+        self.finish(await self.platform.patch(f"/schedules/{schedule_id}", changes))
 
     @tornado.web.authenticated
     async def delete(self, schedule_id: str) -> None:
@@ -258,6 +299,27 @@ class ScheduleActionHandler(JobsBaseHandler):
         self.finish(await self.platform.post(f"/schedules/{schedule_id}/{action}", {}))
 
 
+class ScheduleParametersHandler(JobsBaseHandler):
+    """``GET /labworks/schedules/<id>/parameters``: the parameters the schedule's notebook
+    declares, read from the exact notebook its latest run ran (the platform keeps it), or,
+    before its first run, from the notebook at its path in this workspace."""
+
+    @tornado.web.authenticated
+    async def get(self, schedule_id: str) -> None:
+        self.check_owner()
+        schedule, runs = await asyncio.gather(
+            self.platform.get(f"/schedules/{schedule_id}"),
+            self.platform.get(f"/schedules/{schedule_id}/runs?limit=1"),
+        )
+        if runs["jobs"]:
+            source = await self.platform.get(f"/jobs/{runs['jobs'][0]['id']}/notebook")
+            content = source["content"]
+        else:
+            content = await read_notebook(self.contents_manager, schedule["notebook_path"])
+        inspect = {"content": content, "kernel_name": schedule.get("kernel_name")}
+        self.finish(await self.platform.post("/jobs/inspect", inspect))
+
+
 class ScheduleRunsHandler(JobsBaseHandler):
     """``GET /labworks/schedules/<id>/runs``: the jobs the schedule ran, newest first."""
 
@@ -271,6 +333,7 @@ class ScheduleRunsHandler(JobsBaseHandler):
 jobs_handlers: list[tuple[str, type[LabworksHandler]]] = [
     (r"/labworks/jobs", JobsHandler),
     (r"/labworks/jobs/inspect", InspectHandler),
+    (r"/labworks/jobs/notifications", NotificationsHandler),
     (rf"/labworks/jobs/{JOB_ID}", JobHandler),
     (rf"/labworks/jobs/{JOB_ID}/logs", LogsHandler),
     (rf"/labworks/jobs/{JOB_ID}/output", OutputHandler),
@@ -283,4 +346,6 @@ jobs_handlers: list[tuple[str, type[LabworksHandler]]] = [
     (rf"/labworks/schedules/{JOB_ID}", ScheduleHandler),
     (rf"/labworks/schedules/{JOB_ID}/(pause|resume)", ScheduleActionHandler),
     (rf"/labworks/schedules/{JOB_ID}/runs", ScheduleRunsHandler),
+    (rf"/labworks/schedules/{JOB_ID}/parameters", ScheduleParametersHandler),
+    (r"/labworks/profiles", ProfilesHandler),
 ]

@@ -1,8 +1,10 @@
 """A person in a real browser (Debian chromium) runs a notebook as a job: "Run as job" in the
-notebook's toolbar, a parameter edited (a wrong type first, refused inline), the job followed to
-"succeeded" in the Jobs panel with its log, the output notebook opened read-only with the
-injected value's effect, and nbdime's diff of source and output; then, from the file browser's
-context menu, a schedule with the preview of its next runs."""
+notebook's toolbar, a parameter edited (a wrong type first, refused inline), another profile
+picked (the GPU one greyed out: no GPU here), the job followed to "succeeded" in the Jobs panel
+with its log, the output notebook opened read-only with the injected value's effect, and
+nbdime's diff of source and output; then, from the file browser's context menu, a schedule with
+the preview of its next runs, edited from the panel; and the notification settings, saved and
+read back after a reload. The CLI lists the same profiles."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.browser import launch
 from tests.integration.test_browser import log_in, start_from_form
-from tests.platform import API
+from tests.platform import API, labworks
 
 pytestmark = pytest.mark.e2e
 TIMEOUT = 120_000
@@ -77,7 +79,17 @@ def test_run_a_notebook_as_a_job_from_its_toolbar(platform, page: Page, screensh
         "passes over the data · default 3"
     )
     expect(dialog.locator("#jp-Labworks-parameter-label")).to_have_value("base")
-    expect(dialog.locator("#jp-Labworks-jobField-profile")).to_have_value("cpu-small")
+    # The profiles jobs can run on: this workspace's first; the GPU one is greyed out with why.
+    profile = dialog.locator("#jp-Labworks-jobField-profile")
+    expect(profile).to_have_value("cpu-small")
+    gpu = profile.locator('option[value="gpu-1"]')
+    expect(gpu).to_be_disabled()
+    expect(gpu).to_have_attribute(
+        "title", "cannot run jobs here: needs 1 GPU(s); jobs here have no GPU"
+    )
+    expect(gpu).to_contain_text("unavailable")
+    profile.select_option("cpu-large")
+    expect(dialog).to_contain_text("8 cores, 32 GiB memory")  # its description
 
     # A wrong type is explained at the field, at once, and the job is not submitted.
     epochs.fill("ten")
@@ -121,6 +133,8 @@ def test_run_a_notebook_as_a_job_from_its_toolbar(platform, page: Page, screensh
     assert shown["status"] == "succeeded"
     assert shown["parameters"] == {"epochs": 7, "label": "tuned"}
     assert shown["notebook_path"] == "epochs.ipynb"
+    assert shown["profile"] == "cpu-large"
+    expect(detail).to_contain_text("cpu-large")
 
     # The output notebook opens read-only, with the injected values' effect.
     detail.get_by_role("button", name="Open output").click()
@@ -186,10 +200,95 @@ def test_a_schedule_shows_its_next_runs_before_it_is_created(platform, page: Pag
     item = schedules.locator('[data-testid^="labworks-schedule-"]').first
     expect(item).to_contain_text("30 2 * * * (Europe/Berlin)")
     item.get_by_role("button", expanded=False).click()
+
+    # Edit it from the panel: a new cron with its preview, a parameter, another profile.
+    item.get_by_role("button", name="Edit the schedule report.ipynb").click()
+    dialog = page.locator(".jp-Dialog")
+    cron = dialog.locator("#jp-Labworks-jobField-cron")
+    expect(cron).to_have_value("30 2 * * *")
+    expect(dialog.locator("#jp-Labworks-jobField-timezone")).to_have_value("Europe/Berlin")
+    expect(dialog.locator("#jp-Labworks-parameter-epochs")).to_have_value("3")
+    cron.fill("45 6 * * 1")
+    preview = dialog.locator('[data-testid="labworks-schedule-preview"]')
+    expect(preview.locator("li")).to_have_count(3)
+    expect(preview.locator("li").first).to_contain_text("Mon")
+    expect(preview.locator("li").first).to_contain_text("06:45")
+    dialog.locator("#jp-Labworks-parameter-label").fill("weekly")
+    dialog.locator("#jp-Labworks-jobField-profile").select_option("cpu-large")
+    page.screenshot(path=screenshots / "26-edit-schedule-dialog.png")
+    dialog.get_by_role("button", name="Save schedule").click()
+    expect(dialog).to_have_count(0)
+    expect(item).to_contain_text("45 6 * * 1 (Europe/Berlin)")
+    expect(item).to_contain_text("next Mon")
+
     item.get_by_role("button", name="Pause").click()
     expect(item).to_contain_text("paused")
-    page.screenshot(path=screenshots / "26-jobs-panel-schedule.png")
+    page.screenshot(path=screenshots / "27-jobs-panel-schedule.png")
     listed = httpx.get(platform.url + API + "/schedules", headers=auth(token)).json()
-    assert [(s["cron"], s["timezone"], s["paused"]) for s in listed["schedules"]] == [
-        ("30 2 * * *", "Europe/Berlin", True)
-    ]
+    assert [
+        (s["cron"], s["timezone"], s["paused"], s["parameters"], s["profile"])
+        for s in listed["schedules"]
+    ] == [("45 6 * * 1", "Europe/Berlin", True, {"label": "weekly"}, "cpu-large")]
+
+
+def test_notification_settings_are_saved_and_read_back(platform, page: Page, screenshots):
+    password = platform.add_user("nadia")
+    log_in(page, platform.url, "nadia", password)
+    start_from_form(page, "nadia", "cpu-small")
+    token = platform.token("nadia")
+
+    page.locator('.jp-SideBar .lm-TabBar-tab[data-id="labworks-sidebar"]').click()
+    panel = page.locator('[data-testid="labworks-jobs-panel"]')
+    panel.get_by_role("button", name="Notification settings").click()
+    form = panel.locator('[data-testid="labworks-notifications"]')
+    webhook = form.get_by_label("Webhook URL")
+    expect(webhook).to_be_enabled()
+    expect(webhook).to_have_value("")
+    # No SMTP server on this platform: the address cannot be set, and the form says why.
+    expect(form.get_by_label("E-mail address")).to_be_disabled()
+    expect(form).to_contain_text("E-mail notifications are not configured on this platform")
+
+    # The platform refuses a loopback webhook; the reason shows and the text stays.
+    webhook.fill("http://127.0.0.1:9/hook")
+    form.get_by_role("button", name="Save").click()
+    error = form.locator('[data-testid="labworks-notifications-error"]')
+    expect(error).to_contain_text("(a private or loopback address) are not allowed here")
+    expect(webhook).to_have_value("http://127.0.0.1:9/hook")
+
+    webhook.fill("https://hooks.example.org/T0/B0/nadia")
+    form.get_by_label("Tell me about").select_option("finished")
+    form.get_by_role("button", name="Save").click()
+    expect(form.get_by_role("status")).to_have_text("Saved.")
+    expect(error).to_have_count(0)
+    for section in ("Workspace", "Gallery"):  # room for the Jobs section in the screenshot
+        page.locator(f'.lm-AccordionPanel-title[aria-label="{section} Section"]').click()
+    expect(form).to_be_in_viewport()
+    page.screenshot(path=screenshots / "28-jobs-notification-settings.png")
+    saved = httpx.get(platform.url + API + "/jobs/notifications", headers=auth(token)).json()
+    assert (saved["webhook_url"], saved["events"]) == (
+        "https://hooks.example.org/T0/B0/nadia",
+        "finished",
+    )
+
+    # In a newly loaded lab (with a fresh layout) the panel reads them back from the platform.
+    page.goto(f"{platform.url}/user/nadia/lab?reset")
+    page.locator('.jp-SideBar .lm-TabBar-tab[data-id="labworks-sidebar"]').click()
+    panel.get_by_role("button", name="Notification settings").click()
+    expect(form.get_by_label("Webhook URL")).to_have_value("https://hooks.example.org/T0/B0/nadia")
+    expect(form.get_by_label("Tell me about")).to_have_value("finished")
+
+
+def test_the_cli_lists_the_profiles_jobs_run_on(platform):
+    platform.add_user("clio")
+    env = {"LABWORKS_URL": platform.url, "LABWORKS_TOKEN": platform.token("clio")}
+
+    table = labworks("profiles", home=platform.home, env=env).stdout.splitlines()
+    listed = json.loads(labworks("profiles", "--json", home=platform.home, env=env).stdout)
+
+    names = [p["name"] for p in listed["profiles"]]
+    assert names[:3] == ["cpu-small", "cpu-large", "gpu-1"]
+    assert [p["default"] for p in listed["profiles"]].count(True) == 1
+    assert table[0].split()[:3] == ["*", "cpu-small", "2"]
+    gpu = next(line for line in table if " gpu-1 " in f" {line} ")
+    assert gpu.endswith("unavailable: cannot run jobs here: needs 1 GPU(s); jobs here have no GPU")
+    assert "1 GPU" in gpu

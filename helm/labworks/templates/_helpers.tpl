@@ -95,7 +95,9 @@ given (the tag then only reminds people what it is). A digest must be sha256:<64
   "service_account" .Values.jobs.serviceAccount
 -}}
 {{- $sections := deepCopy (.Values.jobs.config | default dict) -}}
-{{- $_ := set $sections "JobService" (merge (dict "executor_class" "kubernetes") (get $sections "JobService" | default dict)) -}}
+{{- /* jobs reach the platform through its Service, which outlives the pod's IP */ -}}
+{{- $apiUrl := printf "http://%s.%s.svc:%v%sapi/v1" (include "labworks.fullname" .) .Release.Namespace .Values.platform.port (include "labworks.servicePrefix" .) -}}
+{{- $_ := set $sections "JobService" (merge (dict "executor_class" "kubernetes" "api_url" $apiUrl) (get $sections "JobService" | default dict)) -}}
 {{- /* the chart's own keys win: the LocalQueue and RBAC below are made for them */ -}}
 {{- $_ := set $sections "KubernetesExecutor" (merge $executor (deepCopy (.Values.jobs.executor | default dict))) -}}
 {{- $_ := set $sections "ArtifactStore" (dict "url" .Values.artifacts.url "storage_options" $options) -}}

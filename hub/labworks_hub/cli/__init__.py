@@ -7,10 +7,12 @@ import click
 from .. import __version__
 from .accounts import token, users
 from .client import health, me
+from .experiments import experiments
 from .gallery import gallery
 from .images import images
 from .jobs import jobs, schedules
 from .platform import up
+from .profiles import profiles
 from .sharing import share
 from .workspace import workspace
 
@@ -21,7 +23,10 @@ def cli() -> None:
     """Labworks: a Jupyter-native ML platform."""
 
 
-for command in (up, users, token, me, health, workspace, share, gallery, images, jobs, schedules):
+for command in (
+    up, users, token, me, health, workspace, share, gallery, images, jobs, schedules, profiles,
+    experiments,
+):  # fmt: skip
     cli.add_command(command)
 
 

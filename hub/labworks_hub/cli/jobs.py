@@ -94,7 +94,8 @@ def _body(notebook: Path, options: dict[str, Any]) -> dict[str, Any]:
 
 @click.group()
 def jobs() -> None:
-    """Notebooks run as papermill jobs: run, list, show, logs, cancel, rerun, output."""
+    """Notebooks run as papermill jobs: run, list, show, logs, cancel, rerun, output, and
+    notifications."""
 
 
 @jobs.command("run")
@@ -226,24 +227,81 @@ def jobs_rerun(job_id: str, parameters: tuple[str, ...], wait: bool) -> None:
     """Run job ID's notebook again as a new job; prints the new id."""
     body: dict[str, Any] = {}
     if parameters:
-        old = call("GET", f"jobs/{job_id}")
-        types = {k: _json_type(v) for k, v in old["parameters"].items()}
-        values = dict(old["parameters"])
-        for pair in parameters:
-            name, sep, text = pair.partition("=")
-            if not sep:
-                raise click.BadParameter(f"{pair!r} is not name=value", param_hint="-p")
-            values[name] = _parse(types.get(name, "any"), name, text)
-        body["parameters"] = values
+        body["parameters"] = _override(call("GET", f"jobs/{job_id}")["parameters"], parameters)
     job = call("POST", f"jobs/{job_id}/rerun", json=body)
     click.echo(job["id"])
     if wait:
         _exit_for(_wait(job["id"]))
 
 
+def _override(values: dict[str, Any], pairs: tuple[str, ...]) -> dict[str, Any]:
+    """`values` with the `name=value` pairs set; a value keeps the type of the one it replaces
+    (a new name's value is JSON when it parses, else text; the platform checks it)."""
+    result = dict(values)
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{pair!r} is not name=value", param_hint="-p")
+        name = name.strip()
+        result[name] = _parse(_json_type(values[name]) if name in values else "any", name, text)
+    return result
+
+
 def _json_type(value: Any) -> str:
     kinds = {bool: "bool", int: "int", float: "float", str: "str", list: "list", dict: "dict"}
     return kinds.get(type(value), "any")
+
+
+EVENTS = {
+    "failed": "failures and timeouts",
+    "finished": "every end",
+    "none": "nothing",
+}
+
+
+@jobs.command("notifications")
+@click.option("--webhook", metavar="URL", help="POST a notice to URL when a job ends.")
+@click.option("--no-webhook", is_flag=True, help="Stop the webhook notices.")
+@click.option("--email", metavar="ADDRESS", help="Mail a notice to ADDRESS when a job ends.")
+@click.option("--no-email", is_flag=True, help="Stop the e-mail notices.")
+@click.option("--on", "events", type=click.Choice(list(EVENTS)),
+              help="Which ends: failed (failures and timeouts), finished (all), none.")  # fmt: skip
+@json_option
+def jobs_notifications(
+    webhook: str | None,
+    no_webhook: bool,
+    email: str | None,
+    no_email: bool,
+    events: str | None,
+    as_json: bool,
+) -> None:
+    """Show or change how I hear that my jobs ended (no options: show)."""
+    if webhook is not None and no_webhook:
+        raise click.UsageError("give --webhook or --no-webhook, not both")
+    if email is not None and no_email:
+        raise click.UsageError("give --email or --no-email, not both")
+    changes: dict[str, str] = {}
+    if webhook is not None or no_webhook:
+        changes["webhook_url"] = "" if no_webhook else str(webhook)
+    if email is not None or no_email:
+        changes["email"] = "" if no_email else str(email)
+    if events:
+        changes["events"] = events
+    settings = call("GET", "jobs/notifications")
+    if changes:
+        body = {key: settings[key] for key in ("webhook_url", "email", "events")}
+        settings = call("PUT", "jobs/notifications", json={**body, **changes})
+    if as_json:
+        echo_json(settings)
+        return
+    mail = settings["email"] or "-"
+    if settings["email"] and not settings["email_available"]:
+        mail += " (not sent: e-mail notifications are not configured on this platform)"
+    elif not settings["email_available"]:
+        mail += " (not available on this platform)"
+    click.echo(f"webhook: {settings['webhook_url'] or '-'}")
+    click.echo(f"email: {mail}")
+    click.echo(f"on: {settings['events']} ({EVENTS.get(settings['events'], '?')})")
 
 
 @jobs.command("output")
@@ -265,7 +323,8 @@ def jobs_output(job_id: str, output: Path | None, force: bool) -> None:
 
 @click.group()
 def schedules() -> None:
-    """Notebooks run on a cron schedule: create, list, show, pause, resume, delete, runs."""
+    """Notebooks run on a cron schedule: create, list, show, update, pause, resume, delete,
+    runs."""
 
 
 @schedules.command("create")
@@ -318,6 +377,53 @@ def schedules_show(schedule_id: str, as_json: bool) -> None:
         return
     for key, value in schedule.items():
         click.echo(f"{key}: {json.dumps(value) if isinstance(value, dict) else value}")
+
+
+@schedules.command("update")
+@click.argument("schedule_id", metavar="ID")
+@click.option("--cron", help="New cron expression: five fields, e.g. '0 6 * * 1-5', or @daily.")
+@click.option("--tz", "--timezone", "timezone", help="New IANA time zone.")
+@click.option(
+    "-p",
+    "--parameter",
+    "parameters",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Set a parameter value (repeat for more; the others stay).",
+)
+@click.option("--profile", help="Profile the next runs use.")  # fmt: skip
+@json_option
+def schedules_update(
+    schedule_id: str,
+    cron: str | None,
+    timezone: str | None,
+    parameters: tuple[str, ...],
+    profile: str | None,
+    as_json: bool,
+) -> None:
+    """Change when schedule ID runs, its parameters or its profile (its next runs)."""
+    body: dict[str, Any] = {}
+    if cron is not None:
+        body["cron"] = cron
+    if timezone is not None:
+        body["timezone"] = timezone
+    if profile is not None:
+        body["profile"] = profile
+    if parameters:
+        current = call("GET", f"schedules/{schedule_id}")["parameters"]
+        body["parameters"] = _override(current, parameters)
+    if not body:
+        raise click.UsageError("nothing to change: give --cron, --tz, -p or --profile")
+    schedule = call("PATCH", f"schedules/{schedule_id}", json=body)
+    if as_json:
+        echo_json(schedule)
+        return
+    click.echo(
+        f"{schedule_id}: {schedule['cron']} ({schedule['timezone']}) on {schedule['profile']},"
+        f" parameters {json.dumps(schedule['parameters'])}"
+    )
+    state = "paused" if schedule["paused"] else f"next run {schedule['next_run_at'] or '-'}"
+    click.echo(state, err=True)
 
 
 def _set_paused(schedule_id: str, paused: bool) -> None:

@@ -12,9 +12,10 @@ from .. import __version__
 from .auth import HubIdentity, install_oauth
 from .errors import install_error_handlers
 from .metrics import install_metrics
-from .routers import gallery, images, jobs, schedules, sharing, system
+from .routers import experiments, gallery, images, jobs, profiles, schedules, sharing, system
 from .settings import ServiceSettings
 from .store import Store
+from .tracking.gate import install_tracking
 
 log = logging.getLogger("labworks.service")
 
@@ -54,6 +55,9 @@ def create_app(settings: ServiceSettings, store: Store | None = None) -> FastAPI
     app.include_router(images.router, prefix=settings.api_prefix)
     app.include_router(jobs.router, prefix=settings.api_prefix)  # starts the job service
     app.include_router(schedules.router, prefix=settings.api_prefix)
+    app.include_router(profiles.router, prefix=settings.api_prefix)
+    install_tracking(app, settings)  # MLflow at <prefix>mlflow, behind hub tokens
+    app.include_router(experiments.router, prefix=settings.api_prefix)
 
     @app.get(settings.prefix, include_in_schema=False)
     async def landing():

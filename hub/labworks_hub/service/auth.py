@@ -19,6 +19,7 @@ from jupyterhub.services.auth import HubOAuth
 from tornado.web import HTTPError
 
 from .errors import APIError
+from .hubapi import token_digest
 from .settings import ServiceSettings
 
 log = logging.getLogger("labworks.service")
@@ -62,8 +63,18 @@ class HubIdentity:
             cache_max_age=USER_CACHE_SECONDS,
         )
         self._users: dict[str, tuple[float, dict]] = {}
+        self._revoked: dict[str, float] = {}  # digests of tokens this process revoked -> when
+
+    def revoked(self, digest: str) -> None:
+        """A token this process just revoked (a job's): refused now, not when the hub's
+        cached answer about it expires."""
+        now = time.monotonic()
+        self._revoked = {d: t for d, t in self._revoked.items() if now - t < USER_CACHE_SECONDS}
+        self._revoked[digest] = now
 
     async def caller_for_token(self, token: str) -> Caller:
+        if self._revoked and token_digest(token) in self._revoked:
+            raise APIError(401, "invalid or expired token")
         try:
             model = await self.hub.user_for_token(token, sync=False)
         except HTTPError as e:  # HubAuth reports an unreachable or failing hub this way

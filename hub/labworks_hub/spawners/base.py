@@ -25,6 +25,7 @@ from ..profiles import (
     read_profiles_file,
     unavailable_reason,
 )
+from ..service.tracking.env import tracking_env
 
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).with_name("templates")),
@@ -46,6 +47,7 @@ class WorkspaceSpawnerMixin(LoggingConfigurable):
     """
 
     user: Any  # provided by the jupyterhub Spawner this class is mixed into
+    api_token: str | None  # likewise: the server's hub token (JUPYTERHUB_API_TOKEN)
 
     runs_images: ClassVar[bool] = False  # False: the image is checked and recorded, not run
     _catalog: ClassVar[ImageCatalog | None] = None  # one per hub process (c.ImageCatalog)
@@ -274,7 +276,7 @@ class WorkspaceSpawnerMixin(LoggingConfigurable):
     def workspace_env(self) -> dict[str, str]:
         profile = self.profile
         recorded, recorded_digest = self.recorded_image()
-        return {
+        env = {
             "LABWORKS_PROFILE": profile.name,
             "LABWORKS_PROFILE_DISPLAY_NAME": profile.display_name,
             "LABWORKS_GPU_COUNT": str(profile.gpu_count),
@@ -285,6 +287,9 @@ class WorkspaceSpawnerMixin(LoggingConfigurable):
             "LABWORKS_CULL_IDLE_TIMEOUT": str(profile.idle_cull_timeout),
             "LABWORKS_API_URL": self.platform_api_url,
         }
+        # The stock mlflow client logs to the platform's tracking server as this user.
+        env.update(tracking_env(self.platform_api_url, self.user.name, self.api_token or ""))
+        return env
 
     def idle_shutdown_args(self) -> list[str]:
         """Idle kernels are culled after the profile's idle time; a kernel that is executing is

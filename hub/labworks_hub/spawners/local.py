@@ -8,17 +8,19 @@ import os
 import shlex
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
 import httpx
+from jupyterhub import orm
 from jupyterhub.spawner import SimpleLocalProcessSpawner
 from jupyterhub.utils import random_port
 from tornado.web import HTTPError
 from traitlets import Enum, Float, Instance, Unicode, default
 from traitlets.config import Config, PyFileConfigLoader
 
-from ..gpus import GPUSlots, NoGPUAvailable, detect_gpus
+from ..gpus import GPUAllocator, NoGPUAvailable, detect_gpus, workspace_holder
 from ..isolation import (
     Account,
     CgroupLimits,
@@ -30,7 +32,8 @@ from ..isolation import (
     check,
     give_home,
 )
-from ..profiles import GPUStatus, Profile
+from ..profiles import GPUStatus, Profile, gpu_model_matches
+from ..service.store import Store
 from .base import WorkspaceSpawnerMixin
 
 
@@ -41,9 +44,18 @@ class LocalWorkspaceSpawner(WorkspaceSpawnerMixin, SimpleLocalProcessSpawner):
     system account, in a home only that account can enter, inside a cgroup v2 group with the
     profile's limits where the machine offers them. Otherwise everything runs as the hub's own
     OS user, and `labworks up` says so loudly.
+
+    GPUs are leased in the platform store (`db_url`), shared with the platform service's jobs:
+    taken in `apply_workspace_options`, given back by `stop()` or when `poll()` finds the
+    server gone, re-taken after a hub restart at the first `poll()`; at the hub's first GPU
+    use, leases of workspaces the hub does not run are freed.
     """
 
     workspaces_dir = Unicode(help="Directory holding one home directory per user.").tag(config=True)
+
+    db_url = Unicode(
+        "", help="Platform store URL, where GPU leases are shared with jobs (needed with GPUs)."
+    ).tag(config=True)
 
     isolation = Enum(
         ["auto", "on", "off"],
@@ -83,7 +95,10 @@ class LocalWorkspaceSpawner(WorkspaceSpawnerMixin, SimpleLocalProcessSpawner):
 
     port: int  # jupyterhub.spawner.Spawner.port, for the type checker
     gpu_indices: list[int]
-    _gpu_slots: GPUSlots | None = None  # shared by every local spawner of this hub
+    _gpu_slots: GPUAllocator | None = None  # shared by every local spawner of this hub
+    _gpu_reconciled: ClassVar[bool] = False
+    _gpu_snapshot: GPUStatus | None = None  # what the last look at the leases found
+    _gpu_restore = False  # load_state found GPUs: re-take them at the first poll()
 
     preload_socket = Unicode(
         "",
@@ -100,22 +115,65 @@ class LocalWorkspaceSpawner(WorkspaceSpawnerMixin, SimpleLocalProcessSpawner):
         return "/lab"
 
     @classmethod
-    def gpu_slots(cls) -> GPUSlots:
+    def gpu_slots(cls, db_url: str = "", config: Config | None = None) -> GPUAllocator:
+        """The hub's GPU allocator, made at the first call: NVML's GPUs, leased in the store."""
         if LocalWorkspaceSpawner._gpu_slots is None:
-            LocalWorkspaceSpawner._gpu_slots = GPUSlots(detect_gpus())
+            gpus = detect_gpus()
+            if gpus and not db_url:
+                raise RuntimeError(
+                    "this machine has GPUs: set c.LocalWorkspaceSpawner.db_url to the platform"
+                    " store, where workspaces and jobs share them"
+                )
+            store = Store(db_url) if gpus else None
+            LocalWorkspaceSpawner._gpu_slots = GPUAllocator(store, gpus, config=config)
         return LocalWorkspaceSpawner._gpu_slots
 
-    def gpu_status(self) -> GPUStatus:
-        return self.gpu_slots().status()
+    @property
+    def _gpu_holder(self) -> str:
+        return workspace_holder(self.user.name, self.name)
 
-    def apply_profile(self, user_options: dict) -> Profile:
-        """Also take this server's GPUs, one workspace per GPU."""
-        profile = super().apply_profile(user_options)
-        self.gpu_slots().release(self._log_name)
+    async def _gpus(self) -> GPUAllocator:
+        """The allocator; the first time in this hub, leases of workspaces the hub does not run
+        (it restarted after losing them) are freed."""
+        allocator = self.gpu_slots(self.db_url, self.config)
+        if not LocalWorkspaceSpawner._gpu_reconciled and self.db is not None and allocator.gpus:
+            LocalWorkspaceSpawner._gpu_reconciled = True
+            since = datetime.now(UTC)
+            running = [
+                workspace_holder(s.user.name, s.name)
+                for s in self.db.query(orm.Spawner).filter(orm.Spawner.server_id.isnot(None))
+            ]
+            await asyncio.to_thread(allocator.release_stale, "workspace:", running, since)
+        return allocator
+
+    def gpu_status(self) -> GPUStatus:
+        """Free GPUs as last looked up (`_refresh_gpu_status`, before the form and a spawn)."""
+        return self._gpu_snapshot or self.gpu_slots(self.db_url, self.config).status()
+
+    async def _refresh_gpu_status(self) -> None:
+        self._gpu_snapshot = await asyncio.to_thread((await self._gpus()).status)
+
+    async def render_options_form(self) -> str:
+        await self._refresh_gpu_status()
+        return await super().render_options_form()
+
+    async def apply_workspace_options(self, user_options: dict) -> Profile:
+        """Also take this server's GPUs (one holder per GPU), after giving back any it had."""
+        allocator = await self._gpus()
+        await asyncio.to_thread(allocator.release, self._gpu_holder)
         self.gpu_indices = []
+        await self._refresh_gpu_status()
+        profile = await super().apply_workspace_options(user_options)
         if profile.gpu_count:
+            candidates = [
+                g.index for g in allocator.gpus
+                if not profile.gpu_model or gpu_model_matches(profile.gpu_model, g.name)
+            ]  # fmt: skip
             try:
-                self.gpu_indices = self.gpu_slots().acquire(self._log_name, profile.gpu_count)
+                self.gpu_indices = await asyncio.to_thread(
+                    allocator.acquire, self._gpu_holder, self.user.name, profile.gpu_count,
+                    candidates,
+                )  # fmt: skip
             except NoGPUAvailable as e:
                 raise HTTPError(400, f"profile {profile.name!r} is not available: {e}") from None
         return profile
@@ -137,23 +195,44 @@ class LocalWorkspaceSpawner(WorkspaceSpawnerMixin, SimpleLocalProcessSpawner):
     def load_state(self, state):
         super().load_state(state)
         self.gpu_indices = list(state.get("gpu_indices", []))
-        if self.gpu_indices:
-            self.gpu_slots().restore(self._log_name, self.gpu_indices)
+        self._gpu_restore = bool(self.gpu_indices)
         self._cgroup = state.get("cgroup", "")
 
     def clear_state(self):
-        """No server process is left (stopped, found dead, or about to start): free its GPUs
-        and remove its cgroup, killing whatever it left running there."""
+        """No server process is left (stopped, found dead, or about to start): remove its
+        cgroup, killing whatever it left running there. Its GPUs were given back by stop()
+        or poll(), or are by apply_workspace_options()."""
         super().clear_state()
-        self._release()
+        self.gpu_indices = []
+        self._gpu_restore = False
+        self._remove_cgroup()
+
+    async def poll(self):
+        """The process's exit status, or None while it runs; a server found gone gives back
+        its GPUs, a running one re-takes those it recorded (after a hub restart)."""
+        had_gpus = bool(getattr(self, "gpu_indices", None))
+        status = await super().poll()  # a dead server's state is cleared here
+        if status is not None and had_gpus:
+            await self._release_gpus()
+        elif status is None and self._gpu_restore:
+            self._gpu_restore = False
+            allocator = await self._gpus()
+            await asyncio.to_thread(
+                allocator.restore, self._gpu_holder, self.user.name, self.gpu_indices
+            )
+        return status
 
     async def stop(self, now=False):
         await super().stop(now=now)
-        self._release()
+        await self._release_gpus()
+        self._remove_cgroup()
 
-    def _release(self) -> None:
-        self.gpu_slots().release(self._log_name)
+    async def _release_gpus(self) -> None:
+        allocator = await self._gpus()
+        await asyncio.to_thread(allocator.release, self._gpu_holder)
         self.gpu_indices = []
+
+    def _remove_cgroup(self) -> None:
         if self._cgroup:
             self.limits.remove(Path(self._cgroup))
             self._cgroup = ""

@@ -10,7 +10,8 @@ from tornado.web import HTTPError
 from traitlets import TraitError
 
 from labworks_hub.catalog import ImageCatalog
-from labworks_hub.gpus import GPU, GPUSlots
+from labworks_hub.gpus import GPU, GPUAllocator
+from labworks_hub.service.store import Store
 from labworks_hub.spawners import LocalWorkspaceSpawner, WorkspaceSpawnerMixin
 from tests.platform import free_port
 
@@ -55,16 +56,19 @@ def catalog(registry, images, monkeypatch) -> ImageCatalog:
 
 
 @pytest.fixture
-def gpus(monkeypatch):
-    """Two GPU records for the local slots (no GPU exists on this machine)."""
-    slots = GPUSlots([GPU(0, "NVIDIA H100", 1), GPU(1, "NVIDIA H100", 1)])
+def gpus(monkeypatch, tmp_path):
+    """Two GPU records leased in a store (no GPU exists on this machine)."""
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    store.migrate()
+    slots = GPUAllocator(store, [GPU(0, "NVIDIA H100", 1), GPU(1, "NVIDIA H100", 1)])
     monkeypatch.setattr(LocalWorkspaceSpawner, "_gpu_slots", slots)
-    return slots
+    yield slots
+    store.dispose()
 
 
 @pytest.fixture
 def no_gpus(monkeypatch):
-    monkeypatch.setattr(LocalWorkspaceSpawner, "_gpu_slots", GPUSlots([]))
+    monkeypatch.setattr(LocalWorkspaceSpawner, "_gpu_slots", GPUAllocator(None, []))
 
 
 def make_spawner(tmp_path, name="alice", groups=()) -> LocalWorkspaceSpawner:

@@ -1,5 +1,6 @@
-"""``/labworks/jobs`` and ``/labworks/schedules`` against a real jupyter_server with the extension,
-forwarding over real HTTP to a fake platform service that records what it was sent."""
+"""``/labworks/jobs``, ``/labworks/schedules`` and ``/labworks/profiles`` against a real
+jupyter_server with the extension, forwarding over real HTTP to a fake platform service that
+records what it was sent."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from tornado.testing import bind_unused_port
 from .conftest import IDP_USER
 
 JOB_ID = "4f0c2a9e81d3"
+SCHEDULE_ID = "9b3e5f00a1c2"
 
 
 @dataclass
@@ -73,7 +75,7 @@ class Recorder(tornado.web.RequestHandler):
         else:
             self.finish(json.dumps(answer))
 
-    get = post = delete = _answer  # type: ignore[assignment]
+    get = post = put = patch = delete = _answer  # type: ignore[assignment]
 
 
 @pytest.fixture
@@ -376,8 +378,10 @@ async def test_only_the_workspace_owner_may_use_the_jobs_routes(
     workspace_env.setenv("JUPYTERHUB_USER", "bob")
 
     for method, path in [("GET", "jobs"), ("POST", "jobs"), ("GET", "schedules"),
-                         ("POST", f"jobs/{JOB_ID}/cancel")]:  # fmt: skip
-        reply = await lab(method, path, {} if method == "POST" else None)
+                         ("POST", f"jobs/{JOB_ID}/cancel"), ("GET", "profiles"),
+                         ("PATCH", f"schedules/{SCHEDULE_ID}"), ("GET", "jobs/notifications"),
+                         ("PUT", "jobs/notifications")]:  # fmt: skip
+        reply = await lab(method, path, None if method == "GET" else {})
         assert reply.code == 403
         message = answer_of(reply)["message"]
         assert message.startswith("only bob, who owns this workspace, can run and see jobs")
@@ -389,9 +393,11 @@ async def test_no_route_answers_without_authentication(
     http_server: Any, jp_http_port: int, jp_base_url: str, jobs_platform: JobsPlatform
 ) -> None:
     for method, path in [("GET", "jobs"), ("POST", "jobs"), ("GET", f"jobs/{JOB_ID}/logs"),
-                         ("POST", "schedules/preview")]:  # fmt: skip
+                         ("POST", "schedules/preview"), ("GET", "profiles"),
+                         ("PATCH", f"schedules/{SCHEDULE_ID}"), ("GET", "jobs/notifications"),
+                         ("PUT", "jobs/notifications")]:  # fmt: skip
         reply = await call(
-            jp_http_port, jp_base_url, {}, method, path, {} if method == "POST" else None
+            jp_http_port, jp_base_url, {}, method, path, None if method == "GET" else {}
         )
         assert reply.code == 403
     assert jobs_platform.sent == []
@@ -410,3 +416,142 @@ async def test_polling_is_not_activity_but_an_action_is(
 
     assert (await lab("POST", f"jobs/{JOB_ID}/cancel", {})).code == 200
     assert "api_last_activity" in settings
+
+
+async def test_profiles_are_the_platforms_list(lab: Any, jobs_platform: JobsPlatform) -> None:
+    listing = {"profiles": [
+        {"name": "cpu-small", "display_name": "CPU small", "description": "", "cpu_limit": 2.0,
+         "mem_limit": 4 * 2**30, "gpu_count": 0, "gpu_model": "", "default": True,
+         "available": True, "reason": None},
+        {"name": "gpu-1", "display_name": "1 GPU", "description": "", "cpu_limit": 8.0,
+         "mem_limit": None, "gpu_count": 1, "gpu_model": "", "default": False,
+         "available": False, "reason": "needs 1 GPU(s); jobs here have no GPU"},
+    ]}  # fmt: skip
+    jobs_platform.answer("GET", "/profiles", listing)
+
+    reply = await lab("GET", "profiles")
+
+    assert reply.code == 200
+    assert answer_of(reply) == listing
+    assert jobs_platform.only("GET", "/profiles").query == []
+
+
+async def test_a_schedule_change_forwards_only_what_may_change(
+    lab: Any, jobs_platform: JobsPlatform, hub_token: str
+) -> None:
+    changed = {"id": SCHEDULE_ID, "cron": "15 7 * * *", "timezone": "Asia/Tokyo"}
+    jobs_platform.answer("PATCH", f"/schedules/{SCHEDULE_ID}", changed)
+
+    reply = await lab(
+        "PATCH", f"schedules/{SCHEDULE_ID}",
+        {"cron": "15 7 * * *", "timezone": "Asia/Tokyo", "parameters": {"epochs": 3},
+         "profile": "cpu-large", "paused": False, "owner": "mallory", "content": {}},
+    )  # fmt: skip
+
+    assert reply.code == 200
+    assert answer_of(reply) == changed
+    sent = jobs_platform.only("PATCH", f"/schedules/{SCHEDULE_ID}")
+    assert sent.authorization == f"token {hub_token}"
+    assert sent.body == {
+        "cron": "15 7 * * *", "timezone": "Asia/Tokyo", "parameters": {"epochs": 3},
+        "profile": "cpu-large", "paused": False,
+    }  # fmt: skip
+
+
+async def test_a_refused_schedule_change_reaches_the_lab_and_bad_bodies_never_leave(
+    lab: Any, jobs_platform: JobsPlatform
+) -> None:
+    message = "invalid cron expression '61 * * * *': minute must be 0-59"
+    jobs_platform.answer(
+        "PATCH", f"/schedules/{SCHEDULE_ID}", {"error": "bad_request", "message": message}, 400
+    )
+
+    refused = await lab("PATCH", f"schedules/{SCHEDULE_ID}", {"cron": "61 * * * *"})
+    assert refused.code == 400
+    assert answer_of(refused) == {"error": "bad_request", "message": message}
+
+    bad = await lab("PATCH", f"schedules/{SCHEDULE_ID}", ["cron"])
+    assert bad.code == 400
+    assert answer_of(bad)["message"] == "send a JSON object in the request body"
+    assert len(jobs_platform.sent) == 1
+
+
+async def test_notification_settings_are_read_and_replaced_on_the_platform(
+    lab: Any, jobs_platform: JobsPlatform
+) -> None:
+    saved = {"webhook_url": "https://hooks.example.org/T0", "email": "", "events": "finished",
+             "email_available": False}  # fmt: skip
+    jobs_platform.answer("GET", "/jobs/notifications", {**saved, "events": "failed"})
+    jobs_platform.answer("PUT", "/jobs/notifications", saved)
+
+    assert answer_of(await lab("GET", "jobs/notifications"))["events"] == "failed"
+    reply = await lab(
+        "PUT", "jobs/notifications",
+        {"webhook_url": "https://hooks.example.org/T0", "email": "", "events": "finished",
+         "email_available": True, "user": "mallory"},
+    )  # fmt: skip
+
+    assert reply.code == 200
+    assert answer_of(reply) == saved
+    assert jobs_platform.only("PUT", "/jobs/notifications").body == {
+        "webhook_url": "https://hooks.example.org/T0", "email": "", "events": "finished",
+    }  # fmt: skip
+
+
+async def test_a_refused_notification_setting_keeps_the_platforms_422(
+    lab: Any, jobs_platform: JobsPlatform
+) -> None:
+    message = "e-mail notifications are not configured on this platform"
+    jobs_platform.answer(
+        "PUT", "/jobs/notifications", {"error": "invalid", "message": message}, 422
+    )
+
+    reply = await lab("PUT", "jobs/notifications", {"email": "ana@example.org"})
+
+    assert reply.code == 422
+    assert answer_of(reply) == {"error": "invalid", "message": message}
+    assert (await lab("PUT", "jobs/notifications", "events")).code == 400
+    assert len(jobs_platform.sent) == 1
+
+
+async def test_schedule_parameters_come_from_the_notebook_its_latest_run_ran(
+    lab: Any, jobs_platform: JobsPlatform, jp_root_dir: Path
+) -> None:
+    put_notebook(jp_root_dir, "report.ipynb", notebook("region = 'edited since'"))
+    source = notebook("region = 'amer'")
+    schedule = {"id": SCHEDULE_ID, "notebook_path": "report.ipynb", "kernel_name": "python3"}
+    jobs_platform.answer("GET", f"/schedules/{SCHEDULE_ID}", schedule)
+    jobs_platform.answer("GET", f"/schedules/{SCHEDULE_ID}/runs", {"jobs": [job()], "total": 1})
+    jobs_platform.answer("GET", f"/jobs/{JOB_ID}/notebook", {"content": source})
+    jobs_platform.answer("POST", "/jobs/inspect", {"parameters": []})
+
+    reply = await lab("GET", f"schedules/{SCHEDULE_ID}/parameters")
+
+    assert reply.code == 200
+    assert jobs_platform.only("GET", f"/schedules/{SCHEDULE_ID}/runs").query == [("limit", "1")]
+    assert jobs_platform.only("POST", "/jobs/inspect").body == {
+        "content": source,
+        "kernel_name": "python3",
+    }
+
+
+async def test_before_its_first_run_a_schedules_parameters_come_from_the_workspace(
+    lab: Any, jobs_platform: JobsPlatform, jp_root_dir: Path
+) -> None:
+    here = notebook("region = 'amer'")
+    put_notebook(jp_root_dir, "reports/weekly.ipynb", here)
+    schedule = {"id": SCHEDULE_ID, "notebook_path": "reports/weekly.ipynb", "kernel_name": "ir"}
+    jobs_platform.answer("GET", f"/schedules/{SCHEDULE_ID}", schedule)
+    jobs_platform.answer("GET", f"/schedules/{SCHEDULE_ID}/runs", {"jobs": [], "total": 0})
+    jobs_platform.answer("POST", "/jobs/inspect", {"parameters": []})
+
+    assert (await lab("GET", f"schedules/{SCHEDULE_ID}/parameters")).code == 200
+    assert jobs_platform.only("POST", "/jobs/inspect").body == {
+        "content": here,
+        "kernel_name": "ir",
+    }
+
+    (jp_root_dir / "reports/weekly.ipynb").unlink()
+    gone = await lab("GET", f"schedules/{SCHEDULE_ID}/parameters")
+    assert gone.code == 404
+    assert answer_of(gone)["message"] == "no notebook at reports/weekly.ipynb in this workspace"

@@ -64,7 +64,10 @@ class ScheduleUpdate(BaseModel):
     cron: str | None = None
     timezone: str | None = None
     paused: bool | None = None
-    parameters: dict[str, Any] | None = None
+    parameters: dict[str, Any] | None = Field(
+        default=None, description="Parameter values (all of them), checked against the notebook."
+    )
+    profile: str | None = Field(default=None, description="Profile its next runs use.")
 
 
 class InspectRequest(BaseModel):
@@ -241,8 +244,24 @@ class Preview(BaseModel):
     next_runs: list[datetime] = Field(description="Next firing times, in the time zone.")
 
 
-class NotifySettingsModel(BaseModel):
+class NotifySettingsUpdate(BaseModel):
+    """PUT /jobs/notifications: where and when to hear that my jobs ended (all fields)."""
+
     webhook_url: str = Field("", max_length=2048, description="Empty: no webhook.")
+    email: str = Field(
+        "", max_length=320, description="Address to mail the notices to; empty: no e-mail."
+    )
     events: Literal["failed", "finished", "none"] = Field(
-        "failed", description="failed: failures and timeouts; finished: every end."
+        "failed",
+        description="failed: failures and timeouts; finished: every end; none: no notices.",
+    )
+
+
+class NotifySettingsModel(NotifySettingsUpdate):
+    """My notification settings, and whether this platform can send e-mail."""
+
+    email_available: bool = Field(
+        False,
+        description="False: the platform has no SMTP server, and an e-mail address is refused"
+        " (read-only; ignored in a PUT).",
     )

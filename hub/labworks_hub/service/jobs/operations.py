@@ -39,6 +39,10 @@ class TooLarge(JobError):
     status = 413
 
 
+class Unprocessable(JobError):
+    status = 422
+
+
 class Unavailable(JobError):
     status = 503
 
@@ -82,9 +86,9 @@ def _pick_profile(service: JobService, viewer: Viewer, name: str | None) -> Prof
         profile = choose_profile(service.profiles, name, set(viewer.groups))
     except ProfileError as e:
         raise InvalidInput(str(e)) from None
-    refusal = service.pool.never_fits(Demand.of(profile))
+    refusal = service.cannot_run(profile)
     if refusal:
-        raise InvalidInput(f"profile {profile.name!r} cannot run jobs here: {refusal}")
+        raise InvalidInput(f"profile {profile.name!r} {refusal}")
     return profile
 
 
@@ -397,14 +401,19 @@ async def get_schedule(service: JobService, viewer: Viewer, schedule_id: str) ->
 async def update_schedule(
     service: JobService, viewer: Viewer, schedule_id: str, body: models.ScheduleUpdate
 ) -> models.Schedule:
-    def load(session: Session) -> tuple[str, str, str]:
+    def load(session: Session) -> tuple[str, str, str, str]:
         schedule = store.owned_schedule(session, viewer, schedule_id)
         content = store.notebook_content(session, schedule.definition.notebook_sha256)
-        return schedule.cron, schedule.timezone, content
+        return schedule.cron, schedule.timezone, content, schedule.definition.image
 
-    cron, timezone, content = await service.db(load)
+    cron, timezone, content, image = await service.db(load)
     cron = _check_when(body.cron or cron, body.timezone or timezone)
     timezone = body.timezone or timezone
+    profile = None if body.profile is None else _pick_profile(service, viewer, body.profile)
+    if profile is not None and image:
+        refusal = image_refusal(profile, _repository(service, image))
+        if refusal:
+            raise InvalidInput(refusal)
     values = None
     if body.parameters is not None:
         info = parameters.inspect_notebook(parameters.read_notebook(content))
@@ -421,6 +430,8 @@ async def update_schedule(
             schedule.paused = body.paused
         if values is not None:
             schedule.definition.parameters = values
+        if profile is not None:
+            schedule.definition.profile = profile.name
         schedule.next_run_at = scheduler.next_time(cron, timezone, now)
         schedule.updated_at = now
         session.flush()
@@ -429,6 +440,15 @@ async def update_schedule(
         )
 
     return await service.db(work)
+
+
+def _repository(service: JobService, image: str) -> str:
+    """The catalog repository of a pinned image reference (`<prefix>/<repo>:<tag>@<digest>`)."""
+    ref = image.partition("@")[0]
+    prefix = service.catalog.pull_prefix if service.catalog is not None else ""
+    if prefix and ref.startswith(prefix + "/"):
+        ref = ref[len(prefix) + 1 :]
+    return ref.rpartition(":")[0] if ":" in ref.rpartition("/")[2] else ref
 
 
 async def delete_schedule(service: JobService, viewer: Viewer, schedule_id: str) -> None:
@@ -443,33 +463,49 @@ async def delete_schedule(service: JobService, viewer: Viewer, schedule_id: str)
 # --- notification settings -------------------------------------------------------------------
 
 
-async def get_notify(service: JobService, viewer: Viewer) -> models.NotifySettingsModel:
-    def work(session: Session) -> models.NotifySettingsModel:
-        found = store.notify_settings(session, viewer.name)
-        return models.NotifySettingsModel(webhook_url=found.webhook_url, events=found.events)  # type: ignore[arg-type]
+def _notify_model(service: JobService, found: store.NotifySettings) -> models.NotifySettingsModel:
+    return models.NotifySettingsModel(
+        webhook_url=found.webhook_url, email=found.email or "", events=found.events,  # type: ignore[arg-type]
+        email_available=service.notifiers["email"].available,
+    )  # fmt: skip
 
-    return await service.db(work)
+
+async def get_notify(service: JobService, viewer: Viewer) -> models.NotifySettingsModel:
+    return await service.db(lambda s: _notify_model(service, store.notify_settings(s, viewer.name)))
 
 
 async def put_notify(
-    service: JobService, viewer: Viewer, body: models.NotifySettingsModel
+    service: JobService, viewer: Viewer, body: models.NotifySettingsUpdate
 ) -> models.NotifySettingsModel:
+    """Replace the viewer's settings. A bad webhook is a 400; an e-mail address that is not
+    one, or any new address where the platform cannot send mail, a 422. An address saved
+    before the platform lost its SMTP server may be kept (it is not used)."""
     if not viewer.name:
         raise store.Forbidden("only users have notification settings")
-    url = body.webhook_url.strip()
+    url, email = body.webhook_url.strip(), body.email.strip()
     if url:
         try:
-            service.notifier.check(url)
+            service.notifiers["webhook_url"].check(url)
         except NotifyError as e:
             raise InvalidInput(str(e)) from None
-    await service.db(store.save_notify_settings, viewer, url, body.events)
-    return models.NotifySettingsModel(webhook_url=url, events=body.events)
+
+    def work(session: Session) -> models.NotifySettingsModel:
+        if email and email != store.notify_settings(session, viewer.name).email:
+            try:
+                service.notifiers["email"].check(email)
+            except NotifyError as e:
+                raise Unprocessable(str(e)) from None
+        saved = store.save_notify_settings(session, viewer, url, body.events, email=email)
+        return _notify_model(service, saved)
+
+    return await service.db(work)
 
 
 __all__ = [
     "InvalidInput",
     "TooLarge",
     "Unavailable",
+    "Unprocessable",
     "cancel",
     "create_schedule",
     "delete_schedule",

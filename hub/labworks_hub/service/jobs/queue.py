@@ -1,16 +1,17 @@
-"""The job queue's resource accounting: slots, CPU, memory and GPUs an executor can give out.
+"""The job queue's resource accounting: slots, CPU and memory an executor can give out.
 
 Queued runs are considered in queue order (higher priority first, then oldest); each one
-starts when a slot is free and its profile's CPU, memory and GPUs fit in what is left. A run
-that does not fit now does not block smaller ones behind it (backfill); a run that could never
-fit is refused at submit (`never_fits`). The pool is in memory: after a restart the service
-puts the running runs back with `restore` before it starts anything new. Not thread-safe: the
-job service calls it from its event loop only.
+starts when a slot is free, its profile's CPU and memory fit in what is left, and (on a
+machine whose GPUs this service hands out) the GPUs it needs can be leased: GPUs are not
+counted here but leased in the store (labworks_hub.gpus.GPUAllocator), shared with the
+workspaces. A run that does not fit now does not block smaller ones behind it (backfill); a
+run that could never fit is refused at submit (`never_fits`). The pool is in memory: after a
+restart the service puts the running runs back with `restore` before it starts anything new.
+Not thread-safe: the job service calls it from its event loop only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ...profiles import Profile
@@ -53,7 +54,6 @@ class Capacity:
 class Grant:
     run_id: str
     demand: Demand
-    gpu_indices: tuple[int, ...] = ()
 
 
 @dataclass
@@ -95,25 +95,19 @@ class SlotPool:
             return None
         if cap.memory is not None and used.memory + demand.memory > cap.memory:
             return None
-        indices: tuple[int, ...] = ()
-        if cap.gpus is not None and demand.gpus:
-            taken = {i for g in self._grants.values() for i in g.gpu_indices}
-            free = [i for i in cap.gpus if i not in taken]
-            if len(free) < demand.gpus:
-                return None
-            indices = tuple(free[: demand.gpus])
-        grant = Grant(run_id, demand, indices)
+        grant = Grant(run_id, demand)
         self._grants[run_id] = grant
         return grant
 
-    def restore(self, run_id: str, demand: Demand, gpu_indices: Iterable[int] = ()) -> Grant:
+    def restore(self, run_id: str, demand: Demand) -> Grant:
         """Take back what a run already holds (after a restart), even past the capacity."""
-        grant = Grant(run_id, demand, tuple(gpu_indices))
+        grant = Grant(run_id, demand)
         self._grants[run_id] = grant
         return grant
 
-    def release(self, run_id: str) -> None:
-        self._grants.pop(run_id, None)
+    def release(self, run_id: str) -> Grant | None:
+        """Give back what the run took; what that was (None: nothing)."""
+        return self._grants.pop(run_id, None)
 
     def _used(self) -> Demand:
         grants = self._grants.values()

@@ -7,7 +7,10 @@ submit, a cancel request, a job process ending). Every step is a row in the stor
 (store/jobs.py), then the executor's action, so `reconcile()` at start can take over what a
 previous process left: queued runs stay queued, running attempts are re-attached, or marked
 failed ("platform restarted while running and the job process is gone") and retried per
-their policy. What users ask for (submit, cancel, logs, schedules) is in operations.py.
+their policy. Each attempt gets a hub token of its owner (hubapi.py; its id is kept, its value
+only reaches the attempt's environment), revoked when the attempt ends, and its GPUs leased in
+the store (labworks_hub.gpus), shared with the workspaces. What users ask for (submit, cancel,
+logs, schedules) is in operations.py.
 """
 
 from __future__ import annotations
@@ -16,20 +19,24 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
 from jupyterhub.traitlets import EntryPointType
 from sqlalchemy.orm import Session
-from traitlets import Float, Integer, Type, Unicode
+from traitlets import Float, Integer, List, Type, Unicode
 from traitlets.config import Config, LoggingConfigurable
 
 from ...catalog import ImageCatalog
+from ...gpus import GPU, GPUAllocator, NoGPUAvailable, job_holder
 from ...profiles import DEFAULT_PROFILES, Profile, parse_profiles
+from ..hubapi import HubError, HubTokens, token_digest
 from ..settings import ServiceSettings
 from ..store import Store
 from ..store import jobs as store
 from ..store.jobs import FAILED, FINISHED, QUEUED, RUNNING, JobRun, JobSchedule, utcnow
+from ..tracking.env import personal_experiment
 from . import scheduler
 from .artifacts import ArtifactError, ArtifactStore, run_key
 from .executors.base import (
@@ -43,11 +50,12 @@ from .executors.base import (
 )
 from .executors.local import LocalExecutor
 from .models import Job
-from .notify import Notifier, WebhookNotifier
+from .notify import EmailNotifier, Notifier, WebhookNotifier
 from .queue import Demand, SlotPool
 
 T = TypeVar("T")
 LOST = "platform restarted while running and the job process is gone"
+TOKEN_VARIABLES = ("JUPYTERHUB_API_TOKEN", "LABWORKS_API_TOKEN", "MLFLOW_TRACKING_TOKEN")
 OUTPUT, LOG = "output.ipynb", "log.txt"
 
 
@@ -63,11 +71,18 @@ class JobService(LoggingConfigurable):
     artifact_store_class = Type(
         ArtifactStore, klass=ArtifactStore, help="Where output notebooks and logs are kept."
     ).tag(config=True)
-    notifier_class = Type(
-        WebhookNotifier, klass=Notifier, help="How owners hear that their job ended."
+    webhook_notifier_class = Type(
+        WebhookNotifier, klass=Notifier, help="Tells owners' webhooks that their job ended."
+    ).tag(config=True)
+    email_notifier_class = Type(
+        EmailNotifier, klass=Notifier, help="Mails owners that their job ended."
     ).tag(config=True)
     state_dir = Unicode(".", help="The platform's state directory.")
-    api_url = Unicode("", help="Platform API root given to jobs as LABWORKS_API_URL.")
+    api_url = Unicode(
+        "",
+        help="Platform API root given to jobs as LABWORKS_API_URL (default: the address the"
+        " service listens on; on Kubernetes the chart sets the platform Service's address).",
+    ).tag(config=True)
     poll_interval = Float(1.0, help="Seconds between looks at running jobs.").tag(config=True)
     retry_backoff = Float(
         30.0, help="Seconds before the first retry of a failed attempt; doubles each retry."
@@ -78,6 +93,14 @@ class JobService(LoggingConfigurable):
     max_notebook_bytes = Integer(
         16 * 1024 * 1024, help="Largest input notebook (its JSON) a job may have."
     ).tag(config=True)
+    token_scopes = List(
+        Unicode(),
+        ["access:services!service=labworks"],
+        help="Scopes of the hub token each attempt gets (a subset of its owner's).",
+    ).tag(config=True)
+    token_margin = Integer(
+        600, help="Seconds a job's hub token outlives the job's timeout (it is revoked at the end)."
+    ).tag(config=True)
 
     def __init__(
         self,
@@ -86,6 +109,7 @@ class JobService(LoggingConfigurable):
         *,
         clock: Callable[[], datetime] = utcnow,
         catalog: ImageCatalog | None = None,
+        hub: HubTokens | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -93,16 +117,31 @@ class JobService(LoggingConfigurable):
         self.profiles = profiles
         self.clock = clock  # the one source of "now": tests run schedules on a fast clock
         self.catalog = catalog
+        self.hub = hub  # gives each attempt a hub token of its owner; None: no token
+        self.token_revoked: Callable[[str], None] = lambda digest: None  # told each revoke
+        self._tokens: dict[str, str] = {}  # run id -> digest of its attempt's token
         self.artifacts: ArtifactStore = self.artifact_store_class(parent=self)
         self.executor: Executor = self.executor_class(parent=self)
         self.executor.wakeup = self.wake
-        self.notifier: Notifier = self.notifier_class(parent=self)
-        self.pool = SlotPool(self.executor.capacity())
+        self.notifiers: dict[str, Notifier] = {  # channel (a settings field) -> notifier
+            "webhook_url": self.webhook_notifier_class(parent=self),
+            "email": self.email_notifier_class(parent=self),
+        }
+        capacity = self.executor.capacity()
+        self.pool = SlotPool(capacity)
+        self.gpu_allocator: GPUAllocator | None = None  # GPUs leased here and by workspaces
+        if capacity.gpus is not None:
+            self.gpu_allocator = GPUAllocator(store_, [GPU(i) for i in capacity.gpus], parent=self)
         self._active: dict[str, dict[str, Any]] = {}  # run id -> executor state
         self._event: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
         self._background: set[asyncio.Task] = set()
         self._ended = asyncio.Event()  # set (and replaced) whenever a run ends
+
+    def cannot_run(self, profile: Profile) -> str | None:
+        """Why jobs on `profile` could never start here (e.g. no GPU), or None."""
+        refusal = self.pool.never_fits(Demand.of(profile))
+        return f"cannot run jobs here: {refusal}" if refusal else None
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -183,6 +222,9 @@ class JobService(LoggingConfigurable):
             "LABWORKS_JOB_NAME": run.name,
             "LABWORKS_JOB_ATTEMPT": str(attempt),
         }
+        if self.api_url.endswith("/api/v1"):
+            env["MLFLOW_TRACKING_URI"] = self.api_url.removesuffix("/api/v1") + "/mlflow"
+            env["MLFLOW_EXPERIMENT_NAME"] = personal_experiment(run.owner)  # see tracking/env.py
         if profile.cpu_limit:
             env["CPU_LIMIT"] = f"{profile.cpu_limit:g}"
         if profile.mem_limit:
@@ -232,19 +274,26 @@ class JobService(LoggingConfigurable):
             return
         now = self.clock()
         due = await self.db(
-            lambda s: [(r.id, r.resources) for r in store.runs_due(s, now, limit=200)]
+            lambda s: [(r.id, r.owner, r.resources) for r in store.runs_due(s, now, limit=200)]
         )
-        for run_id, resources in due:
+        for run_id, owner, resources in due:
             if self.pool.free_slots() == 0:
                 break
-            grant = self.pool.try_take(run_id, Demand.from_dict(resources))
-            if grant is None:
+            demand = Demand.from_dict(resources)
+            if self.pool.try_take(run_id, demand) is None:
                 continue
-            spec = await self.db(self._mark_started, run_id, grant.gpu_indices, now)
-            if spec is None:  # cancelled meanwhile
+            gpus = await self._lease_gpus(run_id, owner, demand.gpus)
+            if gpus is None:  # a workspace or another job has them: wait, let others pass
                 self.pool.release(run_id)
                 continue
-            await self._submit(spec)
+            spec = None
+            try:
+                spec = await self.db(self._mark_started, run_id, gpus, now)
+            finally:
+                if spec is None:  # cancelled meanwhile, or the store failed
+                    await self._forget(run_id, {})
+            if spec is not None:
+                await self._submit(spec)
 
     def _mark_started(
         self, session: Session, run_id: str, gpus: tuple[int, ...], now: datetime
@@ -257,24 +306,30 @@ class JobService(LoggingConfigurable):
             store.move(session, run, QUEUED, FAILED, f"profile {run.profile!r} no longer exists")
             return None
         attempt = run.attempt + 1
-        resources = {**run.resources, "gpu_indices": list(gpus)}
-        state = {"run_id": run.id, "attempt": attempt}
-        moved = store.move(
-            session, run, QUEUED, RUNNING, f"attempt {attempt} started", now=now,
-            attempt=attempt, resources=resources, executor_state=state,
-        )  # fmt: skip
-        if not moved:
-            return None
-        return RunSpec(
+        spec = RunSpec(
             run_id=run.id, attempt=attempt, owner=run.owner, name=run.name,
             notebook=store.notebook_content(session, run.notebook_sha256),
             parameters=dict(run.parameters), kernel_name=run.kernel_name, profile=profile,
             timeout=run.timeout, image=run.image, gpu_indices=gpus,
-            env=self.job_env(run, profile, attempt),
+            env=self.job_env(run, profile, attempt), notebook_path=run.notebook_path,
         )  # fmt: skip
+        note = self.executor.start_note(spec)
+        resources = {**run.resources, "gpu_indices": list(gpus)}
+        state = {"run_id": run.id, "attempt": attempt}
+        moved = store.move(
+            session, run, QUEUED, RUNNING, f"attempt {attempt} started {note}".strip(),
+            now=now, attempt=attempt, resources=resources, executor_state=state,
+        )  # fmt: skip
+        return spec if moved else None
 
     async def _submit(self, spec: RunSpec) -> None:
-        base = {"run_id": spec.run_id, "attempt": spec.attempt}
+        base: dict[str, Any] = {"run_id": spec.run_id, "attempt": spec.attempt}
+        try:
+            spec = await self._with_token(spec, base)
+        except HubError as e:
+            reason = f"cannot give the job a hub token: {e}"
+            await self._finish(spec.run_id, base, Outcome(FAILED, reason))
+            return
         try:
             state = {**base, **await self.executor.submit(spec)}
         except ExecutorError as e:
@@ -300,7 +355,7 @@ class JobService(LoggingConfigurable):
         now = self.clock()
         for run_id, state in list(self._active.items()):
             if run_id not in rows:  # no longer running in the store: nothing to watch
-                self._forget(run_id)
+                await self._forget(run_id, state)
                 continue
             cancel, started, timeout = rows[run_id]
             outcome = await self.executor.poll(state)
@@ -327,10 +382,10 @@ class JobService(LoggingConfigurable):
             except (ArtifactError, ExecutorError, OSError) as e:
                 self.log.error("Job %s: output not kept: %s", run_id, e)
                 reason = f"{reason} (output not kept: {e})".strip()
+        await self._forget(run_id, state)  # its GPUs are free once its end is seen
         now = self.clock()
         status = await self.db(_end_attempt, run_id, outcome.status, reason, has_output,
                                self.retry_backoff, now)  # fmt: skip
-        self._forget(run_id)
         if state:
             with contextlib.suppress(Exception):
                 await self.executor.forget(state)
@@ -350,9 +405,13 @@ class JobService(LoggingConfigurable):
         """The executor state of a running attempt this process watches, else None."""
         return self._active.get(run_id)
 
-    def _forget(self, run_id: str) -> None:
+    async def _forget(self, run_id: str, state: dict[str, Any]) -> None:
+        """The attempt is over: give back its slot and GPUs, revoke its hub token."""
         self._active.pop(run_id, None)
-        self.pool.release(run_id)
+        grant = self.pool.release(run_id)
+        if self.gpu_allocator is not None and grant is not None and grant.demand.gpus:
+            await asyncio.to_thread(self.gpu_allocator.release, job_holder(run_id))
+        await self._revoke_token(run_id, state)
 
     def _mark_stop(self, key: str, reason: str) -> None:
         """Mark where an attempt stopped in its output notebook, unless papermill did."""
@@ -367,25 +426,70 @@ class JobService(LoggingConfigurable):
 
     async def reconcile(self) -> None:
         """Re-attach the attempts the store says are running, or end them as lost."""
+        since = utcnow()
         running = await self.db(
             lambda s: [
-                (r.id, dict(r.executor_state), dict(r.resources)) for r in store.runs_running(s)
+                (r.id, r.owner, dict(r.executor_state), dict(r.resources))
+                for r in store.runs_running(s)
             ]
         )
-        for run_id, state, resources in running:
+        for run_id, owner, state, resources in running:
             found = False
             with contextlib.suppress(Exception):
                 found = bool(state) and await self.executor.reattach(state)
             if found:
-                self.pool.restore(
-                    run_id, Demand.from_dict(resources), resources.get("gpu_indices") or ()
-                )
+                self.pool.restore(run_id, Demand.from_dict(resources))
+                if self.gpu_allocator is not None and resources.get("gpu_indices"):
+                    await asyncio.to_thread(self.gpu_allocator.restore, job_holder(run_id),
+                                            owner, resources["gpu_indices"])  # fmt: skip
                 self._active[run_id] = state
                 await self.db(_event, run_id, "reattached", "re-attached after a restart")
                 self.log.info("Job %s re-attached", run_id)
             else:
                 self.log.warning("Job %s: %s", run_id, LOST)
                 await self._finish(run_id, state, Outcome(FAILED, LOST))
+        if self.gpu_allocator is not None:  # leases of jobs that ended while no service ran
+            alive = [job_holder(run_id) for run_id in self._active]
+            await asyncio.to_thread(self.gpu_allocator.release_stale, "job:", alive, since)
+
+    # --- GPUs and hub tokens ---------------------------------------------------------------
+
+    async def _lease_gpus(self, run_id: str, owner: str, count: int) -> tuple[int, ...] | None:
+        """The GPU indices leased to the run (in the store, shared with the workspaces);
+        None while too few are free."""
+        if not count or self.gpu_allocator is None:
+            return ()
+        with contextlib.suppress(NoGPUAvailable):
+            allocator = self.gpu_allocator
+            return tuple(
+                await asyncio.to_thread(allocator.acquire, job_holder(run_id), owner, count)
+            )
+        return None
+
+    async def _with_token(self, spec: RunSpec, state: dict[str, Any]) -> RunSpec:
+        """`spec` with a new hub token of its owner in its secret environment, and the token's
+        id in `state` (to revoke it when the attempt ends); unchanged when there is no hub."""
+        if self.hub is None:
+            return spec
+        token = await self.hub.create(
+            spec.owner, note=f"labworks job {spec.run_id} attempt {spec.attempt}",
+            expires_in=spec.timeout + self.token_margin, scopes=list(self.token_scopes),
+        )  # fmt: skip
+        state["hub_token"] = {"user": spec.owner, "id": token.id}
+        self._tokens[spec.run_id] = token_digest(token.value)
+        return replace(spec, secret_env=dict.fromkeys(TOKEN_VARIABLES, token.value))
+
+    async def _revoke_token(self, run_id: str, state: dict[str, Any]) -> None:
+        token, digest = state.get("hub_token"), self._tokens.pop(run_id, None)
+        if digest:
+            self.token_revoked(digest)  # this service refuses it from now on, whatever the hub
+        if not token or self.hub is None:
+            return
+        try:
+            await self.hub.revoke(token["user"], token["id"])
+        except HubError as e:
+            self.log.warning("Job %s: its hub token %s stays until it expires: %s",
+                             run_id, token["id"], e)  # fmt: skip
 
     # --- notices ---------------------------------------------------------------------------
 
@@ -395,22 +499,34 @@ class JobService(LoggingConfigurable):
         task.add_done_callback(self._background.discard)
 
     async def _notify(self, run_id: str) -> None:
-        def load(session: Session) -> tuple[str, str, dict[str, Any]] | None:
+        """Tell the owner of an ended run on each channel their settings name (a failed
+        notice is logged by its notifier and changes nothing)."""
+
+        def load(session: Session) -> tuple[str, dict[str, str], dict[str, Any]] | None:
             run = session.get(JobRun, run_id)
             if run is None:
                 return None
             settings = store.notify_settings(session, run.owner)
-            return settings.webhook_url, settings.events, Job.from_run(run).model_dump(mode="json")
+            where = {"webhook_url": settings.webhook_url, "email": settings.email or ""}
+            return settings.events, where, Job.from_run(run).model_dump(mode="json")
 
         loaded = await self.db(load)
         if loaded is None:
             return
-        url, events, job = loaded
+        events, where, job = loaded
         wanted = events == "finished" or (
             events == "failed" and job["status"] in (FAILED, TIMED_OUT)
         )
-        if url and wanted:
-            await self.notifier.notify(url, {"event": "job.ended", "job": job})
+        if not wanted:
+            return
+        sends = [
+            notifier.notify(where[channel], job)
+            for channel, notifier in self.notifiers.items()
+            if where.get(channel) and notifier.available
+        ]
+        for result in await asyncio.gather(*sends, return_exceptions=True):
+            if isinstance(result, BaseException):
+                self.log.error("Job %s: a notice failed: %r", run_id, result)
 
 
 def _save_state(session: Session, run_id: str, state: dict[str, Any]) -> None:
@@ -486,8 +602,10 @@ def build_job_service(settings: ServiceSettings, store_: Store) -> JobService:
     config = Config(settings.jobs_config)
     profiles = parse_profiles(settings.profiles) if settings.profiles else list(DEFAULT_PROFILES)
     catalog = ImageCatalog(**settings.image_catalog) if settings.image_catalog else None
-    api_url = f"http://{settings.host}:{settings.port}{settings.api_prefix}"
-    return JobService(
-        store_, profiles, config=config, catalog=catalog, state_dir=settings.state_dir,
-        api_url=api_url,
-    )  # fmt: skip
+    hub = HubTokens(settings.hub_api_url, settings.api_token) if settings.api_token else None
+    service = JobService(
+        store_, profiles, config=config, catalog=catalog, state_dir=settings.state_dir, hub=hub
+    )
+    if not service.api_url:  # the address this service listens on, unless configured
+        service.api_url = f"http://{settings.host}:{settings.port}{settings.api_prefix}"
+    return service

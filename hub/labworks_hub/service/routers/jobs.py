@@ -93,17 +93,20 @@ async def list_jobs(
 async def get_notifications(
     who: Viewer = Depends(viewer), service: JobService = Depends(job_service)
 ) -> models.NotifySettingsModel:
-    """How I hear about my jobs ending: a webhook, and for which outcomes."""
+    """How I hear about my jobs ending: a webhook and/or an e-mail address, and for which
+    outcomes; `email_available` says whether this platform can send mail."""
     return await answer(ops.get_notify(service, who))
 
 
 @router.put("/jobs/notifications", response_model=models.NotifySettingsModel)
 async def put_notifications(
-    body: models.NotifySettingsModel,
+    body: models.NotifySettingsUpdate,
     who: Viewer = Depends(viewer),
     service: JobService = Depends(job_service),
 ) -> models.NotifySettingsModel:
-    """Set my webhook (POSTed `{"event": "job.ended", "job": {...}}`) and its events."""
+    """Set my webhook (POSTed `{"event": "job.ended", "job": {...}}`), my e-mail address and
+    the outcomes to hear about. 400: a webhook that is refused; 422: not an e-mail address,
+    or e-mail is not configured on this platform."""
     return await answer(ops.put_notify(service, who, body))
 
 

@@ -23,6 +23,7 @@ def service_of(app: FastAPI) -> JobService:
     service = getattr(app.state, "jobs", None)
     if service is None:
         service = app.state.jobs = build_job_service(app.state.settings, app.state.store)
+        service.token_revoked = app.state.identity.revoked  # a job's token dies with it
     return service
 
 

@@ -67,7 +67,8 @@ async def update(
     who: Viewer = Depends(viewer),
     service: JobService = Depends(job_service),
 ) -> models.Schedule:
-    """Change the cron expression, time zone, parameters or paused state (its owner only)."""
+    """Change the cron expression, time zone, parameters, profile or paused state (its owner
+    only); omitted fields stay."""
     return await answer(ops.update_schedule(service, who, schedule_id, body))
 
 

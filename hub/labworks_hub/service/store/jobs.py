@@ -568,16 +568,21 @@ NOTIFY_EVENTS = ("failed", "finished", "none")
 
 
 def notify_settings(session: Session, owner: str) -> NotifySettings:
+    """The owner's settings; the defaults (failures, no destination) when they saved none."""
     found = session.get(NotifySettings, owner)
-    return found or NotifySettings(owner=owner, webhook_url="", events="failed")
+    return found or NotifySettings(owner=owner, webhook_url="", email="", events="failed")
 
 
-def save_notify_settings(session: Session, viewer: Viewer, webhook_url: str, events: str):
+def save_notify_settings(
+    session: Session, viewer: Viewer, webhook_url: str, events: str, *, email: str = ""
+) -> NotifySettings:
+    """Replace the viewer's settings (checked by the caller)."""
     settings = session.get(NotifySettings, viewer.name)
     if settings is None:
         settings = NotifySettings(owner=viewer.name)
         session.add(settings)
-    settings.webhook_url, settings.events, settings.updated_at = webhook_url, events, utcnow()
+    settings.webhook_url, settings.email, settings.events = webhook_url, email, events
+    settings.updated_at = utcnow()
     session.flush()
     return settings
 

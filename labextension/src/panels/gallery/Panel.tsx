@@ -1,4 +1,3 @@
-import { ReactWidget } from '@jupyterlab/apputils';
 import {
   ITranslator,
   nullTranslator,
@@ -11,10 +10,9 @@ import {
   launchIcon,
   refreshIcon
 } from '@jupyterlab/ui-components';
-import type { Message } from '@lumino/messaging';
-import { Signal } from '@lumino/signaling';
 import React, { useState } from 'react';
 
+import { LazyPanel, loadOnce } from '../../lazyPanel';
 import type { GalleryModel, IGalleryEntry, IGalleryEntryDetail } from './model';
 
 /**
@@ -43,7 +41,7 @@ export interface IGalleryActions {
  * The Gallery panel: notebooks published to my groups, their versions, and
  * buttons to open, copy and compare them.
  */
-export class GalleryPanel extends ReactWidget {
+export class GalleryPanel extends LazyPanel {
   constructor(options: GalleryPanel.IOptions) {
     super();
     this.model = options.model;
@@ -54,18 +52,10 @@ export class GalleryPanel extends ReactWidget {
     this.addClass('jp-Labworks-GalleryPanel');
     this.title.label = this._trans.__('Gallery');
     this.title.caption = this._trans.__('Notebooks published to your groups');
-    this.model.changed.connect(this._onModelChanged, this);
+    this.watch(this.model);
   }
 
   readonly model: GalleryModel;
-
-  dispose(): void {
-    if (this.isDisposed) {
-      return;
-    }
-    Signal.clearData(this);
-    super.dispose();
-  }
 
   protected render(): JSX.Element {
     return (
@@ -78,27 +68,8 @@ export class GalleryPanel extends ReactWidget {
     );
   }
 
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    this._loadOnce();
-  }
-
-  protected onAfterAttach(msg: Message): void {
-    super.onAfterAttach(msg);
-    if (this.isVisible) {
-      this._loadOnce();
-    }
-  }
-
-  private _loadOnce(): void {
-    const model = this.model;
-    if (!model.loaded && model.error === null && !model.busy) {
-      void model.refresh();
-    }
-  }
-
-  private _onModelChanged(): void {
-    this.update();
+  protected onVisible(): void {
+    loadOnce(this.model);
   }
 
   private _actions: IGalleryActions;

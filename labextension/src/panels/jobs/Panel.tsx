@@ -1,20 +1,25 @@
-import { ReactWidget } from '@jupyterlab/apputils';
 import {
   ITranslator,
   nullTranslator,
   TranslationBundle
 } from '@jupyterlab/translation';
-import { Button, refreshIcon, runIcon } from '@jupyterlab/ui-components';
-import type { Message } from '@lumino/messaging';
-import { Signal } from '@lumino/signaling';
+import {
+  Button,
+  refreshIcon,
+  runIcon,
+  settingsIcon
+} from '@jupyterlab/ui-components';
 import React, { useEffect, useState } from 'react';
 
+import { LazyPanel } from '../../lazyPanel';
 import { formatTime, jobDuration, statusLabel } from './format';
 import { JobDetailView } from './JobDetail';
 import type { JobsModel } from './model';
+import type { NotificationsModel } from './notifications';
+import { NotificationsSection } from './Notifications';
 import type { SchedulesModel } from './schedules';
 import { SchedulesSection } from './Schedules';
-import { IJob, STATUSES } from './types';
+import { IJob, ISchedule, STATUSES } from './types';
 
 /**
  * How long the search waits for typing to pause, in ms.
@@ -37,17 +42,22 @@ export interface IJobsActions {
    * Run the current notebook as a job (absent when none is open).
    */
   run?(): void;
+  /**
+   * Change a schedule of the user's (absent: schedules cannot be edited).
+   */
+  editSchedule?(schedule: ISchedule): void;
 }
 
 /**
  * The Jobs panel: my jobs and my groups', live, with filters; the open job's
- * details, log tail and actions; and the schedules.
+ * details, log tail and actions; the schedules; and my notification settings.
  */
-export class JobsPanel extends ReactWidget {
+export class JobsPanel extends LazyPanel {
   constructor(options: JobsPanel.IOptions) {
     super();
     this.model = options.model;
     this.schedules = options.schedules;
+    this.notifications = options.notifications;
     this._actions = options.actions;
     this._user = options.user ?? null;
     this._trans = (options.translator ?? nullTranslator).load('labworks');
@@ -55,20 +65,20 @@ export class JobsPanel extends ReactWidget {
     this.addClass('jp-Labworks-JobsPanel');
     this.title.label = this._trans.__('Jobs');
     this.title.caption = this._trans.__('Notebook jobs and schedules');
-    this.model.changed.connect(this._onModelChanged, this);
-    this.schedules.changed.connect(this._onModelChanged, this);
+    this.watch(this.model, this.schedules, this.notifications);
   }
 
   readonly model: JobsModel;
 
   readonly schedules: SchedulesModel;
 
+  readonly notifications: NotificationsModel;
+
   dispose(): void {
     if (this.isDisposed) {
       return;
     }
     this.model.active = false;
-    Signal.clearData(this);
     super.dispose();
   }
 
@@ -77,6 +87,7 @@ export class JobsPanel extends ReactWidget {
       <JobsView
         model={this.model}
         schedules={this.schedules}
+        notifications={this.notifications}
         actions={this._actions}
         user={this._user}
         trans={this._trans}
@@ -84,24 +95,14 @@ export class JobsPanel extends ReactWidget {
     );
   }
 
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    this._activate();
-  }
-
-  protected onAfterAttach(msg: Message): void {
-    super.onAfterAttach(msg);
-    if (this.isVisible) {
-      this._activate();
-    }
-  }
-
-  protected onAfterHide(msg: Message): void {
-    super.onAfterHide(msg);
+  protected onHidden(): void {
     this.model.active = false;
   }
 
-  private _activate(): void {
+  /**
+   * Each time it is shown: follow the jobs again, and read the listings.
+   */
+  protected onVisible(): void {
     this.model.active = true;
     if (!this.model.busy) {
       void this.model.refresh();
@@ -109,10 +110,6 @@ export class JobsPanel extends ReactWidget {
     if (!this.schedules.busy) {
       void this.schedules.refresh();
     }
-  }
-
-  private _onModelChanged(): void {
-    this.update();
   }
 
   private _actions: IJobsActions;
@@ -130,6 +127,7 @@ export namespace JobsPanel {
   export interface IOptions {
     model: JobsModel;
     schedules: SchedulesModel;
+    notifications: NotificationsModel;
     actions: IJobsActions;
     /**
      * The user of this lab: only their own jobs can be cancelled and re-run.
@@ -145,6 +143,7 @@ export namespace JobsPanel {
 export interface IJobsViewProps {
   model: JobsModel;
   schedules: SchedulesModel;
+  notifications: NotificationsModel;
   actions: IJobsActions;
   user: string | null;
   trans: TranslationBundle;
@@ -154,7 +153,14 @@ export interface IJobsViewProps {
  * The content of the Jobs panel for the models' current state.
  */
 export function JobsView(props: IJobsViewProps): JSX.Element {
-  const { model, actions, trans } = props;
+  const { model, actions, notifications, trans } = props;
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const toggleSettings = () => {
+    if (!settingsOpen) {
+      void notifications.refresh();
+    }
+    setSettingsOpen(!settingsOpen);
+  };
   return (
     <div
       className="jp-Labworks-jobs"
@@ -188,7 +194,22 @@ export function JobsView(props: IJobsViewProps): JSX.Element {
             {trans.__('Run notebook')}
           </Button>
         )}
+        <Button
+          className="jp-Labworks-button"
+          minimal
+          small
+          aria-label={trans.__('Notification settings')}
+          aria-pressed={settingsOpen}
+          aria-expanded={settingsOpen}
+          title={trans.__('How you hear about your jobs ending')}
+          onClick={toggleSettings}
+        >
+          <settingsIcon.react tag="span" className="jp-Labworks-buttonIcon" />
+        </Button>
       </div>
+      {settingsOpen && (
+        <NotificationsSection model={notifications} trans={trans} />
+      )}
       <Filters model={model} trans={trans} />
       {model.error !== null && (
         <p className="jp-Labworks-errorText" role="alert">
@@ -224,6 +245,7 @@ export function JobsView(props: IJobsViewProps): JSX.Element {
       <SchedulesSection
         model={props.schedules}
         user={props.user}
+        onEdit={actions.editSchedule}
         trans={trans}
       />
     </div>

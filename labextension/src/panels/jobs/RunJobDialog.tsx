@@ -1,8 +1,14 @@
-import { Dialog, ReactWidget } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
 
-import { formatFromNow, formatTime, knownTimeZones } from './format';
+import {
+  CronFields,
+  Field,
+  FormBody,
+  FormDialog,
+  launchForm,
+  ProfileField
+} from './fields';
 import { ParameterFields } from './ParameterFields';
 import { FieldName, RunJobResult, RunJobState } from './runJob';
 
@@ -15,118 +21,53 @@ export interface IKernelChoice {
 }
 
 /**
- * The body of the "Run as job" dialog: a React form over a RunJobState.
+ * The "Run as job" dialog: its accept button checks and submits the form,
+ * and the dialog stays open with the errors shown until the platform took
+ * the job. The button says "Create schedule" when the form makes one.
  */
-export class RunJobBody
-  extends ReactWidget
-  implements Dialog.IBodyWidget<RunJobResult | null>
-{
-  constructor(options: RunJobBody.IOptions) {
-    super();
-    this.state = options.state;
-    this._options = options;
-    this.addClass('jp-Labworks-runJobBody');
-    this.state.changed.connect(() => this.update(), this);
-  }
-
-  readonly state: RunJobState;
-
-  /**
-   * What was created; set when the submit succeeded.
-   */
-  result: RunJobResult | null = null;
-
-  getValue(): RunJobResult | null {
-    return this.result;
-  }
-
-  protected render(): JSX.Element {
-    const { trans, kernels, groups } = this._options;
-    return (
-      <RunJobView
-        state={this.state}
-        trans={trans}
-        kernels={kernels}
-        groups={groups}
-      />
-    );
-  }
-
-  private _options: RunJobBody.IOptions;
-}
-
-/**
- * A namespace for RunJobBody statics.
- */
-export namespace RunJobBody {
-  export interface IOptions {
-    state: RunJobState;
-    trans: TranslationBundle;
-    kernels: IKernelChoice[];
-    groups: string[];
-  }
-}
-
-/**
- * The dialog: its accept button checks and submits the form, and the dialog
- * stays open with the errors shown until the platform took the job.
- */
-export class RunJobDialog extends Dialog<RunJobResult | null> {
-  constructor(body: RunJobBody, trans: TranslationBundle) {
+export class RunJobDialog extends FormDialog<RunJobResult> {
+  constructor(options: IRunJobDialogOptions & { state: RunJobState }) {
+    const { state, trans } = options;
     super({
       title: trans.__('Run as job'),
-      body,
-      buttons: [
-        Dialog.cancelButton({ label: trans.__('Cancel') }),
-        Dialog.okButton({ label: trans.__('Run job') })
-      ],
-      focusNodeSelector: 'input'
+      body: new FormBody({
+        state,
+        className: 'jp-Labworks-runJobBody',
+        view: () => (
+          <RunJobView
+            state={state}
+            trans={trans}
+            kernels={options.kernels}
+            groups={options.groups}
+          />
+        )
+      }),
+      acceptLabel: trans.__('Run job'),
+      trans
     });
     this.addClass('jp-Labworks-runJobDialog');
-    this._form = body;
+    this._state = state;
     this._trans = trans;
-    body.state.changed.connect(this._onStateChanged, this);
   }
 
-  resolve(index?: number): void {
-    if ((index ?? ACCEPT) !== ACCEPT) {
-      super.resolve(index);
-      return;
-    }
-    void this._submit();
-  }
-
-  private async _submit(): Promise<void> {
-    const result = await this._form.state.submit();
-    if (result !== null) {
-      this._form.result = result;
-      super.resolve(ACCEPT);
-    }
-  }
-
-  private _onStateChanged(state: RunJobState): void {
-    const accept = this.node.querySelector<HTMLButtonElement>(
-      '.jp-Dialog-button.jp-mod-accept'
-    );
+  protected onStateChanged(): void {
+    super.onStateChanged();
+    const accept = this.acceptButton;
     if (!accept) {
       return;
     }
     const label = accept.querySelector('.jp-Dialog-buttonLabel') ?? accept;
-    const text = state.values.scheduled
+    const text = this._state.values.scheduled
       ? this._trans.__('Create schedule')
       : this._trans.__('Run job');
     label.textContent = text;
     accept.setAttribute('aria-label', text);
     accept.title = text;
-    accept.disabled =
-      state.busy || state.info === null || state.loadError !== null;
   }
 
-  private _form: RunJobBody;
+  private _state: RunJobState;
   private _trans: TranslationBundle;
 }
-
-const ACCEPT = 1;
 
 /**
  * What the "Run as job" dialog needs.
@@ -145,13 +86,9 @@ export async function runJobDialog(
   options: IRunJobDialogOptions
 ): Promise<RunJobResult | null> {
   const state = new RunJobState(options);
-  const dialog = new RunJobDialog(
-    new RunJobBody({ ...options, state }),
-    options.trans
-  );
+  const dialog = new RunJobDialog({ ...options, state });
   void state.load();
-  const result = await dialog.launch().finally(() => state.dispose());
-  return result.button.accept ? result.value : null;
+  return launchForm(dialog, () => state.dispose());
 }
 
 /**
@@ -248,16 +185,13 @@ export function RunJobView(props: IRunJobViewProps): JSX.Element {
             onChange={e => state.set('name', e.target.value)}
           />
         )}
-        <Field name="profile" label={trans.__('Profile')}>
-          <input
-            className="jp-mod-styled"
-            value={v.profile}
-            list="jp-Labworks-profiles"
-            placeholder={trans.__('the first profile you may use')}
-            disabled={disabled}
-            onChange={e => state.set('profile', e.target.value)}
-          />
-        </Field>
+        <ProfileField
+          profiles={state.profiles}
+          value={v.profile}
+          onChange={name => state.set('profile', name)}
+          trans={trans}
+          disabled={disabled}
+        />
         <Field name="kernel" label={trans.__('Kernel')}>
           <select
             className="jp-mod-styled"
@@ -319,9 +253,6 @@ export function RunJobView(props: IRunJobViewProps): JSX.Element {
             </select>
           </Field>
         )}
-        <datalist id="jp-Labworks-profiles">
-          {v.profile && <option value={v.profile} />}
-        </datalist>
       </fieldset>
       <ScheduleFields state={state} trans={trans} />
       {state.submitError !== null && (
@@ -356,93 +287,17 @@ function ScheduleFields(props: {
         {trans.__('Run on a schedule instead of now')}
       </label>
       {v.scheduled && (
-        <div className="jp-Labworks-jobGrid">
-          <Field
-            name="cron"
-            label={trans.__('Cron (minute hour day month weekday)')}
-            error={state.fieldErrors.cron ?? state.previewError ?? undefined}
-          >
-            <input
-              className="jp-mod-styled jp-Labworks-cron"
-              value={v.cron}
-              spellCheck={false}
-              disabled={state.busy}
-              onChange={e => state.set('cron', e.target.value)}
-            />
-          </Field>
-          <Field
-            name="timezone"
-            label={trans.__('Time zone')}
-            error={state.fieldErrors.timezone}
-          >
-            <input
-              className="jp-mod-styled"
-              value={v.timezone}
-              list="jp-Labworks-timezones"
-              spellCheck={false}
-              disabled={state.busy}
-              onChange={e => state.set('timezone', e.target.value)}
-            />
-          </Field>
-          <datalist id="jp-Labworks-timezones">
-            {knownTimeZones().map(zone => (
-              <option key={zone} value={zone} />
-            ))}
-          </datalist>
-          {state.preview !== null && state.previewError === null && (
-            <div
-              className="jp-Labworks-preview"
-              data-testid="labworks-schedule-preview"
-            >
-              <span>{trans.__('Next runs:')}</span>
-              <ol>
-                {state.preview.next_runs.map(run => (
-                  <li key={run}>
-                    {trans.__(
-                      '%1 (%2) · %3',
-                      formatTime(run, state.preview?.timezone),
-                      state.preview?.timezone ?? '',
-                      formatFromNow(run, trans)
-                    )}
-                  </li>
-                ))}
-              </ol>
-            </div>
-          )}
-        </div>
+        <CronFields
+          cron={v.cron}
+          timezone={v.timezone}
+          onChange={(key, value) => state.set(key, value)}
+          preview={state.previewError === null ? state.preview : null}
+          cronError={state.fieldErrors.cron ?? state.previewError ?? undefined}
+          timezoneError={state.fieldErrors.timezone}
+          trans={trans}
+          disabled={state.busy}
+        />
       )}
     </fieldset>
-  );
-}
-
-function Field(props: {
-  name: string;
-  label: string;
-  error?: string;
-  children: JSX.Element;
-}): JSX.Element {
-  const id = `jp-Labworks-jobField-${props.name}`;
-  const child = React.cloneElement(props.children, {
-    id,
-    'aria-invalid': props.error ? true : undefined,
-    'aria-describedby': props.error ? `${id}-error` : undefined,
-    className: `${props.children.props.className ?? ''}${
-      props.error ? ' jp-Labworks-invalid' : ''
-    }`
-  });
-  return (
-    <div className="jp-Labworks-jobField">
-      <label htmlFor={id}>{props.label}</label>
-      {child}
-      {props.error && (
-        <span
-          id={`${id}-error`}
-          className="jp-Labworks-fieldError"
-          role="alert"
-        >
-          {props.error}
-        </span>
-      )}
-    </div>
   );
 }

@@ -1,5 +1,5 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { Button, deleteIcon } from '@jupyterlab/ui-components';
+import { Button, deleteIcon, editIcon } from '@jupyterlab/ui-components';
 import React from 'react';
 
 import {
@@ -18,12 +18,16 @@ import type { ISchedule } from './types';
 export interface ISchedulesSectionProps {
   model: SchedulesModel;
   user: string | null;
+  /**
+   * Open the "Edit schedule" dialog; absent: no Edit button.
+   */
+  onEdit?: (schedule: ISchedule) => void;
   trans: TranslationBundle;
 }
 
 /**
- * The schedules of the Jobs panel: when each runs next, pause, resume and
- * delete (the owner's), and the jobs it ran.
+ * The schedules of the Jobs panel: when each runs next, edit, pause, resume
+ * and delete (the owner's), and the jobs it ran.
  */
 export function SchedulesSection(props: ISchedulesSectionProps): JSX.Element {
   const { model, trans } = props;
@@ -58,7 +62,7 @@ export function SchedulesSection(props: ISchedulesSectionProps): JSX.Element {
 function ScheduleItem(
   props: ISchedulesSectionProps & { schedule: ISchedule }
 ): JSX.Element {
-  const { schedule, model, user, trans } = props;
+  const { schedule, model, user, onEdit, trans } = props;
   const mine = user === null || schedule.owner === user;
   const open = model.openId === schedule.id;
   const next = schedule.paused
@@ -107,6 +111,22 @@ function ScheduleItem(
           </dl>
           {mine && (
             <div className="jp-Labworks-jobActions">
+              {onEdit && (
+                <Button
+                  className="jp-Labworks-button"
+                  small
+                  minimal
+                  disabled={model.busy}
+                  aria-label={trans.__('Edit the schedule %1', schedule.name)}
+                  onClick={() => onEdit(schedule)}
+                >
+                  <editIcon.react
+                    tag="span"
+                    className="jp-Labworks-buttonIcon"
+                  />
+                  {trans.__('Edit…')}
+                </Button>
+              )}
               <Button
                 className="jp-Labworks-button"
                 small

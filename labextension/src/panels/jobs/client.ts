@@ -7,11 +7,14 @@ import type {
   IJobDiffFiles,
   IJobList,
   IJobOutput,
+  IJobProfile,
   IJobRequest,
   ILogChunk,
   IPreview,
   ISchedule,
   IScheduleRequest,
+  IScheduleUpdate,
+  INotifySettings,
   JobStatus
 } from './types';
 
@@ -35,9 +38,10 @@ export interface IJobQuery {
 }
 
 /**
- * A typed client of the jobs and schedules routes of this lab's server
- * (`/labworks/jobs/...`, `/labworks/schedules/...`). Every method rejects
- * with an `APIError` carrying the server's message when a route refuses.
+ * A typed client of the jobs, schedules and profiles routes of this lab's
+ * server (`/labworks/jobs/...`, `/labworks/schedules/...`,
+ * `/labworks/profiles`). Every method rejects with an `APIError` carrying the
+ * server's message when a route refuses.
  */
 export class JobsClient {
   constructor(serverSettings?: ServerConnection.ISettings) {
@@ -131,6 +135,17 @@ export class JobsClient {
     return this._post('schedules/preview', { cron, timezone, count });
   }
 
+  updateSchedule(id: string, update: IScheduleUpdate): Promise<ISchedule> {
+    return this._send('PATCH', `schedules/${id}`, update);
+  }
+
+  /**
+   * The parameters the schedule's notebook declares.
+   */
+  scheduleParameters(id: string): Promise<IInspectResult> {
+    return this._get(`schedules/${id}/parameters`);
+  }
+
   setPaused(id: string, paused: boolean): Promise<ISchedule> {
     return this._post(`schedules/${id}/${paused ? 'pause' : 'resume'}`, {});
   }
@@ -147,14 +162,39 @@ export class JobsClient {
     return this._get(`schedules/${id}/runs?limit=${limit}`);
   }
 
+  /**
+   * The workspace profiles, with whether jobs can run on each here.
+   */
+  profiles(): Promise<{ profiles: IJobProfile[] }> {
+    return this._get('profiles');
+  }
+
+  notificationSettings(): Promise<INotifySettings> {
+    return this._get('jobs/notifications');
+  }
+
+  saveNotificationSettings(
+    settings: INotifySettings
+  ): Promise<INotifySettings> {
+    return this._send('PUT', 'jobs/notifications', settings);
+  }
+
   private _get<T>(endPoint: string): Promise<T> {
     return requestAPI<T>(endPoint, {}, this.serverSettings);
   }
 
   private _post<T>(endPoint: string, body: unknown): Promise<T> {
+    return this._send('POST', endPoint, body);
+  }
+
+  private _send<T>(
+    method: string,
+    endPoint: string,
+    body: unknown
+  ): Promise<T> {
     return requestAPI<T>(
       endPoint,
-      { method: 'POST', body: JSON.stringify(body) },
+      { method, body: JSON.stringify(body) },
       this.serverSettings
     );
   }

@@ -6,14 +6,17 @@ import { requestAPI } from '../../api';
 import type { IWorkspaceFacts } from '../../tokens';
 import { diffUrl, notebookContext } from '../gallery/plugin';
 import { browserTimeZone, statusLabel } from './format';
+import type { JobsClient } from './client';
+import { editScheduleDialog } from './EditScheduleDialog';
 import type { JobsModel } from './model';
 import { IKernelChoice, runJobDialog } from './RunJobDialog';
 import type { RunJobResult } from './runJob';
-import type { IJob } from './types';
+import type { SchedulesModel } from './schedules';
+import type { IJob, IJobProfile, ISchedule } from './types';
 
 /**
- * What the jobs plugin does when asked: run a notebook as a job, show a
- * diff, tell about an ended job. Loaded when first needed.
+ * What the jobs plugin does when asked: run a notebook as a job, edit a
+ * schedule, show a diff, tell about an ended job. Loaded when first needed.
  */
 
 /**
@@ -67,16 +70,14 @@ export async function runAsJob(
     await showErrorMessage(trans.__('Run as job'), reason as Error);
     return null;
   }
-  let facts: IWorkspaceFacts | null = null;
-  try {
-    facts = await requestAPI<IWorkspaceFacts>(
-      'workspace',
-      {},
-      model.serverSettings
-    );
-  } catch {
-    // Without the facts the dialog proposes no profile and no group.
-  }
+  // Without the facts the dialog proposes no profile and no group; without
+  // the profiles it asks for the profile's name.
+  const [facts, profiles] = await Promise.all([
+    requestAPI<IWorkspaceFacts>('workspace', {}, model.serverSettings).catch(
+      () => null
+    ),
+    listProfiles(model.client)
+  ]);
   const specs = app.serviceManager.kernelspecs.specs?.kernelspecs ?? {};
   const kernels: IKernelChoice[] = Object.values(specs)
     .filter(spec => spec !== undefined)
@@ -86,10 +87,47 @@ export async function runAsJob(
     path,
     trans,
     profile: facts?.profile.name ?? null,
+    profiles,
     timezone: browserTimeZone(),
     kernels,
     groups: facts?.groups ?? []
   });
+}
+
+/**
+ * Show the "Edit schedule" dialog; a changed schedule is put in the list.
+ *
+ * Resolves the changed schedule, or `null` when the person cancelled.
+ */
+export async function editSchedule(
+  schedules: SchedulesModel,
+  schedule: ISchedule,
+  trans: TranslationBundle
+): Promise<ISchedule | null> {
+  const client = schedules.client;
+  const changed = await editScheduleDialog({
+    client,
+    schedule,
+    trans,
+    profiles: await listProfiles(client)
+  });
+  if (changed !== null) {
+    schedules.put(changed);
+  }
+  return changed;
+}
+
+/**
+ * The profiles jobs can run on, or `null` when they cannot be listed.
+ */
+export async function listProfiles(
+  client: JobsClient
+): Promise<IJobProfile[] | null> {
+  try {
+    return (await client.profiles()).profiles;
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -1,7 +1,12 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 
-import { formatDuration, shortenDigest } from '../workspace/format';
-import type { IJob, IJobEnvironment, JobStatus } from './types';
+import {
+  formatBytes,
+  formatCores,
+  formatDuration,
+  shortenDigest
+} from '../workspace/format';
+import type { IJob, IJobEnvironment, IJobProfile, JobStatus } from './types';
 
 export { formatDuration };
 
@@ -149,4 +154,26 @@ export function knownTimeZones(): string[] {
   } catch {
     return ['UTC'];
   }
+}
+
+/**
+ * A profile in one line: "CPU small · 2 cores · 4.0 GiB · 1 GPU (H100)";
+ * what is not limited is left out.
+ */
+export function formatProfile(
+  profile: IJobProfile,
+  trans: TranslationBundle
+): string {
+  const parts = [profile.display_name || profile.name];
+  if (profile.cpu_limit !== null) {
+    parts.push(formatCores(profile.cpu_limit, trans));
+  }
+  if (profile.mem_limit !== null) {
+    parts.push(formatBytes(profile.mem_limit));
+  }
+  if (profile.gpu_count > 0) {
+    const gpus = trans._n('%1 GPU', '%1 GPUs', profile.gpu_count);
+    parts.push(profile.gpu_model ? `${gpus} (${profile.gpu_model})` : gpus);
+  }
+  return parts.join(' · ');
 }

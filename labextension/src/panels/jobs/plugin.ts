@@ -27,6 +27,7 @@ import { JobsModel } from './model';
 // The Jobs panel is in the sidebar from the start, so it cannot load lazily.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { JobsPanel } from './Panel';
+import { NotificationsModel } from './notifications';
 import { SchedulesModel } from './schedules';
 import type { IJob } from './types';
 
@@ -63,6 +64,7 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
       serverSettings: app.serviceManager.serverSettings
     });
     const schedules = new SchedulesModel(model.client);
+    const notifications = new NotificationsModel(model.client);
     app.serviceManager.contents.addDrive(
       new JobOutputDrive(
         model.client,
@@ -77,6 +79,7 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
     const panel = new JobsPanel({
       model,
       schedules,
+      notifications,
       translator,
       user: PageConfig.getOption('hubUser') || null,
       actions: {
@@ -88,12 +91,17 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
             m.openJobDiff(model, job, trans, tab)
           );
         },
-        run: () => void app.commands.execute(JobsCommandIDs.run)
+        run: () => void app.commands.execute(JobsCommandIDs.run),
+        editSchedule: schedule =>
+          void import('./commands').then(m =>
+            m.editSchedule(schedules, schedule, trans)
+          )
       }
     });
     panel.disposed.connect(() => {
       model.dispose();
       schedules.dispose();
+      notifications.dispose();
     });
     sidebar.addPanel(panel, { rank: 20 });
 

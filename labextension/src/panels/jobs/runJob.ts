@@ -2,12 +2,13 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import type { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import type { JobsClient } from './client';
 import { describeError } from '../../requestModel';
-import { collectValues, parseValue, textOf } from './params';
+import type { JobsClient } from './client';
+import { ParameterForm, proposeProfile, SchedulePreview } from './formState';
 import type {
   IInspectResult,
   IJobDetail,
+  IJobProfile,
   IJobRequest,
   IPreview,
   ISchedule
@@ -17,11 +18,6 @@ import type {
  * The longest timeout a job may have, in minutes (the platform's 7 days).
  */
 export const MAX_TIMEOUT_MINUTES = 7 * 24 * 60;
-
-/**
- * How long the schedule preview waits for typing to pause, in ms.
- */
-export const PREVIEW_DELAY_MS = 300;
 
 /**
  * The fields of the "Run as job" dialog, as typed.
@@ -63,9 +59,12 @@ export class RunJobState implements IDisposable {
     this._client = options.client;
     this.path = options.path;
     this._trans = options.trans;
+    this.profiles = options.profiles ?? null;
+    this._parameters = new ParameterForm(options.trans);
+    this._preview = new SchedulePreview(options.client, () => this._emit());
     this._values = {
       name: options.path.split('/').pop() ?? options.path,
-      profile: options.profile ?? '',
+      profile: proposeProfile(this.profiles, options.profile),
       kernel: '',
       timeoutMinutes: '',
       retries: '0',
@@ -80,6 +79,12 @@ export class RunJobState implements IDisposable {
    * The notebook's path in this workspace.
    */
   readonly path: string;
+
+  /**
+   * The profiles jobs can run on, or `null` when they could not be listed
+   * (the profile is then typed).
+   */
+  readonly profiles: IJobProfile[] | null;
 
   get values(): IRunJobValues {
     return this._values;
@@ -103,11 +108,11 @@ export class RunJobState implements IDisposable {
    * The typed text of each parameter.
    */
   get parameterTexts(): Record<string, string> {
-    return this._texts;
+    return this._parameters.texts;
   }
 
   get parameterErrors(): Record<string, string> {
-    return this._parameterErrors;
+    return this._parameters.errors;
   }
 
   get fieldErrors(): Partial<Record<FieldName, string>> {
@@ -122,15 +127,23 @@ export class RunJobState implements IDisposable {
   }
 
   get preview(): IPreview | null {
-    return this._preview;
+    return this._preview.preview;
   }
 
   get previewError(): string | null {
-    return this._previewError;
+    return this._preview.error;
   }
 
   get busy(): boolean {
     return this._busy;
+  }
+
+  /**
+   * Whether the form may be submitted: the notebook was read and nothing is
+   * under way.
+   */
+  get canSubmit(): boolean {
+    return !this._busy && this._info !== null && this._loadError === null;
   }
 
   get changed(): ISignal<this, void> {
@@ -148,11 +161,7 @@ export class RunJobState implements IDisposable {
     try {
       const info = await this._client.inspect(this.path);
       this._info = info;
-      const texts: Record<string, string> = {};
-      for (const p of info.parameters) {
-        texts[p.name] = textOf(p.type, p.default);
-      }
-      this._texts = texts;
+      this._parameters.reset(info.inspectable ? info.parameters : []);
       this._loadError = null;
     } catch (reason) {
       this._loadError = describeError(reason);
@@ -176,18 +185,8 @@ export class RunJobState implements IDisposable {
    * Type a parameter's value; it is checked at once.
    */
   setParameter(name: string, text: string): void {
-    this._texts = { ...this._texts, [name]: text };
+    this._parameters.set(name, text);
     this._submitError = null;
-    const info = this._info?.parameters.find(p => p.name === name);
-    const errors = { ...this._parameterErrors };
-    delete errors[name];
-    if (info) {
-      const parsed = parseValue(info.type, text, this._trans);
-      if (!parsed.ok) {
-        errors[name] = parsed.error;
-      }
-    }
-    this._parameterErrors = errors;
     this._emit();
   }
 
@@ -195,25 +194,7 @@ export class RunJobState implements IDisposable {
    * Ask for the next three firing times of the schedule now.
    */
   async refreshPreview(): Promise<void> {
-    this._clearPreviewTimer();
-    const { scheduled, cron, timezone } = this._values;
-    if (!scheduled) {
-      return;
-    }
-    const asked = ++this._previews;
-    try {
-      const preview = await this._client.preview(cron.trim(), timezone.trim());
-      if (asked === this._previews) {
-        this._preview = preview;
-        this._previewError = null;
-      }
-    } catch (reason) {
-      if (asked === this._previews) {
-        this._preview = null;
-        this._previewError = describeError(reason);
-      }
-    }
-    this._emit();
+    await this._preview.refresh();
   }
 
   /**
@@ -225,12 +206,7 @@ export class RunJobState implements IDisposable {
     if (this._busy || this._info === null) {
       return null;
     }
-    const collected = collectValues(
-      this._info.inspectable ? this._info.parameters : [],
-      this._texts,
-      this._trans
-    );
-    this._parameterErrors = collected.errors;
+    const collected = this._parameters.collect();
     this._fieldErrors = this._checkFields();
     if (
       Object.keys(collected.errors).length > 0 ||
@@ -272,7 +248,7 @@ export class RunJobState implements IDisposable {
       return;
     }
     this._isDisposed = true;
-    this._clearPreviewTimer();
+    this._preview.dispose();
     Signal.clearData(this);
   }
 
@@ -329,8 +305,8 @@ export class RunJobState implements IDisposable {
         errors.cron = trans.__(
           'a cron expression: minute hour day month weekday, e.g. 0 6 * * 1-5'
         );
-      } else if (this._previewError) {
-        errors.cron = this._previewError;
+      } else if (this._preview.error) {
+        errors.cron = this._preview.error;
       }
       if (!v.timezone.trim()) {
         errors.timezone = trans.__('an IANA time zone, e.g. Europe/Berlin');
@@ -340,23 +316,8 @@ export class RunJobState implements IDisposable {
   }
 
   private _schedulePreview(): void {
-    this._clearPreviewTimer();
-    if (!this._values.scheduled) {
-      this._preview = null;
-      this._previewError = null;
-      return;
-    }
-    this._previewTimer = setTimeout(
-      () => void this.refreshPreview(),
-      PREVIEW_DELAY_MS
-    );
-  }
-
-  private _clearPreviewTimer(): void {
-    if (this._previewTimer !== null) {
-      clearTimeout(this._previewTimer);
-      this._previewTimer = null;
-    }
+    const { scheduled, cron, timezone } = this._values;
+    this._preview.schedule(scheduled ? { cron, timezone } : null);
   }
 
   private _emit(): void {
@@ -372,13 +333,9 @@ export class RunJobState implements IDisposable {
   private _info: IInspectResult | null = null;
   private _isDisposed = false;
   private _loadError: string | null = null;
-  private _parameterErrors: Record<string, string> = {};
-  private _preview: IPreview | null = null;
-  private _previewError: string | null = null;
-  private _previews = 0;
-  private _previewTimer: ReturnType<typeof setTimeout> | null = null;
+  private _parameters: ParameterForm;
+  private _preview: SchedulePreview;
   private _submitError: string | null = null;
-  private _texts: Record<string, string> = {};
   private _trans: TranslationBundle;
   private _values: IRunJobValues;
 }
@@ -397,6 +354,8 @@ export namespace RunJobState {
     trans: TranslationBundle;
     /** The profile to propose (this workspace's). */
     profile?: string | null;
+    /** The profiles jobs run on; `null` or absent: not known. */
+    profiles?: IJobProfile[] | null;
     /** The time zone to propose (the browser's). */
     timezone?: string;
   }

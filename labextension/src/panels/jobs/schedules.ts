@@ -59,11 +59,16 @@ export class SchedulesModel extends RequestModel {
 
   async setPaused(id: string, paused: boolean): Promise<boolean> {
     return this.run(async () => {
-      const schedule = await this.client.setPaused(id, paused);
-      this._schedules = this._schedules.map(s =>
-        s.id === schedule.id ? schedule : s
-      );
+      this._replace(await this.client.setPaused(id, paused));
     });
+  }
+
+  /**
+   * Show a schedule as it is now (changed elsewhere, e.g. in a dialog).
+   */
+  put(schedule: ISchedule): void {
+    this._replace(schedule);
+    this.emitChanged();
   }
 
   async remove(id: string): Promise<boolean> {
@@ -75,6 +80,12 @@ export class SchedulesModel extends RequestModel {
       }
       await this._reload();
     });
+  }
+
+  private _replace(schedule: ISchedule): void {
+    this._schedules = this._schedules.map(s =>
+      s.id === schedule.id ? schedule : s
+    );
   }
 
   private async _reload(): Promise<void> {

@@ -227,3 +227,56 @@ export interface IScheduleRequest extends IJobRequest {
   cron: string;
   timezone: string;
 }
+
+/**
+ * What a PATCH of a schedule changes (PATCH /labworks/schedules/<id>); the
+ * fields left out stay as they are.
+ */
+export interface IScheduleUpdate {
+  cron?: string;
+  timezone?: string;
+  /** All values the runs get (the notebook's defaults for the others). */
+  parameters?: Record<string, unknown>;
+  profile?: string;
+  paused?: boolean;
+}
+
+/**
+ * A workspace profile jobs run on (GET /labworks/profiles).
+ */
+export interface IJobProfile {
+  name: string;
+  display_name: string;
+  description: string;
+  /** CPU cores; `null`: not limited. */
+  cpu_limit: number | null;
+  /** Bytes; `null`: not limited. */
+  mem_limit: number | null;
+  gpu_count: number;
+  /** The GPU model it asks for; empty: any. */
+  gpu_model: string;
+  /** The profile a job gets when it names none. */
+  default: boolean;
+  /** Whether this user can run jobs on it here. */
+  available: boolean;
+  /** Why it is not available; `null` when it is. */
+  reason: string | null;
+}
+
+/**
+ * Which job ends are told: failures and timeouts, every end, or none.
+ */
+export type NotifyEvents = 'failed' | 'finished' | 'none';
+
+/**
+ * How the user hears about their jobs ending (GET/PUT /labworks/jobs/notifications).
+ */
+export interface INotifySettings {
+  /** Empty: no webhook. */
+  webhook_url: string;
+  /** Empty: no e-mail. */
+  email: string;
+  events: NotifyEvents;
+  /** Read-only: whether the platform can send e-mail at all. */
+  email_available?: boolean;
+}

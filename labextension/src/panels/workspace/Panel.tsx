@@ -1,14 +1,12 @@
-import { ReactWidget } from '@jupyterlab/apputils';
 import {
   ITranslator,
   nullTranslator,
   TranslationBundle
 } from '@jupyterlab/translation';
 import { Button, refreshIcon } from '@jupyterlab/ui-components';
-import type { Message } from '@lumino/messaging';
-import { Signal } from '@lumino/signaling';
 import React, { useEffect, useState } from 'react';
 
+import { LazyPanel, loadOnce } from '../../lazyPanel';
 import type { IWorkspaceFacts } from '../../tokens';
 import {
   formatCores,
@@ -31,7 +29,7 @@ import { shareWorkspace, SharingSection } from './Sharing';
  * Renders the model on each `changed` and loads the facts the first time
  * it is shown.
  */
-export class WorkspacePanel extends ReactWidget {
+export class WorkspacePanel extends LazyPanel {
   constructor(options: WorkspacePanel.IOptions) {
     super();
     this.model = options.model;
@@ -40,22 +38,13 @@ export class WorkspacePanel extends ReactWidget {
     this.addClass('jp-Labworks-WorkspacePanel');
     this.title.label = this._trans.__('Workspace');
     this.title.caption = this._trans.__('Facts about this workspace');
-    this.model.changed.connect(this._onModelChanged, this);
-    this.model.sharing.changed.connect(this._onModelChanged, this);
+    this.watch(this.model, this.model.sharing);
   }
 
   /**
    * The model rendered by the panel.
    */
   readonly model: WorkspaceModel;
-
-  dispose(): void {
-    if (this.isDisposed) {
-      return;
-    }
-    Signal.clearData(this);
-    super.dispose();
-  }
 
   protected render(): JSX.Element {
     return (
@@ -67,31 +56,9 @@ export class WorkspacePanel extends ReactWidget {
     );
   }
 
-  protected onAfterAttach(msg: Message): void {
-    super.onAfterAttach(msg);
-    if (this.isVisible) {
-      this._loadOnce();
-    }
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    this._loadOnce();
-  }
-
-  private _loadOnce(): void {
-    const model = this.model;
-    if (model.facts === null && model.error === null && !model.loading) {
-      void model.refresh();
-    }
-    const sharing = model.sharing;
-    if (!sharing.loaded && sharing.error === null && !sharing.busy) {
-      void sharing.refresh();
-    }
-  }
-
-  private _onModelChanged(): void {
-    this.update();
+  protected onVisible(): void {
+    loadOnce(this.model);
+    loadOnce(this.model.sharing);
   }
 
   private _trans: TranslationBundle;
@@ -134,7 +101,7 @@ export function WorkspaceView(props: IWorkspaceViewProps): JSX.Element {
     <div
       className="jp-Labworks-workspace"
       data-testid="labworks-workspace-panel"
-      aria-busy={model.loading}
+      aria-busy={model.busy}
     >
       <div className="jp-Labworks-toolbar">
         <Button
@@ -143,7 +110,7 @@ export function WorkspaceView(props: IWorkspaceViewProps): JSX.Element {
           small
           aria-label={trans.__('Refresh workspace facts')}
           title={trans.__('Refresh workspace facts')}
-          disabled={model.loading}
+          disabled={model.busy}
           onClick={refresh}
         >
           <refreshIcon.react tag="span" className="jp-Labworks-buttonIcon" />

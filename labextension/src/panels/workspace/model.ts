@@ -52,14 +52,21 @@ export class WorkspaceModel implements IDisposable {
   }
 
   /**
-   * Whether a request is under way.
+   * Whether the facts have come (they are kept when a later request fails).
    */
-  get loading(): boolean {
-    return this._loading;
+  get loaded(): boolean {
+    return this._facts !== null;
   }
 
   /**
-   * Emitted when facts, error or loading change.
+   * Whether a request is under way.
+   */
+  get busy(): boolean {
+    return this._busy;
+  }
+
+  /**
+   * Emitted when facts, error or busy change.
    */
   get changed(): ISignal<this, void> {
     return this._changed;
@@ -96,7 +103,7 @@ export class WorkspaceModel implements IDisposable {
       return;
     }
     const request = ++this._requests;
-    this._loading = true;
+    this._busy = true;
     this._changed.emit();
     try {
       const facts = await requestAPI<IWorkspaceFacts>(
@@ -117,7 +124,7 @@ export class WorkspaceModel implements IDisposable {
       }
       this._error = Private.describe(reason);
     }
-    this._loading = false;
+    this._busy = false;
     this._changed.emit();
   }
 
@@ -164,6 +171,7 @@ export class WorkspaceModel implements IDisposable {
     }
   }
 
+  private _busy = false;
   private _changed = new Signal<this, void>(this);
   private _error: string | null = null;
   private _facts: IWorkspaceFacts | null = null;
@@ -171,7 +179,6 @@ export class WorkspaceModel implements IDisposable {
   private _gpus: IGpuDevice[] = [];
   private _gpuTimer: ReturnType<typeof setInterval> | null = null;
   private _isDisposed = false;
-  private _loading = false;
   private _requests = 0;
   private _serverSettings: ServerConnection.ISettings;
 }

@@ -34,6 +34,9 @@ from .conftest import ANA, notebook, wait_until_ended
 GOLDEN = Path(__file__).with_name("golden")
 IMAGE = "registry.example.org/labworks/labworks-minimal:ci-1234@sha256:" + "ab" * 32
 SPOT = {"key": "labworks.io/spot", "operator": "Exists", "effect": "NoSchedule"}
+TOKEN = "hub-token-of-ana-0123456789"  # what the job service would mint
+TOKEN_ENV = dict.fromkeys(("JUPYTERHUB_API_TOKEN", "LABWORKS_API_TOKEN", "MLFLOW_TRACKING_TOKEN"),
+                          TOKEN)  # fmt: skip
 
 
 class FakeKube:
@@ -43,18 +46,30 @@ class FakeKube:
 
     def __init__(self) -> None:
         self.jobs: dict[str, dict] = {}
+        self.secrets: dict[str, dict] = {}
         self.pods: dict[str, list[dict]] = {}
         self.logs: dict[str, str] = {}
         self.deleted: list[str] = []
         self.refuse: KubeError | None = None
         FakeKube.instances.append(self)
 
-    async def create_job(self, namespace: str, manifest: dict) -> None:
+    async def create_job(self, namespace: str, manifest: dict) -> dict:
         if self.refuse:
             raise self.refuse
         name = manifest["metadata"]["name"]
-        self.jobs[name] = {**manifest, "status": {}}
+        metadata = {**manifest["metadata"], "uid": f"uid-{name}"}
+        self.jobs[name] = {**manifest, "metadata": metadata, "status": {}}
         self.pods[name] = []
+        return self.jobs[name]
+
+    async def create_secret(self, namespace: str, manifest: dict) -> None:
+        self.secrets[manifest["metadata"]["name"]] = manifest
+
+    async def patch_secret(self, namespace: str, name: str, patch: dict) -> None:
+        self.secrets[name]["metadata"].update(patch["metadata"])
+
+    async def delete_secret(self, namespace: str, name: str) -> None:
+        self.secrets.pop(name, None)
 
     async def read_job(self, namespace: str, name: str) -> dict | None:
         return self.jobs.get(name)
@@ -108,6 +123,7 @@ def spec(profile: str = "cpu-small", **fields) -> RunSpec:
         notebook=json.dumps(notebook("x = 1")), parameters={"epochs": 3}, kernel_name="python3",
         profile=chosen, timeout=3600, image=IMAGE,
         env={"LABWORKS_PROFILE": chosen.name, "JUPYTERHUB_USER": "ana@example.org"},
+        secret_env=TOKEN_ENV,
     )  # fmt: skip
     values.update(fields)
     return RunSpec(**values)
@@ -172,6 +188,41 @@ def test_a_gpu_model_selects_nodes_and_requests_follow_the_guarantee_fraction():
 def _with(profile: Profile) -> RunSpec:
     base = spec()
     return RunSpec(**{**base.__dict__, "profile": profile})
+
+
+async def test_the_hub_token_is_in_a_secret_the_job_owns_and_never_in_its_manifest():
+    executor = make_executor()
+    kube: FakeKube = executor.api  # type: ignore[assignment]
+    state = await executor.submit(spec())
+    job = kube.jobs[state["job"]]
+    assert TOKEN not in json.dumps(job)
+    env = {e["name"]: e for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    secret_name = f"{state['job']}-token"
+    for name in TOKEN_ENV:
+        assert env[name] == {
+            "name": name,
+            "valueFrom": {"secretKeyRef": {"name": secret_name, "key": name}},
+        }
+    secret = kube.secrets[secret_name]
+    assert (secret["kind"], secret["stringData"]) == ("Secret", TOKEN_ENV)
+    assert secret["metadata"]["ownerReferences"] == [
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "name": state["job"],
+            "uid": job["metadata"]["uid"],
+        }
+    ]  # Kubernetes deletes it with the Job
+    assert state["secret"] == secret_name and TOKEN not in json.dumps(state)
+    await executor.forget(state)
+    assert kube.secrets == {}
+    kube.refuse = KubeError(403, "Forbidden: exceeded quota")
+    with pytest.raises(ExecutorError):
+        await executor.submit(spec(attempt=2))
+    assert kube.secrets == {}  # no Secret left behind a Job that was refused
+    kube.refuse = None
+    plain = await executor.submit(spec(attempt=3, secret_env={}))  # no hub: no token
+    assert "secret" not in plain and kube.secrets == {}
 
 
 def test_label_values_are_made_valid():

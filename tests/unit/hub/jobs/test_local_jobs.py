@@ -1,7 +1,8 @@
 """The job service with the LocalExecutor, running real papermill on small notebooks: success,
 a cell that raises, timeout, cancel (the whole process tree), a kernel killed with SIGKILL, a
 restart of the service mid-run (re-attach; a lost process retried), schedules on a fast
-clock, webhooks to a real HTTP server, and no secrets of the service in a job."""
+clock, webhooks to a real HTTP server, no secrets of the service in a job, a job running in its
+notebook's workspace folder, and a job whose hub token cannot be had (no hub listening)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from typing import ClassVar
 import pytest
 from traitlets.config import Config
 
+from labworks_hub.service.hubapi import HubTokens
 from labworks_hub.service.jobs import models
 from labworks_hub.service.jobs import operations as ops
 from labworks_hub.service.jobs.executors.local import alive, proc_stat
 from labworks_hub.service.jobs.service import LOST
 from labworks_hub.service.store.jobs import Conflict, NotFound
+from tests.platform import free_port
 
 from .conftest import ANA, CAL, FastClock, notebook, wait_until, wait_until_ended
 
@@ -207,6 +210,52 @@ async def test_a_job_gets_the_workspace_environment_and_none_of_the_services_sec
     expected = ["JUPYTERHUB_USER = ana", "LABWORKS_PROFILE = cpu-large", "CPU_LIMIT = 8"]
     for line in [*expected, f"LABWORKS_JOB_ID = {job.id}", "CUDA_VISIBLE_DEVICES = "]:
         assert line in log
+
+
+async def test_a_job_runs_in_its_notebook_folder_of_the_workspace_else_in_an_empty_one(
+    make_service, tmp_path
+):
+    users = tmp_path / "users"
+    (users / "ana" / "proj").mkdir(parents=True)
+    (users / "ana" / "proj" / "data.csv").write_text("a,b\n1,2\n")
+    (users / "ben").mkdir()
+    config = Config({"LocalExecutor": {"workspaces_dir": str(users)}})
+    service = await make_service(config=config)
+    nb = notebook(
+        "import os\nprint('cwd', os.getcwd(), 'home', os.environ['HOME'])",
+        "print('rows', open('data.csv').read().split())",
+    )
+    paths = ["proj/report.ipynb", "gone/report.ipynb", "../ben/report.ipynb"]
+    jobs = [await ops.submit(service, ANA, models.JobRequest(content=nb, path=p)) for p in paths]
+    done = [await wait_until_ended(service, ANA, job.id) for job in jobs]
+    folder = users.resolve() / "ana" / "proj"
+    assert done[0].status == "succeeded", done[0].reason
+    log = (await ops.logs(service, ANA, jobs[0].id)).text
+    assert f"cwd {folder} home {folder.parent}" in log and "rows ['a,b', '1,2']" in log
+    assert done[0].events[1].message == "attempt 1 started in the workspace folder proj/"
+    assert sorted(p.name for p in folder.iterdir()) == ["data.csv"]  # output stays in the run
+    assert done[0].has_output
+    for job, where in zip(done[1:], ("gone", "../ben"), strict=True):
+        assert (job.status, job.reason) == (
+            "failed",
+            "cell 2 raised FileNotFoundError: [Errno 2] No such file or directory: 'data.csv'",
+        )
+        assert job.events[1].message == (
+            f"attempt 1 started in a new empty folder ({where} is not a folder of ana's workspace)"
+        )  # fmt: skip
+        assert "/jobs/runs/" in (await ops.logs(service, ANA, job.id)).text
+
+
+async def test_a_job_that_cannot_get_a_hub_token_fails_saying_so_and_is_retried(make_service):
+    hub_url = f"http://127.0.0.1:{free_port()}/hub/api"  # nothing listens there
+    service = await make_service(hub=HubTokens(hub_url, "service-token"))
+    job = await ops.submit(service, ANA, request(notebook("1"), retries=1))
+    done = await wait_until_ended(service, ANA, job.id)
+    reason = f"cannot give the job a hub token: cannot reach JupyterHub at {hub_url}"
+    assert (done.status, done.attempt) == ("failed", 2)
+    assert done.reason.startswith(reason)
+    retry = next(e for e in done.events if e.kind == "queued" and e.attempt == 1)
+    assert retry.message.startswith(reason)
 
 
 class _Hook(BaseHTTPRequestHandler):

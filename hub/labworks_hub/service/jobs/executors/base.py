@@ -25,8 +25,11 @@ before acting; an executor only starts, watches and stops attempts, like a jupyt
 - `forget(state)`: drop what the attempt left behind locally (scratch files, finished Jobs).
 
 `capacity()` says how much can run at once (the queue's slots and resources),
-`environment(spec)` what the run's environment is (local env hash or image digest), and
-`check_kernel(name)` whether a kernel can be used here at all. Executors call `self.wakeup()`
+`environment(spec)` what the run's environment is (local env hash or image digest),
+`check_kernel(name)` whether a kernel can be used here at all, and `start_note(spec)` a few
+words for the attempt's `running` event (where it runs). `spec.secret_env` holds variables
+that must reach the attempt's environment and nowhere else (the job's hub token): never in a
+file, a log or a manifest in clear text. Executors call `self.wakeup()`
 when something happened (an attempt ended), so the service looks at once instead of at its
 next poll. Methods are called from the service's event loop, one call per attempt at a time.
 """
@@ -67,6 +70,8 @@ class RunSpec:
     image: str = ""  # image reference pinned by digest, for executors that run images
     gpu_indices: tuple[int, ...] = ()
     env: dict[str, str] = field(default_factory=dict)  # the workspace environment of the job
+    notebook_path: str = ""  # where the notebook is in the owner's workspace (relative)
+    secret_env: dict[str, str] = field(default_factory=dict, repr=False)  # the hub token
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,11 @@ class Executor(LoggingConfigurable):
     def check_kernel(self, kernel_name: str) -> str | None:
         """Why `kernel_name` cannot run here, or None (unknown here: None)."""
         return None
+
+    def start_note(self, spec: RunSpec) -> str:
+        """Words added to the attempt's `running` event ('' for none). Called off the event
+        loop: it may look at the file system."""
+        return ""
 
     async def start(self) -> None:
         """Called once when the service starts (open clients, check configuration)."""

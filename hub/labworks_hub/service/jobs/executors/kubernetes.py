@@ -6,7 +6,10 @@ GPU nodes, the `kueue.x-k8s.io/queue-name` label (the Job is created suspended a
 admits it under its quotas and fair share), and a hardened non-root pod like the workspaces'
 (spawners/kube.py). The pod runs papermill from the input notebook in the artifact store to
 the output notebook there (the image needs `papermill` and the store's fsspec/boto3 driver);
-the store's credentials come from a Secret (`artifact_secret`).
+the store's credentials come from a Secret (`artifact_secret`). The job's hub token
+(`spec.secret_env`) goes into a Secret of its own (`make_secret`, `<job>-token`), created before
+the Job, owned by it (ownerReferences, so Kubernetes deletes it with the Job) and read by the
+container through `secretKeyRef`: the token is never in the Job's manifest.
 
 Everything the executor asks of the cluster goes through `KubeAPI` (`api_class`), the one
 seam; `KubernetesAPI` is the real one (kubernetes_asyncio), tests use a fake.
@@ -41,7 +44,7 @@ _START_FAILURES = (
 )
 SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 __all__ = ["JobManifest", "KubeAPI", "KubeError", "KubernetesAPI",
-           "KubernetesExecutor", "make_job"]  # fmt: skip
+           "KubernetesExecutor", "make_job", "make_secret"]  # fmt: skip
 
 
 class KubeError(Exception):
@@ -55,9 +58,12 @@ class KubeError(Exception):
 class KubeAPI(Protocol):
     """What the executor needs from the cluster. Objects are plain dicts (camelCase keys)."""
 
-    async def create_job(self, namespace: str, manifest: dict) -> None: ...
+    async def create_job(self, namespace: str, manifest: dict) -> dict: ...  # the Job made
     async def read_job(self, namespace: str, name: str) -> dict | None: ...
     async def delete_job(self, namespace: str, name: str) -> None: ...
+    async def create_secret(self, namespace: str, manifest: dict) -> None: ...
+    async def patch_secret(self, namespace: str, name: str, patch: dict) -> None: ...
+    async def delete_secret(self, namespace: str, name: str) -> None: ...
     async def list_pods(self, namespace: str, job_name: str) -> list[dict]: ...
     async def read_log(self, namespace: str, pod: str) -> str: ...
 
@@ -90,6 +96,22 @@ class JobManifest:
     fs_gid: int = 100
     service_account: str = ""
     env_from_secret: str = ""
+    secret_env: tuple[str, ...] = ()  # variables read from the token Secret (secretKeyRef)
+
+    @property
+    def token_secret(self) -> str:
+        """Name of the attempt's Secret holding `secret_env`."""
+        return f"{self.name}-token"
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {
+            "app.kubernetes.io/name": "labworks",
+            "app.kubernetes.io/component": "notebook-job",
+            "labworks.io/run-id": self.run_id,
+            "labworks.io/attempt": str(self.attempt),
+            "labworks.io/owner": label_value(self.owner),
+        }
 
 
 def label_value(text: str) -> str:
@@ -100,13 +122,7 @@ def label_value(text: str) -> str:
 
 def make_job(spec: JobManifest) -> dict[str, Any]:
     """The batch/v1 Job of one attempt (pure: same input, same dict)."""
-    labels = {
-        "app.kubernetes.io/name": "labworks",
-        "app.kubernetes.io/component": "notebook-job",
-        "labworks.io/run-id": spec.run_id,
-        "labworks.io/attempt": str(spec.attempt),
-        "labworks.io/owner": label_value(spec.owner),
-    }
+    labels = spec.labels
     job_labels = dict(labels)
     if spec.queue_name:
         job_labels[QUEUE_LABEL] = spec.queue_name
@@ -125,7 +141,14 @@ def make_job(spec: JobManifest) -> dict[str, Any]:
         requests["ephemeral-storage"] = str(int(spec.disk * spec.guarantee_fraction))
     if spec.gpus:
         limits[GPU_RESOURCE] = requests[GPU_RESOURCE] = str(spec.gpus)
-    env = [{"name": k, "value": v} for k, v in sorted({**spec.env, "HOME": WORK}.items())]
+    env: list[dict[str, Any]] = [
+        {"name": k, "value": v} for k, v in {**spec.env, "HOME": WORK}.items()
+    ]
+    env += [
+        {"name": k, "valueFrom": {"secretKeyRef": {"name": spec.token_secret, "key": k}}}
+        for k in spec.secret_env
+    ]
+    env.sort(key=lambda item: item["name"])
     container: dict[str, Any] = {
         "name": "notebook",
         "image": spec.image,
@@ -190,6 +213,25 @@ def make_job(spec: JobManifest) -> dict[str, Any]:
     }
 
 
+def make_secret(spec: JobManifest, values: dict[str, str]) -> dict[str, Any]:
+    """The v1 Secret holding an attempt's `secret_env` values (its hub token)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {"name": spec.token_secret, "namespace": spec.namespace,
+                     "labels": spec.labels},
+        "stringData": dict(values),
+    }  # fmt: skip
+
+
+def owned_by(job: dict[str, Any]) -> dict[str, Any]:
+    """A metadata patch making an object a dependent of `job` (deleted with it)."""
+    meta = job["metadata"]
+    owner = {"apiVersion": "batch/v1", "kind": "Job", "name": meta["name"], "uid": meta["uid"]}
+    return {"metadata": {"ownerReferences": [owner]}}
+
+
 def papermill_command(input_uri: str, output_uri: str, spec: RunSpec) -> tuple[str, ...]:
     parameters = base64.b64encode(json.dumps(spec.parameters).encode()).decode()
     return (
@@ -227,8 +269,22 @@ class KubernetesAPI:
             raise KubeError(e.status or 0, f"{e.reason}: {_api_message(e.body)}") from None
         return result
 
-    async def create_job(self, namespace: str, manifest: dict) -> None:
-        await self._call("BatchV1Api", "create_namespaced_job", namespace, manifest)
+    async def create_job(self, namespace: str, manifest: dict) -> dict:
+        job = await self._call("BatchV1Api", "create_namespaced_job", namespace, manifest)
+        return (await self._api()).sanitize_for_serialization(job)
+
+    async def create_secret(self, namespace: str, manifest: dict) -> None:
+        await self._call("CoreV1Api", "create_namespaced_secret", namespace, manifest)
+
+    async def patch_secret(self, namespace: str, name: str, patch: dict) -> None:
+        await self._call("CoreV1Api", "patch_namespaced_secret", name, namespace, patch)
+
+    async def delete_secret(self, namespace: str, name: str) -> None:
+        try:
+            await self._call("CoreV1Api", "delete_namespaced_secret", name, namespace)
+        except KubeError as e:
+            if e.status != 404:
+                raise
 
     async def read_job(self, namespace: str, name: str) -> dict | None:
         try:
@@ -379,7 +435,7 @@ class KubernetesExecutor(Executor):
             tolerations=tuple(t for t in tolerations if t), deadline_seconds=spec.timeout,
             ttl_seconds_after_finished=self.ttl_seconds_after_finished, uid=self.uid,
             gid=self.gid, fs_gid=self.gid, service_account=self.service_account,
-            env_from_secret=self.artifact_secret,
+            env_from_secret=self.artifact_secret, secret_env=tuple(sorted(spec.secret_env)),
         )  # fmt: skip
 
     async def submit(self, spec: RunSpec) -> dict[str, Any]:
@@ -387,12 +443,31 @@ class KubernetesExecutor(Executor):
         key = run_key(spec.run_id, spec.attempt, "input.ipynb")
         await asyncio.to_thread(self.artifacts.put, key, spec.notebook.encode())
         output = self.artifacts.uri(run_key(spec.run_id, spec.attempt, "output.ipynb"))
-        manifest = make_job(self.manifest(spec, self.artifacts.uri(key), output))
+        plan = self.manifest(spec, self.artifacts.uri(key), output)
+        manifest = make_job(plan)
+        state: dict[str, Any] = {"job": plan.name, "namespace": self.namespace}
         try:
-            await self.api.create_job(self.namespace, manifest)
+            if spec.secret_env:
+                await self.api.create_secret(self.namespace, make_secret(plan, spec.secret_env))
+                state["secret"] = plan.token_secret
+            job = await self.api.create_job(self.namespace, manifest)
         except KubeError as e:
+            await self._delete_secret(state)
             raise ExecutorError(f"Kubernetes refused the job: {e}") from None
-        return {"job": manifest["metadata"]["name"], "namespace": self.namespace}
+        if "secret" in state:
+            try:  # Kubernetes deletes the Secret with the Job (also when its TTL runs out)
+                await self.api.patch_secret(self.namespace, state["secret"], owned_by(job))
+            except (KubeError, KeyError) as e:
+                self.log.warning("Secret %s not tied to its Job: %s", state["secret"], e)
+        return state
+
+    async def _delete_secret(self, state: dict[str, Any]) -> None:
+        if state.get("secret"):
+            namespace = state.get("namespace", self.namespace)
+            try:
+                await self.api.delete_secret(namespace, state["secret"])
+            except KubeError as e:
+                self.log.warning("Secret %s not deleted: %s", state["secret"], e)
 
     def _job(self, state: dict[str, Any]) -> str:
         return state.get("job") or self.job_name(state["run_id"], state["attempt"])
@@ -448,6 +523,7 @@ class KubernetesExecutor(Executor):
 
     async def cancel(self, state: dict[str, Any]) -> None:
         await self.api.delete_job(state.get("namespace", self.namespace), self._job(state))
+        await self._delete_secret(state)
 
     async def reattach(self, state: dict[str, Any]) -> bool:
         job = await self.api.read_job(state.get("namespace", self.namespace), self._job(state))
@@ -473,3 +549,4 @@ class KubernetesExecutor(Executor):
     async def forget(self, state: dict[str, Any]) -> None:
         if self.delete_ended:
             await self.api.delete_job(state.get("namespace", self.namespace), self._job(state))
+        await self._delete_secret(state)  # its token is revoked: nothing to keep

@@ -7,12 +7,16 @@ process with the same pid *and* start time, or reads `DIR/result.json` if it end
 Cancelling freezes the runner and every descendant (the kernel and whatever the notebook
 started, whatever session they are in), then kills them all with SIGKILL.
 
-The job runs with a clean environment: the workspace variables the service hands over plus a
-short allow-list of the service's own (PATH, locale, time zone); none of the service's
-secrets. Every process is started by `launch()`, the one seam. With isolation on (the service
-runs as root, as `labworks up` does), a job runs as its owner's system account (`lw-<name>`,
+The job runs with a clean environment: the workspace variables the service hands over (and
+the job's hub token, `spec.secret_env`, only in the process environment) plus a short
+allow-list of the service's own (PATH, locale, time zone); none of the service's secrets.
+Every process is started by `launch()`, the one seam. With isolation on (the service runs as
+root, as `labworks up` does), a job runs as its owner's system account (`lw-<name>`,
 labworks_hub.isolation), the same account as the owner's workspace, in an attempt directory
-only that account can read.
+only that account can read. It runs in the notebook's folder in the owner's workspace home
+(`workspaces_dir/<owner>/<notebook_path>/..`), with HOME the workspace home, so relative paths
+work as in the lab; where that folder does not exist, in an empty `work/` folder of the
+attempt. The output notebook and the log always go to the attempt directory.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import contextlib
 import hashlib
 import json
 import os
+import posixpath
 import shutil
 import signal
 import subprocess
@@ -133,6 +138,10 @@ class LocalExecutor(Executor):
     runs_dir = Unicode(
         help="Directory of the attempts' working files (default: <state dir>/jobs/runs)."
     ).tag(config=True)
+    workspaces_dir = Unicode(
+        help="Directory of the workspace homes, one per user, as the local spawner has them"
+        " (default: <state dir>/users); a job runs in its notebook's folder there."
+    ).tag(config=True)
     cpu_capacity = Float(
         None, allow_none=True,
         help="CPUs that running jobs may take together (profiles' cpu_limit); None: no limit.",
@@ -171,6 +180,10 @@ class LocalExecutor(Executor):
     @default("runs_dir")
     def _default_runs_dir(self) -> str:
         return f"{getattr(self.parent, 'state_dir', '.')}/jobs/runs"
+
+    @default("workspaces_dir")
+    def _default_workspaces_dir(self) -> str:
+        return f"{getattr(self.parent, 'state_dir', '.')}/users"
 
     @default("gpus")
     def _default_gpus(self) -> list[int]:
@@ -257,7 +270,35 @@ class LocalExecutor(Executor):
             CUDA_VISIBLE_DEVICES=",".join(map(str, spec.gpu_indices)),
         )
         env.update(self.extra_env)
+        env.update(spec.secret_env)
         return env
+
+    def workspace_folder(self, spec: RunSpec) -> tuple[Path, Path] | None:
+        """(workspace home, the notebook's folder in it) when that folder exists; None for a
+        notebook from elsewhere (an absolute path, `..` or a link out of the home)."""
+        if not spec.notebook_path:
+            return None
+        try:
+            home = (Path(self.workspaces_dir) / spec.owner).resolve(strict=True)
+            folder = (home / spec.notebook_path).parent.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return None
+        if not folder.is_dir() or not folder.is_relative_to(home):
+            return None
+        return home, folder
+
+    def start_note(self, spec: RunSpec) -> str:
+        found = self.workspace_folder(spec)
+        if found is not None:
+            relative = found[1].relative_to(found[0]).as_posix()
+            top = relative == "."
+            return (
+                "in the workspace's top folder" if top else f"in the workspace folder {relative}/"
+            )
+        if not spec.notebook_path:
+            return "in a new empty folder (the job names no notebook path)"
+        where = posixpath.dirname(spec.notebook_path) or "."
+        return f"in a new empty folder ({where} is not a folder of {spec.owner}'s workspace)"
 
     def _attempt_dir(self, run_id: str, attempt: int) -> Path:
         return Path(self.runs_dir) / run_id / str(attempt)
@@ -278,32 +319,38 @@ class LocalExecutor(Executor):
             return None
         return int(pid), int(ticks)
 
-    def _prepare(self, spec: RunSpec) -> tuple[Path, Path, Account | None]:
-        """The attempt's directory with its input; owned by the owner's account, if any."""
+    def _prepare(self, spec: RunSpec) -> tuple[Path, Path, Path, Account | None]:
+        """The attempt's directory with its input, owned by the owner's account, if any;
+        the folder to run in and the HOME to run with."""
         account = self._account(spec.owner)
         directory = self._attempt_dir(spec.run_id, spec.attempt)
         if directory.exists():
             shutil.rmtree(directory)
         _traversable(directory.parent)
-        work = directory / "work"
-        work.mkdir(parents=True, mode=0o700)
+        directory.mkdir(parents=True, mode=0o700)
+        found = self.workspace_folder(spec)
+        if found is None:
+            home = cwd = directory / "work"
+            cwd.mkdir(mode=0o700)
+        else:
+            home, cwd = found
         (directory / INPUT).write_text(spec.notebook)
-        payload = {"parameters": spec.parameters, "kernel_name": spec.kernel_name, "cwd": str(work)}
+        payload = {"parameters": spec.parameters, "kernel_name": spec.kernel_name, "cwd": str(cwd)}
         (directory / SPEC).write_text(json.dumps(payload))
         (directory / LOG).touch(mode=0o600)
         give_home(directory, account)
-        return directory, work, account
+        return directory, cwd, home, account
 
     async def submit(self, spec: RunSpec) -> dict[str, Any]:
         try:
-            directory, work, account = await asyncio.to_thread(self._prepare, spec)
+            directory, cwd, home, account = await asyncio.to_thread(self._prepare, spec)
             argv = [self.python, "-P", RUNNER, str(directory)]  # -P: not its folder on the path
-            env = self.job_env(spec, work)
+            env = self.job_env(spec, home)
             run_as = None
             if account is not None:
                 env["USER"] = env["LOGNAME"] = account.name
                 run_as = RunAs(account.uid, account.gid, account.groups)
-            proc = self.launch(argv, env, str(work), run_as, directory / LOG)
+            proc = self.launch(argv, env, str(cwd), run_as, directory / LOG)
         except (OSError, IsolationError) as e:
             raise ExecutorError(f"cannot start the job process: {e}") from None
         stat = proc_stat(proc.pid)

@@ -12,6 +12,7 @@ import React from 'react';
 
 import { fakeServer, IFakeAnswer } from '../../../__tests__/fakeServer';
 import { JobsModel } from '../model';
+import { NotificationsModel } from '../notifications';
 import { IJobsActions, JobsPanel, JobsView } from '../Panel';
 import { SchedulesModel } from '../schedules';
 import type { IJob } from '../types';
@@ -20,6 +21,7 @@ import {
   sampleInspect,
   sampleJob,
   sampleLog,
+  sampleNotify,
   sampleSchedule,
   where
 } from './sample';
@@ -31,18 +33,28 @@ function listing(...jobs: IJob[]): IFakeAnswer {
 }
 
 function actions(): jest.Mocked<Required<IJobsActions>> {
-  return { openOutput: jest.fn(), diff: jest.fn(), run: jest.fn() };
+  return {
+    openOutput: jest.fn(),
+    diff: jest.fn(),
+    run: jest.fn(),
+    editSchedule: jest.fn()
+  };
 }
 
 function models(...answers: IFakeAnswer[]) {
   const server = fakeServer(...answers);
   const model = new JobsModel({ serverSettings: server.settings });
   const schedules = new SchedulesModel(model.client);
-  return { model, schedules, requests: server.requests };
+  const notifications = new NotificationsModel(model.client);
+  return { model, schedules, notifications, requests: server.requests };
 }
 
 function view(
-  m: { model: JobsModel; schedules: SchedulesModel },
+  m: {
+    model: JobsModel;
+    schedules: SchedulesModel;
+    notifications: NotificationsModel;
+  },
   act_: IJobsActions,
   user: string | null = 'alice'
 ) {
@@ -50,6 +62,7 @@ function view(
     <JobsView
       model={m.model}
       schedules={m.schedules}
+      notifications={m.notifications}
       actions={act_}
       user={user}
       trans={trans}
@@ -277,6 +290,182 @@ describe('SchedulesSection', () => {
   });
 });
 
+describe('SchedulesSection editing', () => {
+  it('offers Edit on my own schedules only, and hands the schedule over', async () => {
+    const schedule = sampleSchedule();
+    const m = models(
+      { body: { schedules: [schedule] } },
+      { body: { schedules: [schedule] } },
+      listing()
+    );
+    await m.schedules.refresh();
+    const act_ = actions();
+    const { rerender } = render(view(m, act_));
+    const item = screen.getByTestId('labworks-schedule-9b3e5f00a1c2');
+    fireEvent.click(within(item).getByRole('button', { expanded: false }));
+    await waitFor(() => expect(m.schedules.openId).toBe(schedule.id));
+    await waitFor(() => expect(m.schedules.busy).toBe(false));
+    rerender(view(m, act_));
+
+    fireEvent.click(
+      screen.getByRole('button', { name: 'Edit the schedule report.ipynb' })
+    );
+    expect(act_.editSchedule).toHaveBeenCalledWith(schedule);
+
+    rerender(view(m, act_, 'bob'));
+    expect(
+      screen.queryByRole('button', { name: /Edit the schedule/ })
+    ).toBeNull();
+    m.schedules.dispose();
+  });
+
+  it('shows a schedule changed elsewhere with its new next run', async () => {
+    const schedule = sampleSchedule();
+    const m = models({ body: { schedules: [schedule] } });
+    await m.schedules.refresh();
+    const { rerender } = render(view(m, actions()));
+
+    m.schedules.put({
+      ...schedule,
+      cron: '15 7 * * *',
+      timezone: 'Asia/Tokyo',
+      next_run_at: '2026-11-24T22:15:00Z'
+    });
+    rerender(view(m, actions()));
+
+    expect(
+      screen.getByTestId('labworks-schedule-9b3e5f00a1c2').textContent
+    ).toContain('15 7 * * * (Asia/Tokyo)');
+    m.schedules.dispose();
+  });
+});
+
+describe('NotificationsSection', () => {
+  function field(section: HTMLElement, label: string): HTMLInputElement {
+    return within(section).getByLabelText(label) as HTMLInputElement;
+  }
+
+  it('reads the settings when opened, saves them, and keeps a refusal inline', async () => {
+    const m = models(
+      {
+        body: sampleNotify({
+          webhook_url: 'https://hooks.example.org/T0',
+          events: 'finished'
+        })
+      },
+      {
+        status: 422,
+        body: {
+          error: 'invalid',
+          message: "email: 'ana@' is not an e-mail address"
+        }
+      },
+      {
+        body: sampleNotify({
+          webhook_url: 'https://hooks.example.org/T1',
+          email: 'ana@example.org',
+          events: 'none'
+        })
+      }
+    );
+    const { rerender } = render(view(m, actions()));
+    expect(screen.queryByTestId('labworks-notifications')).toBeNull();
+
+    fireEvent.click(
+      screen.getByRole('button', { name: 'Notification settings' })
+    );
+    await waitFor(() => expect(m.notifications.loaded).toBe(true));
+    rerender(view(m, actions()));
+    const section = screen.getByTestId('labworks-notifications');
+    expect(where(m.requests[0]).path).toBe('jobs/notifications');
+    expect(field(section, 'Webhook URL').value).toBe(
+      'https://hooks.example.org/T0'
+    );
+    expect(field(section, 'Tell me about').value).toBe('finished');
+    expect(field(section, 'E-mail address').disabled).toBe(false);
+
+    fireEvent.change(field(section, 'E-mail address'), {
+      target: { value: 'ana@' }
+    });
+    fireEvent.click(within(section).getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(m.notifications.error).not.toBeNull());
+    rerender(view(m, actions()));
+    expect(screen.getByTestId('labworks-notifications-error').textContent).toBe(
+      "email: 'ana@' is not an e-mail address"
+    );
+    expect(field(section, 'E-mail address').value).toBe('ana@'); // kept
+    expect(m.requests[1].method).toBe('PUT');
+    expect(await m.requests[1].json()).toEqual({
+      webhook_url: 'https://hooks.example.org/T0',
+      email: 'ana@',
+      events: 'finished'
+    });
+
+    fireEvent.change(field(section, 'E-mail address'), {
+      target: { value: ' ana@example.org ' }
+    });
+    fireEvent.change(field(section, 'Webhook URL'), {
+      target: { value: 'https://hooks.example.org/T1' }
+    });
+    fireEvent.change(field(section, 'Tell me about'), {
+      target: { value: 'none' }
+    });
+    fireEvent.click(within(section).getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(m.notifications.saved).toBe(true));
+    rerender(view(m, actions()));
+    expect(await m.requests[2].json()).toEqual({
+      webhook_url: 'https://hooks.example.org/T1',
+      email: 'ana@example.org',
+      events: 'none'
+    });
+    expect(within(section).getByRole('status').textContent).toBe('Saved.');
+    expect(screen.queryByTestId('labworks-notifications-error')).toBeNull();
+    expect(field(section, 'E-mail address').value).toBe('ana@example.org');
+  });
+
+  it('turns the e-mail address off where the platform cannot send mail', async () => {
+    const m = models({
+      body: sampleNotify({ email_available: false })
+    });
+    const { rerender } = render(view(m, actions()));
+    fireEvent.click(
+      screen.getByRole('button', { name: 'Notification settings' })
+    );
+    await waitFor(() => expect(m.notifications.loaded).toBe(true));
+    rerender(view(m, actions()));
+
+    const section = screen.getByTestId('labworks-notifications');
+    expect(field(section, 'E-mail address').disabled).toBe(true);
+    expect(section.textContent).toContain(
+      'E-mail notifications are not configured on this platform'
+    );
+    expect(field(section, 'Webhook URL').disabled).toBe(false);
+  });
+
+  it('offers a retry when the settings cannot be read', async () => {
+    const m = models(
+      {
+        status: 502,
+        body: { error: 'platform_unreachable', message: 'platform down' }
+      },
+      { body: sampleNotify() }
+    );
+    const { rerender } = render(view(m, actions()));
+    fireEvent.click(
+      screen.getByRole('button', { name: 'Notification settings' })
+    );
+    await waitFor(() => expect(m.notifications.error).toBe('platform down'));
+    rerender(view(m, actions()));
+    const section = screen.getByTestId('labworks-notifications');
+    expect(field(section, 'Webhook URL').disabled).toBe(true);
+
+    fireEvent.click(within(section).getByRole('button', { name: 'Retry' }));
+    await waitFor(() => expect(m.notifications.loaded).toBe(true));
+    rerender(view(m, actions()));
+    expect(field(section, 'Webhook URL').disabled).toBe(false);
+  });
+});
+
 describe('JobsPanel', () => {
   it('loads when shown and polls the listing only while shown', async () => {
     const m = models(listing(sampleJob()), { body: { schedules: [] } });
@@ -284,13 +473,13 @@ describe('JobsPanel', () => {
     expect(panel.id).toBe('labworks-jobs');
     expect(panel.title.label).toBe('Jobs');
 
-    Widget.attach(panel, document.body);
+    act(() => Widget.attach(panel, document.body));
     await waitFor(() => expect(m.model.loaded).toBe(true));
     expect(m.model.active).toBe(true);
     expect(m.schedules.loaded).toBe(true);
-    panel.hide();
+    act(() => panel.hide());
     expect(m.model.active).toBe(false);
-    panel.dispose();
+    act(() => panel.dispose());
     m.model.dispose();
   });
 });

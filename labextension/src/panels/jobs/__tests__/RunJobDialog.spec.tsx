@@ -1,31 +1,46 @@
-import { dismissDialog, waitForDialog } from '@jupyterlab/testutils';
 import { nullTranslator } from '@jupyterlab/translation';
 import { fireEvent, waitFor } from '@testing-library/react';
 
+import { dismiss, openDialog, settle } from '../../../__tests__/act';
 import { fakeServer, IFakeAnswer } from '../../../__tests__/fakeServer';
 import { JobsClient } from '../client';
 import { runJobDialog } from '../RunJobDialog';
 import type { RunJobResult } from '../runJob';
-import { sampleDetail, sampleInspect, sampleSchedule, where } from './sample';
+import type { IJobProfile } from '../types';
+import {
+  sampleDetail,
+  sampleInspect,
+  sampleProfiles,
+  sampleSchedule,
+  where
+} from './sample';
 
 const trans = nullTranslator.load('labworks');
 
 async function open(...answers: IFakeAnswer[]) {
+  return openWith({}, ...answers);
+}
+
+async function openWith(
+  options: { profile?: string; profiles?: IJobProfile[] },
+  ...answers: IFakeAnswer[]
+) {
   const server = fakeServer({ body: sampleInspect() }, ...answers);
-  const done = runJobDialog({
-    client: new JobsClient(server.settings),
-    path: 'work/train.ipynb',
-    trans,
-    profile: 'cpu-small',
-    timezone: 'UTC',
-    kernels: [
-      { name: 'python3', display_name: 'Python 3' },
-      { name: 'labworks-python3', display_name: 'Python 3 (Labworks)' }
-    ],
-    groups: ['ml']
-  });
-  await waitForDialog();
-  const dialog = document.querySelector('.jp-Dialog') as HTMLElement;
+  const { started: done, dialog } = await openDialog(() =>
+    runJobDialog({
+      client: new JobsClient(server.settings),
+      path: 'work/train.ipynb',
+      trans,
+      profile: options.profile ?? 'cpu-small',
+      profiles: options.profiles,
+      timezone: 'UTC',
+      kernels: [
+        { name: 'python3', display_name: 'Python 3' },
+        { name: 'labworks-python3', display_name: 'Python 3 (Labworks)' }
+      ],
+      groups: ['ml']
+    })
+  );
   await waitFor(() =>
     expect(dialog.querySelector('#jp-Labworks-parameter-epochs')).not.toBeNull()
   );
@@ -42,7 +57,7 @@ function field(dialog: HTMLElement, id: string): HTMLInputElement {
 describe('runJobDialog', () => {
   afterEach(async () => {
     if (document.querySelector('.jp-Dialog')) {
-      await dismissDialog();
+      await dismiss();
     }
   });
 
@@ -69,7 +84,7 @@ describe('runJobDialog', () => {
     expect(accept.textContent).toBe('Run job');
     expect(accept.disabled).toBe(false);
 
-    await dismissDialog();
+    await dismiss();
     expect(await done).toBeNull();
   });
 
@@ -104,9 +119,11 @@ describe('runJobDialog', () => {
 
     fireEvent.change(epochs, { target: { value: '25' } });
     await waitFor(() => expect(epochs.getAttribute('aria-invalid')).toBeNull());
-    accept.click();
 
-    const result = (await done) as RunJobResult;
+    const result = (await settle(() => {
+      accept.click();
+      return done;
+    })) as RunJobResult;
     expect(result.kind).toBe('job');
     expect(await requests[1].json()).toEqual(
       expect.objectContaining({
@@ -162,11 +179,73 @@ describe('runJobDialog', () => {
     expect(preview.textContent).toContain('(UTC)');
     expect(where(requests[1]).path).toBe('schedules/preview');
 
-    accept.click();
-    const result = (await done) as RunJobResult;
+    const result = (await settle(() => {
+      accept.click();
+      return done;
+    })) as RunJobResult;
     expect(result.kind).toBe('schedule');
     expect(await requests[2].json()).toEqual(
       expect.objectContaining({ cron: '0 6 * * 1-5', timezone: 'UTC' })
     );
+  });
+});
+
+describe('runJobDialog profiles', () => {
+  afterEach(async () => {
+    if (document.querySelector('.jp-Dialog')) {
+      await dismiss();
+    }
+  });
+
+  it('offers the profiles jobs run on, the unavailable ones disabled with the reason', async () => {
+    const { done, dialog, accept, requests } = await openWith(
+      { profile: 'cpu-large', profiles: sampleProfiles() },
+      { status: 201, body: sampleDetail({ profile: 'cpu-small' }) }
+    );
+    const select = dialog.querySelector(
+      '#jp-Labworks-jobField-profile'
+    ) as HTMLSelectElement;
+    expect(select.tagName).toBe('SELECT');
+    expect(select.value).toBe('cpu-large'); // this workspace's profile
+    const options = Array.from(select.options);
+    expect(options.map(o => o.textContent)).toEqual([
+      'CPU small · 2 cores · 4.0 GiB',
+      'CPU large · 8 cores · 32.0 GiB',
+      '1 GPU · 8 cores · 32.0 GiB · 1 GPU (H100) — unavailable'
+    ]);
+    expect(options.map(o => o.disabled)).toEqual([false, false, true]);
+    expect(options[2].title).toBe(
+      'cannot run jobs here: needs 1 GPU(s); jobs here have no GPU'
+    );
+
+    fireEvent.change(select, { target: { value: 'cpu-small' } });
+    await waitFor(() =>
+      expect(dialog.textContent).toContain(
+        '2 cores, 4 GiB memory: notebooks, small data.'
+      )
+    );
+    await settle(() => {
+      accept.click();
+      return done;
+    });
+    expect(await requests[1].json()).toEqual(
+      expect.objectContaining({ profile: 'cpu-small' })
+    );
+  });
+
+  it('proposes the platform’s default when this workspace’s profile cannot run jobs', async () => {
+    const { done, dialog } = await openWith({
+      profile: 'gpu-1',
+      profiles: sampleProfiles()
+    });
+    expect(
+      (
+        dialog.querySelector(
+          '#jp-Labworks-jobField-profile'
+        ) as HTMLSelectElement
+      ).value
+    ).toBe('cpu-small');
+    await dismiss();
+    expect(await done).toBeNull();
   });
 });

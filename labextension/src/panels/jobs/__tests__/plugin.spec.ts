@@ -2,12 +2,12 @@ import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { Notification } from '@jupyterlab/apputils';
 import type { DocumentRegistry } from '@jupyterlab/docregistry';
 import { ContentsManager } from '@jupyterlab/services';
-import { dismissDialog, waitForDialog } from '@jupyterlab/testutils';
 import { nullTranslator } from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
 import { Widget } from '@lumino/widgets';
 import { waitFor } from '@testing-library/react';
 
+import { dismiss, openDialog } from '../../../__tests__/act';
 import { fakeServer } from '../../../__tests__/fakeServer';
 import type { ILabworksSidebar } from '../../../tokens';
 import { sampleFacts } from '../../workspace/__tests__/sample';
@@ -21,7 +21,7 @@ import {
 } from '../drive';
 import { JobsModel } from '../model';
 import { JobsCommandIDs, jobsPlugin } from '../plugin';
-import { sampleInspect, sampleJob } from './sample';
+import { sampleInspect, sampleJob, sampleProfiles } from './sample';
 
 const trans = nullTranslator.load('labworks');
 
@@ -104,13 +104,14 @@ describe('job output drive', () => {
 describe('running a notebook as a job', () => {
   afterEach(async () => {
     if (document.querySelector('.jp-Dialog')) {
-      await dismissDialog();
+      await dismiss();
     }
   });
 
   it('saves the open notebook first, then opens the dialog on it', async () => {
     const { settings, requests } = fakeServer(
       { body: sampleFacts() },
+      { body: { profiles: sampleProfiles() } },
       { body: sampleInspect() }
     );
     const app = fakeApp(settings);
@@ -119,40 +120,52 @@ describe('running a notebook as a job', () => {
     app.shell.main.push(open, other);
     const model = new JobsModel({ serverSettings: settings });
 
-    const done = runAsJob(
-      { app: app as unknown as JupyterFrontEnd, model, trans },
-      'work/train.ipynb'
+    const { started: done, dialog } = await openDialog(() =>
+      runAsJob(
+        { app: app as unknown as JupyterFrontEnd, model, trans },
+        'work/train.ipynb'
+      )
     );
-    await waitForDialog();
 
     expect((open as any).context.save).toHaveBeenCalled();
     expect((other as any).context.save).not.toHaveBeenCalled();
     await waitFor(() =>
-      expect(document.querySelector('.jp-Dialog')?.textContent).toContain(
-        'Runs the saved work/train.ipynb'
+      expect(dialog.textContent).toContain('Runs the saved work/train.ipynb')
+    );
+    await waitFor(() => expect(requests).toHaveLength(3));
+    await waitFor(() =>
+      expect(dialog.querySelector('#jp-Labworks-parameter-epochs')).not.toBe(
+        null
       )
     );
-    await waitFor(() => expect(requests).toHaveLength(2));
-    await dismissDialog();
+    // The profiles were listed; this workspace's is proposed.
+    const profile = dialog.querySelector(
+      '#jp-Labworks-jobField-profile'
+    ) as HTMLSelectElement;
+    expect(profile.tagName).toBe('SELECT');
+    expect(profile.value).toBe('cpu-small');
+    expect(profile.options).toHaveLength(3);
+    await dismiss();
     expect(await done).toBeNull();
     expect(
       requests.map(r => new URL(r.url).pathname.split('/labworks/')[1])
-    ).toEqual(['workspace', 'jobs/inspect']);
+    ).toEqual(['workspace', 'profiles', 'jobs/inspect']);
     model.dispose();
   });
 
   it('refuses a notebook of a read-only drive', async () => {
     const { settings, requests } = fakeServer();
     const model = new JobsModel({ serverSettings: settings });
-    const done = runAsJob(
-      { app: fakeApp(settings) as unknown as JupyterFrontEnd, model, trans },
-      'LabworksGallery:7/v2/focus (v2).ipynb'
+    const { started: done, dialog } = await openDialog(() =>
+      runAsJob(
+        { app: fakeApp(settings) as unknown as JupyterFrontEnd, model, trans },
+        'LabworksGallery:7/v2/focus (v2).ipynb'
+      )
     );
-    await waitForDialog();
-    expect(document.querySelector('.jp-Dialog')?.textContent).toContain(
+    expect(dialog.textContent).toContain(
       'Only notebooks of this workspace can run as jobs'
     );
-    await dismissDialog();
+    await dismiss();
     expect(await done).toBeNull();
     expect(requests).toHaveLength(0);
     model.dispose();

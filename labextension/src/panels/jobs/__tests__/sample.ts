@@ -2,7 +2,9 @@ import type {
   IInspectResult,
   IJob,
   IJobDetail,
+  IJobProfile,
   ILogChunk,
+  INotifySettings,
   ISchedule
 } from '../types';
 
@@ -178,5 +180,64 @@ export function where(request: Request): { path: string; query: string } {
   return {
     path: decodeURIComponent(url.pathname).replace(/^.*\/labworks\//, ''),
     query: query.startsWith('&') ? `?${query.slice(1)}` : query
+  };
+}
+
+/**
+ * The profiles of GET /labworks/profiles: two usable, a GPU one that is not.
+ */
+export function sampleProfiles(): IJobProfile[] {
+  const base = {
+    description: '',
+    gpu_model: '',
+    default: false,
+    available: true,
+    reason: null
+  };
+  return [
+    {
+      ...base,
+      name: 'cpu-small',
+      display_name: 'CPU small',
+      description: '2 cores, 4 GiB memory: notebooks, small data.',
+      cpu_limit: 2,
+      mem_limit: 4 * 1024 ** 3,
+      gpu_count: 0,
+      default: true
+    },
+    {
+      ...base,
+      name: 'cpu-large',
+      display_name: 'CPU large',
+      cpu_limit: 8,
+      mem_limit: 32 * 1024 ** 3,
+      gpu_count: 0
+    },
+    {
+      ...base,
+      name: 'gpu-1',
+      display_name: '1 GPU',
+      cpu_limit: 8,
+      mem_limit: 32 * 1024 ** 3,
+      gpu_count: 1,
+      gpu_model: 'H100',
+      available: false,
+      reason: 'cannot run jobs here: needs 1 GPU(s); jobs here have no GPU'
+    }
+  ];
+}
+
+/**
+ * Notification settings as GET /labworks/jobs/notifications answers them.
+ */
+export function sampleNotify(
+  overrides: Partial<INotifySettings> = {}
+): INotifySettings {
+  return {
+    webhook_url: '',
+    email: '',
+    events: 'failed',
+    email_available: true,
+    ...overrides
   };
 }

@@ -7,7 +7,7 @@ describe('WorkspaceModel', () => {
     const { settings, requests } = fakeServer({ body: sampleFacts() });
     const model = new WorkspaceModel({ serverSettings: settings });
     const states: boolean[] = [];
-    model.changed.connect(() => states.push(model.loading));
+    model.changed.connect(() => states.push(model.busy));
 
     expect(model.facts).toBeNull();
     await model.refresh();
@@ -16,7 +16,7 @@ describe('WorkspaceModel', () => {
     expect(states).toEqual([true, false]);
     expect(model.facts?.user).toBe('alice');
     expect(model.error).toBeNull();
-    expect(model.loading).toBe(false);
+    expect(model.busy).toBe(false);
     model.dispose();
   });
 
@@ -72,7 +72,7 @@ describe('WorkspaceModel', () => {
     await older;
 
     expect(model.facts?.user).toBe('new');
-    expect(model.loading).toBe(false);
+    expect(model.busy).toBe(false);
     model.dispose();
   });
 

@@ -24,7 +24,8 @@ def upgrade() -> None:
         # One row per GPU in use on a host: the primary key makes taking a GPU atomic.
         sa.Column("host", sa.String(255), primary_key=True),
         sa.Column("gpu_index", sa.Integer(), primary_key=True),
-        sa.Column("holder", sa.String(255), nullable=False, index=True),  # workspace:<u>/<s>, job:<id>
+        # workspace:<user>/<server> or job:<run id>
+        sa.Column("holder", sa.String(255), nullable=False, index=True),
         sa.Column("owner", sa.String(255), nullable=False),
         sa.Column("since", sa.DateTime(timezone=True), nullable=False),
     )

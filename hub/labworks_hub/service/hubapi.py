@@ -1,0 +1,73 @@
+"""JupyterHub's REST API on behalf of users: the API tokens the platform gives notebook jobs.
+
+The platform service asks the hub, with its own token, for a token of a job's owner
+(POST /users/{name}/tokens, which needs the `tokens` scope on the service's role) and revokes
+it when the job ends (DELETE /users/{name}/tokens/{id}). The token's value is returned once and
+never logged or stored; its id ("a42") is what the caller keeps to revoke it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+import httpx
+
+
+class HubError(Exception):
+    """The hub could not be reached or refused; the message has no token in it."""
+
+
+def token_digest(token: str) -> str:
+    """sha256 of a token: names it in memory without keeping the token."""
+    return hashlib.sha256(token.encode("utf8", "replace")).hexdigest()
+
+
+@dataclass(frozen=True)
+class HubToken:
+    id: str  # the hub's token id, e.g. "a42": safe to keep and log
+    value: str = field(repr=False)
+
+
+class HubTokens:
+    """Create and revoke users' hub API tokens with the platform service's own token."""
+
+    def __init__(self, api_url: str, service_token: str, timeout: float = 15.0) -> None:
+        self.api_url = api_url.rstrip("/")
+        self._service_token = service_token
+        self.timeout = timeout
+
+    def _url(self, user: str, *rest: str) -> str:
+        return "/".join([self.api_url, "users", quote(user, safe=""), "tokens", *rest])
+
+    async def _send(self, method: str, url: str, **kwargs) -> httpx.Response:
+        headers = {"Authorization": f"token {self._service_token}", "Accept": "application/json"}
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout) as client:
+                return await client.request(method, url, headers=headers, **kwargs)
+        except httpx.HTTPError as e:
+            raise HubError(f"cannot reach JupyterHub at {self.api_url}: {e}") from None
+
+    async def create(self, user: str, *, note: str, expires_in: int, scopes: list[str]) -> HubToken:
+        """A new token of `user` with just `scopes`, expiring after `expires_in` seconds."""
+        body = {"note": note, "expires_in": expires_in, "scopes": scopes}
+        reply = await self._send("POST", self._url(user), json=body)
+        if reply.status_code != 201:
+            raise HubError(f"JupyterHub refused a token for {user!r}: {_message(reply)}")
+        model = reply.json()
+        return HubToken(id=str(model["id"]), value=str(model["token"]))
+
+    async def revoke(self, user: str, token_id: str) -> None:
+        """Delete the token; one that is gone already (expired, deleted) is fine."""
+        reply = await self._send("DELETE", self._url(user, quote(token_id, safe="")))
+        if reply.status_code not in (204, 404):
+            raise HubError(f"JupyterHub did not revoke token {token_id}: {_message(reply)}")
+
+
+def _message(reply: httpx.Response) -> str:
+    try:
+        message = reply.json().get("message")
+    except (ValueError, AttributeError):
+        message = None
+    return f"{reply.status_code} {message or reply.reason_phrase}".strip()

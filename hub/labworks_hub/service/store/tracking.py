@@ -1,0 +1,291 @@
+"""Who may see which experiment, kept in MLflow's own auth store (roles and grants).
+
+MLflow's auth app decides every tracking request from grants: a user's own grants (the creator
+of an experiment gets MANAGE) and the grants of the roles the user holds. Labworks adds two
+kinds of role, in MLflow's `default` workspace:
+
+- `group:<name>` — held by the members of hub group <name>;
+- `public` — held by every user.
+
+Sharing an experiment is one READ grant on it to one of those roles (`set_visibility`), so
+its visibility is `private` (no such grant), `group:<name>` or `public`. Role membership
+follows the hub at each (cached) request (`sync_user`). The same rule answers our REST API:
+`_permission` is MLflow's own resolution.
+
+MLflow is imported inside the functions: its server modules read their configuration at import,
+which must happen after the tracking server set it (tracking/server.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .accounts import AccountError, validate_name
+
+GROUP_ROLE_PREFIX = "group:"
+PUBLIC_ROLE = "public"
+PRIVATE = "private"
+WORKSPACE = "default"  # MLflow's workspace when workspaces are off: where grants live
+EXPERIMENT = "experiment"
+_VISIBILITY = re.compile(r"^(private|public|group:(.+))$")
+
+
+class TrackingStoreError(Exception):
+    """A refused request; `status` is the HTTP status, the message is user-facing."""
+
+    status = 400
+
+
+class InvalidInput(TrackingStoreError):
+    status = 400
+
+
+class Forbidden(TrackingStoreError):
+    status = 403
+
+
+class NotFound(TrackingStoreError):
+    status = 404
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking: a hub user and the hub groups they are in."""
+
+    name: str
+    groups: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ExperimentInfo:
+    id: str
+    name: str
+    owner: str | None
+    visibility: str
+    yours: bool  # the viewer is its owner
+    lifecycle_stage: str
+    creation_time: int | None
+    last_update_time: int | None
+
+
+def check_visibility(value: str) -> str:
+    """`private`, `public` or `group:<name>`; InvalidInput otherwise."""
+    found = _VISIBILITY.match(value.strip())
+    if not found:
+        raise InvalidInput(
+            f"invalid visibility {value!r}: use 'private', 'public' or 'group:<group name>'"
+        )
+    if found.group(2) is not None:
+        try:
+            validate_name(found.group(2), "group name")
+        except AccountError as e:
+            raise InvalidInput(str(e)) from None
+    return found.group(1)
+
+
+def sync_user(auth: Any, name: str, groups: Iterable[str]) -> None:
+    """Make `name` an MLflow user (with a random password nobody knows: only hub tokens log
+    in) holding `public` and the `group:` roles of `groups`, and no other `group:` role."""
+    from mlflow.exceptions import MlflowException
+
+    if not auth.has_user(name):
+        try:
+            auth.create_user(name, secrets.token_urlsafe(32))
+        except MlflowException as e:
+            if not auth.has_user(name, use_primary=True):  # not a concurrent first request
+                raise e
+    user = auth.get_user(name)
+    held = {r.name: r.id for r in auth.list_user_roles(user.id) if _is_sharing_role(r.name)}
+    wanted = {PUBLIC_ROLE, *(GROUP_ROLE_PREFIX + g for g in groups)}
+    for role in wanted - held.keys():
+        with contextlib.suppress(MlflowException):  # a concurrent request assigned it first
+            auth.assign_role_to_user(user.id, _role_id(auth, role))
+    for role in held.keys() - wanted:
+        auth.unassign_role_from_user(user.id, held[role])
+
+
+def get_experiment(auth: Any, tracking: Any, viewer: Viewer, experiment_id: str) -> ExperimentInfo:
+    """One experiment the viewer may read; NotFound otherwise (its existence does not leak)."""
+    experiment = _readable(tracking, viewer, experiment_id)
+    return _infos(auth, viewer, [experiment])[0]
+
+
+def list_experiments(auth: Any, tracking: Any, viewer: Viewer) -> list[ExperimentInfo]:
+    """The active experiments the viewer may read, as MLflow's search_experiments lists them."""
+    from mlflow.entities import ViewType
+
+    if not auth.has_user(viewer.name):
+        return []
+    can_read = _read_predicate(viewer)
+    found, token = [], None
+    while True:
+        page = tracking.search_experiments(
+            view_type=ViewType.ACTIVE_ONLY, max_results=1000, page_token=token
+        )
+        found += [e for e in page if can_read(e.experiment_id)]
+        token = page.token
+        if not token:
+            break
+    return _infos(auth, viewer, found)
+
+
+def set_visibility(
+    auth: Any, tracking: Any, viewer: Viewer, experiment_id: str, visibility: str
+) -> ExperimentInfo:
+    """Share an experiment read-only with a group of the viewer or with everyone, or make it
+    private again. Only who may manage it (its owner) may.
+
+    Raises:
+        InvalidInput: not a visibility.
+        NotFound: no such experiment, or one the viewer may not read.
+        Forbidden: the viewer may read it but not manage it, or is not in the group.
+    """
+    from mlflow.server.auth.db.models import SqlRolePermission
+
+    visibility = check_visibility(visibility)
+    experiment = _readable(tracking, viewer, experiment_id)
+    if not _permission(viewer, experiment.experiment_id).can_manage:
+        raise Forbidden(f"only the owner of experiment {experiment.name!r} may change who sees it")
+    group = visibility.removeprefix(GROUP_ROLE_PREFIX) if visibility.startswith("group:") else ""
+    if group and group not in viewer.groups:
+        raise Forbidden(f"you are not a member of group {group!r}; share with your own groups")
+    role_id = _role_id(auth, visibility) if visibility != PRIVATE else None
+    with auth.ManagedSessionMaker(read_only=False) as session:
+        for grant in _sharing_grants(session, [experiment.experiment_id]):
+            session.delete(session.get(SqlRolePermission, grant.id))
+        if role_id is not None:
+            session.add(
+                SqlRolePermission(
+                    role_id=role_id,
+                    resource_type=EXPERIMENT,
+                    resource_pattern=experiment.experiment_id,
+                    permission="READ",
+                )
+            )
+    return _infos(auth, viewer, [experiment])[0]
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _is_sharing_role(name: str) -> bool:
+    return name == PUBLIC_ROLE or name.startswith(GROUP_ROLE_PREFIX)
+
+
+def _role_id(auth: Any, name: str) -> int:
+    """The id of sharing role `name`, created on first use."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return auth.get_role_by_name(WORKSPACE, name).id
+    except MlflowException:
+        pass
+    try:
+        return auth.create_role(name, WORKSPACE, description="Labworks sharing").id
+    except MlflowException:  # created concurrently
+        return auth.get_role_by_name(WORKSPACE, name).id
+
+
+def _permission(viewer: Viewer, experiment_id: str) -> Any:
+    """MLflow's own answer: the viewer's permission on the experiment."""
+    from mlflow.server import auth as mlflow_auth
+
+    if not mlflow_auth.store.has_user(viewer.name):
+        from mlflow.server.auth.permissions import NO_PERMISSIONS
+
+        return NO_PERMISSIONS
+    return mlflow_auth._get_experiment_permission(experiment_id, viewer.name)
+
+
+def _read_predicate(viewer: Viewer):
+    """MLflow's filter for search_experiments: experiment id -> may the viewer read it."""
+    from mlflow.server import auth as mlflow_auth
+
+    return mlflow_auth._role_based_read_predicate(viewer.name, EXPERIMENT)
+
+
+def _readable(tracking: Any, viewer: Viewer, experiment_id: str) -> Any:
+    from mlflow.exceptions import MlflowException
+
+    missing = NotFound(f"no experiment {experiment_id!r} that you can see")
+    if not experiment_id.isdigit():
+        raise missing
+    try:
+        experiment = tracking.get_experiment(experiment_id)
+    except MlflowException:
+        raise missing from None
+    if not _permission(viewer, experiment.experiment_id).can_read:
+        raise missing
+    return experiment
+
+
+def _sharing_grants(session: Any, experiment_ids: list[str]) -> list[Any]:
+    """(id, role name, experiment id) of the READ grants of sharing roles on these experiments."""
+    from mlflow.server.auth.db.models import SqlRole, SqlRolePermission
+    from sqlalchemy import or_, select
+
+    query: Any = (
+        select(SqlRolePermission.id, SqlRole.name, SqlRolePermission.resource_pattern)
+        .join(SqlRole, SqlRole.id == SqlRolePermission.role_id)
+        .where(
+            SqlRole.workspace == WORKSPACE,
+            or_(SqlRole.name == PUBLIC_ROLE, SqlRole.name.startswith(GROUP_ROLE_PREFIX)),
+            SqlRolePermission.resource_type == EXPERIMENT,
+            SqlRolePermission.resource_pattern.in_(experiment_ids),
+        )
+    )
+    return list(session.execute(query))
+
+
+def _owners(auth: Any, session: Any, experiment_ids: list[str]) -> dict[str, str]:
+    """Experiment id -> the first user given MANAGE on it (its creator)."""
+    from mlflow.server.auth.db.models import (
+        SqlRole,
+        SqlRolePermission,
+        SqlUser,
+        SqlUserRoleAssignment,
+    )
+    from sqlalchemy import select
+
+    query: Any = (
+        select(SqlRolePermission.resource_pattern, SqlUser.username)
+        .join(SqlRole, SqlRole.id == SqlRolePermission.role_id)
+        .join(SqlUserRoleAssignment, SqlUserRoleAssignment.role_id == SqlRole.id)
+        .join(SqlUser, SqlUser.id == SqlUserRoleAssignment.user_id)
+        .where(
+            SqlRolePermission.resource_type == EXPERIMENT,
+            SqlRolePermission.resource_pattern.in_(experiment_ids),
+            SqlRolePermission.permission == "MANAGE",
+            SqlRole.name.startswith(auth._SYNTHETIC_ROLE_PREFIX),  # a user's own grants
+        )
+        .order_by(SqlRolePermission.id)
+    )
+    owners: dict[str, str] = {}
+    for experiment_id, username in session.execute(query):
+        owners.setdefault(experiment_id, username)
+    return owners
+
+
+def _infos(auth: Any, viewer: Viewer, experiments: list[Any]) -> list[ExperimentInfo]:
+    ids = [e.experiment_id for e in experiments]
+    with auth.ManagedSessionMaker() as session:
+        owners = _owners(auth, session, ids)
+        shared = {row[2]: row[1] for row in _sharing_grants(session, ids)}
+    return [
+        ExperimentInfo(
+            id=e.experiment_id,
+            name=e.name,
+            owner=owners.get(e.experiment_id),
+            visibility=shared.get(e.experiment_id, PRIVATE),
+            yours=owners.get(e.experiment_id) == viewer.name,
+            lifecycle_stage=e.lifecycle_stage,
+            creation_time=e.creation_time,
+            last_update_time=e.last_update_time,
+        )
+        for e in experiments
+    ]

@@ -1,0 +1,319 @@
+"""The stock MLflow tracking server inside the platform service, with MLflow's own auth app.
+
+`start()` does what `mlflow server --serve-artifacts --app-name basic-auth` does for its
+workers: it sets MLflow's server environment variables, imports `mlflow.server`, and wraps its
+Flask app with `mlflow.server.auth.create_app` (permissions per experiment and registered model,
+enforced on every route, search endpoints filtered). Two things differ:
+
+- the auth app's `authorization_function` is Labworks' (tracking/gate.py): it accepts the hub
+  user the gate authenticated from a hub token, never a password;
+- `default_permission` is NO_PERMISSIONS: an experiment is private to the people holding a grant
+  on it (its creator gets MANAGE), plus what sharing adds (store/tracking.py).
+
+MLflow keeps its stores and config in module globals, read once at import, so there is one
+tracking server per process and `start()` must run before anything imports `mlflow.server`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import sys
+import tempfile
+import time
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from traitlets import Dict, Unicode, default
+from traitlets.config import Config, LoggingConfigurable
+
+from ..auth import USER_CACHE_SECONDS, Caller
+from ..jobs.artifacts import ArtifactStore
+from ..settings import ServiceSettings
+from ..store import tracking as store
+from ..store.db import normalize_url, redact_url
+from .env import PERSONAL_PREFIX, personal_experiment
+
+ADMIN = "_labworks"  # MLflow's bootstrap admin; hub names cannot start with "_"
+AUTHORIZATION_FUNCTION = "labworks_hub.service.tracking.gate:authorization"
+SCHEMAS = {"tracking": "mlflow", "auth": "mlflow_auth"}  # PostgreSQL: one schema each
+SQLITE_FILES = {"tracking": "mlflow.sqlite", "auth": "mlflow-auth.sqlite"}
+
+
+class TrackingError(Exception):
+    """The tracking server cannot start; the message says why (no passwords)."""
+
+
+class TrackingServer(LoggingConfigurable):
+    """MLflow behind hub auth. Not restartable: `start()` once per process (blocking; call it
+    off the event loop), then `app` is the ASGI app and `auth_store` MLflow's auth store."""
+
+    backend_store_uri = Unicode(
+        help="SQLAlchemy URL of MLflow's tracking database (experiments, runs, models). Default:"
+        " <state dir>/mlflow.sqlite with a SQLite platform store; schema `mlflow` of the"
+        " platform database with PostgreSQL."
+    ).tag(config=True)
+    auth_db_uri = Unicode(
+        help="SQLAlchemy URL of MLflow's auth database (users, roles, grants). Default:"
+        " <state dir>/mlflow-auth.sqlite, or schema `mlflow_auth` of the platform database."
+    ).tag(config=True)
+    artifacts_destination = Unicode(
+        help="Where run artifacts and models are kept; clients upload and download them through"
+        " the tracking server and never need storage credentials. Default: <artifact store"
+        " url>/mlflow (c.ArtifactStore.url, where job outputs go)."
+    ).tag(config=True)
+    s3_environment = Dict(
+        value_trait=Unicode(),
+        help="Extra variables for MLflow's S3 client when artifacts_destination is s3://..."
+        " (AWS_*, MLFLOW_S3_ENDPOINT_URL); by default taken from c.ArtifactStore.storage_options.",
+    ).tag(config=True)
+
+    state_dir = Unicode(".", help="The platform's state directory.")
+    platform_db_url = Unicode("", help="The platform store's URL (picks the default backends).")
+
+    app: Any = None
+    auth_store: Any = None
+
+    @default("backend_store_uri")
+    def _default_backend_store_uri(self) -> str:
+        return self._default_db("tracking")
+
+    @default("auth_db_uri")
+    def _default_auth_db_uri(self) -> str:
+        return self._default_db("auth")
+
+    @default("artifacts_destination")
+    def _default_artifacts_destination(self) -> str:
+        return self._artifact_store().url.rstrip("/") + "/mlflow"
+
+    @default("s3_environment")
+    def _default_s3_environment(self) -> dict[str, str]:
+        return s3_environment(self._artifact_store().storage_options)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._ready: asyncio.Future[None] | None = None
+        self._synced: dict[tuple[str, tuple[str, ...]], float] = {}
+
+    def _artifact_store(self) -> ArtifactStore:
+        return ArtifactStore(parent=self)  # c.ArtifactStore; its default url uses our state_dir
+
+    def _default_db(self, which: str) -> str:
+        if _is_postgresql(self.platform_db_url):
+            return in_schema(self.platform_db_url, SCHEMAS[which])
+        return f"sqlite:///{os.path.join(self.state_dir, SQLITE_FILES[which])}"
+
+    def environment(self) -> dict[str, str]:
+        """The variables `mlflow server --serve-artifacts` hands its workers, for this config."""
+        env = {
+            "_MLFLOW_SERVER_FILE_STORE": self.backend_store_uri,
+            "_MLFLOW_SERVER_REGISTRY_STORE": self.backend_store_uri,
+            "_MLFLOW_SERVER_ARTIFACT_ROOT": "mlflow-artifacts:/",
+            "_MLFLOW_SERVER_SERVE_ARTIFACTS": "true",
+            "_MLFLOW_SERVER_ARTIFACT_DESTINATION": self.artifacts_destination,
+            "_MLFLOW_SGI_NAME": "uvicorn",  # auth.create_app returns the FastAPI app
+            "MLFLOW_ENABLE_WORKSPACES": "false",
+            "MLFLOW_BASIC_AUTH_FAIL_CLOSED": "true",  # a route without a validator is denied
+            # The hub's proxy chooses which hosts reach us; kernels use the service's own
+            # address. Cross-origin writes stay blocked (MLflow's CORS check).
+            "MLFLOW_SERVER_ALLOWED_HOSTS": "*",
+            "MLFLOW_DISABLE_TELEMETRY": "true",
+        }
+        if self.artifacts_destination.startswith("s3://"):
+            env.update(self.s3_environment)
+        return env
+
+    def auth_config(self) -> str:
+        """MLflow's basic_auth.ini for this server (it holds the auth database URL)."""
+        return (
+            "[mlflow]\n"
+            "default_permission = NO_PERMISSIONS\n"
+            f"database_uri = {self.auth_db_uri.replace('%', '%%')}\n"
+            f"admin_username = {ADMIN}\n"
+            f"authorization_function = {AUTHORIZATION_FUNCTION}\n"
+        )
+
+    # --- start -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Configure and import MLflow, create or upgrade its databases, build the app."""
+        if "mlflow.server" in sys.modules:
+            raise TrackingError(
+                "mlflow.server was imported before the tracking server was configured"
+            )
+        try:
+            for uri in (self.backend_store_uri, self.auth_db_uri):
+                _prepare_database(uri)
+        except TrackingError as e:
+            raise TrackingError(f"cannot start the tracking server: {e}") from None
+        fd, config_path = tempfile.mkstemp(prefix="labworks-mlflow-auth-", suffix=".ini")
+        with os.fdopen(fd, "w") as f:  # 0600; removed once MLflow has read it at import
+            f.write(self.auth_config())
+        os.environ.update(self.environment())
+        os.environ["MLFLOW_AUTH_CONFIG_PATH"] = config_path
+        # Never used to log in (only hub tokens are accepted); MLflow needs one to bootstrap.
+        os.environ["MLFLOW_AUTH_ADMIN_PASSWORD"] = secrets.token_urlsafe(32)
+        os.environ.setdefault("MLFLOW_FLASK_SERVER_SECRET_KEY", secrets.token_hex(32))
+        try:
+            _upgrade_tracking_schema(self.backend_store_uri)
+            from mlflow.server import app as flask_app
+            from mlflow.server import auth
+            from mlflow.server.handlers import initialize_backend_stores
+
+            from .decisions import remember_decisions
+
+            initialize_backend_stores(
+                self.backend_store_uri, self.backend_store_uri, "mlflow-artifacts:/"
+            )
+            self.app = auth.create_app(flask_app)
+            self.auth_store = auth.store
+            flask_app.before_request(_reserve_personal_names)
+            remember_decisions(auth)
+        except Exception as e:
+            raise TrackingError(f"cannot start the tracking server: {_first_line(e)}") from e
+        finally:
+            os.unlink(config_path)
+            for name in ("MLFLOW_AUTH_CONFIG_PATH", "MLFLOW_AUTH_ADMIN_PASSWORD"):
+                os.environ.pop(name, None)
+        self.log.info(
+            "Tracking: MLflow at %s, auth %s, artifacts at %s",
+            redact_url(self.backend_store_uri),
+            redact_url(self.auth_db_uri),
+            self.artifacts_destination,
+        )
+
+    def _start_in_background(self) -> None:
+        if self._ready is None:
+            self._ready = asyncio.ensure_future(asyncio.to_thread(self.start))
+            self._ready.add_done_callback(self._report)
+
+    def _report(self, future: asyncio.Future[None]) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            self.log.error("%s", future.exception())
+
+    async def ready(self) -> None:
+        """Return once the server is started, starting it (in a thread) on the first call;
+        TrackingError if it could not start."""
+        self._start_in_background()
+        assert self._ready is not None
+        await asyncio.shield(self._ready)
+
+    async def sync_user(self, caller: Caller) -> None:
+        """Make the caller an MLflow user holding the roles of their hub groups; the hub's
+        answer is trusted for USER_CACHE_SECONDS, like everywhere in the service."""
+        key = (caller.name, caller.groups)
+        now = time.monotonic()
+        if self._synced.get(key, 0) > now:
+            return
+        await asyncio.to_thread(store.sync_user, self.auth_store, caller.name, caller.groups)
+        if len(self._synced) > 10_000:
+            self._synced = {k: v for k, v in self._synced.items() if v > now}
+        self._synced[key] = now + USER_CACHE_SECONDS
+
+
+def build_tracking_server(settings: ServiceSettings) -> TrackingServer:
+    """The tracking server of the platform service: `c.TrackingServer` and `c.ArtifactStore`
+    as `labworks up` hands them over with the job config sections."""
+    return TrackingServer(
+        config=Config(settings.jobs_config),
+        state_dir=settings.state_dir,
+        platform_db_url=settings.db_url,
+    )
+
+
+def in_schema(url: str, schema: str) -> str:
+    """A PostgreSQL URL whose connections use `schema` (search_path), with psycopg 3."""
+    parsed = make_url(normalize_url(url))
+    parsed = parsed.update_query_dict({"options": f"-csearch_path={schema}"})
+    return parsed.render_as_string(hide_password=False)
+
+
+def s3_environment(storage_options: dict[str, Any]) -> dict[str, str]:
+    """MLflow's S3 client (boto3) settings from fsspec/s3fs storage options."""
+    endpoint = storage_options.get("endpoint_url") or (
+        storage_options.get("client_kwargs") or {}
+    ).get("endpoint_url")
+    names = {
+        "MLFLOW_S3_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": storage_options.get("key"),
+        "AWS_SECRET_ACCESS_KEY": storage_options.get("secret"),
+        "AWS_SESSION_TOKEN": storage_options.get("token"),
+    }
+    return {name: str(value) for name, value in names.items() if value}
+
+
+def _is_postgresql(url: str) -> bool:
+    try:
+        return make_url(url).get_backend_name() == "postgresql"
+    except Exception:  # an unparseable URL is reported by the platform store itself
+        return False
+
+
+def _prepare_database(uri: str) -> None:
+    """SQLite: the file's directory exists. PostgreSQL with a search_path: the schema exists."""
+    url = make_url(uri)
+    if url.get_backend_name() == "sqlite" and url.database:
+        os.makedirs(os.path.dirname(os.path.abspath(url.database)), exist_ok=True)
+        return
+    options = str(url.query.get("options", ""))
+    if url.get_backend_name() != "postgresql" or "search_path=" not in options:
+        return
+    schema = options.split("search_path=", 1)[1].split()[0].split(",")[0]
+    engine = create_engine(url.difference_update_query(["options"]))
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    except Exception as e:
+        raise TrackingError(
+            f"cannot create schema {schema!r} in {redact_url(uri)}: {_first_line(e)}"
+        ) from None
+    finally:
+        engine.dispose()
+
+
+def _upgrade_tracking_schema(uri: str) -> None:
+    """Migrate an existing tracking database made by an older MLflow (a new one is created
+    at the newest revision by MLflow itself)."""
+    from mlflow.store.db import utils
+
+    engine = utils.create_sqlalchemy_engine_with_retry(uri)
+    try:
+        if (
+            utils._all_tables_exist(engine)
+            and utils._get_schema_version(engine) != utils._get_latest_schema_revision()
+        ):
+            utils._upgrade_db(engine)
+    finally:
+        engine.dispose()
+
+
+def _reserve_personal_names():
+    """Flask before_request, after MLflow's auth: names under `users/<name>/` are <name>'s."""
+    from flask import jsonify, request
+
+    from .gate import current_user
+
+    if request.method != "POST" or not request.path.endswith(
+        ("/mlflow/experiments/create", "/mlflow/experiments/update")
+    ):
+        return None
+    body = request.get_json(silent=True) or {}
+    name = body.get("name") if request.path.endswith("create") else body.get("new_name")
+    user = current_user()
+    if not isinstance(name, str) or not name.startswith(PERSONAL_PREFIX) or user is None:
+        return None
+    own = personal_experiment(user)
+    if name == own or name.startswith(own + "/"):
+        return None
+    message = (
+        f"experiment names under {PERSONAL_PREFIX}<name>/ belong to that user; yours are"
+        f" {own} and {own}/..."
+    )
+    return jsonify(error="forbidden", error_code="PERMISSION_DENIED", message=message), 403
+
+
+def _first_line(e: BaseException) -> str:
+    text_ = str(e).strip()
+    return text_.splitlines()[0] if text_ else type(e).__name__

@@ -1,0 +1,335 @@
+import { Dialog, ReactWidget } from '@jupyterlab/apputils';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import type { ISignal } from '@lumino/signaling';
+import React from 'react';
+
+import {
+  formatFromNow,
+  formatProfile,
+  formatTime,
+  knownTimeZones
+} from './format';
+import type { IJobProfile, IPreview } from './types';
+
+/**
+ * The parts the "Run as job" and "Edit schedule" dialogs share: a labelled
+ * field with its error, the profile choice, the cron fields with the preview
+ * of the next runs, and a dialog that stays open until its form is accepted.
+ */
+
+/**
+ * A labelled input (`id="jp-Labworks-jobField-<name>"`) with its error under it.
+ */
+export function Field(props: {
+  name: string;
+  label: string;
+  error?: string;
+  hint?: string;
+  children: JSX.Element;
+}): JSX.Element {
+  const id = `jp-Labworks-jobField-${props.name}`;
+  const child = React.cloneElement(props.children, {
+    id,
+    'aria-invalid': props.error ? true : undefined,
+    'aria-describedby': props.error ? `${id}-error` : undefined,
+    className: `${props.children.props.className ?? ''}${
+      props.error ? ' jp-Labworks-invalid' : ''
+    }`
+  });
+  return (
+    <div className="jp-Labworks-jobField">
+      <label htmlFor={id}>{props.label}</label>
+      {child}
+      {props.error ? (
+        <span
+          id={`${id}-error`}
+          className="jp-Labworks-fieldError"
+          role="alert"
+        >
+          {props.error}
+        </span>
+      ) : (
+        props.hint && (
+          <span className="jp-Labworks-fieldHint">{props.hint}</span>
+        )
+      )}
+    </div>
+  );
+}
+
+/**
+ * The profile to run on: a choice of the profiles jobs can use here (the
+ * others disabled, with the reason as their title), or a text field when
+ * the profiles could not be listed.
+ */
+export function ProfileField(props: {
+  profiles: IJobProfile[] | null;
+  value: string;
+  onChange: (name: string) => void;
+  trans: TranslationBundle;
+  disabled?: boolean;
+  error?: string;
+}): JSX.Element {
+  const { profiles, value, trans } = props;
+  const chosen = profiles?.find(p => p.name === value);
+  const label = trans.__('Profile');
+  if (profiles === null) {
+    return (
+      <Field name="profile" label={label} error={props.error}>
+        <input
+          className="jp-mod-styled"
+          value={value}
+          placeholder={trans.__('the platform’s default')}
+          disabled={props.disabled}
+          onChange={e => props.onChange(e.target.value)}
+        />
+      </Field>
+    );
+  }
+  return (
+    <Field
+      name="profile"
+      label={label}
+      error={props.error}
+      hint={chosen?.description}
+    >
+      <select
+        className="jp-mod-styled"
+        value={value}
+        disabled={props.disabled}
+        onChange={e => props.onChange(e.target.value)}
+      >
+        {!chosen && <option value={value}>{value || '—'}</option>}
+        {profiles.map(p => (
+          <option
+            key={p.name}
+            value={p.name}
+            disabled={!p.available}
+            title={p.available ? p.description : (p.reason ?? '')}
+          >
+            {p.available
+              ? formatProfile(p, trans)
+              : trans.__('%1 — unavailable', formatProfile(p, trans))}
+          </option>
+        ))}
+      </select>
+    </Field>
+  );
+}
+
+/**
+ * A cron expression and its time zone, with the next runs under them.
+ */
+export function CronFields(props: {
+  cron: string;
+  timezone: string;
+  onChange: (key: 'cron' | 'timezone', value: string) => void;
+  preview: IPreview | null;
+  cronError?: string;
+  timezoneError?: string;
+  trans: TranslationBundle;
+  disabled?: boolean;
+}): JSX.Element {
+  const { preview, trans } = props;
+  return (
+    <div className="jp-Labworks-jobGrid">
+      <Field
+        name="cron"
+        label={trans.__('Cron (minute hour day month weekday)')}
+        error={props.cronError}
+      >
+        <input
+          className="jp-mod-styled jp-Labworks-cron"
+          value={props.cron}
+          spellCheck={false}
+          disabled={props.disabled}
+          onChange={e => props.onChange('cron', e.target.value)}
+        />
+      </Field>
+      <Field
+        name="timezone"
+        label={trans.__('Time zone')}
+        error={props.timezoneError}
+      >
+        <input
+          className="jp-mod-styled"
+          value={props.timezone}
+          list="jp-Labworks-timezones"
+          spellCheck={false}
+          disabled={props.disabled}
+          onChange={e => props.onChange('timezone', e.target.value)}
+        />
+      </Field>
+      <datalist id="jp-Labworks-timezones">
+        {knownTimeZones().map(zone => (
+          <option key={zone} value={zone} />
+        ))}
+      </datalist>
+      {preview !== null && !props.cronError && (
+        <div
+          className="jp-Labworks-preview"
+          data-testid="labworks-schedule-preview"
+        >
+          <span>{trans.__('Next runs:')}</span>
+          <ol>
+            {preview.next_runs.map(run => (
+              <li key={run}>
+                {trans.__(
+                  '%1 (%2) · %3',
+                  formatTime(run, preview.timezone),
+                  preview.timezone,
+                  formatFromNow(run, trans)
+                )}
+              </li>
+            ))}
+          </ol>
+        </div>
+      )}
+    </div>
+  );
+}
+
+/**
+ * The state behind a form dialog.
+ */
+export interface ISubmittable<T> {
+  readonly changed: ISignal<unknown, void>;
+  /**
+   * Whether the accept button may be pressed now.
+   */
+  readonly canSubmit: boolean;
+  /**
+   * Check and send the form; `null` when refused (the reasons are shown).
+   */
+  submit(): Promise<T | null>;
+}
+
+/**
+ * The body of a form dialog: a React view of its state, rendered again when
+ * the state changes; its value is what the accepted form made.
+ */
+export class FormBody<T>
+  extends ReactWidget
+  implements Dialog.IBodyWidget<T | null>
+{
+  constructor(options: FormBody.IOptions<T>) {
+    super();
+    this.state = options.state;
+    this._view = options.view;
+    this.addClass(options.className);
+    this.state.changed.connect(() => this.update(), this);
+  }
+
+  readonly state: ISubmittable<T>;
+
+  /**
+   * What the form made; set when the submit succeeded.
+   */
+  result: T | null = null;
+
+  getValue(): T | null {
+    return this.result;
+  }
+
+  protected render(): JSX.Element {
+    return this._view();
+  }
+
+  private _view: () => JSX.Element;
+}
+
+/**
+ * A namespace for FormBody statics.
+ */
+export namespace FormBody {
+  export interface IOptions<T> {
+    state: ISubmittable<T>;
+    /** Renders the form for the state as it is. */
+    view: () => JSX.Element;
+    className: string;
+  }
+}
+
+/**
+ * A dialog whose accept button submits its form: it closes with what the
+ * form made, or stays open with the reasons shown until the platform takes
+ * it. The accept button is disabled while the form cannot be submitted.
+ */
+export class FormDialog<T> extends Dialog<T | null> {
+  constructor(options: FormDialog.IOptions<T>) {
+    super({
+      title: options.title,
+      body: options.body,
+      buttons: [
+        Dialog.cancelButton({ label: options.trans.__('Cancel') }),
+        Dialog.okButton({ label: options.acceptLabel })
+      ],
+      focusNodeSelector: 'input'
+    });
+    this._form = options.body;
+    this._form.state.changed.connect(this.onStateChanged, this);
+  }
+
+  resolve(index?: number): void {
+    if ((index ?? ACCEPT) !== ACCEPT) {
+      super.resolve(index);
+      return;
+    }
+    void this._submit();
+  }
+
+  /**
+   * The accept button, once the dialog is rendered.
+   */
+  protected get acceptButton(): HTMLButtonElement | null {
+    return this.node.querySelector<HTMLButtonElement>(
+      '.jp-Dialog-button.jp-mod-accept'
+    );
+  }
+
+  /**
+   * Keep the accept button in step with the form.
+   */
+  protected onStateChanged(): void {
+    const accept = this.acceptButton;
+    if (accept) {
+      accept.disabled = !this._form.state.canSubmit;
+    }
+  }
+
+  private async _submit(): Promise<void> {
+    const result = await this._form.state.submit();
+    if (result !== null) {
+      this._form.result = result;
+      super.resolve(ACCEPT);
+    }
+  }
+
+  private _form: FormBody<T>;
+}
+
+const ACCEPT = 1;
+
+/**
+ * A namespace for FormDialog statics.
+ */
+export namespace FormDialog {
+  export interface IOptions<T> {
+    title: string;
+    body: FormBody<T>;
+    acceptLabel: string;
+    trans: TranslationBundle;
+  }
+}
+
+/**
+ * Show a form dialog; resolves what the accepted form made, or `null` when
+ * the person cancelled. `dispose` runs when the dialog is closed.
+ */
+export async function launchForm<T>(
+  dialog: FormDialog<T>,
+  dispose: () => void
+): Promise<T | null> {
+  const result = await dialog.launch().finally(dispose);
+  return result.button.accept ? result.value : null;
+}

@@ -1,0 +1,399 @@
+"""Hub tokens in front of MLflow: the tracking gate and MLflow's `authorization_function`.
+
+1. The gate in-process, with the hub's token check answered over HTTP by a small stand-in for
+   JupyterHub's REST API, and a recording ASGI app where MLflow would be (MLflow keeps its
+   config in module globals read at import, so it cannot be started twice in one process).
+2. The sharing rules against the real MLflow auth and tracking stores (SQLite, and PostgreSQL
+   schemas), each in a fresh process: owner, group, public, and who may change them.
+3. The decisions remembered on the logging hot path (tracking/decisions.py).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from flask import Flask
+
+from labworks_hub.service.auth import HubIdentity, install_oauth
+from labworks_hub.service.errors import install_error_handlers
+from labworks_hub.service.settings import ServiceSettings
+from labworks_hub.service.tracking import decisions
+from labworks_hub.service.tracking import gate as gate_module
+from labworks_hub.service.tracking.gate import DENIED, TrackingGate, authorization, current_user
+from labworks_hub.service.tracking.server import TrackingError
+from tests.platform import free_port
+
+TRACKING = "/services/labworks/mlflow"
+SEARCH = TRACKING + "/api/2.0/mlflow/experiments/search"
+ACCESS = "access:services!service=labworks"
+TOKENS = {
+    "ana-token": {"kind": "user", "name": "ana", "groups": ["ml", "vision"]},
+    "culler-token": {"kind": "service", "name": "idle-culler", "groups": []},
+}
+
+
+class FakeHubAPI(BaseHTTPRequestHandler):
+    """JupyterHub's `GET /hub/api/user` (who owns this token) and `GET /hub/api/users/<name>`."""
+
+    def do_GET(self) -> None:
+        token = self.headers.get("Authorization", "").removeprefix("token ")
+        if self.path == "/hub/api/user":
+            owner = TOKENS.get(token)
+            if owner is None:
+                return self._send(403, {"error": "forbidden"})
+            return self._send(200, {"kind": owner["kind"], "name": owner["name"],
+                                    "scopes": [ACCESS]})  # fmt: skip
+        name = self.path.removeprefix("/hub/api/users/")
+        found = next((o for o in TOKENS.values() if o["name"] == name), None)
+        if token != "service-token" or found is None:
+            return self._send(404, {"error": "not found"})
+        return self._send(200, {"name": name, "admin": False, "groups": found["groups"]})
+
+    def _send(self, status: int, body: dict) -> None:
+        raw = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def hub_api() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeHubAPI)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hub/api"
+    server.shutdown()
+    server.server_close()
+
+
+class BehindTheGate:
+    """Where MLflow sits: records what it was handed and who `authorization()` says is asking
+    (in a Flask request context, as MLflow's auth app calls it), then answers `reply`."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict] = []
+        self.reply = (200, "text/plain", b"ok")
+        self.flask = Flask(__name__)
+
+    async def __call__(self, scope, receive, send) -> None:
+        with self.flask.test_request_context(scope["path"]):
+            answer = authorization()
+        self.seen.append(
+            {
+                "path": scope["path"],
+                "root_path": scope["root_path"],
+                "user": current_user(),
+                "username": getattr(answer, "username", None),
+            }
+        )
+        status, content_type, body = self.reply
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", content_type.encode())]})  # fmt: skip
+        await send({"type": "http.response.body", "body": body})
+
+
+class Server:
+    """The two calls the gate makes on the TrackingServer, and its ASGI app."""
+
+    def __init__(self) -> None:
+        self.app = BehindTheGate()
+        self.synced: list[tuple[str, tuple[str, ...]]] = []
+        self.broken: str | None = None
+
+    async def ready(self) -> None:
+        if self.broken:
+            raise TrackingError(self.broken)
+
+    async def sync_user(self, caller) -> None:
+        self.synced.append((caller.name, caller.groups))
+
+
+@pytest.fixture
+def gate(hub_api, monkeypatch) -> Iterator[tuple[TestClient, Server, HubIdentity]]:
+    monkeypatch.setenv("JUPYTERHUB_OAUTH_ACCESS_SCOPES", json.dumps([ACCESS]))
+    settings = ServiceSettings.from_env(
+        {"JUPYTERHUB_API_URL": hub_api, "JUPYTERHUB_API_TOKEN": "service-token"}
+    )
+    app = FastAPI()
+    install_error_handlers(app)
+    install_oauth(app, settings)
+    server, identity = Server(), HubIdentity(settings)
+    app.state.identity = identity  # as create_app wires it: the OAuth login uses it
+    app.mount(TRACKING, TrackingGate(server, identity))  # type: ignore[arg-type]
+    with TestClient(app) as client:
+        yield client, server, identity
+
+
+def test_no_token_is_a_401_in_mlflow_terms_and_mlflow_is_not_reached(gate):
+    client, server, _ = gate
+    reply = client.get(SEARCH)
+    assert reply.status_code == 401
+    assert reply.headers["www-authenticate"] == "Bearer"
+    assert reply.json() == {
+        "error": "unauthorized",
+        "error_code": "UNAUTHENTICATED",
+        "message": "authentication required: set MLFLOW_TRACKING_TOKEN to your hub API token",
+    }
+    assert server.app.seen == [] and server.synced == []
+
+
+def test_a_token_the_hub_does_not_know_is_a_401(gate):
+    client, server, _ = gate
+    reply = client.get(SEARCH, headers={"Authorization": "Bearer forged"})
+    assert reply.status_code == 401
+    assert reply.json()["error_code"] == "UNAUTHENTICATED"
+    assert "forged" not in reply.text
+    assert server.app.seen == []
+
+
+def test_a_browser_without_a_token_logs_in_through_the_hub(gate):
+    client, _, _ = gate
+    reply = client.get(TRACKING + "/", headers={"Accept": "text/html"}, follow_redirects=False)
+    assert reply.status_code == 302
+    assert "/hub/api/oauth2/authorize" in reply.headers["location"]
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "token"])
+def test_mlflow_sees_the_hub_user_and_its_own_paths(gate, scheme):
+    client, server, _ = gate
+    reply = client.get(SEARCH, headers={"Authorization": f"{scheme} ana-token"})
+    assert reply.status_code == 200 and reply.text == "ok"
+    assert server.app.seen == [
+        {
+            "path": "/api/2.0/mlflow/experiments/search",
+            "root_path": "",
+            "user": "ana",
+            "username": "ana",
+        }
+    ]
+    assert server.synced == [("ana", ("ml", "vision"))]
+    assert current_user() is None  # set for that request only
+
+
+def test_authorization_outside_the_gate_is_a_401():
+    with Flask(__name__).test_request_context("/api/2.0/mlflow/experiments/search"):
+        answer = authorization()
+    assert answer.status_code == 401
+    assert json.loads(answer.get_data())["error_code"] == "UNAUTHENTICATED"
+
+
+def test_service_tokens_are_refused(gate):
+    client, server, _ = gate
+    reply = client.get(SEARCH, headers={"Authorization": "Bearer culler-token"})
+    assert reply.status_code == 403
+    assert reply.json()["error_code"] == "PERMISSION_DENIED"
+    assert "users' tokens" in reply.json()["message"]
+    assert server.app.seen == []
+
+
+def test_hub_outage_and_a_broken_tracking_server_are_503s(gate, monkeypatch):
+    client, server, identity = gate
+    server.broken = "cannot create schema 'mlflow' in postgresql://lw:***@db/lw: denied"
+    reply = client.get(SEARCH, headers={"Authorization": "Bearer ana-token"})
+    assert reply.status_code == 503
+    assert reply.json()["error_code"] == "TEMPORARILY_UNAVAILABLE"
+    assert "cannot create schema" in reply.json()["message"]
+    monkeypatch.setattr(identity.hub, "api_url", f"http://127.0.0.1:{free_port()}/hub/api")
+    reply = client.get(SEARCH, headers={"Authorization": "Bearer other-token"})
+    assert reply.status_code == 503 and "cannot reach JupyterHub" in reply.json()["message"]
+
+
+def test_mlflows_permission_denied_becomes_json_other_403s_pass(gate):
+    client, server, _ = gate
+    headers = {"Authorization": "Bearer ana-token"}
+    server.app.reply = (403, "text/html; charset=utf-8", b"Permission denied")
+    denied = client.get(SEARCH, headers=headers)
+    assert denied.status_code == 403
+    assert denied.json() == {"error": "forbidden", "error_code": "PERMISSION_DENIED",
+                             "message": DENIED}  # fmt: skip
+    server.app.reply = (403, "text/plain", b"Invalid Host header")
+    assert client.get(SEARCH, headers=headers).text == "Invalid Host header"
+    body = b'{"error_code": "PERMISSION_DENIED", "message": "names under users/ana"}'
+    server.app.reply = (403, "application/json", body)
+    assert client.get(SEARCH, headers=headers).content == body
+
+
+# --- the sharing rules on the real MLflow stores -------------------------------------------
+
+RULES = """
+import json, sys
+from labworks_hub.service.store import tracking as store
+from labworks_hub.service.store.tracking import Viewer
+from labworks_hub.service.tracking.server import TrackingServer
+
+server = TrackingServer(state_dir=sys.argv[1], platform_db_url=sys.argv[2])
+server.start()
+from mlflow.server import auth as mlflow_auth
+from mlflow.server.handlers import _get_tracking_store
+
+auth, tracking = server.auth_store, _get_tracking_store()
+people = {"ana": ("ml",), "ben": ("ml",), "cal": ()}
+for name, groups in people.items():
+    store.sync_user(auth, name, groups)
+store.sync_user(auth, "ana", ("ml",))  # again: nothing changes
+viewer = {name: Viewer(name, frozenset(groups)) for name, groups in people.items()}
+# What MLflow's auth app does when ana creates an experiment: she gets MANAGE on it.
+exp = tracking.create_experiment("ana-exp")
+auth.create_experiment_permission(exp, "ana", "MANAGE")
+
+def outcome(f):
+    try:
+        info = f()
+        return [info.visibility, info.owner, info.yours] if hasattr(info, "owner") else info
+    except store.TrackingStoreError as e:
+        return [type(e).__name__, str(e)]
+
+def mlflow_says(name):
+    p = mlflow_auth._get_experiment_permission(exp, name)
+    return [p.can_read, p.can_update, p.can_manage]
+
+def listed(name):
+    return [e.name for e in store.list_experiments(auth, tracking, viewer[name])]
+
+def share(name, visibility):
+    return outcome(lambda: store.set_visibility(auth, tracking, viewer[name], exp, visibility))
+
+out = {"private": {n: [outcome(lambda: store.get_experiment(auth, tracking, viewer[n], exp)),
+                       mlflow_says(n), listed(n)] for n in people}}
+out["ben shares"] = share("ben", "public")
+out["ana: bad"] = share("ana", "everyone")
+out["ana: not her group"] = share("ana", "group:vision")
+out["ana: ml"] = share("ana", "group:ml")
+out["group"] = {n: [mlflow_says(n), listed(n)] for n in people}
+out["ben: public"] = share("ben", "public")
+out["ana: public"] = share("ana", "public")
+out["public"] = {n: [mlflow_says(n), listed(n)] for n in people}
+out["ana: ml again"] = share("ana", "group:ml")
+store.sync_user(auth, "ben", ())  # ben left the group in the hub
+out["ben left"] = [mlflow_says("ben"), listed("ben")]
+out["ana: private"] = share("ana", "private")
+out["after"] = {n: mlflow_says(n) for n in people}
+out["missing"] = outcome(lambda: store.get_experiment(auth, tracking, viewer["ana"], "999"))
+out["not an id"] = outcome(lambda: store.get_experiment(auth, tracking, viewer["ana"], "x/1"))
+print(json.dumps(out))
+"""
+
+
+def sharing_rules(state_dir, db_url: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", RULES, str(state_dir), db_url],
+        capture_output=True, text=True, timeout=300,
+        env={"PATH": "/usr/bin:/bin", "MLFLOW_DISABLE_TELEMETRY": "true"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-4000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def check_rules(out: dict) -> None:
+    nowhere = ["NotFound", "no experiment '1' that you can see"]
+    assert out["private"] == {
+        "ana": [["private", "ana", True], [True, True, True], ["ana-exp"]],
+        "ben": [nowhere, [False, False, False], []],
+        "cal": [nowhere, [False, False, False], []],
+    }
+    assert out["ben shares"] == nowhere  # to ben it does not exist
+    assert out["ana: bad"][0] == "InvalidInput" and "invalid visibility" in out["ana: bad"][1]
+    assert out["ana: not her group"] == [
+        "Forbidden",
+        "you are not a member of group 'vision'; share with your own groups",
+    ]
+    assert out["ana: ml"] == ["group:ml", "ana", True]
+    assert out["group"] == {
+        "ana": [[True, True, True], ["ana-exp"]],
+        "ben": [[True, False, False], ["ana-exp"]],  # read, never write
+        "cal": [[False, False, False], []],
+    }
+    assert out["ben: public"] == [
+        "Forbidden",
+        "only the owner of experiment 'ana-exp' may change who sees it",
+    ]
+    assert out["ana: public"] == ["public", "ana", True]
+    assert out["public"]["cal"] == [[True, False, False], ["ana-exp"]]
+    assert out["ana: ml again"] == ["group:ml", "ana", True]  # replaces public
+    assert out["ben left"] == [[False, False, False], []]
+    assert out["ana: private"] == ["private", "ana", True]
+    assert out["after"] == {"ana": [True, True, True], "ben": [False, False, False],
+                            "cal": [False, False, False]}  # fmt: skip
+    assert out["missing"] == ["NotFound", "no experiment '999' that you can see"]
+    assert out["not an id"] == ["NotFound", "no experiment 'x/1' that you can see"]
+
+
+def test_sharing_rules_on_mlflows_own_stores(tmp_path):
+    check_rules(sharing_rules(tmp_path, f"sqlite:///{tmp_path / 'labworks.sqlite'}"))
+    assert {p.name for p in tmp_path.glob("*.sqlite")} == {"mlflow.sqlite", "mlflow-auth.sqlite"}
+
+
+@pytest.mark.postgres
+def test_on_postgresql_mlflow_keeps_to_its_own_schemas(tmp_path, postgres):
+    import psycopg
+
+    url = postgres.create_database("lw_tracking_schemas")
+    check_rules(sharing_rules(tmp_path, url))
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        rows = conn.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables"
+            " WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+        ).fetchall()
+    schemas = {schema for schema, _ in rows}
+    tables = {(schema, name) for schema, name in rows}
+    assert schemas == {"mlflow", "mlflow_auth"}  # nothing in public, where our tables live
+    assert ("mlflow", "alembic_version") in tables and ("mlflow", "runs") in tables
+    assert ("mlflow_auth", "alembic_version_auth") in tables
+    assert ("mlflow_auth", "role_permissions") in tables
+    assert list(tmp_path.glob("*.sqlite")) == []
+
+
+# --- remembered decisions on the logging hot path ------------------------------------------
+
+
+def test_only_allows_are_remembered_per_user_and_run_and_not_for_long(monkeypatch):
+    answers = {("ana", "run-1"): True, ("ben", "run-1"): False}
+    asked: list[tuple[str, str]] = []
+    request = {"run": "run-1", "names_a_model": False}
+
+    def validator() -> bool:  # stands in for MLflow's validate_can_log_metric
+        key = (current_user(), request["run"])
+        asked.append(key)
+        return answers.get(key, False)
+
+    check = decisions._remembering(
+        validator,
+        lambda: not request["names_a_model"],
+        decisions.Remembered(),
+        lambda: request["run"],
+    )
+
+    def as_user(name: str) -> bool:
+        reset = gate_module._user.set(name)
+        try:
+            return check()
+        finally:
+            gate_module._user.reset(reset)
+
+    assert [as_user("ana") for _ in range(3)] == [True, True, True]
+    assert asked == [("ana", "run-1")]  # asked once, then remembered
+    assert [as_user("ben") for _ in range(2)] == [False, False]
+    assert asked.count(("ben", "run-1")) == 2  # a denial is asked again every time
+    request["run"] = "run-2"
+    assert as_user("ana") is False  # another run: decided afresh
+    request.update(run="run-1", names_a_model=True)
+    assert as_user("ana") is True and asked[-1] == ("ana", "run-1")  # a model: asked again
+    request["names_a_model"] = False
+    later = decisions.time.monotonic() + decisions.REMEMBER_SECONDS + 1
+    monkeypatch.setattr(decisions.time, "monotonic", lambda: later)
+    before = len(asked)
+    assert as_user("ana") is True and len(asked) == before + 1  # expired: asked again
+    assert check() is False  # outside the gate: MLflow decides (no user, nothing remembered)
