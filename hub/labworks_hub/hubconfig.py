@@ -202,10 +202,12 @@ def finish(c) -> None:
             service.setdefault("environment", {}).update(environment)
 
 
-# Config sections of notebook jobs, handed to the platform service (service/jobs).
-JOB_SECTIONS = ("JobService", "LocalExecutor", "KubernetesExecutor", "ArtifactStore",
-                "WebhookNotifier", "EmailNotifier", "GPUAllocator",
-                "TrackingServer")  # fmt: skip (TrackingServer: service/tracking)
+# Config sections handed to the platform service: notebook jobs (service/jobs) and the
+# tracking server (service/tracking).
+JOB_SECTIONS = (
+    "JobService", "LocalExecutor", "KubernetesExecutor", "ArtifactStore", "WebhookNotifier",
+    "EmailNotifier", "GPUAllocator", "TrackingServer",
+)  # fmt: skip
 SMTP_PASSWORD_ENV = "LABWORKS_SMTP_PASSWORD"  # noqa: S105 (passed on from the hub's environment)
 
 

@@ -17,9 +17,11 @@ import { WorkspacePanel } from './panels/workspace/Panel';
 // The Share Workspace command is registered at start, with the panel.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { addSharingCommands } from './panels/workspace/Sharing';
+import { experimentsPlugin } from './panels/experiments/plugin';
 import { galleryPlugin } from './panels/gallery/plugin';
 import { jobsPlugin } from './panels/jobs/plugin';
 import { LabworksSidebar } from './sidebar';
+import { tensorboardPlugin } from './tensorboard';
 import { ILabworksSidebar } from './tokens';
 
 /**
@@ -186,5 +188,7 @@ export default [
   workspacePlugin,
   idlePlugin,
   galleryPlugin,
-  jobsPlugin
+  jobsPlugin,
+  experimentsPlugin,
+  tensorboardPlugin
 ];

@@ -1,3 +1,4 @@
 import './base.css';
 import './sharing.css';
 import './jobs.css';
+import './experiments.css';

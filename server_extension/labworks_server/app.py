@@ -10,6 +10,7 @@ from tornado.ioloop import PeriodicCallback
 from traitlets import Float, Integer, Unicode, default
 
 from .client import PlatformClient
+from .experiments import experiments_handlers
 from .gallery import gallery_handlers
 from .handlers import CLIENT_SETTING, STARTED_SETTING
 from .handlers import handlers as labworks_handlers
@@ -17,6 +18,7 @@ from .idle import MONITOR_SETTING, IdleMonitor, check_interval, idle_handlers, t
 from .jobs import jobs_handlers
 from .nbdime_git import with_nbdime_git
 from .sharing import limit_hub_auth_cache, sharing_handlers
+from .tensorboard import stop_tensorboards, tensorboard_handlers
 
 
 class LabworksServerApp(ExtensionApp):
@@ -115,6 +117,8 @@ class LabworksServerApp(ExtensionApp):
                 *sharing_handlers,
                 *gallery_handlers,
                 *jobs_handlers,
+                *experiments_handlers,
+                *tensorboard_handlers,
             ]
         )
 
@@ -129,6 +133,10 @@ class LabworksServerApp(ExtensionApp):
             self.log.info(
                 "labworks: stops after %g s without a person or a kernel at work", self.idle_timeout
             )
+
+    async def stop_extension(self) -> None:
+        """Stop the TensorBoards this server started."""
+        await stop_tensorboards(self.settings)
 
     def _stop_idle_server(self) -> None:
         self.log.info(

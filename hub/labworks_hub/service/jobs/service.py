@@ -59,6 +59,9 @@ TOKEN_VARIABLES = ("JUPYTERHUB_API_TOKEN", "LABWORKS_API_TOKEN", "MLFLOW_TRACKIN
 OUTPUT, LOG = "output.ipynb", "log.txt"
 
 
+LINEAGE_PARAMETERS_MAX = 32 * 1024  # bytes of JSON passed in the environment
+
+
 class JobService(LoggingConfigurable):
     """Runs notebook jobs with the configured executor. Not thread-safe: one event loop."""
 
@@ -221,7 +224,13 @@ class JobService(LoggingConfigurable):
             "LABWORKS_JOB_ID": run.id,
             "LABWORKS_JOB_NAME": run.name,
             "LABWORKS_JOB_ATTEMPT": str(attempt),
+            # lineage of MLflow runs the job starts (kernels/labworks/track.py)
+            "LABWORKS_JOB_NOTEBOOK_PATH": run.notebook_path,
+            "LABWORKS_JOB_NOTEBOOK_SHA256": run.notebook_sha256,
         }
+        parameters = json.dumps(run.parameters)
+        if len(parameters) <= LINEAGE_PARAMETERS_MAX:  # larger ones are read from the API
+            env["LABWORKS_JOB_PARAMETERS"] = parameters
         if self.api_url.endswith("/api/v1"):
             env["MLFLOW_TRACKING_URI"] = self.api_url.removesuffix("/api/v1") + "/mlflow"
             env["MLFLOW_EXPERIMENT_NAME"] = personal_experiment(run.owner)  # see tracking/env.py

@@ -1,0 +1,181 @@
+import {
+  ITranslator,
+  nullTranslator,
+  TranslationBundle
+} from '@jupyterlab/translation';
+import { Button, refreshIcon } from '@jupyterlab/ui-components';
+import React, { useEffect, useState } from 'react';
+
+import { LazyPanel, loadOnce } from '../../lazyPanel';
+import type { ExperimentsModel } from './model';
+import type { IExperiment } from './types';
+
+/**
+ * How long the search waits for typing to pause, in ms.
+ */
+export const SEARCH_DELAY_MS = 300;
+
+/**
+ * The Experiments panel of the sidebar: the experiments the user may see,
+ * last updated first; one opens its runs in the main area.
+ */
+export class ExperimentsPanel extends LazyPanel {
+  constructor(options: ExperimentsPanel.IOptions) {
+    super();
+    this.model = options.model;
+    this._open = options.open;
+    this._trans = (options.translator ?? nullTranslator).load('labworks');
+    this.id = 'labworks-experiments';
+    this.addClass('jp-Labworks-ExperimentsPanel');
+    this.title.label = this._trans.__('Experiments');
+    this.title.caption = this._trans.__('Tracked experiments and their runs');
+    this.watch(this.model);
+  }
+
+  readonly model: ExperimentsModel;
+
+  protected render(): JSX.Element {
+    return (
+      <ExperimentsView
+        model={this.model}
+        open={this._open}
+        trans={this._trans}
+      />
+    );
+  }
+
+  protected onVisible(): void {
+    loadOnce(this.model);
+  }
+
+  private _open: (experiment: IExperiment) => void;
+  private _trans: TranslationBundle;
+}
+
+/**
+ * A namespace for ExperimentsPanel statics.
+ */
+export namespace ExperimentsPanel {
+  /**
+   * Options to create an ExperimentsPanel.
+   */
+  export interface IOptions {
+    model: ExperimentsModel;
+    /** Open an experiment's runs. */
+    open(experiment: IExperiment): void;
+    translator?: ITranslator;
+  }
+}
+
+/**
+ * Props of the experiments list.
+ */
+export interface IExperimentsViewProps {
+  model: ExperimentsModel;
+  open(experiment: IExperiment): void;
+  trans: TranslationBundle;
+}
+
+/**
+ * The experiments list for the model's current state.
+ */
+export function ExperimentsView(props: IExperimentsViewProps): JSX.Element {
+  const { model, trans } = props;
+  const [search, setSearch] = useState(model.search);
+  useEffect(() => {
+    if (search === model.search) {
+      return;
+    }
+    const timer = setTimeout(
+      () => void model.setSearch(search),
+      SEARCH_DELAY_MS
+    );
+    return () => clearTimeout(timer);
+  }, [search]);
+  return (
+    <div
+      className="jp-Labworks-experiments"
+      data-testid="labworks-experiments-panel"
+      aria-busy={model.busy}
+    >
+      <div className="jp-Labworks-toolbar">
+        <input
+          type="search"
+          className="jp-mod-styled jp-Labworks-experimentSearch"
+          aria-label={trans.__('Search experiments by name')}
+          placeholder={trans.__('Search experiments')}
+          value={search}
+          onChange={e => setSearch(e.target.value)}
+        />
+        <Button
+          className="jp-Labworks-button"
+          minimal
+          small
+          aria-label={trans.__('Refresh the experiments')}
+          title={trans.__('Refresh the experiments')}
+          disabled={model.busy}
+          onClick={() => void model.refresh()}
+        >
+          <refreshIcon.react tag="span" className="jp-Labworks-buttonIcon" />
+        </Button>
+      </div>
+      {model.error !== null && (
+        <p className="jp-Labworks-errorText" role="alert">
+          {model.error}
+        </p>
+      )}
+      {!model.loaded && model.error === null && (
+        <p className="jp-Labworks-loading">
+          {trans.__('Loading the experiments…')}
+        </p>
+      )}
+      {model.loaded && model.experiments.length === 0 && (
+        <p className="jp-Labworks-empty">
+          {model.search
+            ? trans.__('No experiment matches “%1”.', model.search)
+            : trans.__(
+                'No experiments yet. In a notebook, `import mlflow` and log a metric: the run appears here.'
+              )}
+        </p>
+      )}
+      <ul
+        className="jp-Labworks-experimentList"
+        aria-label={trans.__('Experiments')}
+      >
+        {model.experiments.map(experiment => (
+          <li key={experiment.experiment_id}>
+            <button
+              className="jp-Labworks-experimentItem"
+              data-testid={`labworks-experiment-${experiment.experiment_id}`}
+              title={trans.__('Open the runs of %1', experiment.name)}
+              onClick={() => props.open(experiment)}
+            >
+              <span className="jp-Labworks-experimentName">
+                {experiment.name}
+              </span>
+              {experiment.last_update_time ? (
+                <span className="jp-Labworks-hint">
+                  {trans.__(
+                    'updated %1',
+                    new Date(experiment.last_update_time).toLocaleString()
+                  )}
+                </span>
+              ) : null}
+            </button>
+          </li>
+        ))}
+      </ul>
+      {model.hasMore && (
+        <Button
+          className="jp-Labworks-button"
+          small
+          minimal
+          disabled={model.busy}
+          onClick={() => void model.loadMore()}
+        >
+          {trans.__('Show more experiments')}
+        </Button>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,341 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { Button, refreshIcon } from '@jupyterlab/ui-components';
+import React, { useEffect, useState } from 'react';
+
+import { describeError } from '../../requestModel';
+import { formatNumber } from './columns';
+import type { RunModel } from './run';
+import { IFileInfo, IKeyValue, jobIdOf, metricNumber, runName } from './types';
+
+/**
+ * The largest artifact opened in the lab; larger ones are downloaded.
+ */
+export const OPEN_LIMIT_BYTES = 20 * 1024 * 1024;
+
+/**
+ * What the run page asks the application to do.
+ */
+export interface IRunActions {
+  /** Open an artifact file in the lab (an image, text, a notebook, ...). */
+  openArtifact(runId: string, path: string): Promise<void>;
+  /** Whether the lab has a viewer for a file at this path. */
+  canOpen(path: string): boolean;
+  /** Save an artifact file into the person's downloads. */
+  downloadArtifact(runId: string, path: string): Promise<void>;
+  /** Open the output notebook of the job that made the run (absent: no jobs). */
+  openJobOutput?(jobId: string): Promise<void>;
+  /** Show the run's `tensorboard/` artifacts in TensorBoard (absent: no TensorBoard). */
+  openTensorBoard?(runId: string): Promise<void>;
+}
+
+/**
+ * The artifact folder whose event files TensorBoard shows for a run.
+ */
+export const TENSORBOARD_FOLDER = 'tensorboard';
+
+/**
+ * Props of the run page.
+ */
+export interface IRunViewProps {
+  model: RunModel;
+  actions: IRunActions;
+  trans: TranslationBundle;
+}
+
+/**
+ * A size in bytes for people.
+ */
+export function formatBytes(size: number | undefined): string {
+  if (size === undefined) {
+    return '';
+  }
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let value = size;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+/**
+ * One run: what it is, its parameters, metrics and tags, its artifacts, and
+ * the job that made it.
+ */
+export function RunView(props: IRunViewProps): JSX.Element {
+  const { model, actions, trans } = props;
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [systemTags, setSystemTags] = useState(false);
+  useEffect(() => {
+    void model.refresh();
+  }, []);
+  const act = async (work: Promise<void>) => {
+    try {
+      await work;
+      setActionError(null);
+    } catch (reason) {
+      setActionError(describeError(reason));
+    }
+  };
+  const run = model.current;
+  if (run === null) {
+    return (
+      <div className="jp-Labworks-runPage">
+        {model.error !== null ? (
+          <p className="jp-Labworks-errorText" role="alert">
+            {model.error}
+          </p>
+        ) : (
+          <p className="jp-Labworks-loading">{trans.__('Loading the run…')}</p>
+        )}
+      </div>
+    );
+  }
+  const info = run.info;
+  const tags = (run.data.tags ?? []).filter(
+    t => systemTags || !t.key.startsWith('mlflow.')
+  );
+  const jobId = jobIdOf(run);
+  const ended = info.end_time ? new Date(info.end_time).toLocaleString() : '—';
+  return (
+    <div className="jp-Labworks-runPage" data-testid="labworks-run-page">
+      <div className="jp-Labworks-toolbar">
+        <h2 className="jp-Labworks-runTitle">{runName(run)}</h2>
+        <span
+          className={`jp-Labworks-runStatus jp-mod-${info.status.toLowerCase()}`}
+        >
+          {info.status}
+        </span>
+        <Button
+          className="jp-Labworks-button"
+          small
+          minimal
+          aria-label={trans.__('Refresh the run')}
+          title={trans.__('Refresh the run')}
+          disabled={model.busy}
+          onClick={() => void model.refresh()}
+        >
+          <refreshIcon.react tag="span" className="jp-Labworks-buttonIcon" />
+        </Button>
+        {actions.openTensorBoard &&
+          model
+            .folder('')
+            ?.some(f => f.is_dir && f.path === TENSORBOARD_FOLDER) && (
+            <Button
+              className="jp-Labworks-button"
+              small
+              title={trans.__(
+                'Show the event files logged under %1/ in TensorBoard',
+                TENSORBOARD_FOLDER
+              )}
+              onClick={() => void act(actions.openTensorBoard!(info.run_id))}
+            >
+              {trans.__('Open in TensorBoard')}
+            </Button>
+          )}
+        {jobId && actions.openJobOutput && (
+          <Button
+            className="jp-Labworks-button"
+            small
+            title={trans.__(
+              'Open the output notebook of job %1, read-only',
+              jobId
+            )}
+            onClick={() => void act(actions.openJobOutput!(jobId))}
+          >
+            {trans.__('Open job output')}
+          </Button>
+        )}
+      </div>
+      {[model.error, actionError]
+        .filter(e => e !== null)
+        .map(e => (
+          <p key={e} className="jp-Labworks-errorText" role="alert">
+            {e}
+          </p>
+        ))}
+      <dl className="jp-Labworks-facts">
+        <dt>{trans.__('Run id')}</dt>
+        <dd>
+          <code>{info.run_id}</code>
+        </dd>
+        <dt>{trans.__('By')}</dt>
+        <dd>{info.user_id || '—'}</dd>
+        <dt>{trans.__('Started')}</dt>
+        <dd>
+          {info.start_time ? new Date(info.start_time).toLocaleString() : '—'}
+        </dd>
+        <dt>{trans.__('Ended')}</dt>
+        <dd>{ended}</dd>
+        {jobId && (
+          <>
+            <dt>{trans.__('Job')}</dt>
+            <dd>
+              <code>{jobId}</code>
+            </dd>
+          </>
+        )}
+      </dl>
+      <div className="jp-Labworks-runTables">
+        <KeyValues
+          title={trans.__('Parameters')}
+          items={run.data.params ?? []}
+          empty={trans.__('No parameters.')}
+        />
+        <section>
+          <h3>{trans.__('Metrics')}</h3>
+          {(run.data.metrics ?? []).length === 0 ? (
+            <p className="jp-Labworks-empty">{trans.__('No metrics.')}</p>
+          ) : (
+            <table
+              className="jp-Labworks-valueTable"
+              data-testid="labworks-run-metrics"
+            >
+              <thead>
+                <tr>
+                  <th scope="col">{trans.__('Metric')}</th>
+                  <th scope="col">{trans.__('Latest')}</th>
+                  <th scope="col">{trans.__('Step')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {[...(run.data.metrics ?? [])]
+                  .sort((a, b) => a.key.localeCompare(b.key))
+                  .map(m => (
+                    <tr key={m.key}>
+                      <th scope="row">{m.key}</th>
+                      <td>{formatNumber(metricNumber(m.value))}</td>
+                      <td>{m.step ?? 0}</td>
+                    </tr>
+                  ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+        <section>
+          <KeyValues
+            title={trans.__('Tags')}
+            items={tags}
+            empty={trans.__('No tags.')}
+          />
+          <label className="jp-Labworks-check">
+            <input
+              type="checkbox"
+              checked={systemTags}
+              onChange={e => setSystemTags(e.target.checked)}
+            />
+            {trans.__('Show MLflow’s own tags (mlflow.*)')}
+          </label>
+        </section>
+      </div>
+      <section
+        className="jp-Labworks-artifacts"
+        data-testid="labworks-artifacts"
+      >
+        <h3>{trans.__('Artifacts')}</h3>
+        <Folder path="" depth={0} {...props} act={act} />
+      </section>
+    </div>
+  );
+}
+
+function KeyValues(props: {
+  title: string;
+  items: IKeyValue[];
+  empty: string;
+}): JSX.Element {
+  return (
+    <section>
+      <h3>{props.title}</h3>
+      {props.items.length === 0 ? (
+        <p className="jp-Labworks-empty">{props.empty}</p>
+      ) : (
+        <table className="jp-Labworks-valueTable">
+          <tbody>
+            {[...props.items]
+              .sort((a, b) => a.key.localeCompare(b.key))
+              .map(item => (
+                <tr key={item.key}>
+                  <th scope="row">{item.key}</th>
+                  <td>{item.value}</td>
+                </tr>
+              ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+type IFolderProps = IRunViewProps & {
+  path: string;
+  depth: number;
+  act(work: Promise<void>): Promise<void>;
+};
+
+function Folder(props: IFolderProps): JSX.Element | null {
+  const { model, path, depth, trans } = props;
+  const files = model.folder(path);
+  if (files === undefined) {
+    return null;
+  }
+  if (files.length === 0 && depth === 0) {
+    return <p className="jp-Labworks-empty">{trans.__('No artifacts.')}</p>;
+  }
+  return (
+    <ul
+      className="jp-Labworks-artifactList"
+      role={depth === 0 ? 'tree' : 'group'}
+    >
+      {files.map(file => (
+        <Entry key={file.path} {...props} file={file} />
+      ))}
+    </ul>
+  );
+}
+
+function Entry(props: IFolderProps & { file: IFileInfo }): JSX.Element {
+  const { model, actions, file, trans, act } = props;
+  const name = file.path.split('/').pop() ?? file.path;
+  const runId = model.runId;
+  if (file.is_dir) {
+    const open = model.isOpen(file.path);
+    return (
+      <li role="treeitem" aria-expanded={open}>
+        <button
+          className="jp-Labworks-artifactFolder"
+          onClick={() => void model.toggleFolder(file.path)}
+        >
+          {open ? '▾' : '▸'} {name}/
+        </button>
+        {open && <Folder {...props} path={file.path} depth={props.depth + 1} />}
+      </li>
+    );
+  }
+  const openable =
+    actions.canOpen(file.path) && (file.file_size ?? 0) <= OPEN_LIMIT_BYTES;
+  return (
+    <li role="treeitem" className="jp-Labworks-artifactFile">
+      {openable ? (
+        <button
+          className="jp-Labworks-runLink"
+          title={trans.__('Open %1 in the lab', file.path)}
+          onClick={() => void act(actions.openArtifact(runId, file.path))}
+        >
+          {name}
+        </button>
+      ) : (
+        <span>{name}</span>
+      )}
+      <span className="jp-Labworks-hint">{formatBytes(file.file_size)}</span>
+      <button
+        className="jp-Labworks-linkButton"
+        title={trans.__('Download %1', file.path)}
+        onClick={() => void act(actions.downloadArtifact(runId, file.path))}
+      >
+        {trans.__('Download')}
+      </button>
+    </li>
+  );
+}

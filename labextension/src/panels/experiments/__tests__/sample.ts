@@ -1,0 +1,83 @@
+import type { IExperiment, IRun, RunStatus } from '../types';
+
+/**
+ * A run as MLflow's runs/search sends it.
+ */
+export function sampleRun(
+  id: string,
+  fields: {
+    name?: string;
+    status?: RunStatus;
+    params?: Record<string, string>;
+    metrics?: Record<string, number | string>;
+    tags?: Record<string, string>;
+  } = {}
+): IRun {
+  const pairs = (record: Record<string, string> = {}) =>
+    Object.entries(record).map(([key, value]) => ({ key, value }));
+  return {
+    info: {
+      run_id: id,
+      run_name: fields.name ?? `run-${id}`,
+      experiment_id: '7',
+      user_id: 'alice',
+      status: fields.status ?? 'FINISHED',
+      start_time: 1_700_000_000_000,
+      end_time: 1_700_000_060_000,
+      artifact_uri: `mlflow-artifacts:/7/${id}/artifacts`,
+      lifecycle_stage: 'active'
+    },
+    data: {
+      params: pairs(fields.params),
+      metrics: Object.entries(fields.metrics ?? {}).map(([key, value]) => ({
+        key,
+        value,
+        step: 4,
+        timestamp: 1_700_000_050_000
+      })),
+      tags: pairs(fields.tags)
+    }
+  };
+}
+
+/**
+ * An experiment as experiments/search sends it.
+ */
+export function sampleExperiment(id = '7', name = 'users/alice'): IExperiment {
+  return {
+    experiment_id: id,
+    name,
+    lifecycle_stage: 'active',
+    last_update_time: 1_700_000_000_000
+  };
+}
+
+/**
+ * The path below /labworks/ and the query of a request the fake server got.
+ */
+export function where(request: Request): {
+  path: string;
+  query: URLSearchParams;
+} {
+  const url = new URL(request.url);
+  return {
+    path: decodeURIComponent(url.pathname).replace(/^.*\/labworks\//, ''),
+    query: url.searchParams
+  };
+}
+
+/**
+ * Browsers have ResizeObserver, jsdom has not: one that never calls back.
+ */
+export function installResizeObserver(): void {
+  if (!('ResizeObserver' in window)) {
+    (window as unknown as Record<string, unknown>).ResizeObserver = class {
+      observe(): void {
+        // jsdom lays nothing out: no size ever changes.
+      }
+      disconnect(): void {
+        // Nothing observed.
+      }
+    };
+  }
+}
