@@ -51,6 +51,7 @@ from .executors.base import (
 from .executors.local import LocalExecutor
 from .models import Job
 from .notify import EmailNotifier, Notifier, WebhookNotifier
+from .outputs import mark_stopped_cell
 from .queue import Demand, SlotPool
 
 T = TypeVar("T")
@@ -570,39 +571,6 @@ def _end_attempt(
     return store.finish(
         session, run, status, reason, retry_backoff=backoff, now=now, has_output=has_output
     )
-
-
-def mark_stopped_cell(raw: bytes, reason: str) -> bytes | None:
-    """The output notebook with a red note before the cell that was running when the attempt
-    stopped (papermill marks a cell that raised itself); None when there is nothing to mark."""
-    try:
-        notebook = json.loads(raw)
-        cells = notebook["cells"]
-    except (ValueError, KeyError, TypeError):
-        return None
-    if any("papermill-error-cell-tag" in c.get("metadata", {}).get("tags", []) for c in cells):
-        return None
-    index = next(
-        (i for i, c in enumerate(cells)
-         if c.get("metadata", {}).get("papermill", {}).get("status") == "running"),
-        None,
-    )  # fmt: skip
-    if index is None:
-        return None
-    note = (
-        '<span id="labworks-stopped-cell" style="color:red; font-size:1.5em;">'
-        f"The job stopped while running the next cell: {_html(reason)}</span>"
-    )
-    cells.insert(
-        index,
-        {"cell_type": "markdown", "id": f"labworks-stopped-{index}", "source": note,
-         "metadata": {"tags": ["labworks-stopped-cell"]}},
-    )  # fmt: skip
-    return json.dumps(notebook, indent=1).encode()
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def build_job_service(settings: ServiceSettings, store_: Store) -> JobService:
