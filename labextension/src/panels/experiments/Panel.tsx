@@ -3,10 +3,11 @@ import {
   nullTranslator,
   TranslationBundle
 } from '@jupyterlab/translation';
-import { Button, refreshIcon } from '@jupyterlab/ui-components';
+import { Button } from '@jupyterlab/ui-components';
 import React, { useEffect, useState } from 'react';
 
 import { LazyPanel, loadOnce } from '../../lazyPanel';
+import { RefreshButton } from '../../refreshButton';
 import type { ExperimentsModel } from './model';
 import type { IExperiment } from './types';
 
@@ -107,17 +108,11 @@ export function ExperimentsView(props: IExperimentsViewProps): JSX.Element {
           value={search}
           onChange={e => setSearch(e.target.value)}
         />
-        <Button
-          className="jp-Labworks-button"
-          minimal
-          small
-          aria-label={trans.__('Refresh the experiments')}
-          title={trans.__('Refresh the experiments')}
-          disabled={model.busy}
+        <RefreshButton
+          label={trans.__('Refresh the experiments')}
+          busy={model.busy}
           onClick={() => void model.refresh()}
-        >
-          <refreshIcon.react tag="span" className="jp-Labworks-buttonIcon" />
-        </Button>
+        />
       </div>
       {model.error !== null && (
         <p className="jp-Labworks-errorText" role="alert">

@@ -1,6 +1,8 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { Button, refreshIcon } from '@jupyterlab/ui-components';
+import { Button } from '@jupyterlab/ui-components';
 import React, { useEffect, useState } from 'react';
+
+import { RefreshButton } from '../../refreshButton';
 
 import { describeError } from '../../requestModel';
 import { formatNumber } from './columns';
@@ -107,17 +109,11 @@ export function RunView(props: IRunViewProps): JSX.Element {
         >
           {info.status}
         </span>
-        <Button
-          className="jp-Labworks-button"
-          small
-          minimal
-          aria-label={trans.__('Refresh the run')}
-          title={trans.__('Refresh the run')}
-          disabled={model.busy}
+        <RefreshButton
+          label={trans.__('Refresh the run')}
+          busy={model.busy}
           onClick={() => void model.refresh()}
-        >
-          <refreshIcon.react tag="span" className="jp-Labworks-buttonIcon" />
-        </Button>
+        />
         {actions.openTensorBoard &&
           model
             .folder('')

@@ -1,6 +1,8 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { Button, downloadIcon, refreshIcon } from '@jupyterlab/ui-components';
+import { Button, downloadIcon } from '@jupyterlab/ui-components';
 import React, { useEffect, useState } from 'react';
+
+import { RefreshButton } from '../../refreshButton';
 
 import { describeError } from '../../requestModel';
 import { ColumnChooser } from './ColumnChooser';
@@ -137,17 +139,11 @@ export function RunsView(props: IRunsViewProps): JSX.Element {
         >
           {trans.__('Columns (%1)', model.columns.length)}
         </Button>
-        <Button
-          className="jp-Labworks-button"
-          small
-          minimal
-          aria-label={trans.__('Refresh the runs')}
-          title={trans.__('Refresh the runs')}
-          disabled={model.busy}
+        <RefreshButton
+          label={trans.__('Refresh the runs')}
+          busy={model.busy}
           onClick={() => void model.refresh()}
-        >
-          <refreshIcon.react tag="span" className="jp-Labworks-buttonIcon" />
-        </Button>
+        />
         <span className="jp-Labworks-hint" data-testid="labworks-runs-count">
           {!model.loaded
             ? trans.__('Loading the runs…')

@@ -7,12 +7,12 @@ import {
   Button,
   copyIcon,
   deleteIcon,
-  launchIcon,
-  refreshIcon
+  launchIcon
 } from '@jupyterlab/ui-components';
 import React, { useState } from 'react';
 
 import { LazyPanel, loadOnce } from '../../lazyPanel';
+import { RefreshButton } from '../../refreshButton';
 import type { GalleryModel, IGalleryEntry, IGalleryEntryDetail } from './model';
 
 /**
@@ -117,18 +117,12 @@ export function GalleryView(props: IGalleryViewProps): JSX.Element {
       aria-busy={model.busy}
     >
       <div className="jp-Labworks-toolbar">
-        <Button
-          className="jp-Labworks-button"
-          minimal
-          small
-          aria-label={trans.__('Refresh the gallery')}
-          title={trans.__('Refresh the gallery')}
-          disabled={model.busy}
+        <RefreshButton
+          label={trans.__('Refresh the gallery')}
+          busy={model.busy}
           onClick={() => void model.refresh()}
-        >
-          <refreshIcon.react tag="span" className="jp-Labworks-buttonIcon" />
-          {trans.__('Refresh')}
-        </Button>
+          text={trans.__('Refresh')}
+        />
         {actions.publish && (
           <Button
             className="jp-Labworks-button"

@@ -3,15 +3,11 @@ import {
   nullTranslator,
   TranslationBundle
 } from '@jupyterlab/translation';
-import {
-  Button,
-  refreshIcon,
-  runIcon,
-  settingsIcon
-} from '@jupyterlab/ui-components';
+import { Button, runIcon, settingsIcon } from '@jupyterlab/ui-components';
 import React, { useEffect, useState } from 'react';
 
 import { LazyPanel } from '../../lazyPanel';
+import { RefreshButton } from '../../refreshButton';
 import { formatTime, jobDuration, statusLabel } from './format';
 import { JobDetailView } from './JobDetail';
 import type { JobsModel } from './model';
@@ -168,21 +164,15 @@ export function JobsView(props: IJobsViewProps): JSX.Element {
       aria-busy={model.busy}
     >
       <div className="jp-Labworks-toolbar">
-        <Button
-          className="jp-Labworks-button"
-          minimal
-          small
-          aria-label={trans.__('Refresh the jobs')}
-          title={trans.__('Refresh the jobs')}
-          disabled={model.busy}
+        <RefreshButton
+          label={trans.__('Refresh the jobs')}
+          busy={model.busy}
           onClick={() => {
             void model.refresh();
             void props.schedules.refresh();
           }}
-        >
-          <refreshIcon.react tag="span" className="jp-Labworks-buttonIcon" />
-          {trans.__('Refresh')}
-        </Button>
+          text={trans.__('Refresh')}
+        />
         {actions.run && (
           <Button
             className="jp-Labworks-button"

@@ -3,10 +3,11 @@ import {
   nullTranslator,
   TranslationBundle
 } from '@jupyterlab/translation';
-import { Button, refreshIcon } from '@jupyterlab/ui-components';
+import { Button } from '@jupyterlab/ui-components';
 import React, { useEffect, useState } from 'react';
 
 import { LazyPanel, loadOnce } from '../../lazyPanel';
+import { RefreshButton } from '../../refreshButton';
 import type { IWorkspaceFacts } from '../../tokens';
 import {
   formatCores,
@@ -104,18 +105,12 @@ export function WorkspaceView(props: IWorkspaceViewProps): JSX.Element {
       aria-busy={model.busy}
     >
       <div className="jp-Labworks-toolbar">
-        <Button
-          className="jp-Labworks-button"
-          minimal
-          small
-          aria-label={trans.__('Refresh workspace facts')}
-          title={trans.__('Refresh workspace facts')}
-          disabled={model.busy}
+        <RefreshButton
+          label={trans.__('Refresh workspace facts')}
+          busy={model.busy}
           onClick={refresh}
-        >
-          <refreshIcon.react tag="span" className="jp-Labworks-buttonIcon" />
-          {trans.__('Refresh')}
-        </Button>
+          text={trans.__('Refresh')}
+        />
       </div>
       {model.error !== null && (
         <div className="jp-Labworks-error" role="alert">
