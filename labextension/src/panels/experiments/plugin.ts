@@ -21,6 +21,7 @@ import { ArtifactDrive, artifactDrivePath, IFileFormat } from './drive';
 // The panel and its model are in the sidebar from the start.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { ExperimentsModel } from './model';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { ExperimentsPanel } from './Panel';
 import type { IColumnStore } from './runs';
 import type { IRunActions } from './RunView';
