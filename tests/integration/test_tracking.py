@@ -149,7 +149,8 @@ def test_stock_client_logs_everything_through_the_auth_layer(platform, logged):
     assert logged["artifact_uri"].startswith("mlflow-artifacts:")
     assert logged["artifacts"] == ["docs/notes.txt"]
     assert logged["notes"] == "hello from tana"
-    stored = list((platform.home / "jobs" / "artifacts" / "mlflow").rglob("notes.txt"))
+    root = platform.home / "jobs" / "artifacts" / "mlflow"
+    stored = [p for p in root.rglob("notes.txt") if logged["run_id"] in p.parts]
     assert [p.read_text() for p in stored] == ["hello from tana"]
     assert logged["prediction"] == [0, 1]
 
