@@ -232,10 +232,10 @@ def test_a_schedule_shows_its_next_runs_before_it_is_created(platform, page: Pag
 
 
 def test_notification_settings_are_saved_and_read_back(platform, page: Page, screenshots):
-    password = platform.add_user("nadia")
-    log_in(page, platform.url, "nadia", password)
-    start_from_form(page, "nadia", "cpu-small")
-    token = platform.token("nadia")
+    password = platform.add_user("nell")
+    log_in(page, platform.url, "nell", password)
+    start_from_form(page, "nell", "cpu-small")
+    token = platform.token("nell")
 
     page.locator('.jp-SideBar .lm-TabBar-tab[data-id="labworks-sidebar"]').click()
     panel = page.locator('[data-testid="labworks-jobs-panel"]')
@@ -255,7 +255,7 @@ def test_notification_settings_are_saved_and_read_back(platform, page: Page, scr
     expect(error).to_contain_text("(a private or loopback address) are not allowed here")
     expect(webhook).to_have_value("http://127.0.0.1:9/hook")
 
-    webhook.fill("https://hooks.example.org/T0/B0/nadia")
+    webhook.fill("https://hooks.example.org/T0/B0/nell")
     form.get_by_label("Tell me about").select_option("finished")
     form.get_by_role("button", name="Save").click()
     expect(form.get_by_role("status")).to_have_text("Saved.")
@@ -266,15 +266,15 @@ def test_notification_settings_are_saved_and_read_back(platform, page: Page, scr
     page.screenshot(path=screenshots / "28-jobs-notification-settings.png")
     saved = httpx.get(platform.url + API + "/jobs/notifications", headers=auth(token)).json()
     assert (saved["webhook_url"], saved["events"]) == (
-        "https://hooks.example.org/T0/B0/nadia",
+        "https://hooks.example.org/T0/B0/nell",
         "finished",
     )
 
     # In a newly loaded lab (with a fresh layout) the panel reads them back from the platform.
-    page.goto(f"{platform.url}/user/nadia/lab?reset")
+    page.goto(f"{platform.url}/user/nell/lab?reset")
     page.locator('.jp-SideBar .lm-TabBar-tab[data-id="labworks-sidebar"]').click()
     panel.get_by_role("button", name="Notification settings").click()
-    expect(form.get_by_label("Webhook URL")).to_have_value("https://hooks.example.org/T0/B0/nadia")
+    expect(form.get_by_label("Webhook URL")).to_have_value("https://hooks.example.org/T0/B0/nell")
     expect(form.get_by_label("Tell me about")).to_have_value("finished")
 
 

@@ -231,7 +231,7 @@ def test_required_packages() -> None:
     assert "pycurl" in _lock("hub")  # z2jh's hub config uses tornado's curl client
     gpu = _lock("pytorch-gpu")
     assert gpu["torch"] == "2.13.0"
-    assert "tensorboard" in gpu
+    assert {"tensorboard", "jupyter-server-proxy"} <= set(minimal)  # TensorBoard in every lab
     assert any(package.startswith("nvidia-cudnn") for package in gpu)
 
 
