@@ -165,8 +165,8 @@ export function RunJobView(props: IRunJobViewProps): JSX.Element {
         {info !== null && info.inspectable && (
           <ParameterFields
             infos={info.parameters}
-            texts={state.parameterTexts}
-            errors={state.parameterErrors}
+            texts={state.parameters.texts}
+            errors={state.parameters.errors}
             onChange={(name, text) => state.setParameter(name, text)}
             trans={trans}
             disabled={disabled}

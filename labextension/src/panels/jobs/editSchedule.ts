@@ -1,17 +1,10 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
-import type { IDisposable } from '@lumino/disposable';
-import { ISignal, Signal } from '@lumino/signaling';
 
 import { describeError } from '../../requestModel';
 import type { JobsClient } from './client';
-import { ParameterForm, proposeProfile, SchedulePreview } from './formState';
+import { JobFormState, proposeProfile } from './formState';
 import { infosOf } from './params';
-import type {
-  IJobProfile,
-  IPreview,
-  ISchedule,
-  IScheduleUpdate
-} from './types';
+import type { IJobProfile, ISchedule, IScheduleUpdate } from './types';
 
 /**
  * The fields of the "Edit schedule" dialog, as typed.
@@ -27,22 +20,23 @@ export interface IEditScheduleValues {
  * preview of its next runs), its parameters typed as the notebook declares
  * them, its profile, and every error next to the field it is about.
  */
-export class EditScheduleState implements IDisposable {
+export class EditScheduleState extends JobFormState<
+  IEditScheduleValues,
+  'cron' | 'timezone',
+  ISchedule
+> {
   constructor(options: EditScheduleState.IOptions) {
     const { schedule } = options;
-    this._client = options.client;
-    this._trans = options.trans;
-    this.schedule = schedule;
-    this.profiles = options.profiles ?? null;
-    this._parameters = new ParameterForm(options.trans);
-    this._preview = new SchedulePreview(options.client, () => this._emit());
-    this._values = {
+    const profiles = options.profiles ?? null;
+    super(options.client, options.trans, {
       cron: schedule.cron,
       timezone: schedule.timezone,
-      profile: this.profiles?.some(p => p.name === schedule.profile)
+      profile: profiles?.some(p => p.name === schedule.profile)
         ? schedule.profile
-        : proposeProfile(this.profiles, schedule.profile)
-    };
+        : proposeProfile(profiles, schedule.profile)
+    });
+    this.schedule = schedule;
+    this.profiles = profiles;
   }
 
   /**
@@ -54,10 +48,6 @@ export class EditScheduleState implements IDisposable {
    * The profiles jobs can run on, or `null` when they could not be listed.
    */
   readonly profiles: IJobProfile[] | null;
-
-  get values(): IEditScheduleValues {
-    return this._values;
-  }
 
   /**
    * Whether the parameters were read.
@@ -74,43 +64,8 @@ export class EditScheduleState implements IDisposable {
     return this._parametersNote;
   }
 
-  get parameters(): ParameterForm {
-    return this._parameters;
-  }
-
-  get fieldErrors(): Partial<Record<'cron' | 'timezone', string>> {
-    return this._fieldErrors;
-  }
-
-  /**
-   * The platform's refusal of the last submit.
-   */
-  get submitError(): string | null {
-    return this._submitError;
-  }
-
-  get preview(): IPreview | null {
-    return this._preview.preview;
-  }
-
-  get previewError(): string | null {
-    return this._preview.error;
-  }
-
-  get busy(): boolean {
-    return this._busy;
-  }
-
   get canSubmit(): boolean {
     return this._loaded && !this._busy;
-  }
-
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
   }
 
   /**
@@ -158,12 +113,6 @@ export class EditScheduleState implements IDisposable {
     this._emit();
   }
 
-  setParameter(name: string, text: string): void {
-    this._parameters.set(name, text);
-    this._submitError = null;
-    this._emit();
-  }
-
   /**
    * Ask for the next three firing times now.
    */
@@ -173,95 +122,31 @@ export class EditScheduleState implements IDisposable {
   }
 
   /**
-   * Check the fields, then change the schedule. Resolves the changed
-   * schedule, or `null` with the errors shown.
+   * Change the schedule: its parameters only when the notebook declares
+   * some, its profile only when another one was chosen.
    */
-  async submit(): Promise<ISchedule | null> {
-    if (!this.canSubmit) {
-      return null;
-    }
-    const collected = this._parameters.collect();
-    this._fieldErrors = this._checkFields();
-    if (
-      Object.keys(collected.errors).length > 0 ||
-      Object.keys(this._fieldErrors).length > 0
-    ) {
-      this._submitError = this._trans.__(
-        'Correct the fields marked in red first.'
-      );
-      this._emit();
-      return null;
-    }
+  protected _send(parameters: Record<string, unknown>): Promise<ISchedule> {
     const v = this._values;
     const update: IScheduleUpdate = {
       cron: v.cron.trim(),
       timezone: v.timezone.trim()
     };
     if (this._parameters.infos.length > 0) {
-      update.parameters = collected.values;
+      update.parameters = parameters;
     }
     const profile = v.profile.trim();
     if (profile && profile !== this.schedule.profile) {
       update.profile = profile; // unchanged, it is not checked again
     }
-    this._busy = true;
-    this._submitError = null;
-    this._emit();
-    let result: ISchedule | null = null;
-    try {
-      result = await this._client.updateSchedule(this.schedule.id, update);
-    } catch (reason) {
-      this._submitError = describeError(reason);
-    }
-    this._busy = false;
-    this._emit();
-    return result;
+    return this._client.updateSchedule(this.schedule.id, update);
   }
 
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    this._preview.dispose();
-    Signal.clearData(this);
+  protected _checkFields(): Partial<Record<'cron' | 'timezone', string>> {
+    return this._scheduleErrors();
   }
 
-  private _checkFields(): Partial<Record<'cron' | 'timezone', string>> {
-    const trans = this._trans;
-    const v = this._values;
-    const errors: Partial<Record<'cron' | 'timezone', string>> = {};
-    if (!v.cron.trim()) {
-      errors.cron = trans.__(
-        'a cron expression: minute hour day month weekday, e.g. 0 6 * * 1-5'
-      );
-    } else if (this._preview.error) {
-      errors.cron = this._preview.error;
-    }
-    if (!v.timezone.trim()) {
-      errors.timezone = trans.__('an IANA time zone, e.g. Europe/Berlin');
-    }
-    return errors;
-  }
-
-  private _emit(): void {
-    if (!this._isDisposed) {
-      this._changed.emit();
-    }
-  }
-
-  private _busy = false;
-  private _changed = new Signal<this, void>(this);
-  private _client: JobsClient;
-  private _fieldErrors: Partial<Record<'cron' | 'timezone', string>> = {};
-  private _isDisposed = false;
   private _loaded = false;
-  private _parameters: ParameterForm;
   private _parametersNote: string | null = null;
-  private _preview: SchedulePreview;
-  private _submitError: string | null = null;
-  private _trans: TranslationBundle;
-  private _values: IEditScheduleValues;
 }
 
 /**

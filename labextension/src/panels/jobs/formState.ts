@@ -1,4 +1,6 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
+import type { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
 
 import { describeError } from '../../requestModel';
 import type { JobsClient } from './client';
@@ -6,9 +8,9 @@ import { collectValues, ICollected, parseValue, textOf } from './params';
 import type { IJobProfile, IParameterInfo, IPreview } from './types';
 
 /**
- * The pieces of state the "Run as job" and "Edit schedule" forms share: the
- * typed parameter values, the preview of a cron schedule, the profile to
- * propose.
+ * The state the "Run as job" and "Edit schedule" forms share: the base of
+ * both dialogs' models (`JobFormState`), the typed parameter values, the
+ * preview of a cron schedule, the profile to propose.
  */
 
 /**
@@ -197,4 +199,174 @@ export function proposeProfile(
     usable.find(p => p.default) ??
     usable[0];
   return found?.name ?? '';
+}
+
+/**
+ * The fields every job form has: when a schedule runs.
+ */
+export interface IScheduleFields {
+  cron: string;
+  timezone: string;
+}
+
+/**
+ * The model of a job form: its typed values `V`, the notebook's parameters,
+ * the schedule preview, each error next to the field `F` it is about, and a
+ * submit that checks everything first and sends once at a time (result `R`).
+ * Subclasses say when the form may be sent, check their own fields and send.
+ */
+export abstract class JobFormState<
+  V extends IScheduleFields,
+  F extends string,
+  R
+> implements IDisposable {
+  constructor(client: JobsClient, trans: TranslationBundle, values: V) {
+    this._client = client;
+    this._trans = trans;
+    this._values = values;
+    this._parameters = new ParameterForm(trans);
+    this._preview = new SchedulePreview(client, () => this._emit());
+  }
+
+  get values(): V {
+    return this._values;
+  }
+
+  get parameters(): ParameterForm {
+    return this._parameters;
+  }
+
+  get fieldErrors(): Partial<Record<F, string>> {
+    return this._fieldErrors;
+  }
+
+  /**
+   * The platform's refusal of the last submit.
+   */
+  get submitError(): string | null {
+    return this._submitError;
+  }
+
+  get preview(): IPreview | null {
+    return this._preview.preview;
+  }
+
+  get previewError(): string | null {
+    return this._preview.error;
+  }
+
+  get busy(): boolean {
+    return this._busy;
+  }
+
+  /**
+   * Whether the form may be submitted now.
+   */
+  abstract get canSubmit(): boolean;
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /**
+   * Type a parameter's value; it is checked at once.
+   */
+  setParameter(name: string, text: string): void {
+    this._parameters.set(name, text);
+    this._submitError = null;
+    this._emit();
+  }
+
+  /**
+   * Check every field, then send the form. Resolves what the platform
+   * answered, or `null` with the errors shown.
+   */
+  async submit(): Promise<R | null> {
+    if (!this.canSubmit) {
+      return null;
+    }
+    const collected = this._parameters.collect();
+    this._fieldErrors = this._checkFields();
+    if (
+      Object.keys(collected.errors).length > 0 ||
+      Object.keys(this._fieldErrors).length > 0
+    ) {
+      this._submitError = this._trans.__(
+        'Correct the fields marked in red first.'
+      );
+      this._emit();
+      return null;
+    }
+    this._busy = true;
+    this._submitError = null;
+    this._emit();
+    let result: R | null = null;
+    try {
+      result = await this._send(collected.values);
+    } catch (reason) {
+      this._submitError = describeError(reason);
+    }
+    this._busy = false;
+    this._emit();
+    return result;
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._preview.dispose();
+    Signal.clearData(this);
+  }
+
+  /**
+   * The errors of the form's own fields (not the parameters).
+   */
+  protected abstract _checkFields(): Partial<Record<F, string>>;
+
+  /**
+   * Send the checked form with these parameter values.
+   */
+  protected abstract _send(parameters: Record<string, unknown>): Promise<R>;
+
+  /**
+   * The errors of the schedule's cron expression and time zone.
+   */
+  protected _scheduleErrors(): Partial<Record<'cron' | 'timezone', string>> {
+    const { cron, timezone } = this._values;
+    const errors: Partial<Record<'cron' | 'timezone', string>> = {};
+    if (!cron.trim()) {
+      errors.cron = this._trans.__(
+        'a cron expression: minute hour day month weekday, e.g. 0 6 * * 1-5'
+      );
+    } else if (this._preview.error) {
+      errors.cron = this._preview.error;
+    }
+    if (!timezone.trim()) {
+      errors.timezone = this._trans.__('an IANA time zone, e.g. Europe/Berlin');
+    }
+    return errors;
+  }
+
+  protected _emit(): void {
+    if (!this._isDisposed) {
+      this._changed.emit();
+    }
+  }
+
+  protected _busy = false;
+  protected _client: JobsClient;
+  protected _fieldErrors: Partial<Record<F, string>> = {};
+  protected _parameters: ParameterForm;
+  protected _preview: SchedulePreview;
+  protected _submitError: string | null = null;
+  protected _trans: TranslationBundle;
+  protected _values: V;
+  private _changed = new Signal<this, void>(this);
+  private _isDisposed = false;
 }

@@ -1,16 +1,13 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
-import type { IDisposable } from '@lumino/disposable';
-import { ISignal, Signal } from '@lumino/signaling';
 
 import { describeError } from '../../requestModel';
 import type { JobsClient } from './client';
-import { ParameterForm, proposeProfile, SchedulePreview } from './formState';
+import { JobFormState, proposeProfile } from './formState';
 import type {
   IInspectResult,
   IJobDetail,
   IJobProfile,
   IJobRequest,
-  IPreview,
   ISchedule
 } from './types';
 
@@ -54,17 +51,16 @@ export type RunJobResult =
  * notebook's parameters with their typed values, the schedule preview, and
  * every error next to the field it is about.
  */
-export class RunJobState implements IDisposable {
+export class RunJobState extends JobFormState<
+  IRunJobValues,
+  FieldName,
+  RunJobResult
+> {
   constructor(options: RunJobState.IOptions) {
-    this._client = options.client;
-    this.path = options.path;
-    this._trans = options.trans;
-    this.profiles = options.profiles ?? null;
-    this._parameters = new ParameterForm(options.trans);
-    this._preview = new SchedulePreview(options.client, () => this._emit());
-    this._values = {
+    const profiles = options.profiles ?? null;
+    super(options.client, options.trans, {
       name: options.path.split('/').pop() ?? options.path,
-      profile: proposeProfile(this.profiles, options.profile),
+      profile: proposeProfile(profiles, options.profile),
       kernel: '',
       timeoutMinutes: '',
       retries: '0',
@@ -72,7 +68,9 @@ export class RunJobState implements IDisposable {
       scheduled: false,
       cron: '0 6 * * 1-5',
       timezone: options.timezone ?? 'UTC'
-    };
+    });
+    this.path = options.path;
+    this.profiles = profiles;
   }
 
   /**
@@ -85,10 +83,6 @@ export class RunJobState implements IDisposable {
    * (the profile is then typed).
    */
   readonly profiles: IJobProfile[] | null;
-
-  get values(): IRunJobValues {
-    return this._values;
-  }
 
   /**
    * The notebook's parameters, once inspected.
@@ -105,53 +99,11 @@ export class RunJobState implements IDisposable {
   }
 
   /**
-   * The typed text of each parameter.
-   */
-  get parameterTexts(): Record<string, string> {
-    return this._parameters.texts;
-  }
-
-  get parameterErrors(): Record<string, string> {
-    return this._parameters.errors;
-  }
-
-  get fieldErrors(): Partial<Record<FieldName, string>> {
-    return this._fieldErrors;
-  }
-
-  /**
-   * The platform's refusal of the last submit.
-   */
-  get submitError(): string | null {
-    return this._submitError;
-  }
-
-  get preview(): IPreview | null {
-    return this._preview.preview;
-  }
-
-  get previewError(): string | null {
-    return this._preview.error;
-  }
-
-  get busy(): boolean {
-    return this._busy;
-  }
-
-  /**
    * Whether the form may be submitted: the notebook was read and nothing is
    * under way.
    */
   get canSubmit(): boolean {
     return !this._busy && this._info !== null && this._loadError === null;
-  }
-
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
   }
 
   /**
@@ -176,17 +128,9 @@ export class RunJobState implements IDisposable {
       this._fieldErrors = this._checkFields();
     }
     if (key === 'scheduled' || key === 'cron' || key === 'timezone') {
-      this._schedulePreview();
+      const { scheduled, cron, timezone } = this._values;
+      this._preview.schedule(scheduled ? { cron, timezone } : null);
     }
-    this._emit();
-  }
-
-  /**
-   * Type a parameter's value; it is checked at once.
-   */
-  setParameter(name: string, text: string): void {
-    this._parameters.set(name, text);
-    this._submitError = null;
     this._emit();
   }
 
@@ -198,58 +142,23 @@ export class RunJobState implements IDisposable {
   }
 
   /**
-   * Check every field, then run the job or create the schedule.
-   *
-   * Resolves what was created, or `null` with the errors shown.
+   * Run the job, or create the schedule.
    */
-  async submit(): Promise<RunJobResult | null> {
-    if (this._busy || this._info === null) {
-      return null;
-    }
-    const collected = this._parameters.collect();
-    this._fieldErrors = this._checkFields();
-    if (
-      Object.keys(collected.errors).length > 0 ||
-      Object.keys(this._fieldErrors).length > 0
-    ) {
-      this._submitError = this._trans.__(
-        'Correct the fields marked in red first.'
-      );
-      this._emit();
-      return null;
-    }
-    const request = this._request(collected.values);
+  protected async _send(
+    parameters: Record<string, unknown>
+  ): Promise<RunJobResult> {
+    const request = this._request(parameters);
     const { scheduled, cron, timezone } = this._values;
-    this._busy = true;
-    this._submitError = null;
-    this._emit();
-    let result: RunJobResult | null = null;
-    try {
-      result = scheduled
-        ? {
-            kind: 'schedule',
-            schedule: await this._client.createSchedule({
-              ...request,
-              cron: cron.trim(),
-              timezone: timezone.trim()
-            })
-          }
-        : { kind: 'job', job: await this._client.submit(request) };
-    } catch (reason) {
-      this._submitError = describeError(reason);
-    }
-    this._busy = false;
-    this._emit();
-    return result;
-  }
-
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    this._preview.dispose();
-    Signal.clearData(this);
+    return scheduled
+      ? {
+          kind: 'schedule',
+          schedule: await this._client.createSchedule({
+            ...request,
+            cron: cron.trim(),
+            timezone: timezone.trim()
+          })
+        }
+      : { kind: 'job', job: await this._client.submit(request) };
   }
 
   private _request(parameters: Record<string, unknown>): IJobRequest {
@@ -275,10 +184,12 @@ export class RunJobState implements IDisposable {
     return request;
   }
 
-  private _checkFields(): Partial<Record<FieldName, string>> {
+  protected _checkFields(): Partial<Record<FieldName, string>> {
     const trans = this._trans;
     const v = this._values;
-    const errors: Partial<Record<FieldName, string>> = {};
+    const errors: Partial<Record<FieldName, string>> = v.scheduled
+      ? this._scheduleErrors()
+      : {};
     if (v.name.trim().length > 255) {
       errors.name = trans.__('at most 255 characters');
     }
@@ -300,44 +211,11 @@ export class RunJobState implements IDisposable {
     if (!/^\d+$/.test(retries) || Number(retries) > 10) {
       errors.retries = trans.__('a whole number from 0 to 10');
     }
-    if (v.scheduled) {
-      if (!v.cron.trim()) {
-        errors.cron = trans.__(
-          'a cron expression: minute hour day month weekday, e.g. 0 6 * * 1-5'
-        );
-      } else if (this._preview.error) {
-        errors.cron = this._preview.error;
-      }
-      if (!v.timezone.trim()) {
-        errors.timezone = trans.__('an IANA time zone, e.g. Europe/Berlin');
-      }
-    }
     return errors;
   }
 
-  private _schedulePreview(): void {
-    const { scheduled, cron, timezone } = this._values;
-    this._preview.schedule(scheduled ? { cron, timezone } : null);
-  }
-
-  private _emit(): void {
-    if (!this._isDisposed) {
-      this._changed.emit();
-    }
-  }
-
-  private _busy = false;
-  private _changed = new Signal<this, void>(this);
-  private _client: JobsClient;
-  private _fieldErrors: Partial<Record<FieldName, string>> = {};
   private _info: IInspectResult | null = null;
-  private _isDisposed = false;
   private _loadError: string | null = null;
-  private _parameters: ParameterForm;
-  private _preview: SchedulePreview;
-  private _submitError: string | null = null;
-  private _trans: TranslationBundle;
-  private _values: IRunJobValues;
 }
 
 /**

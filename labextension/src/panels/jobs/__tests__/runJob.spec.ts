@@ -35,7 +35,7 @@ describe('RunJobState', () => {
       'layers',
       'verbose'
     ]);
-    expect(state.parameterTexts.epochs).toBe('10');
+    expect(state.parameters.texts.epochs).toBe('10');
     expect(state.values).toEqual(
       expect.objectContaining({
         name: 'train.ipynb',
@@ -52,11 +52,11 @@ describe('RunJobState', () => {
     const { state } = await loaded();
 
     state.setParameter('epochs', 'ten');
-    expect(state.parameterErrors).toEqual({
+    expect(state.parameters.errors).toEqual({
       epochs: 'must be an integer (int), not "ten"'
     });
     state.setParameter('epochs', '12');
-    expect(state.parameterErrors).toEqual({});
+    expect(state.parameters.errors).toEqual({});
     state.dispose();
   });
 
@@ -69,7 +69,7 @@ describe('RunJobState', () => {
     expect(await state.submit()).toBeNull();
 
     expect(requests).toHaveLength(1); // the inspection only
-    expect(Object.keys(state.parameterErrors)).toEqual(['layers']);
+    expect(Object.keys(state.parameters.errors)).toEqual(['layers']);
     expect(state.fieldErrors.retries).toBe('a whole number from 0 to 10');
     expect(state.fieldErrors.timeoutMinutes).toMatch(/^minutes, more than 0/);
     expect(state.submitError).toBe('Correct the fields marked in red first.');
