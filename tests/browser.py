@@ -4,6 +4,10 @@ machine with no outside network, as root, headless."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from playwright.sync_api import Page, sync_playwright
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -14,6 +18,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# How long a step may wait for the lab (the first lab start builds nothing, but kernels and
+# workspaces start on a loaded 2-core machine).
+TIMEOUT_MS = 120_000
 
 
 def chromium_path() -> str:
@@ -27,3 +34,16 @@ def launch(playwright):
     return playwright.chromium.launch(
         executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
     )
+
+
+@contextmanager
+def open_page(width: int = 1400, height: int = 1000) -> Iterator[Page]:
+    """A fresh browser (no cookies) with one page that accepts downloads."""
+    with sync_playwright() as p:
+        browser = launch(p)
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, accept_downloads=True
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        yield context.new_page()
+        browser.close()

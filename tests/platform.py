@@ -17,6 +17,11 @@ LABWORKS = [sys.executable, "-m", "labworks_hub.cli"]
 API = "/services/labworks/api/v1"
 
 
+def auth(token: str) -> dict[str, str]:
+    """The headers of a request made with a hub token."""
+    return {"Authorization": f"token {token}"}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import open_page
 from tests.platform import Platform
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
@@ -49,6 +50,13 @@ def screenshots() -> Path:
     path = ARTIFACTS / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture
+def page():
+    """A person's browser: Debian chromium, a fresh profile, one page."""
+    with open_page() as page:
+        yield page
 
 
 @pytest.fixture

@@ -4,12 +4,9 @@ Labworks sidebar and read the Workspace panel, in the light and the dark theme."
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
-
-from tests.browser import launch
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
-TIMEOUT = 120_000
 # The first non-transparent background colour from an element up to the page.
 EFFECTIVE_BACKGROUND = """el => {
   for (let e = el; e; e = e.parentElement) {
@@ -18,16 +15,6 @@ EFFECTIVE_BACKGROUND = """el => {
   }
   return 'rgb(255, 255, 255)';
 }"""
-
-
-@pytest.fixture
-def page():
-    with sync_playwright() as p:
-        browser = launch(p)
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
-        context.set_default_timeout(TIMEOUT)
-        yield context.new_page()
-        browser.close()
 
 
 def log_in(page: Page, url: str, name: str, password: str) -> None:

@@ -6,10 +6,8 @@ from __future__ import annotations
 import time
 
 import httpx
-import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.browser import launch
 from tests.integration.test_browser import log_in
 from tests.kernel_client import run_code
 from tests.platform import wait_for_lab
@@ -55,16 +53,6 @@ def test_a_long_silent_cell_is_never_culled(platform):
     assert server_running(platform, "silas", headers)
     # Once the cell is done the kernel is idle: kernel culled, then the server stops.
     wait_until_stopped(platform, "silas", headers, timeout=60)
-
-
-@pytest.fixture
-def page():
-    with sync_playwright() as p:
-        browser = launch(p)
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
-        context.set_default_timeout(60_000)
-        yield context.new_page()
-        browser.close()
 
 
 def test_an_untouched_lab_warns_keeps_running_on_request_then_stops(platform, page, screenshots):

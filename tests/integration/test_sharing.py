@@ -12,15 +12,11 @@ import nbformat
 import pytest
 
 from tests.kernel_client import run_code
-from tests.platform import API, labworks, wait_for_lab
+from tests.platform import API, auth, labworks, wait_for_lab
 
 pytestmark = pytest.mark.e2e
 # Workspace servers re-check a visitor's token with the hub every 10 s (hub_auth_cache_seconds).
 PROPAGATION = 45
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"token {token}"}
 
 
 def start_workspace(platform, user: str) -> str:

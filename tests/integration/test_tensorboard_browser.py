@@ -9,28 +9,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from tensorboard.summary import Writer
 
-from tests.browser import launch
+from tests.browser import TIMEOUT_MS as TIMEOUT
 from tests.integration.test_browser import log_in, start_from_form
+from tests.platform import auth
 
 pytestmark = pytest.mark.e2e
-TIMEOUT = 120_000
-
-
-@pytest.fixture
-def page():
-    with sync_playwright() as p:
-        browser = launch(p)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        context.set_default_timeout(TIMEOUT)
-        yield context.new_page()
-        browser.close()
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"token {token}"}
 
 
 def event_file(folder: Path) -> Path:
