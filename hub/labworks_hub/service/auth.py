@@ -15,6 +15,7 @@ from urllib.parse import quote, urlencode
 import httpx
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse
+from fastapi.security import APIKeyHeader
 from jupyterhub.services.auth import HubOAuth
 from tornado.web import HTTPError
 
@@ -123,7 +124,16 @@ def token_from_request(request: Request) -> str | None:
     return request.cookies.get(TOKEN_COOKIE)
 
 
-async def current_caller(request: Request) -> Caller:
+# Declared for the OpenAPI schema (Swagger's "Authorize", clients, fuzzers); the check is below.
+HUB_TOKEN = APIKeyHeader(
+    name="Authorization",
+    scheme_name="hubToken",
+    description="`token <hub API token>` (or `Bearer <token>`); browsers use the login cookie.",
+    auto_error=False,
+)
+
+
+async def current_caller(request: Request, _declared: str | None = Depends(HUB_TOKEN)) -> Caller:
     token = token_from_request(request)
     if not token:
         raise APIError(401, "authentication required: send 'Authorization: token <hub token>'")

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field, ValidationError
 
 from ..auth import Caller, current_caller
@@ -22,6 +22,8 @@ from ..store.gallery import GalleryError, Viewer
 from ..store.models import GalleryEntry, GalleryVersion
 
 router = APIRouter(tags=["gallery"])
+MAX_ID = 2**31 - 1  # ids and numbers are INTEGER columns: a larger one names nothing
+EntryId = Path(ge=1, le=MAX_ID, description="The gallery entry's id.")
 T = TypeVar("T")
 # The JSON envelope (group, name, message) around the notebook may add this much.
 ENVELOPE_BYTES = 64 * 1024
@@ -194,7 +196,9 @@ async def list_gallery(
 
 
 @router.get("/gallery/{entry_id}", response_model=EntryDetail)
-async def show_entry(request: Request, entry_id: int, who: Viewer = Depends(viewer)) -> EntryDetail:
+async def show_entry(
+    request: Request, entry_id: int = EntryId, who: Viewer = Depends(viewer)
+) -> EntryDetail:
     """One entry with the list of its versions."""
 
     def work(session) -> EntryDetail:
@@ -208,7 +212,10 @@ async def show_entry(request: Request, entry_id: int, who: Viewer = Depends(view
 
 @router.get("/gallery/{entry_id}/versions/{number}", response_model=VersionContent)
 async def read_version(
-    request: Request, entry_id: int, number: int, who: Viewer = Depends(viewer)
+    request: Request,
+    entry_id: int = EntryId,
+    number: int = Path(ge=1, le=MAX_ID, description="The version number (1 is the first)."),
+    who: Viewer = Depends(viewer),
 ) -> VersionContent:
     """One version with the notebook itself (read-only: versions never change)."""
 
@@ -225,9 +232,9 @@ async def read_version(
 @router.get("/gallery/{entry_id}/diff", response_model=Diff)
 async def diff(
     request: Request,
-    entry_id: int,
-    base: int = Query(description="The older version number."),
-    remote: int = Query(description="The newer version number."),
+    entry_id: int = EntryId,
+    base: int = Query(ge=1, le=MAX_ID, description="The older version number."),
+    remote: int = Query(ge=1, le=MAX_ID, description="The newer version number."),
     who: Viewer = Depends(viewer),
 ) -> Diff:
     """nbdime's diff between two versions of an entry."""
@@ -236,7 +243,9 @@ async def diff(
 
 
 @router.delete("/gallery/{entry_id}", status_code=204)
-async def delete_entry(request: Request, entry_id: int, who: Viewer = Depends(viewer)) -> None:
+async def delete_entry(
+    request: Request, entry_id: int = EntryId, who: Viewer = Depends(viewer)
+) -> None:
     """Remove an entry and all its versions (its publisher only)."""
     await _in_store(request, store_gallery.delete_entry, who, entry_id)
 

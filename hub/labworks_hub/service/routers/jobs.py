@@ -8,17 +8,29 @@ with the app (running jobs keep running and are re-attached at the next start).
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from pydantic import BeforeValidator
 
 from ..jobs import models
 from ..jobs import operations as ops
 from ..jobs.service import JobService
 from ..store.jobs import Viewer
-from .jobs_common import answer, body_limit, body_schema, job_service, read_body, service_of, viewer
+from .jobs_common import (
+    MAX_OFFSET,
+    answer,
+    body_limit,
+    body_schema,
+    job_service,
+    read_body,
+    service_of,
+    viewer,
+)
 
 
 @asynccontextmanager
@@ -30,6 +42,16 @@ async def _run_jobs(app: FastAPI) -> AsyncIterator[None]:
     finally:
         await service.stop()
 
+
+def _iso_time(value: object) -> object:
+    """An ISO 8601 time as the schema says; pydantic would also take a bare number."""
+    if isinstance(value, str) and not _ISO_TIME.match(value):
+        raise ValueError("an ISO 8601 time, e.g. 2026-11-23T11:00:00Z")
+    return value
+
+
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]|$)")
+IsoTime = Annotated[datetime, BeforeValidator(_iso_time)]
 
 router = APIRouter(tags=["jobs"], lifespan=_run_jobs)
 
@@ -73,11 +95,13 @@ async def list_jobs(
     ),
     q: str = Query("", max_length=200, description="Part of the job name or notebook path."),
     mine: bool = Query(False, description="Only my own jobs, not my groups'."),
-    updated_since: datetime | None = Query(
-        None, description="Only jobs changed after this time (what the lab polls for)."
+    updated_since: IsoTime | None = Query(
+        None,
+        description="Only jobs changed after this time, ISO 8601 (what the lab polls for).",
+        examples=["2026-11-23T11:00:00Z"],
     ),
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     who: Viewer = Depends(viewer),
     service: JobService = Depends(job_service),
 ) -> models.JobList:
@@ -126,7 +150,9 @@ async def show(
 @router.get("/jobs/{job_id}/logs", response_model=models.LogChunk)
 async def logs(
     job_id: str,
-    offset: int = Query(0, ge=0, description="Byte to read from; to tail, the last next_offset."),
+    offset: int = Query(
+        0, ge=0, le=MAX_OFFSET, description="Byte to read from; to tail, the last next_offset."
+    ),
     limit: int = Query(ops.LOG_LIMIT, ge=1, le=4 * ops.LOG_LIMIT),
     attempt: int | None = Query(None, ge=1, description="Attempt number; default: the latest."),
     who: Viewer = Depends(viewer),

@@ -13,7 +13,15 @@ from ..jobs import models
 from ..jobs import operations as ops
 from ..jobs.service import JobService
 from ..store.jobs import Viewer
-from .jobs_common import answer, body_limit, body_schema, job_service, read_body, viewer
+from .jobs_common import (
+    MAX_OFFSET,
+    answer,
+    body_limit,
+    body_schema,
+    job_service,
+    read_body,
+    viewer,
+)
 
 router = APIRouter(tags=["schedules"])
 
@@ -104,7 +112,7 @@ async def delete(
 async def runs(
     schedule_id: str,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     who: Viewer = Depends(viewer),
     service: JobService = Depends(job_service),
 ) -> models.JobList:
