@@ -19,6 +19,7 @@ from .jobs import jobs_handlers
 from .nbdime_git import with_nbdime_git
 from .sharing import limit_hub_auth_cache, sharing_handlers
 from .tensorboard import stop_tensorboards, tensorboard_handlers
+from .visibility import visibility_handlers
 
 
 class LabworksServerApp(ExtensionApp):
@@ -119,6 +120,7 @@ class LabworksServerApp(ExtensionApp):
                 *jobs_handlers,
                 *experiments_handlers,
                 *tensorboard_handlers,
+                *visibility_handlers,
             ]
         )
 

@@ -3,7 +3,7 @@ import {
   nullTranslator,
   TranslationBundle
 } from '@jupyterlab/translation';
-import { Button } from '@jupyterlab/ui-components';
+import { Button, shareIcon } from '@jupyterlab/ui-components';
 import React, { useEffect, useState } from 'react';
 
 import { LazyPanel, loadOnce } from '../../lazyPanel';
@@ -25,6 +25,7 @@ export class ExperimentsPanel extends LazyPanel {
     super();
     this.model = options.model;
     this._open = options.open;
+    this._share = options.share;
     this._trans = (options.translator ?? nullTranslator).load('labworks');
     this.id = 'labworks-experiments';
     this.addClass('jp-Labworks-ExperimentsPanel');
@@ -40,6 +41,7 @@ export class ExperimentsPanel extends LazyPanel {
       <ExperimentsView
         model={this.model}
         open={this._open}
+        share={this._share}
         trans={this._trans}
       />
     );
@@ -50,6 +52,7 @@ export class ExperimentsPanel extends LazyPanel {
   }
 
   private _open: (experiment: IExperiment) => void;
+  private _share: (experiment: IExperiment) => void;
   private _trans: TranslationBundle;
 }
 
@@ -64,6 +67,8 @@ export namespace ExperimentsPanel {
     model: ExperimentsModel;
     /** Open an experiment's runs. */
     open(experiment: IExperiment): void;
+    /** Show who may read an experiment; its owner may change it. */
+    share(experiment: IExperiment): void;
     translator?: ITranslator;
   }
 }
@@ -74,6 +79,7 @@ export namespace ExperimentsPanel {
 export interface IExperimentsViewProps {
   model: ExperimentsModel;
   open(experiment: IExperiment): void;
+  share(experiment: IExperiment): void;
   trans: TranslationBundle;
 }
 
@@ -156,6 +162,15 @@ export function ExperimentsView(props: IExperimentsViewProps): JSX.Element {
                   )}
                 </span>
               ) : null}
+            </button>
+            <button
+              className="jp-Labworks-experimentShare"
+              data-testid={`labworks-experiment-share-${experiment.experiment_id}`}
+              title={trans.__('Who may read %1', experiment.name)}
+              aria-label={trans.__('Share')}
+              onClick={() => props.share(experiment)}
+            >
+              <shareIcon.react tag="span" />
             </button>
           </li>
         ))}

@@ -149,7 +149,19 @@ export const experimentsPlugin: JupyterFrontEndPlugin<void> = {
     const panel = new ExperimentsPanel({
       model,
       translator,
-      open: experiment => void openRuns(experiment)
+      open: experiment => void openRuns(experiment),
+      share: async experiment => {
+        const { shareDialog } = await import('./VisibilityDialog');
+        await shareDialog({
+          target: {
+            kind: 'experiments',
+            key: experiment.experiment_id,
+            name: experiment.name
+          },
+          trans,
+          serverSettings: app.serviceManager.serverSettings
+        });
+      }
     });
     panel.disposed.connect(() => model.dispose());
     sidebar.addPanel(panel, { rank: 30 });

@@ -22,7 +22,14 @@ describe('ExperimentsView', () => {
     const model = new ExperimentsModel({ serverSettings: server.settings });
     await model.refresh();
     const open = jest.fn();
-    render(<ExperimentsView model={model} open={open} trans={trans} />);
+    render(
+      <ExperimentsView
+        model={model}
+        open={open}
+        share={jest.fn()}
+        trans={trans}
+      />
+    );
     fireEvent.click(screen.getByTestId('labworks-experiment-9'));
     expect(open.mock.calls[0][0].name).toBe('sweep');
     expect(screen.getByTestId('labworks-experiment-7').textContent).toContain(
@@ -38,7 +45,12 @@ describe('ExperimentsView', () => {
       const model = new ExperimentsModel({ serverSettings: server.settings });
       await model.refresh();
       const { rerender } = render(
-        <ExperimentsView model={model} open={jest.fn()} trans={trans} />
+        <ExperimentsView
+          model={model}
+          open={jest.fn()}
+          share={jest.fn()}
+          trans={trans}
+        />
       );
       expect(screen.getByText(/No experiments yet/)).toBeTruthy();
       fireEvent.change(screen.getByLabelText('Search experiments by name'), {
@@ -50,7 +62,12 @@ describe('ExperimentsView', () => {
         "name ILIKE '%swe%'"
       );
       rerender(
-        <ExperimentsView model={model} open={jest.fn()} trans={trans} />
+        <ExperimentsView
+          model={model}
+          open={jest.fn()}
+          share={jest.fn()}
+          trans={trans}
+        />
       );
       expect(screen.getByText('No experiment matches “swe”.')).toBeTruthy();
       model.dispose();
@@ -69,7 +86,14 @@ describe('ExperimentsView', () => {
     });
     const model = new ExperimentsModel({ serverSettings: server.settings });
     await model.refresh();
-    render(<ExperimentsView model={model} open={jest.fn()} trans={trans} />);
+    render(
+      <ExperimentsView
+        model={model}
+        open={jest.fn()}
+        share={jest.fn()}
+        trans={trans}
+      />
+    );
     expect(screen.getByRole('alert').textContent).toBe(
       'tracking server unreachable'
     );

@@ -1,0 +1,222 @@
+import type { ServerConnection } from '@jupyterlab/services';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import type { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { requestAPI } from '../../api';
+import { describeError } from '../../requestModel';
+
+/**
+ * What the platform says of an experiment or a registered model: its owner
+ * and who else may read it (`GET /labworks/<kind>/<key>/visibility`).
+ */
+export interface IShared {
+  name: string;
+  owner: string | null;
+  /** `private`, `group:<name>` or `public`. */
+  visibility: string;
+  /** The person owns it: they may change its visibility. */
+  yours: boolean;
+}
+
+/**
+ * What can be shared: an experiment (by id) or a registered model (by name).
+ */
+export interface IShareTarget {
+  kind: 'experiments' | 'models';
+  key: string;
+  /** What the person reads in the dialog's title. */
+  name: string;
+}
+
+/**
+ * One choice of the visibility select.
+ */
+export interface IVisibilityChoice {
+  value: string;
+  label: string;
+}
+
+/**
+ * The state of the "Share" dialog of an experiment or a registered model:
+ * who may read it now, the choices (only me, one of my groups, every user),
+ * and the change sent to the platform.
+ */
+export class VisibilityForm implements IDisposable {
+  constructor(options: VisibilityForm.IOptions) {
+    this.target = options.target;
+    this._groups = options.groups;
+    this._trans = options.trans;
+    this._settings = options.serverSettings;
+  }
+
+  readonly target: IShareTarget;
+
+  /**
+   * The platform's answer, once loaded.
+   */
+  get shared(): IShared | null {
+    return this._shared;
+  }
+
+  /**
+   * The visibility chosen in the form.
+   */
+  get choice(): string {
+    return this._choice;
+  }
+
+  get choices(): IVisibilityChoice[] {
+    const trans = this._trans;
+    const groups = [...this._groups];
+    const current = this._shared?.visibility ?? '';
+    if (current.startsWith('group:') && !groups.includes(current.slice(6))) {
+      groups.push(current.slice(6));
+    }
+    return [
+      { value: 'private', label: trans.__('Only me') },
+      ...groups.map(group => ({
+        value: `group:${group}`,
+        label: trans.__('Members of %1 (read-only)', group)
+      })),
+      { value: 'public', label: trans.__('Every user (read-only)') }
+    ];
+  }
+
+  /**
+   * Why loading or saving failed, or `null`.
+   */
+  get error(): string | null {
+    return this._error;
+  }
+
+  get busy(): boolean {
+    return this._busy;
+  }
+
+  get canSubmit(): boolean {
+    return (
+      !this._busy &&
+      this._shared !== null &&
+      this._shared.yours &&
+      this._choice !== this._shared.visibility
+    );
+  }
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /**
+   * Ask the platform who may read it now.
+   */
+  async load(): Promise<void> {
+    try {
+      this._shared = await requestAPI<IShared>(
+        this._endPoint(),
+        {},
+        this._settings
+      );
+      this._choice = this._shared.visibility;
+      this._error = null;
+    } catch (reason) {
+      this._error = describeError(reason);
+    }
+    this._emit();
+  }
+
+  choose(value: string): void {
+    this._choice = value;
+    this._error = null;
+    this._emit();
+  }
+
+  /**
+   * Send the chosen visibility; resolves the platform's new answer, or
+   * `null` with the reason shown.
+   */
+  async submit(): Promise<IShared | null> {
+    if (!this.canSubmit) {
+      return null;
+    }
+    this._busy = true;
+    this._emit();
+    let result: IShared | null = null;
+    try {
+      result = await requestAPI<IShared>(
+        this._endPoint(),
+        { method: 'PUT', body: JSON.stringify({ visibility: this._choice }) },
+        this._settings
+      );
+      this._shared = result;
+    } catch (reason) {
+      this._error = describeError(reason);
+    }
+    this._busy = false;
+    this._emit();
+    return result;
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    Signal.clearData(this);
+  }
+
+  private _endPoint(): string {
+    const { kind, key } = this.target;
+    return `${kind}/${encodeURIComponent(key)}/visibility`;
+  }
+
+  private _emit(): void {
+    if (!this._isDisposed) {
+      this._changed.emit();
+    }
+  }
+
+  private _busy = false;
+  private _changed = new Signal<this, void>(this);
+  private _choice = '';
+  private _error: string | null = null;
+  private _groups: string[];
+  private _isDisposed = false;
+  private _settings: ServerConnection.ISettings | undefined;
+  private _shared: IShared | null = null;
+  private _trans: TranslationBundle;
+}
+
+/**
+ * A namespace for VisibilityForm statics.
+ */
+export namespace VisibilityForm {
+  export interface IOptions {
+    target: IShareTarget;
+    /** The person's hub groups (from the workspace facts). */
+    groups: string[];
+    trans: TranslationBundle;
+    serverSettings?: ServerConnection.ISettings;
+  }
+}
+
+/**
+ * Who sees it, as a clause: "only its owner sees it", "members of ml may
+ * read it", "every user may read it".
+ */
+export function describeVisibility(
+  visibility: string,
+  trans: TranslationBundle
+): string {
+  if (visibility === 'public') {
+    return trans.__('every user may read it');
+  }
+  if (visibility.startsWith('group:')) {
+    return trans.__('members of %1 may read it', visibility.slice(6));
+  }
+  return trans.__('only its owner sees it');
+}
