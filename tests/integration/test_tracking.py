@@ -331,3 +331,29 @@ def test_notebook_job_logs_with_no_setup(platform, people):
         """,
     )
     assert found == [5.0]
+
+
+def test_the_cli_lists_a_page_of_runs_with_chosen_columns(platform, people, logged):
+    env = {"LABWORKS_URL": platform.url, "LABWORKS_TOKEN": people["tana"]}
+    exp = logged["experiment_id"]
+    chosen = labworks("experiments", "runs", exp, "--metric", "acc", "--param", "lr",
+                      "--filter", "metrics.acc > 0.5", home=platform.home, env=env)  # fmt: skip
+    lines = chosen.stdout.strip().splitlines()
+    assert lines[0] == "RUN_ID\tNAME\tSTATUS\tSTARTED\tmetrics.acc\tparams.lr"
+    assert len(lines) == 2 and lines[1].startswith(logged["run_id"] + "\t")
+    assert lines[1].split("\t")[-2:] == ["0.95", "0.1"]
+    # No columns chosen: the page's own metrics and parameters.
+    default = labworks("experiments", "runs", exp, home=platform.home, env=env)
+    assert default.stdout.splitlines()[0].split("\t")[4:] == [
+        "metrics.acc", "metrics.loss", "params.layers", "params.lr"
+    ]  # fmt: skip
+    none = labworks("experiments", "runs", exp, "--filter", "metrics.acc > 2",
+                    home=platform.home, env=env)  # fmt: skip
+    assert none.stdout.strip() == "No runs match."
+    bad = labworks("experiments", "runs", exp, "--filter", "metrics.acc >>> 1",
+                   home=platform.home, env=env, check=False)  # fmt: skip
+    assert bad.returncode != 0 and "Invalid comparator '>>>'" in bad.stderr
+    # Another user's private experiment is not there for them.
+    other = labworks("experiments", "runs", exp, home=platform.home, check=False,
+                     env={**env, "LABWORKS_TOKEN": people["tcal"]})  # fmt: skip
+    assert other.returncode != 0 and "no experiment" in other.stderr
