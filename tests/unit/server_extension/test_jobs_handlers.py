@@ -5,90 +5,16 @@ records what it was sent."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 import nbformat
 import pytest
-import tornado.web
-from tornado.httpclient import AsyncHTTPClient, HTTPResponse
-from tornado.httpserver import HTTPServer
-from tornado.testing import bind_unused_port
 
-from .conftest import IDP_USER
+from .conftest import IDP_USER, JobsPlatform, answer_of, call
 
 JOB_ID = "4f0c2a9e81d3"
 SCHEDULE_ID = "9b3e5f00a1c2"
-
-
-@dataclass
-class Sent:
-    method: str
-    path: str
-    query: list[tuple[str, str]]
-    body: Any
-    authorization: str | None
-
-
-@dataclass
-class JobsPlatform:
-    """Canned answers by ``(method, path)`` and every request it got."""
-
-    url: str = ""
-    answers: dict[tuple[str, str], tuple[int, Any]] = field(default_factory=dict)
-    sent: list[Sent] = field(default_factory=list)
-
-    def answer(self, method: str, path: str, body: Any, status: int = 200) -> None:
-        self.answers[(method, path)] = (status, body)
-
-    def only(self, method: str, path: str) -> Sent:
-        found = [s for s in self.sent if (s.method, s.path) == (method, path)]
-        assert len(found) == 1, f"{method} {path}: {self.sent}"
-        return found[0]
-
-
-class Recorder(tornado.web.RequestHandler):
-    def initialize(self, platform: JobsPlatform) -> None:
-        self.platform = platform
-
-    def _answer(self, path: str) -> None:
-        body = json.loads(self.request.body) if self.request.body else None
-        self.platform.sent.append(
-            Sent(
-                self.request.method or "",
-                "/" + path,
-                parse_qsl(self.request.query),
-                body,
-                self.request.headers.get("Authorization"),
-            )
-        )
-        status, answer = self.platform.answers.get(
-            (self.request.method or "", "/" + path),
-            (404, {"error": "not_found", "message": f"no route {path}"}),
-        )
-        self.set_status(status)
-        if status == 204:
-            self.finish()
-        else:
-            self.finish(json.dumps(answer))
-
-    get = post = put = patch = delete = _answer  # type: ignore[assignment]
-
-
-@pytest.fixture
-async def jobs_platform() -> AsyncIterator[JobsPlatform]:
-    platform = JobsPlatform()
-    sock, port = bind_unused_port()
-    app = tornado.web.Application([(r"/api/v1/(.*)", Recorder, {"platform": platform})])
-    server = HTTPServer(app)
-    server.add_sockets([sock])
-    platform.url = f"http://127.0.0.1:{port}/api/v1"
-    yield platform
-    server.stop()
-    await server.close_all_connections()
 
 
 @pytest.fixture
@@ -127,35 +53,6 @@ def job(**fields: Any) -> dict[str, Any]:
             "notebook_path": "work/train.ipynb", "notebook_sha256": "", "kernel_name": "python3",
             "parameters": {"epochs": 20}}  # fmt: skip
     return {**base, **fields}
-
-
-async def call(
-    port: int, base_url: str, auth: dict[str, str], method: str, path: str, body: Any = None
-) -> HTTPResponse:
-    """One request to the server under test; errors are answers, not exceptions."""
-    return await AsyncHTTPClient().fetch(
-        f"http://127.0.0.1:{port}{base_url}labworks/{path}",
-        method=method,
-        headers=auth,
-        body=None if body is None else json.dumps(body),
-        allow_nonstandard_methods=True,
-        raise_error=False,
-    )
-
-
-@pytest.fixture
-def lab(http_server: Any, jp_http_port: int, jp_base_url: str, jp_auth_header: dict[str, str]):
-    """``await lab(method, path, body)``: a request from the lab to its own server."""
-
-    async def fetch(method: str, path: str, body: Any = None) -> HTTPResponse:
-        return await call(jp_http_port, jp_base_url, jp_auth_header, method, path, body)
-
-    return fetch
-
-
-def answer_of(response: HTTPResponse) -> Any:
-    assert response.headers["Content-Type"].startswith("application/json")
-    return json.loads(response.body)
 
 
 async def test_submit_reads_the_notebook_and_forwards_it_with_the_settings(
