@@ -10,7 +10,7 @@ from tornado.ioloop import PeriodicCallback
 from traitlets import Float, Integer, Unicode, default
 
 from .client import PlatformClient
-from .experiments import experiments_handlers
+from .experiments import ARTIFACT_LIMIT_SETTING, MAX_ARTIFACT_BYTES, experiments_handlers
 from .gallery import gallery_handlers
 from .handlers import CLIENT_SETTING, STARTED_SETTING
 from .handlers import handlers as labworks_handlers
@@ -55,6 +55,13 @@ class LabworksServerApp(ExtensionApp):
         " (MappingKernelManager.default_kernel_name); empty: jupyter_server's default.",
     ).tag(config=True)
 
+    artifact_download_limit = Integer(
+        MAX_ARTIFACT_BYTES,
+        min=1,
+        help="Largest run artifact (bytes) the Experiments panel downloads or opens; larger"
+        " ones are refused with the `mlflow artifacts download` command to use instead.",
+    ).tag(config=True)
+
     hub_auth_cache_seconds = Integer(
         10,
         help="Longest time the server trusts JupyterHub's answer about a visitor's token;"
@@ -85,7 +92,12 @@ class LabworksServerApp(ExtensionApp):
             stop=self._stop_idle_server,
         )
         self.settings.update(
-            {CLIENT_SETTING: client, STARTED_SETTING: started, MONITOR_SETTING: monitor}
+            {
+                CLIENT_SETTING: client,
+                STARTED_SETTING: started,
+                MONITOR_SETTING: monitor,
+                ARTIFACT_LIMIT_SETTING: self.artifact_download_limit,
+            }
         )
         limit_hub_auth_cache(self.serverapp, self.hub_auth_cache_seconds)
         if not self.api_url:

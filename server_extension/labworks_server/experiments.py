@@ -1,11 +1,14 @@
 """Experiment tracking on the user's own server, for the Experiments panel.
 
-``/labworks/mlflow/api/2.0/mlflow/...`` forwards MLflow's public REST API (searches, runs,
-metric histories, artifact listings) to the platform's tracking server with the server's hub
-token, bodies passing through untouched. ``/labworks/experiments/runs/<id>/artifact?path=P``
-streams one artifact of a run, up to ``MAX_ARTIFACT_BYTES``; ``/labworks/experiments/runs/export``
-writes runs as CSV. The tracking server sits beside the platform API: its URL is the platform
-API URL with the trailing ``/api/v1`` replaced by ``/mlflow``, as in kernels and jobs.
+``/labworks/mlflow/api/2.0/mlflow/...`` forwards the part of MLflow's public REST API the lab
+uses (every read, the searches, registering a model: ``FORWARDED_POSTS``) to the platform's
+tracking server with the server's hub token, bodies passing through untouched.
+``/labworks/experiments/runs/<id>/artifact?path=P`` streams one artifact of a run, up to
+``LabworksServerApp.artifact_download_limit``; ``/labworks/experiments/runs/export`` writes runs
+as CSV; ``/labworks/experiments/runs/table`` is one page of the runs table with only the columns
+the panel shows (the platform's ``/experiments/runs/table``). The tracking server sits beside
+the platform API: its URL is the platform API URL with the trailing ``/api/v1`` replaced by
+``/mlflow``, as in kernels and jobs.
 """
 
 from __future__ import annotations
@@ -33,15 +36,29 @@ from .sharing import OwnerHandler
 TRACKING_SETTING = "labworks_tracking_client"
 API_SUFFIX = "/api/v1"
 TRACKING_SUFFIX = "/mlflow"
-# What one download through the lab may weigh; larger artifacts are for `mlflow artifacts
-# download` in a terminal, which streams to disk.
+# What one download through the lab may weigh by default (LabworksServerApp.
+# artifact_download_limit); larger artifacts are for `mlflow artifacts download` in a
+# terminal, which streams to disk.
 MAX_ARTIFACT_BYTES = 512 * 1024 * 1024
+ARTIFACT_LIMIT_SETTING = "labworks_artifact_download_limit"
 DOWNLOAD_TIMEOUT = 600.0
 MAX_EXPORT_RUNS = 1000
 EXPORT_CONCURRENCY = 8
 RUN_ID = r"([0-9a-zA-Z]{1,64})"
-# Read and search calls of MLflow's public REST API (runs/search, metrics/get-history, ...).
+# MLflow's public REST API (runs/search, metrics/get-history, ...).
 MLFLOW_API = r"(api/2\.0/mlflow/[A-Za-z0-9_/-]+)"
+# The POSTs of MLflow's API the lab sends (MLflow's GETs only read): searches, and registering
+# a run's model. Writing runs and deleting are for the mlflow client, not for the lab's token.
+FORWARDED_POSTS = frozenset(
+    f"api/2.0/mlflow/{endpoint}"
+    for endpoint in (
+        "experiments/search",
+        "runs/search",
+        "logged-models/search",
+        "registered-models/create",
+        "model-versions/create",
+    )
+)
 # Spreadsheets run a cell that starts with one of these as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -364,6 +381,12 @@ class MlflowApiHandler(TrackingHandler):
     @tornado.web.authenticated
     async def post(self, path: str) -> None:
         self.check_owner()
+        if path not in FORWARDED_POSTS:
+            raise tornado.web.HTTPError(
+                403,
+                f"the lab does not send POST {path.removeprefix('api/2.0/mlflow/')} to MLflow;"
+                " use the mlflow client in a notebook or a terminal",
+            )
         self._send(await self.tracking.forward("POST", path, self.request.body or b"{}"))
 
     def _send(self, body: bytes) -> None:
@@ -372,7 +395,7 @@ class MlflowApiHandler(TrackingHandler):
 
 class ArtifactHandler(TrackingHandler):
     """``GET /labworks/experiments/runs/<id>/artifact?path=P``: one artifact of a run,
-    streamed as an attachment, up to ``MAX_ARTIFACT_BYTES``."""
+    streamed as an attachment, up to the server's ``artifact_download_limit``."""
 
     @tornado.web.authenticated
     async def get(self, run_id: str) -> None:
@@ -380,8 +403,9 @@ class ArtifactHandler(TrackingHandler):
         path = clean_artifact_path(self.get_query_argument("path", ""))
         run = (await self.tracking.json("GET", f"api/2.0/mlflow/runs/get?run_id={run_id}"))["run"]
         size = await self._listed_size(run_id, path)
-        if size > MAX_ARTIFACT_BYTES:
-            raise tornado.web.HTTPError(413, _too_large(run_id, path, size))
+        limit = int(self.settings.get(ARTIFACT_LIMIT_SETTING, MAX_ARTIFACT_BYTES))
+        if size > limit:
+            raise tornado.web.HTTPError(413, _too_large(run_id, path, size, limit))
         name = path.rsplit("/", 1)[-1]
 
         def start(announced: int | None) -> None:
@@ -398,15 +422,13 @@ class ArtifactHandler(TrackingHandler):
             self.flush()
 
         try:
-            await self.tracking.download(
-                artifact_path(run, path), write, MAX_ARTIFACT_BYTES, on_size=start
-            )
+            await self.tracking.download(artifact_path(run, path), write, limit, on_size=start)
         except ArtifactTooLarge as e:  # it grew after it was listed
             if self._headers_written:
                 self.log.warning("labworks: %s of run %s passed %d bytes", path, run_id, e.limit)
                 self.request.connection.close()  # type: ignore[union-attr]
                 return
-            raise tornado.web.HTTPError(413, _too_large(run_id, path, e.size)) from None
+            raise tornado.web.HTTPError(413, _too_large(run_id, path, e.size, limit)) from None
         self.finish(set_content_type="application/octet-stream")
 
     async def _listed_size(self, run_id: str, path: str) -> int:
@@ -420,11 +442,11 @@ class ArtifactHandler(TrackingHandler):
         raise tornado.web.HTTPError(404, f"run {run_id} has no artifact file {path}")
 
 
-def _too_large(run_id: str, path: str, size: int | None) -> str:
+def _too_large(run_id: str, path: str, size: int | None, limit: int) -> str:
     weight = f"{_bytes(size)}, " if size else ""
     return (
         f"{path} is too large to download through the lab ({weight}more than"
-        f" {_bytes(MAX_ARTIFACT_BYTES)}): run `mlflow artifacts download --run-id {run_id}"
+        f" {_bytes(limit)}): run `mlflow artifacts download --run-id {run_id}"
         f" --artifact-path {path}` in a terminal instead"
     )
 
@@ -467,8 +489,20 @@ class ExportHandler(TrackingHandler):
         self.finish(runs_csv(runs), set_content_type="text/csv; charset=utf-8")
 
 
+class RunsTableHandler(TrackingHandler):
+    """``POST /labworks/experiments/runs/table``: one page of the runs table, as the platform's
+    ``POST /experiments/runs/table`` answers it (body: ``experiment_ids``, ``filter``,
+    ``order_by``, ``max_results``, ``page_token``, ``columns``)."""
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        self.check_owner()
+        self.finish(await self.platform.post("/experiments/runs/table", self.json_object()))
+
+
 experiments_handlers: list[tuple[str, type[LabworksHandler]]] = [
     (rf"/labworks/mlflow/{MLFLOW_API}", MlflowApiHandler),
     (rf"/labworks/experiments/runs/{RUN_ID}/artifact", ArtifactHandler),
     (r"/labworks/experiments/runs/export", ExportHandler),
+    (r"/labworks/experiments/runs/table", RunsTableHandler),
 ]

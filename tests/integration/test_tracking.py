@@ -106,6 +106,7 @@ def logged(platform, people, tmp_path_factory) -> dict:
             "params": fetched.data.params,
             "metrics": fetched.data.metrics,
             "tags": {k: v for k, v in fetched.data.tags.items() if k == "team"},
+            "user": [fetched.info.user_id, fetched.data.tags["mlflow.user"]],
             "loss_steps": [m.step for m in client.get_metric_history(run_id, "loss")],
             "acc_history": [m.value for m in client.get_metric_history(run_id, "acc")],
             "artifact_uri": fetched.info.artifact_uri,
@@ -142,6 +143,7 @@ def test_stock_client_logs_everything_through_the_auth_layer(platform, logged):
     assert logged["params"] == {"lr": "0.1", "layers": "3"}
     assert logged["metrics"] == {"loss": pytest.approx(1 / 3), "acc": 0.95}
     assert logged["tags"] == {"team": "trackers"}
+    assert logged["user"] == ["tana", "tana"]  # the hub user, not the client's OS account
     assert logged["loss_steps"] == [0, 1, 2]
     assert logged["acc_history"] == [0.9, 0.95]
     # Artifacts go through the server (no storage credentials in the client) into the

@@ -11,6 +11,7 @@ from .experiments import experiments
 from .gallery import gallery
 from .images import images
 from .jobs import jobs, schedules
+from .models import models
 from .platform import up
 from .profiles import profiles
 from .sharing import share
@@ -25,7 +26,7 @@ def cli() -> None:
 
 for command in (
     up, users, token, me, health, workspace, share, gallery, images, jobs, schedules, profiles,
-    experiments,
+    experiments, models,
 ):  # fmt: skip
     cli.add_command(command)
 

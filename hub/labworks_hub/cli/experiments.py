@@ -7,6 +7,7 @@ and written with the stock `mlflow` client (MLFLOW_TRACKING_URI, MLFLOW_TRACKING
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import click
 
@@ -95,22 +96,28 @@ def experiments_runs(
 ) -> None:
     """One page of the runs of experiment ID, as the Experiments panel's table: the chosen
     columns (default: the page's first metrics and parameters), filtered and sorted."""
-    body = {
+    columns: dict[str, list[str]] = {
+        "metrics": list(metrics),
+        "params": list(params),
+        "tags": list(tags),
+    }
+    body: dict[str, Any] = {
         "experiment_ids": [experiment_id],
         "filter": filter_,
         "order_by": list(order_by),
         "max_results": limit,
         "page_token": page_token,
-        "columns": {"metrics": list(metrics), "params": list(params), "tags": list(tags)},
+        "columns": columns,
     }
     page = call("POST", "experiments/runs/table", json=body)
     if not (metrics or params or tags) and page["runs"]:
         keys = page["keys"]
-        body["columns"] = {
+        columns = {
             "metrics": keys["metrics"][:DEFAULT_COLUMNS],
             "params": keys["params"][:DEFAULT_COLUMNS],
             "tags": [],
         }
+        body["columns"] = columns
         page = call("POST", "experiments/runs/table", json=body)
     if as_json:
         echo_json(page)
@@ -118,7 +125,6 @@ def experiments_runs(
     if not page["runs"]:
         click.echo("No runs match." if filter_ else "No runs in this experiment yet.")
         return
-    columns = body["columns"]
     header = ["RUN_ID", "NAME", "STATUS", "STARTED"]
     header += [f"metrics.{k}" for k in columns["metrics"]]
     header += [f"params.{k}" for k in columns["params"]]

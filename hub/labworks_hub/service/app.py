@@ -10,9 +10,19 @@ from fastapi.responses import RedirectResponse
 
 from .. import __version__
 from .auth import HubIdentity, install_oauth
-from .errors import install_error_handlers
+from .errors import ERROR_RESPONSES, install_error_handlers
 from .metrics import install_metrics
-from .routers import experiments, gallery, images, jobs, profiles, schedules, sharing, system
+from .routers import (
+    experiments,
+    gallery,
+    images,
+    jobs,
+    models,
+    profiles,
+    schedules,
+    sharing,
+    system,
+)
 from .settings import ServiceSettings
 from .store import Store
 from .tracking.gate import install_tracking
@@ -42,6 +52,7 @@ def create_app(settings: ServiceSettings, store: Store | None = None) -> FastAPI
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        responses=ERROR_RESPONSES,
     )
     app.state.settings = settings
     app.state.store = store
@@ -58,6 +69,7 @@ def create_app(settings: ServiceSettings, store: Store | None = None) -> FastAPI
     app.include_router(profiles.router, prefix=settings.api_prefix)
     install_tracking(app, settings)  # MLflow at <prefix>mlflow, behind hub tokens
     app.include_router(experiments.router, prefix=settings.api_prefix)
+    app.include_router(models.router, prefix=settings.api_prefix)
 
     @app.get(settings.prefix, include_in_schema=False)
     async def landing():

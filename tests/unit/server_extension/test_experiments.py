@@ -202,6 +202,23 @@ async def test_only_mlflows_rest_api_is_forwarded(lab: Any) -> None:
         assert (await lab("GET", path)).code == 404, path
 
 
+async def test_the_lab_never_writes_runs_or_deletes_through_the_forward(
+    lab: Any, logged: dict[str, Any]
+) -> None:
+    alpha = logged["runs"]["alpha"]
+    for endpoint, body in (
+        ("runs/delete", {"run_id": alpha}),
+        ("runs/log-metric", {"run_id": alpha, "key": "x", "value": 1, "timestamp": 0}),
+        ("experiments/delete", {"experiment_id": "0"}),
+    ):
+        reply = await lab("POST", f"mlflow/api/2.0/mlflow/{endpoint}", body)
+        assert reply.code == 403, endpoint
+        assert f"the lab does not send POST {endpoint} to MLflow" in answer_of(reply)["message"]
+    run = answer_of(await lab("GET", f"mlflow/api/2.0/mlflow/runs/get?run_id={alpha}"))["run"]
+    assert run["info"]["lifecycle_stage"] == "active"  # nothing reached MLflow
+    assert "x" not in {m["key"] for m in run["data"].get("metrics", [])}
+
+
 async def test_an_artifact_downloads_as_an_attachment(lab: Any, logged: dict[str, Any]) -> None:
     alpha = logged["runs"]["alpha"]
     reply = await lab("GET", f"experiments/runs/{alpha}/artifact?path=model/weights.bin")
@@ -232,9 +249,12 @@ async def test_a_wrong_artifact_path_is_a_clear_error(
 
 
 async def test_an_artifact_over_the_limit_is_refused_before_any_byte(
-    lab: Any, logged: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    lab: Any, logged: dict[str, Any], jp_serverapp: Any
 ) -> None:
-    monkeypatch.setattr(experiments, "MAX_ARTIFACT_BYTES", 10 * 1024)
+    # LabworksServerApp.artifact_download_limit, as the extension put it in the settings.
+    settings = jp_serverapp.web_app.settings
+    assert settings[experiments.ARTIFACT_LIMIT_SETTING] == experiments.MAX_ARTIFACT_BYTES
+    settings[experiments.ARTIFACT_LIMIT_SETTING] = 10 * 1024
     alpha = logged["runs"]["alpha"]
     reply = await lab("GET", f"experiments/runs/{alpha}/artifact?path=model/weights.bin")
     assert reply.code == 413

@@ -1,27 +1,23 @@
-"""Experiments over REST: list what the caller can see, and share one (owner, group, public).
+"""Experiments over REST: list what the caller can see, share one (owner, group, public),
+and one page of the runs table.
 
 Runs, metrics and artifacts are MLflow's own API at `/services/labworks/mlflow/` (the stock
-client); this router adds what MLflow lacks: who owns an experiment and who else sees it. Who
-may see or share what is decided in store/tracking.py, never here.
+client); this router adds what MLflow lacks: who owns an experiment and who else sees it, and
+a runs page carrying only the columns the panel shows (tracking/runs_table.py). Who may see or
+share what is decided in store/tracking.py, never here.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from typing import Literal, TypeVar
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 
-from ..auth import Caller, current_caller
-from ..errors import APIError
 from ..store import tracking as store
-from ..store.tracking import TrackingStoreError, Viewer
-from ..tracking.server import TrackingError, TrackingServer
-
-T = TypeVar("T")
-
+from ..store.tracking import Viewer
+from ..tracking import runs_table
+from .tracking_common import in_store, tracking_store, tracking_viewer
 
 router = APIRouter(tags=["experiments"])
 ExperimentId = Path(description="MLflow experiment id.", max_length=32)
@@ -50,32 +46,39 @@ class VisibilityRequest(BaseModel):
     )
 
 
-async def tracking_viewer(request: Request, caller: Caller = Depends(current_caller)) -> Viewer:
-    """A user, known to the tracking server with their current groups."""
-    if caller.kind != "user":
-        raise APIError(403, "experiments belong to users; use a user's token")
-    server: TrackingServer = request.app.state.tracking
-    try:
-        await server.ready()
-        await server.sync_user(caller)
-    except TrackingError as e:
-        raise APIError(503, f"the tracking server is not available: {e}") from None
-    return Viewer(name=caller.name, groups=frozenset(caller.groups))
+class RunColumns(BaseModel):
+    metrics: list[str] = Field(default=[], max_length=runs_table.MAX_COLUMNS)
+    params: list[str] = Field(default=[], max_length=runs_table.MAX_COLUMNS)
+    tags: list[str] = Field(default=[], max_length=runs_table.MAX_COLUMNS)
 
 
-async def _run(request: Request, work: Callable[..., T], *args) -> T:
-    """Run a store function off the event loop; its refusals become JSON errors."""
-    server: TrackingServer = request.app.state.tracking
-    try:
-        return await asyncio.to_thread(work, server.auth_store, _tracking_store(), *args)
-    except TrackingStoreError as e:
-        raise APIError(e.status, str(e)) from None
+class RunsTableRequest(BaseModel):
+    experiment_ids: list[str] = Field(min_length=1, max_length=100)
+    filter: str = Field("", description="MLflow's search syntax, e.g. `metrics.acc > 0.9`.")
+    order_by: list[str] = Field(
+        default=[], description="MLflow's syntax, e.g. `metrics.acc DESC`.", max_length=10
+    )
+    max_results: int = Field(25, ge=1, le=runs_table.MAX_RESULTS)
+    page_token: str | None = None
+    run_view_type: Literal["ACTIVE_ONLY", "DELETED_ONLY", "ALL"] = "ACTIVE_ONLY"
+    columns: RunColumns = Field(
+        default_factory=RunColumns, description="The keys whose values the page carries."
+    )
 
 
-def _tracking_store():
-    from mlflow.server.handlers import _get_tracking_store
+class RunKeys(BaseModel):
+    metrics: list[str]
+    params: list[str]
+    tags: list[str]
 
-    return _get_tracking_store()
+
+class RunsTablePage(BaseModel):
+    runs: list[dict[str, Any]] = Field(
+        description="As MLflow's runs/search writes them: `info`, and `data` with only the"
+        " chosen `metrics` (latest values), `params` and `tags`."
+    )
+    next_page_token: str | None
+    keys: RunKeys = Field(description="The keys of each kind the page's runs have.")
 
 
 def _model(info: store.ExperimentInfo) -> Experiment:
@@ -87,7 +90,7 @@ async def list_experiments(
     request: Request, viewer: Viewer = Depends(tracking_viewer)
 ) -> ExperimentList:
     """The active experiments you can read: yours, your groups', public ones."""
-    found = await _run(request, store.list_experiments, viewer)
+    found = await in_store(request, store.list_experiments, tracking_store(), viewer)
     return ExperimentList(experiments=[_model(e) for e in found])
 
 
@@ -98,7 +101,9 @@ async def get_experiment(
     viewer: Viewer = Depends(tracking_viewer),
 ) -> Experiment:
     """One experiment; 404 when it does not exist or you cannot read it."""
-    return _model(await _run(request, store.get_experiment, viewer, experiment_id))
+    return _model(
+        await in_store(request, store.get_experiment, tracking_store(), viewer, experiment_id)
+    )
 
 
 @router.put("/experiments/{experiment_id}/visibility", response_model=Experiment)
@@ -110,4 +115,37 @@ async def set_visibility(
 ) -> Experiment:
     """Who besides you may read the experiment (its runs, metrics, artifacts, models):
     nobody, one of your groups, or every user. Owner only (403); 400: not a visibility."""
-    return _model(await _run(request, store.set_visibility, viewer, experiment_id, body.visibility))
+    return _model(
+        await in_store(
+            request, store.set_visibility, tracking_store(), viewer, experiment_id, body.visibility
+        )
+    )
+
+
+@router.post("/experiments/runs/table", response_model=RunsTablePage)
+async def runs_table_page(
+    request: Request, body: RunsTableRequest, viewer: Viewer = Depends(tracking_viewer)
+) -> RunsTablePage:
+    """One page of runs of experiments you can read (404 for any other) with only the chosen
+    columns' values; filter, order_by and page tokens as MLflow's runs/search takes them
+    (400 with MLflow's message when they are not valid)."""
+    for experiment_id in dict.fromkeys(body.experiment_ids):
+        await in_store(request, store.get_experiment, tracking_store(), viewer, experiment_id)
+    columns = body.columns
+    query = runs_table.RunsQuery(
+        experiment_ids=tuple(body.experiment_ids),
+        filter=body.filter,
+        order_by=tuple(body.order_by),
+        max_results=body.max_results,
+        page_token=body.page_token or None,
+        run_view_type=body.run_view_type,
+        columns=runs_table.Columns(
+            tuple(columns.metrics), tuple(columns.params), tuple(columns.tags)
+        ),
+    )
+    page = await in_store(
+        request, lambda _auth, tracking: runs_table.runs_page(tracking, query), tracking_store()
+    )
+    return RunsTablePage(
+        runs=page.runs, next_page_token=page.next_page_token, keys=RunKeys(**page.keys)
+    )

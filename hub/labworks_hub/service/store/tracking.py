@@ -1,14 +1,15 @@
-"""Who may see which experiment, kept in MLflow's own auth store (roles and grants).
+"""Who may see which experiment and registered model, kept in MLflow's own auth store.
 
-MLflow's auth app decides every tracking request from grants: a user's own grants (the creator
-of an experiment gets MANAGE) and the grants of the roles the user holds. Labworks adds two
-kinds of role, in MLflow's `default` workspace:
+MLflow's auth app decides every tracking and registry request from grants: a user's own grants
+(the creator of an experiment or registered model gets MANAGE) and the grants of the roles the
+user holds. Labworks adds two kinds of role, in MLflow's `default` workspace:
 
 - `group:<name>` — held by the members of hub group <name>;
 - `public` — held by every user.
 
-Sharing an experiment is one READ grant on it to one of those roles (`set_visibility`), so
-its visibility is `private` (no such grant), `group:<name>` or `public`. Role membership
+Sharing an experiment or a registered model is one READ grant on it to one of those roles
+(`set_visibility`, `set_model_visibility`), so its visibility is `private` (no such grant),
+`group:<name>` or `public`. Role membership
 follows the hub at each (cached) request (`sync_user`). The same rule answers our REST API:
 `_permission` is MLflow's own resolution.
 
@@ -32,6 +33,7 @@ PUBLIC_ROLE = "public"
 PRIVATE = "private"
 WORKSPACE = "default"  # MLflow's workspace when workspaces are off: where grants live
 EXPERIMENT = "experiment"
+REGISTERED_MODEL = "registered_model"
 _VISIBILITY = re.compile(r"^(private|public|group:(.+))$")
 
 
@@ -71,6 +73,28 @@ class ExperimentInfo:
     lifecycle_stage: str
     creation_time: int | None
     last_update_time: int | None
+
+
+@dataclass(frozen=True)
+class ModelVersionInfo:
+    version: str
+    run_id: str | None
+    source: str
+    status: str
+    creation_time: int | None
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    owner: str | None
+    visibility: str
+    yours: bool  # the viewer is its owner
+    description: str
+    latest_versions: list[ModelVersionInfo]
+    aliases: dict[str, str]
+    creation_time: int | None
+    last_updated_time: int | None
 
 
 def check_visibility(value: str) -> str:
@@ -145,29 +169,70 @@ def set_visibility(
         NotFound: no such experiment, or one the viewer may not read.
         Forbidden: the viewer may read it but not manage it, or is not in the group.
     """
-    from mlflow.server.auth.db.models import SqlRolePermission
-
     visibility = check_visibility(visibility)
     experiment = _readable(tracking, viewer, experiment_id)
     if not _permission(viewer, experiment.experiment_id).can_manage:
         raise Forbidden(f"only the owner of experiment {experiment.name!r} may change who sees it")
-    group = visibility.removeprefix(GROUP_ROLE_PREFIX) if visibility.startswith("group:") else ""
-    if group and group not in viewer.groups:
-        raise Forbidden(f"you are not a member of group {group!r}; share with your own groups")
-    role_id = _role_id(auth, visibility) if visibility != PRIVATE else None
-    with auth.ManagedSessionMaker(read_only=False) as session:
-        for grant in _sharing_grants(session, [experiment.experiment_id]):
-            session.delete(session.get(SqlRolePermission, grant.id))
-        if role_id is not None:
-            session.add(
-                SqlRolePermission(
-                    role_id=role_id,
-                    resource_type=EXPERIMENT,
-                    resource_pattern=experiment.experiment_id,
-                    permission="READ",
-                )
-            )
+    _share(auth, viewer, EXPERIMENT, experiment.experiment_id, visibility)
     return _infos(auth, viewer, [experiment])[0]
+
+
+def get_model(auth: Any, registry: Any, viewer: Viewer, name: str) -> ModelInfo:
+    """One registered model the viewer may read; NotFound otherwise (its existence does not
+    leak)."""
+    return _model_infos(auth, viewer, [_readable_model(registry, viewer, name)])[0]
+
+
+def list_models(auth: Any, registry: Any, viewer: Viewer) -> list[ModelInfo]:
+    """The registered models (not prompts) the viewer may read, most recently updated first."""
+    if not auth.has_user(viewer.name):
+        return []
+    can_read = _model_read_predicate(viewer)
+    found, token = [], None
+    while True:
+        page = registry.search_registered_models(
+            max_results=1000, order_by=["last_updated_timestamp DESC"], page_token=token
+        )
+        found += [m for m in page if not m._is_prompt() and can_read(m.name)]
+        token = page.token
+        if not token:
+            break
+    return _model_infos(auth, viewer, found)
+
+
+def set_model_visibility(
+    auth: Any, registry: Any, viewer: Viewer, name: str, visibility: str
+) -> ModelInfo:
+    """Share a registered model (and so its versions and their artifacts) read-only with a
+    group of the viewer or with everyone, or make it private again. Owner only.
+
+    Raises:
+        InvalidInput: not a visibility.
+        NotFound: no such model, or one the viewer may not read.
+        Forbidden: the viewer may read it but not manage it, or is not in the group.
+    """
+    visibility = check_visibility(visibility)
+    model = _readable_model(registry, viewer, name)
+    if not _model_permission(viewer, model.name).can_manage:
+        raise Forbidden(f"only the owner of model {model.name!r} may change who sees it")
+    _share(auth, viewer, REGISTERED_MODEL, model.name, visibility)
+    return _model_infos(auth, viewer, [model])[0]
+
+
+def follow_model_lifecycle(auth: Any, action: str, name: str, new_name: str = "") -> None:
+    """Keep sharing grants (keyed by model name) with their model: MLflow moves and deletes
+    only its users' own grants. A new model drops any left on its name (so it starts private
+    even where an earlier model of that name was shared), a deleted one drops its own, a
+    renamed one takes them along."""
+    from mlflow.server.auth.db.models import SqlRolePermission
+
+    with auth.ManagedSessionMaker(read_only=False) as session:
+        for grant in _sharing_grants(session, [name], REGISTERED_MODEL):
+            row = session.get(SqlRolePermission, grant.id)
+            if action == "rename" and new_name:
+                row.resource_pattern = new_name
+            else:
+                session.delete(row)
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -191,6 +256,28 @@ def _role_id(auth: Any, name: str) -> int:
         return auth.get_role_by_name(WORKSPACE, name).id
 
 
+def _share(auth: Any, viewer: Viewer, resource_type: str, key: str, visibility: str) -> None:
+    """Replace the sharing grant on one resource: none (private) or READ to one role."""
+    from mlflow.server.auth.db.models import SqlRolePermission
+
+    group = visibility.removeprefix(GROUP_ROLE_PREFIX) if visibility.startswith("group:") else ""
+    if group and group not in viewer.groups:
+        raise Forbidden(f"you are not a member of group {group!r}; share with your own groups")
+    role_id = _role_id(auth, visibility) if visibility != PRIVATE else None
+    with auth.ManagedSessionMaker(read_only=False) as session:
+        for grant in _sharing_grants(session, [key], resource_type):
+            session.delete(session.get(SqlRolePermission, grant.id))
+        if role_id is not None:
+            session.add(
+                SqlRolePermission(
+                    role_id=role_id,
+                    resource_type=resource_type,
+                    resource_pattern=key,
+                    permission="READ",
+                )
+            )
+
+
 def _permission(viewer: Viewer, experiment_id: str) -> Any:
     """MLflow's own answer: the viewer's permission on the experiment."""
     from mlflow.server import auth as mlflow_auth
@@ -209,6 +296,38 @@ def _read_predicate(viewer: Viewer):
     return mlflow_auth._role_based_read_predicate(viewer.name, EXPERIMENT)
 
 
+def _model_permission(viewer: Viewer, name: str) -> Any:
+    """MLflow's own answer: the viewer's permission on the registered model."""
+    from mlflow.server import auth as mlflow_auth
+    from mlflow.server.auth.permissions import NO_PERMISSIONS
+
+    if not mlflow_auth.store.has_user(viewer.name):
+        return NO_PERMISSIONS
+    return mlflow_auth._get_role_permission_or_default(
+        mlflow_auth._role_permission_for_known_workspace(viewer.name, REGISTERED_MODEL, name, None)
+    )
+
+
+def _model_read_predicate(viewer: Viewer):
+    """MLflow's filter for search_registered_models: model name -> may the viewer read it."""
+    from mlflow.server import auth as mlflow_auth
+
+    return mlflow_auth._role_based_read_predicate(viewer.name, REGISTERED_MODEL)
+
+
+def _readable_model(registry: Any, viewer: Viewer, name: str) -> Any:
+    from mlflow.exceptions import MlflowException
+
+    missing = NotFound(f"no registered model {name!r} that you can see")
+    try:
+        model = registry.get_registered_model(name)
+    except MlflowException:
+        raise missing from None
+    if model._is_prompt() or not _model_permission(viewer, model.name).can_read:
+        raise missing
+    return model
+
+
 def _readable(tracking: Any, viewer: Viewer, experiment_id: str) -> Any:
     from mlflow.exceptions import MlflowException
 
@@ -224,8 +343,8 @@ def _readable(tracking: Any, viewer: Viewer, experiment_id: str) -> Any:
     return experiment
 
 
-def _sharing_grants(session: Any, experiment_ids: list[str]) -> list[Any]:
-    """(id, role name, experiment id) of the READ grants of sharing roles on these experiments."""
+def _sharing_grants(session: Any, keys: list[str], resource_type: str = EXPERIMENT) -> list[Any]:
+    """(id, role name, key) of the READ grants of sharing roles on these resources."""
     from mlflow.server.auth.db.models import SqlRole, SqlRolePermission
     from sqlalchemy import or_, select
 
@@ -235,15 +354,17 @@ def _sharing_grants(session: Any, experiment_ids: list[str]) -> list[Any]:
         .where(
             SqlRole.workspace == WORKSPACE,
             or_(SqlRole.name == PUBLIC_ROLE, SqlRole.name.startswith(GROUP_ROLE_PREFIX)),
-            SqlRolePermission.resource_type == EXPERIMENT,
-            SqlRolePermission.resource_pattern.in_(experiment_ids),
+            SqlRolePermission.resource_type == resource_type,
+            SqlRolePermission.resource_pattern.in_(keys),
         )
     )
     return list(session.execute(query))
 
 
-def _owners(auth: Any, session: Any, experiment_ids: list[str]) -> dict[str, str]:
-    """Experiment id -> the first user given MANAGE on it (its creator)."""
+def _owners(
+    auth: Any, session: Any, keys: list[str], resource_type: str = EXPERIMENT
+) -> dict[str, str]:
+    """Resource key -> the first user given MANAGE on it (its creator)."""
     from mlflow.server.auth.db.models import (
         SqlRole,
         SqlRolePermission,
@@ -258,16 +379,16 @@ def _owners(auth: Any, session: Any, experiment_ids: list[str]) -> dict[str, str
         .join(SqlUserRoleAssignment, SqlUserRoleAssignment.role_id == SqlRole.id)
         .join(SqlUser, SqlUser.id == SqlUserRoleAssignment.user_id)
         .where(
-            SqlRolePermission.resource_type == EXPERIMENT,
-            SqlRolePermission.resource_pattern.in_(experiment_ids),
+            SqlRolePermission.resource_type == resource_type,
+            SqlRolePermission.resource_pattern.in_(keys),
             SqlRolePermission.permission == "MANAGE",
             SqlRole.name.startswith(auth._SYNTHETIC_ROLE_PREFIX),  # a user's own grants
         )
         .order_by(SqlRolePermission.id)
     )
     owners: dict[str, str] = {}
-    for experiment_id, username in session.execute(query):
-        owners.setdefault(experiment_id, username)
+    for key, username in session.execute(query):
+        owners.setdefault(key, username)
     return owners
 
 
@@ -288,4 +409,34 @@ def _infos(auth: Any, viewer: Viewer, experiments: list[Any]) -> list[Experiment
             last_update_time=e.last_update_time,
         )
         for e in experiments
+    ]
+
+
+def _model_infos(auth: Any, viewer: Viewer, models: list[Any]) -> list[ModelInfo]:
+    names = [m.name for m in models]
+    with auth.ManagedSessionMaker() as session:
+        owners = _owners(auth, session, names, REGISTERED_MODEL)
+        shared = {row[2]: row[1] for row in _sharing_grants(session, names, REGISTERED_MODEL)}
+    return [
+        ModelInfo(
+            name=m.name,
+            owner=owners.get(m.name),
+            visibility=shared.get(m.name, PRIVATE),
+            yours=owners.get(m.name) == viewer.name,
+            description=m.description or "",
+            latest_versions=[
+                ModelVersionInfo(
+                    version=str(v.version),
+                    run_id=v.run_id or None,
+                    source=v.source,
+                    status=v.status,
+                    creation_time=v.creation_timestamp,
+                )
+                for v in sorted(m.latest_versions or [], key=lambda v: -int(v.version))
+            ],
+            aliases={alias: str(v) for alias, v in (m.aliases or {}).items()},
+            creation_time=m.creation_timestamp,
+            last_updated_time=m.last_updated_timestamp,
+        )
+        for m in models
     ]

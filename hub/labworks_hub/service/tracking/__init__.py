@@ -1,9 +1,11 @@
 """Experiment tracking: the stock MLflow tracking server, served by the platform service at
-`/services/labworks/mlflow/` behind hub tokens, with per-experiment sharing (owner, group,
-public-read) kept in MLflow's own auth store (docs/admin-guide.md#experiment-tracking).
+`/services/labworks/mlflow/` behind hub tokens, with per-experiment and per-registered-model
+sharing (owner, group, public-read) kept in MLflow's own auth store
+(docs/admin-guide.md#experiment-tracking).
 
 Modules: `env` (the client's environment; light, spawners and jobs import it), `server` (MLflow
 configured and started in this process), `gate` (hub tokens in front of it, and MLflow's
-`authorization_function`), `decisions` (remembered decisions on the logging hot path). The
-sharing rules are in store/tracking.py.
+`authorization_function`), `decisions` (remembered decisions on the logging hot path),
+`runs_table` (one page of the runs table with only the chosen columns). The sharing rules are
+in store/tracking.py.
 """

@@ -6,8 +6,9 @@ MLFLOW_TRACKING_TOKEN) or the service's OAuth cookie, checks it with the hub thr
 service's cached `HubIdentity`, makes the user known to MLflow's auth store with the roles of
 their hub groups (TrackingServer.sync_user, cached), and hands the request to MLflow with the user
 set for it. MLflow's auth app then asks `authorization()`, its configured
-`authorization_function`, who is calling, and decides per experiment as it always does.
-No token: 401; a token of a service rather than a user: 403.
+`authorization_function`, who is calling, and decides per experiment and registered model as
+it always does, with one widening (`share_model_files`): a registered model's readers may read
+its versions' files. No token: 401; a token of a service rather than a user: 403.
 """
 
 from __future__ import annotations
@@ -55,6 +56,78 @@ def authorization() -> Any:
             content_type="application/json",
         )
     return Authorization("bearer", {"username": name})
+
+
+def share_model_files(auth: Any) -> None:
+    """Let the readers of a registered model read its versions' files.
+
+    The stock client loads `models:/<name>/<version>` from where the version's files are (the
+    logged model's or run's artifacts, `mlflow-artifacts:/<experiment>/...`), and MLflow's auth
+    decides those reads by the experiment alone. So a model shared with a group could not be
+    loaded by its members unless its whole experiment was shared too. This wraps MLflow's two
+    artifact-proxy read checks (downloads, served by FastAPI; listings, by Flask): what MLflow
+    denies is allowed when the path lies inside the files of a live model version whose
+    registered model the user may read. Writes and deletes are never widened.
+
+    Raises:
+        RuntimeError: this MLflow does not have the checks this function knows.
+    """
+    fastapi_check = getattr(auth, "_authorize_fastapi_artifact_proxy", None)
+    flask_check = getattr(auth, "_authorize_flask_artifact_proxy", None)
+    if fastapi_check is None or flask_check is None:
+        raise RuntimeError("mlflow.server.auth has no artifact proxy checks where expected")
+
+    def fastapi(path: str, username: str, query_path: str | None, action: str) -> bool:
+        if fastapi_check(path, username, query_path, action):
+            return True
+        wanted = auth._artifact_proxy_path_from_request_path(path, query_path)
+        return action == "read" and _model_files_readable(auth, username, wanted)
+
+    def flask(action: str) -> bool:
+        if flask_check(action):
+            return True
+        user = current_user()
+        wanted = auth._artifact_proxy_path()
+        return action == "read" and user is not None and _model_files_readable(auth, user, wanted)
+
+    auth._authorize_fastapi_artifact_proxy = fastapi
+    auth._authorize_flask_artifact_proxy = flask
+
+
+ARTIFACTS_SCHEME = "mlflow-artifacts:"
+
+
+def _model_files_readable(auth: Any, username: str, path: str | None) -> bool:
+    """Whether `path` (below the artifact root) is inside the files of a live model version
+    of a registered model `username` may read."""
+    from mlflow.entities.model_registry.model_version_stages import STAGE_DELETED_INTERNAL
+    from mlflow.server.handlers import _get_model_registry_store
+    from mlflow.store.model_registry.dbmodels.models import SqlModelVersion
+    from sqlalchemy import and_, or_, select
+
+    canonical = auth._canonical_artifact_proxy_path(path) if path else None
+    parts = [p for p in (canonical or "").split("/") if p]
+    if len(parts) < 2:  # an experiment's root: never a model's files
+        return False
+    places = set()
+    for end in range(2, len(parts) + 1):
+        prefix = "/".join(parts[:end])
+        places |= {f"{ARTIFACTS_SCHEME}/{prefix}", f"{ARTIFACTS_SCHEME}/{prefix}/"}
+    query: Any = select(SqlModelVersion.name).where(
+        SqlModelVersion.current_stage != STAGE_DELETED_INTERNAL,
+        or_(
+            SqlModelVersion.storage_location.in_(places),
+            and_(SqlModelVersion.storage_location.is_(None), SqlModelVersion.source.in_(places)),
+        ),
+    )
+    with _get_model_registry_store().ManagedSessionMaker() as session:
+        names = {row[0] for row in session.execute(query)}
+    return any(
+        auth._get_role_permission_or_default(
+            auth._role_permission_for_known_workspace(username, "registered_model", name, None)
+        ).can_read
+        for name in sorted(names)
+    )
 
 
 def _error_body(status: int, message: str) -> bytes:

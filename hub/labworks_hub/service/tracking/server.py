@@ -39,7 +39,18 @@ from .env import PERSONAL_PREFIX, personal_experiment
 ADMIN = "_labworks"  # MLflow's bootstrap admin; hub names cannot start with "_"
 AUTHORIZATION_FUNCTION = "labworks_hub.service.tracking.gate:authorization"
 SCHEMAS = {"tracking": "mlflow", "auth": "mlflow_auth"}  # PostgreSQL: one schema each
+USER_TAG = "mlflow.user"  # MLflow's tag of who started a run
 SQLITE_FILES = {"tracking": "mlflow.sqlite", "auth": "mlflow-auth.sqlite"}
+# Model version sources: a run's or logged model's (checked by MLflow's auth), or the
+# placeholders MLflow gives prompt versions.
+VERSION_SOURCES = (
+    r"^(runs:/[^/]|models:/[^/]|mlflow-artifacts:/[^/]|dummy-source$|prompt-template$)"
+)
+REGISTRY_LIFECYCLE = {
+    "/mlflow/registered-models/create": "create",
+    "/mlflow/registered-models/rename": "rename",
+    "/mlflow/registered-models/delete": "delete",
+}
 
 
 class TrackingError(Exception):
@@ -120,6 +131,10 @@ class TrackingServer(LoggingConfigurable):
             # address. Cross-origin writes stay blocked (MLflow's CORS check).
             "MLFLOW_SERVER_ALLOWED_HOSTS": "*",
             "MLFLOW_DISABLE_TELEMETRY": "true",
+            # A model version's files are read through it with the server's own storage access,
+            # so its source must be anchored to something the caller may read (MLflow's auth
+            # checks runs:/ and models:/ sources and run_id, model_id), never a bare storage URL.
+            "MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX": VERSION_SOURCES,
         }
         if self.artifacts_destination.startswith("s3://"):
             env.update(self.s3_environment)
@@ -160,17 +175,23 @@ class TrackingServer(LoggingConfigurable):
             _upgrade_tracking_schema(self.backend_store_uri)
             from mlflow.server import app as flask_app
             from mlflow.server import auth
-            from mlflow.server.handlers import initialize_backend_stores
+            from mlflow.server.handlers import _get_tracking_store, initialize_backend_stores
 
             from .decisions import remember_decisions
+            from .gate import share_model_files
+            from .runs_table import ensure_indexes
 
             initialize_backend_stores(
                 self.backend_store_uri, self.backend_store_uri, "mlflow-artifacts:/"
             )
+            ensure_indexes(_get_tracking_store())
             self.app = auth.create_app(flask_app)
             self.auth_store = auth.store
             flask_app.before_request(_reserve_personal_names)
+            flask_app.before_request(_runs_belong_to_caller)
+            flask_app.after_request(_follow_model_lifecycle)
             remember_decisions(auth)
+            share_model_files(auth)
         except Exception as e:
             raise TrackingError(f"cannot start the tracking server: {_first_line(e)}") from e
         finally:
@@ -312,6 +333,48 @@ def _reserve_personal_names():
         f" {own} and {own}/..."
     )
     return jsonify(error="forbidden", error_code="PERMISSION_DENIED", message=message), 403
+
+
+def _runs_belong_to_caller() -> None:
+    """Flask before_request: a new run's user is the hub user who sent it. The stock client
+    sends its OS user (`user_id` and the `mlflow.user` tag), which in a workspace or a job is
+    a system account, and any client could send any name."""
+    from flask import request
+
+    from .gate import current_user
+
+    user = current_user()
+    if user is None or request.method != "POST" or not request.path.endswith("/runs/create"):
+        return
+    # MLflow's handler reads this same cached body (get_json(force=True, silent=True)).
+    body = request.get_json(force=True, silent=True)
+    if not isinstance(body, dict) or not isinstance(tags := body.get("tags") or [], list):
+        return  # MLflow answers what is wrong with it
+    body["user_id"] = user
+    body["tags"] = [
+        *(t for t in tags if not isinstance(t, dict) or t.get("key") != USER_TAG),
+        {"key": USER_TAG, "value": user},
+    ]
+
+
+def _follow_model_lifecycle(response: Any) -> Any:
+    """Flask after_request: sharing grants follow a registered model's create, rename and
+    delete (store/tracking.py)."""
+    from flask import request
+    from mlflow.server import auth
+
+    if request.method not in ("POST", "PATCH", "DELETE") or response.status_code != 200:
+        return response
+    action = next(
+        (a for suffix, a in REGISTRY_LIFECYCLE.items() if request.path.endswith(suffix)), None
+    )
+    if action is None:
+        return response
+    body = request.get_json(silent=True) or {}
+    name = body.get("name") or request.args.get("name")
+    if isinstance(name, str) and name:
+        store.follow_model_lifecycle(auth.store, action, name, str(body.get("new_name") or ""))
+    return response
 
 
 def _first_line(e: BaseException) -> str:

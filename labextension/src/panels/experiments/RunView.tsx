@@ -6,6 +6,9 @@ import { RefreshButton } from '../../refreshButton';
 
 import { describeError } from '../../requestModel';
 import { formatNumber } from './columns';
+import { RegisterModelModel } from './registerModel';
+import { RegisterModelDialog } from './registerModelView';
+import { RegistryClient } from './registry';
 import type { RunModel } from './run';
 import { IFileInfo, IKeyValue, jobIdOf, metricNumber, runName } from './types';
 
@@ -69,6 +72,9 @@ export function RunView(props: IRunViewProps): JSX.Element {
   const { model, actions, trans } = props;
   const [actionError, setActionError] = useState<string | null>(null);
   const [systemTags, setSystemTags] = useState(false);
+  const [registering, setRegistering] = useState<RegisterModelModel | null>(
+    null
+  );
   useEffect(() => {
     void model.refresh();
   }, []);
@@ -130,6 +136,24 @@ export function RunView(props: IRunViewProps): JSX.Element {
               {trans.__('Open in TensorBoard')}
             </Button>
           )}
+        <Button
+          className="jp-Labworks-button"
+          small
+          title={trans.__(
+            'Register one of this run’s models in the model registry'
+          )}
+          onClick={() =>
+            setRegistering(
+              new RegisterModelModel({
+                registry: new RegistryClient(model.client.serverSettings),
+                experiments: model.client,
+                run
+              })
+            )
+          }
+        >
+          {trans.__('Register model')}
+        </Button>
         {jobId && actions.openJobOutput && (
           <Button
             className="jp-Labworks-button"
@@ -144,6 +168,16 @@ export function RunView(props: IRunViewProps): JSX.Element {
           </Button>
         )}
       </div>
+      {registering && (
+        <RegisterModelDialog
+          model={registering}
+          trans={trans}
+          onClose={() => {
+            registering.dispose();
+            setRegistering(null);
+          }}
+        />
+      )}
       {[model.error, actionError]
         .filter(e => e !== null)
         .map(e => (

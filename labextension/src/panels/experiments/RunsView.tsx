@@ -44,6 +44,13 @@ export function RunsView(props: IRunsViewProps): JSX.Element {
     }
   }, []);
   const selected = model.selected.length;
+  const compareSelected = async () => {
+    // The table's runs carry its columns only: the comparison gets them whole.
+    const runs = await model.fetchSelected();
+    if (runs !== null) {
+      actions.compare(runs);
+    }
+  };
   const exportSelected = async () => {
     try {
       const text = await model.client.exportCsv(model.selected);
@@ -105,7 +112,7 @@ export function RunsView(props: IRunsViewProps): JSX.Element {
                   'Compare the selected runs: curves, values and parameters'
                 )
           }
-          onClick={() => actions.compare(model.selectedRuns)}
+          onClick={() => void compareSelected()}
         >
           {trans.__('Compare (%1)', selected)}
         </Button>

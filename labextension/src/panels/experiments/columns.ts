@@ -1,4 +1,4 @@
-import { IRun, metricNumber, runName } from './types';
+import { IRun, IRunKeys, metricNumber, runName } from './types';
 
 /**
  * What a column of the runs table shows: a run attribute, or one
@@ -198,18 +198,45 @@ export interface IKnownKeys {
 }
 
 /**
- * Keys seen in runs so far, kept sorted as pages arrive.
+ * The parameter, metric and tag keys of columns, as a runs table page asks
+ * for them (attributes are always there).
+ */
+export function columnKeys(columns: IColumn[]): IRunKeys {
+  const keys: IRunKeys = { metrics: [], params: [], tags: [] };
+  for (const column of columns) {
+    if (column.kind !== 'attribute') {
+      keys[KIND_KEYS[column.kind]].push(column.key);
+    }
+  }
+  return keys;
+}
+
+/**
+ * The field of `IRunKeys` for each kind of key.
+ */
+const KIND_KEYS: Record<keyof IKnownKeys, keyof IRunKeys> = {
+  metric: 'metrics',
+  param: 'params',
+  tag: 'tags'
+};
+
+/**
+ * Keys seen in the pages of runs so far (each page says which keys its runs
+ * have), kept sorted as pages arrive.
  */
 export class KeyIndex {
   /**
-   * Add the keys of these runs; returns whether a new key was seen.
+   * Add a page's keys; returns whether a new key was seen.
    */
-  add(runs: IRun[]): boolean {
+  add(keys: IRunKeys): boolean {
     let added = false;
-    for (const run of runs) {
-      added = this._addAll('metric', run.data.metrics) || added;
-      added = this._addAll('param', run.data.params) || added;
-      added = this._addAll('tag', run.data.tags) || added;
+    for (const kind of ['metric', 'param', 'tag'] as const) {
+      const seen = this._seen[kind];
+      const before = seen.size;
+      for (const key of keys[KIND_KEYS[kind]]) {
+        seen.add(key);
+      }
+      added = added || seen.size !== before;
     }
     if (added) {
       this._sorted = null;
@@ -231,18 +258,6 @@ export class KeyIndex {
   clear(): void {
     this._seen = { metric: new Set(), param: new Set(), tag: new Set() };
     this._sorted = null;
-  }
-
-  private _addAll(
-    kind: 'metric' | 'param' | 'tag',
-    items: { key: string }[] | undefined
-  ): boolean {
-    const seen = this._seen[kind];
-    const before = seen.size;
-    for (const item of items ?? []) {
-      seen.add(item.key);
-    }
-    return seen.size !== before;
   }
 
   private _seen = {

@@ -2,6 +2,7 @@ import { RequestModel } from '../../requestModel';
 import type { ExperimentsClient } from './client';
 import {
   columnId,
+  columnKeys,
   combinedFilter,
   IColumn,
   IKnownKeys,
@@ -9,12 +10,12 @@ import {
   orderBy,
   parseColumnId
 } from './columns';
-import type { IExperiment, IRun } from './types';
+import type { IExperiment, IRun, IRunKeys, IRunsPage } from './types';
 
 /**
- * How many runs one page of the runs table asks the tracking server for.
- * MLflow's cost grows with runs × metrics of a page; the table asks for the
- * next page when it is scrolled near the end of what it has.
+ * How many runs one page of the runs table asks the platform for (with the
+ * visible columns' values only); the table asks for the next page when it is
+ * scrolled near the end of what it has.
  */
 export const RUNS_PAGE = 25;
 
@@ -46,8 +47,9 @@ export interface IColumnStore {
 
 /**
  * The runs table of one experiment: pages of runs for the search box's
- * filter, the columns' filters and the sort (all done by the tracking
- * server), which columns are shown, and which runs are selected.
+ * filter, the columns' filters and the sort (all done by the platform, in
+ * MLflow's syntax), carrying the values of the shown columns only; which
+ * columns are shown, and which runs are selected.
  *
  * Methods never reject: a failure (MLflow's message for a bad filter) is
  * kept in `error`.
@@ -113,7 +115,7 @@ export class RunsModel extends RequestModel {
   }
 
   /**
-   * The parameters', metrics' and tags' keys seen in the listed runs.
+   * The parameters', metrics' and tags' keys the listed runs have.
    */
   get keys(): IKnownKeys {
     return this._keys.keys;
@@ -134,10 +136,25 @@ export class RunsModel extends RequestModel {
   }
 
   /**
-   * The selected runs (also those the filter no longer lists).
+   * The selected runs (also those the filter no longer lists), as the table
+   * has them: with the shown columns' values only.
    */
   get selectedRuns(): IRun[] {
     return [...this._selected.values()];
+  }
+
+  /**
+   * The selected runs with all their parameters, metrics and tags, fetched
+   * again; `null` when that failed (the reason in `error`).
+   */
+  async fetchSelected(): Promise<IRun[] | null> {
+    const fetched: IRun[][] = [];
+    const ok = await this.run(async () => {
+      fetched.push(
+        await Promise.all(this.selected.map(id => this.client.getRun(id)))
+      );
+    });
+    return ok ? fetched[0] : null;
   }
 
   isSelected(runId: string): boolean {
@@ -151,13 +168,19 @@ export class RunsModel extends RequestModel {
     const generation = ++this._generation;
     return this.run(async () => {
       try {
-        const page = await this.client.searchRuns(this._query(null));
+        let page = await this.client.searchRuns(this._query(null));
         if (generation !== this._generation) {
           return;
         }
+        if (this._chooseDefaultColumns(page.keys)) {
+          page = await this.client.searchRuns(this._query(null));
+          if (generation !== this._generation) {
+            return;
+          }
+        }
         this._runs = [];
         this._keys.clear();
-        this._add(page.runs ?? [], page.next_page_token);
+        this._add(page);
       } catch (reason) {
         if (generation === this._generation) {
           this._runs = [];
@@ -181,7 +204,7 @@ export class RunsModel extends RequestModel {
     return this.run(async () => {
       const page = await this.client.searchRuns(this._query(token));
       if (generation === this._generation) {
-        this._add(page.runs ?? [], page.next_page_token);
+        this._add(page);
       }
     });
   }
@@ -224,9 +247,13 @@ export class RunsModel extends RequestModel {
   }
 
   /**
-   * Show these columns, in this order (remembered for the experiment).
+   * Show these columns, in this order (remembered for the experiment). A
+   * column whose values the listed runs lack lists them again.
    */
   setColumns(columns: IColumn[]): void {
+    const added = columns.some(
+      c => c.kind !== 'attribute' && !this._fetched.has(columnId(c))
+    );
     this._columns = columns;
     this._chosen = true;
     this._store?.setItem(
@@ -234,6 +261,9 @@ export class RunsModel extends RequestModel {
       JSON.stringify(columns.map(columnId))
     );
     this.emitChanged();
+    if (added) {
+      void this.refresh();
+    }
   }
 
   /**
@@ -268,30 +298,42 @@ export class RunsModel extends RequestModel {
     this.emitChanged();
   }
 
-  private _add(runs: IRun[], nextPage: string | undefined): void {
+  private _add(page: IRunsPage): void {
+    const runs = page.runs ?? [];
     this._runs = [...this._runs, ...runs];
-    this._nextPage = nextPage || null;
+    this._nextPage = page.next_page_token || null;
     this._loaded = true;
-    this._keys.add(runs);
+    this._keys.add(page.keys ?? { metrics: [], params: [], tags: [] });
     for (const run of runs) {
       if (this._selected.has(run.info.run_id)) {
         this._selected.set(run.info.run_id, run); // the freshest copy
       }
     }
-    if (!this._chosen) {
-      const keys = this._keys.keys;
-      this._columns = [
-        ...keys.metric
-          .slice(0, DEFAULT_COLUMNS_PER_KIND)
-          .map(key => ({ kind: 'metric' as const, key })),
-        ...keys.param
-          .slice(0, DEFAULT_COLUMNS_PER_KIND)
-          .map(key => ({ kind: 'param' as const, key }))
-      ];
+  }
+
+  /**
+   * Until columns are chosen, the first metrics and parameters of the first
+   * page that has some; returns whether the columns changed.
+   */
+  private _chooseDefaultColumns(keys: IRunKeys | undefined): boolean {
+    if (this._chosen || this._columns.length > 0 || !keys) {
+      return false;
     }
+    this._columns = [
+      ...[...keys.metrics]
+        .sort()
+        .slice(0, DEFAULT_COLUMNS_PER_KIND)
+        .map(key => ({ kind: 'metric' as const, key })),
+      ...[...keys.params]
+        .sort()
+        .slice(0, DEFAULT_COLUMNS_PER_KIND)
+        .map(key => ({ kind: 'param' as const, key }))
+    ];
+    return this._columns.length > 0;
   }
 
   private _query(pageToken: string | null) {
+    this._fetched = new Set(this._columns.map(columnId));
     return {
       experimentIds: [this.experiment.experiment_id],
       filter: combinedFilter(this._search, this._columnFilters),
@@ -299,7 +341,8 @@ export class RunsModel extends RequestModel {
         ? [orderBy(this._sort.column, this._sort.descending)]
         : [],
       maxResults: this._pageSize,
-      pageToken
+      pageToken,
+      columns: columnKeys(this._columns)
     };
   }
 
@@ -310,6 +353,7 @@ export class RunsModel extends RequestModel {
   private _chosen = false;
   private _columnFilters: Record<string, string> = {};
   private _columns: IColumn[] = [];
+  private _fetched = new Set<string>();
   private _generation = 0;
   private _keys = new KeyIndex();
   private _loaded = false;

@@ -1,7 +1,8 @@
 /**
  * Wire types of MLflow's public REST API (api/2.0/mlflow/...), as the
- * tracking server sends them through `/labworks/mlflow/...`. Only the fields
- * the Experiments panel reads are listed.
+ * tracking server sends them through `/labworks/mlflow/...`, and of the runs
+ * table's page (`/labworks/experiments/runs/table`). Only the fields the
+ * Experiments panel reads are listed.
  */
 
 /**
@@ -93,11 +94,24 @@ export interface IRun {
 }
 
 /**
- * The body of `runs/search`.
+ * Parameter, metric and tag keys, by kind: the columns a runs table page
+ * carries, or the keys its runs have.
+ */
+export interface IRunKeys {
+  metrics: string[];
+  params: string[];
+  tags: string[];
+}
+
+/**
+ * The body of `experiments/runs/table`: runs as `runs/search` writes them,
+ * but their `data` holds only the asked columns; `keys` are all the keys the
+ * page's runs have.
  */
 export interface IRunsPage {
-  runs?: IRun[];
-  next_page_token?: string;
+  runs: IRun[];
+  next_page_token?: string | null;
+  keys: IRunKeys;
 }
 
 /**

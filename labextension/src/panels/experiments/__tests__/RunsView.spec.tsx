@@ -8,7 +8,12 @@ import { RunsModel } from '../runs';
 import { OVERSCAN } from '../RunsTable';
 import { IRunsActions, RunsView } from '../RunsView';
 import type { IRun } from '../types';
-import { installResizeObserver, sampleExperiment, sampleRun } from './sample';
+import {
+  installResizeObserver,
+  sampleExperiment,
+  samplePage,
+  sampleRun
+} from './sample';
 
 const trans = nullTranslator.load('labworks');
 
@@ -28,6 +33,14 @@ function manyRuns(count: number, metrics = 200): IRun[] {
   });
 }
 
+/**
+ * The answers to a first listing: the page that says which keys there are,
+ * then the page with the default columns' values.
+ */
+function firstListing(runs: IRun[]): IFakeAnswer[] {
+  return [{ body: samplePage(runs) }, { body: samplePage(runs) }];
+}
+
 function setup(...answers: IFakeAnswer[]) {
   const server = fakeServer(...answers);
   const model = new RunsModel({
@@ -45,7 +58,7 @@ function setup(...answers: IFakeAnswer[]) {
 
 describe('RunsView', () => {
   it('draws only the rows in view and only the chosen columns', async () => {
-    const { model, view } = setup({ body: { runs: manyRuns(1000) } });
+    const { model, view } = setup(...firstListing(manyRuns(1000)));
     await act(() => model.refresh());
     render(view());
     const table = screen.getByTestId('labworks-runs-table');
@@ -67,8 +80,8 @@ describe('RunsView', () => {
 
   it('sorts and filters on the server, and shows MLflow’s errors inline', async () => {
     const { model, view, requests } = setup(
-      { body: { runs: manyRuns(3, 2) } },
-      { body: { runs: manyRuns(3, 2).reverse() } },
+      ...firstListing(manyRuns(3, 2)),
+      { body: samplePage(manyRuns(3, 2).reverse()) },
       {
         status: 400,
         body: { error: 'INVALID_PARAMETER_VALUE', message: 'bad comparator' }
@@ -79,7 +92,7 @@ describe('RunsView', () => {
     await act(async () => {
       fireEvent.click(screen.getByTitle(/metric m001 \(metrics\.m001\)/));
     });
-    expect((await requests[1].json()).order_by).toEqual(['metrics.m001 DESC']);
+    expect((await requests[2].json()).order_by).toEqual(['metrics.m001 DESC']);
     rerender(view());
     const sorted = screen.getAllByRole('columnheader', { name: /m001/ })[0];
     expect(sorted.getAttribute('aria-sort')).toBe('descending');
@@ -91,7 +104,7 @@ describe('RunsView', () => {
     await act(async () => {
       fireEvent.submit(search.closest('form')!);
     });
-    expect((await requests[2].json()).filter).toBe('metrics.m000 >>> 1');
+    expect((await requests[3].json()).filter).toBe('metrics.m000 >>> 1');
     rerender(view());
     expect(screen.getByTestId('labworks-runs-error').textContent).toBe(
       'bad comparator'
@@ -101,8 +114,13 @@ describe('RunsView', () => {
     model.dispose();
   });
 
-  it('compares the selected runs', async () => {
-    const { model, view, actions } = setup({ body: { runs: manyRuns(3, 2) } });
+  it('compares the selected runs, fetched whole', async () => {
+    const whole = manyRuns(3, 20);
+    const { model, view, actions, requests } = setup(
+      ...firstListing(manyRuns(3, 2)),
+      { body: { run: whole[2] } },
+      { body: { run: whole[0] } }
+    );
     await act(() => model.refresh());
     const { rerender } = render(view());
     const compare = () => screen.getByRole('button', { name: /Compare/ });
@@ -112,18 +130,20 @@ describe('RunsView', () => {
     fireEvent.click(screen.getByLabelText('Select run run-0'));
     rerender(view());
     expect(compare().textContent).toBe('Compare (2)');
-    fireEvent.click(compare());
-    expect(actions.compare.mock.calls[0][0].map(r => r.info.run_id)).toEqual([
-      'r2',
-      'r0'
-    ]);
+    await act(async () => {
+      fireEvent.click(compare());
+    });
+    expect(requests).toHaveLength(4);
+    expect(actions.compare.mock.calls[0][0]).toEqual([whole[2], whole[0]]);
     fireEvent.click(screen.getByRole('button', { name: 'run-1' }));
     expect(actions.openRun.mock.calls[0][0].info.run_id).toBe('r1');
     model.dispose();
   });
 
   it('chooses the columns among all keys seen', async () => {
-    const { model, view } = setup({ body: { runs: manyRuns(2, 200) } });
+    const { model, view, requests } = setup(...firstListing(manyRuns(2, 200)), {
+      body: samplePage(manyRuns(2, 200))
+    });
     await act(() => model.refresh());
     const { rerender } = render(view());
     fireEvent.click(screen.getByRole('button', { name: 'Columns (7)' }));
@@ -134,7 +154,14 @@ describe('RunsView', () => {
     });
     expect(chooser.textContent).toContain('Metrics (10)');
     fireEvent.click(within(chooser).getAllByText('Hide all')[0]);
-    fireEvent.click(within(chooser).getAllByText('Show matching')[0]);
+    await act(async () => {
+      fireEvent.click(within(chooser).getAllByText('Show matching')[0]);
+    });
+    // New columns: the page is asked again with their values.
+    expect(requests).toHaveLength(3);
+    expect((await requests[2].json()).columns.metrics).toEqual(
+      Array.from({ length: 10 }, (_, i) => `m19${i}`)
+    );
     rerender(view());
     const headers = screen
       .getAllByRole('columnheader')

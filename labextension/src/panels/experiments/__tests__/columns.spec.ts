@@ -1,6 +1,7 @@
 import {
   cellValue,
   columnId,
+  columnKeys,
   combinedFilter,
   filterClause,
   formatNumber,
@@ -89,15 +90,30 @@ describe('columns', () => {
 
   it('keeps the keys seen, sorted, and says when one is new', () => {
     const index = new KeyIndex();
-    expect(
-      index.add([
-        sampleRun('a', { metrics: { b: 1, a: 2 }, params: { p: 'x' } })
-      ])
-    ).toBe(true);
-    expect(index.add([sampleRun('b', { metrics: { a: 3 } })])).toBe(false);
-    expect(index.keys).toEqual({ metric: ['a', 'b'], param: ['p'], tag: [] });
+    expect(index.add({ metrics: ['b', 'a'], params: ['p'], tags: [] })).toBe(
+      true
+    );
+    expect(index.add({ metrics: ['a'], params: [], tags: [] })).toBe(false);
+    expect(index.add({ metrics: [], params: [], tags: ['t'] })).toBe(true);
+    expect(index.keys).toEqual({
+      metric: ['a', 'b'],
+      param: ['p'],
+      tag: ['t']
+    });
     index.clear();
     expect(index.keys.metric).toEqual([]);
+  });
+
+  it('asks a page for the keys of the visible columns', () => {
+    expect(
+      columnKeys([
+        { kind: 'attribute', key: 'status' },
+        { kind: 'metric', key: 'val acc' },
+        { kind: 'param', key: 'lr' },
+        { kind: 'metric', key: 'loss' },
+        { kind: 'tag', key: 'team' }
+      ])
+    ).toEqual({ metrics: ['val acc', 'loss'], params: ['lr'], tags: ['team'] });
   });
 
   it('finds the job that made a run by its lineage tag', () => {

@@ -3,10 +3,10 @@ import { ExperimentsClient } from '../client';
 import { ExperimentsModel } from '../model';
 import { IColumnStore, RUNS_PAGE, RunsModel } from '../runs';
 import type { IRun } from '../types';
-import { sampleExperiment, sampleRun, where } from './sample';
+import { sampleExperiment, samplePage, sampleRun, where } from './sample';
 
 function page(runs: IRun[], next?: string): IFakeAnswer {
-  return { body: next ? { runs, next_page_token: next } : { runs } };
+  return { body: samplePage(runs, next) };
 }
 
 function runsModel(
@@ -34,20 +34,20 @@ class MemoryStore implements IColumnStore {
 }
 
 describe('RunsModel', () => {
-  it('asks MLflow for one page of runs, then the next with its token', async () => {
+  it('asks for one page of runs, then the next with its token', async () => {
     const { model, requests } = runsModel([
       page([sampleRun('a'), sampleRun('b')], 'tok-1'),
       page([sampleRun('c')])
     ]);
     await model.refresh();
-    expect(where(requests[0]).path).toBe('mlflow/api/2.0/mlflow/runs/search');
+    expect(where(requests[0]).path).toBe('experiments/runs/table');
     expect(requests[0].method).toBe('POST');
     expect(await requests[0].json()).toEqual({
       experiment_ids: ['7'],
       filter: '',
-      run_view_type: 'ACTIVE_ONLY',
       max_results: RUNS_PAGE,
-      order_by: []
+      order_by: [],
+      columns: { metrics: [], params: [], tags: [] }
     });
     expect(model.complete).toBe(false);
     await model.loadMore();
@@ -115,23 +115,65 @@ describe('RunsModel', () => {
     for (let i = 0; i < 200; i++) {
       metrics[`m${String(i).padStart(3, '0')}`] = i;
     }
-    const { model } = runsModel(
-      [page([sampleRun('a', { metrics, params: { lr: '0.1' } })])],
+    const run = sampleRun('a', { metrics, params: { lr: '0.1' } });
+    const bare = { ...run, data: {} };
+    const { model, requests } = runsModel(
+      [
+        { body: { ...samplePage([run]), runs: [bare] } },
+        page([run]),
+        page([run])
+      ],
       store
     );
     await model.refresh();
+    // The first page says which keys there are; it is asked again with the
+    // values of the first 6 metrics and the first parameter.
+    expect(requests).toHaveLength(2);
+    expect((await requests[1].json()).columns).toEqual({
+      metrics: ['m000', 'm001', 'm002', 'm003', 'm004', 'm005'],
+      params: ['lr'],
+      tags: []
+    });
     expect(model.keys.metric).toHaveLength(200);
     expect(model.columns.map(c => c.key)).toEqual([
       'm000', 'm001', 'm002', 'm003', 'm004', 'm005', 'lr'
     ]); // prettier-ignore
+    model.setColumns([{ kind: 'metric', key: 'm001' }]);
+    expect(requests).toHaveLength(2); // its values are here
     model.setColumns([{ kind: 'metric', key: 'm150' }]);
     expect(store.getItem('labworks:experiments:columns:7')).toBe(
       '["metric:m150"]'
     );
+    // A new column: the page is asked again, with its values.
+    await new Promise(resolve => setTimeout(resolve, 0));
+    expect(requests).toHaveLength(3);
+    expect((await requests[2].json()).columns).toEqual({
+      metrics: ['m150'],
+      params: [],
+      tags: []
+    });
     model.dispose();
     const again = runsModel([], store).model;
     expect(again.columns).toEqual([{ kind: 'metric', key: 'm150' }]);
     again.dispose();
+  });
+
+  it('fetches the selected runs whole for a comparison', async () => {
+    const full = sampleRun('a', { metrics: { acc: 1, loss: 2 } });
+    const { model, requests } = runsModel([
+      page([sampleRun('a'), sampleRun('b')]),
+      { body: { run: full } },
+      { status: 404, body: { error: 'not_found', message: 'run b is gone' } }
+    ]);
+    await model.refresh();
+    model.toggle(model.runs[0]);
+    expect(await model.fetchSelected()).toEqual([full]);
+    expect(where(requests[1]).path).toBe('mlflow/api/2.0/mlflow/runs/get');
+    model.toggle(model.runs[0]);
+    model.toggle(model.runs[1]);
+    expect(await model.fetchSelected()).toBeNull();
+    expect(model.error).toBe('run b is gone');
+    model.dispose();
   });
 
   it('keeps selected runs across filters', async () => {

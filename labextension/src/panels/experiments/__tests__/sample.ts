@@ -1,7 +1,8 @@
-import type { IExperiment, IRun, RunStatus } from '../types';
+import type { IExperiment, IRun, IRunsPage, RunStatus } from '../types';
 
 /**
- * A run as MLflow's runs/search sends it.
+ * A run as MLflow's runs/search sends it (the runs table's page: with the
+ * asked keys only).
  */
 export function sampleRun(
   id: string,
@@ -36,6 +37,27 @@ export function sampleRun(
         timestamp: 1_700_000_050_000
       })),
       tags: pairs(fields.tags)
+    }
+  };
+}
+
+/**
+ * A page of the runs table as experiments/runs/table sends it: the runs and
+ * the keys they have.
+ */
+export function samplePage(runs: IRun[], next?: string): IRunsPage {
+  const keys = (items: { key: string }[][]): string[] => {
+    const found = new Set<string>();
+    items.forEach(list => list.forEach(item => found.add(item.key)));
+    return [...found].sort();
+  };
+  return {
+    runs,
+    next_page_token: next ?? null,
+    keys: {
+      metrics: keys(runs.map(r => r.data.metrics ?? [])),
+      params: keys(runs.map(r => r.data.params ?? [])),
+      tags: keys(runs.map(r => r.data.tags ?? []))
     }
   };
 }

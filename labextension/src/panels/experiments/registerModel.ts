@@ -1,0 +1,247 @@
+import { RequestModel } from '../../requestModel';
+import type { ExperimentsClient } from './client';
+import type { IModelVersion, IVersionSource, RegistryClient } from './registry';
+import type { IFileInfo, IRun } from './types';
+
+/**
+ * The file that makes an artifact folder an MLflow model.
+ */
+export const MLMODEL_FILE = 'MLmodel';
+
+/**
+ * The most top-level artifact folders looked into for an `MLmodel` file.
+ */
+export const MAX_FOLDERS = 20;
+
+/**
+ * One model of the run the dialog offers to register.
+ */
+export interface IModelChoice {
+  /** Stable key: `model:<logged model id>` or `folder:<artifact path>`. */
+  key: string;
+  /** What the person reads: the logged model's name or the folder. */
+  label: string;
+  /** The logged model id or the folder, shown as a hint. */
+  detail: string;
+  from: IVersionSource;
+}
+
+/**
+ * The "Register model" dialog of a run: which of the run's models, under
+ * which registered model name (a new one, or one that exists), then the
+ * registration through MLflow's registry API.
+ *
+ * Methods never reject: a failure (MLflow's message) is kept in `error`.
+ */
+export class RegisterModelModel extends RequestModel {
+  constructor(options: RegisterModelModel.IOptions) {
+    super();
+    this.registry = options.registry;
+    this.experiments = options.experiments;
+    this.run_ = options.run;
+  }
+
+  readonly registry: RegistryClient;
+
+  readonly experiments: ExperimentsClient;
+
+  /**
+   * The run's models: its logged models, then artifact folders holding an
+   * `MLmodel` file.
+   */
+  get choices(): IModelChoice[] {
+    return this._choices;
+  }
+
+  /**
+   * Names of the registered models the person can read (for the datalist).
+   */
+  get existing(): string[] {
+    return this._existing;
+  }
+
+  /**
+   * Whether `load()` has finished (successfully or not).
+   */
+  get loaded(): boolean {
+    return this._loaded;
+  }
+
+  /**
+   * The key of the chosen model, `''` when there is none.
+   */
+  get choice(): string {
+    return this._choice;
+  }
+
+  set choice(key: string) {
+    this._choice = key;
+    this._result = null;
+    this.emitChanged();
+  }
+
+  /**
+   * The registered model name typed or picked.
+   */
+  get name(): string {
+    return this._name;
+  }
+
+  set name(value: string) {
+    this._name = value;
+    this._result = null;
+    this.emitChanged();
+  }
+
+  /**
+   * Whether registering creates the registered model first.
+   */
+  get isNew(): boolean {
+    const name = this._name.trim();
+    return name !== '' && !this._existing.includes(name);
+  }
+
+  /**
+   * Why the form cannot be sent yet, or `null` when it can.
+   */
+  get problem(): string | null {
+    if (this._loaded && this._choices.length === 0) {
+      return 'This run has no logged model: log one with mlflow.<flavor>.log_model.';
+    }
+    if (!this._choices.some(c => c.key === this._choice)) {
+      return 'Choose the model to register.';
+    }
+    if (this._name.trim() === '') {
+      return 'Give the registered model a name.';
+    }
+    return null;
+  }
+
+  /**
+   * The version made by the last `register()`, or `null`.
+   */
+  get result(): IModelVersion | null {
+    return this._result;
+  }
+
+  /**
+   * What to show once registered: "Registered <name> version <n>".
+   */
+  get confirmation(): string | null {
+    return this._result
+      ? `Registered ${this._result.name} version ${this._result.version}`
+      : null;
+  }
+
+  /**
+   * Find the run's models and the registered model names.
+   */
+  load(): Promise<boolean> {
+    return this.run(async () => {
+      try {
+        const info = this.run_.info;
+        const [logged, folders, registered] = await Promise.all([
+          this.registry.loggedModels(info.experiment_id, info.run_id),
+          this._modelFolders(),
+          this.registry.registeredModels()
+        ]);
+        const base = (info.artifact_uri ?? '').replace(/\/+$/, '');
+        this._choices = [
+          ...logged.map(m => ({
+            key: `model:${m.model_id}`,
+            label: m.name,
+            detail: m.model_id,
+            from: {
+              source: `models:/${m.model_id}`,
+              runId: info.run_id,
+              modelId: m.model_id
+            }
+          })),
+          ...folders.map(path => ({
+            key: `folder:${path}`,
+            label: `${path || '.'}/`,
+            detail: 'artifact folder',
+            from: {
+              source: path ? `${base}/${path}` : base,
+              runId: info.run_id
+            }
+          }))
+        ];
+        this._existing = registered.map(m => m.name);
+        if (!this._choices.some(c => c.key === this._choice)) {
+          this._choice = this._choices[0]?.key ?? '';
+        }
+      } finally {
+        this._loaded = true;
+      }
+    });
+  }
+
+  /**
+   * Register the chosen model: create the registered model when the name is
+   * new, then a version of it. Resolves whether it worked.
+   */
+  register(): Promise<boolean> {
+    const problem = this.problem;
+    if (problem !== null) {
+      return this.run(() => Promise.reject(new Error(problem)));
+    }
+    const name = this._name.trim();
+    const chosen = this._choices.find(c => c.key === this._choice)!;
+    return this.run(async () => {
+      this._result = null;
+      if (this.isNew) {
+        await this.registry.createRegisteredModel(name);
+        this._existing = [name, ...this._existing];
+      }
+      this._result = await this.registry.createModelVersion(name, chosen.from);
+    });
+  }
+
+  /**
+   * Artifact paths ('' for the top) that hold an `MLmodel` file: the top,
+   * and the folders directly in it.
+   */
+  private async _modelFolders(): Promise<string[]> {
+    const runId = this.run_.info.run_id;
+    const top = (await this.experiments.listArtifacts(runId)).files ?? [];
+    const found = hasModelFile(top, '') ? [''] : [];
+    const folders = top.filter(f => f.is_dir).slice(0, MAX_FOLDERS);
+    const listings = await Promise.all(
+      folders.map(f => this.experiments.listArtifacts(runId, f.path))
+    );
+    folders.forEach((folder, i) => {
+      if (hasModelFile(listings[i].files ?? [], folder.path)) {
+        found.push(folder.path);
+      }
+    });
+    return found;
+  }
+
+  private readonly run_: IRun;
+  private _choices: IModelChoice[] = [];
+  private _existing: string[] = [];
+  private _loaded = false;
+  private _choice = '';
+  private _name = '';
+  private _result: IModelVersion | null = null;
+}
+
+function hasModelFile(files: IFileInfo[], folder: string): boolean {
+  const path = folder ? `${folder}/${MLMODEL_FILE}` : MLMODEL_FILE;
+  return files.some(f => !f.is_dir && f.path === path);
+}
+
+/**
+ * A namespace for RegisterModelModel statics.
+ */
+export namespace RegisterModelModel {
+  /**
+   * Options to create a RegisterModelModel.
+   */
+  export interface IOptions {
+    registry: RegistryClient;
+    experiments: ExperimentsClient;
+    run: IRun;
+  }
+}

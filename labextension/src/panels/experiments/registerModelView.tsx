@@ -1,0 +1,142 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { Button } from '@jupyterlab/ui-components';
+import React, { useEffect, useId, useReducer } from 'react';
+
+import type { RegisterModelModel } from './registerModel';
+
+/**
+ * Props of the "Register model" dialog.
+ */
+export interface IRegisterModelDialogProps {
+  model: RegisterModelModel;
+  trans: TranslationBundle;
+  /** Close the dialog (Cancel, Close, Escape). */
+  onClose(): void;
+}
+
+/**
+ * The "Register model" dialog of a run page: which of the run's models,
+ * under which registered model name; then "Registered <name> version <n>"
+ * or MLflow's error.
+ */
+export function RegisterModelDialog(
+  props: IRegisterModelDialogProps
+): JSX.Element {
+  const { model, trans, onClose } = props;
+  const [, update] = useReducer((n: number) => n + 1, 0);
+  const id = useId(); // one dialog per run page, several pages open at once
+  useEffect(() => {
+    model.changed.connect(update);
+    void model.load();
+    return () => {
+      model.changed.disconnect(update);
+    };
+  }, [model]);
+  const done = model.confirmation;
+  const problem = model.loaded ? model.problem : null;
+  const chosen = model.choices.find(c => c.key === model.choice);
+  return (
+    <div
+      className="jp-Labworks-registerModel"
+      role="dialog"
+      aria-modal="true"
+      aria-labelledby={`${id}-title`}
+      data-testid="labworks-register-model"
+      onKeyDown={e => {
+        if (e.key === 'Escape') {
+          onClose();
+        }
+      }}
+    >
+      <h3 id={`${id}-title`}>{trans.__('Register model')}</h3>
+      {!model.loaded ? (
+        <p className="jp-Labworks-loading">
+          {trans.__('Looking for the run’s models…')}
+        </p>
+      ) : (
+        <form
+          onSubmit={e => {
+            e.preventDefault();
+            void model.register();
+          }}
+        >
+          <label className="jp-Labworks-field">
+            <span>{trans.__('Model')}</span>
+            <select
+              aria-label={trans.__('Model')}
+              value={model.choice}
+              disabled={model.choices.length === 0 || model.busy}
+              onChange={e => (model.choice = e.target.value)}
+            >
+              {model.choices.map(c => (
+                <option key={c.key} value={c.key}>
+                  {c.label} ({c.detail})
+                </option>
+              ))}
+            </select>
+          </label>
+          {chosen && (
+            <p className="jp-Labworks-hint">
+              {trans.__('Source: %1', chosen.from.source)}
+            </p>
+          )}
+          <label className="jp-Labworks-field">
+            <span>{trans.__('Registered model name')}</span>
+            <input
+              type="text"
+              aria-label={trans.__('Registered model name')}
+              list={`${id}-names`}
+              value={model.name}
+              disabled={model.busy}
+              placeholder={trans.__('a new name, or one of your models')}
+              onChange={e => (model.name = e.target.value)}
+            />
+            <datalist id={`${id}-names`}>
+              {model.existing.map(name => (
+                <option key={name} value={name} />
+              ))}
+            </datalist>
+          </label>
+          {model.name.trim() !== '' && (
+            <p className="jp-Labworks-hint">
+              {model.isNew
+                ? trans.__('A new registered model, private to you.')
+                : trans.__('A new version of %1.', model.name.trim())}
+            </p>
+          )}
+          {problem !== null && model.choices.length === 0 && (
+            <p className="jp-Labworks-empty">{problem}</p>
+          )}
+          {model.error !== null && (
+            <p className="jp-Labworks-errorText" role="alert">
+              {model.error}
+            </p>
+          )}
+          {done !== null && (
+            <p className="jp-Labworks-success" role="status">
+              {done}
+            </p>
+          )}
+          <div className="jp-Labworks-dialogButtons">
+            <Button
+              className="jp-Labworks-button"
+              small
+              type="button"
+              onClick={onClose}
+            >
+              {done !== null ? trans.__('Close') : trans.__('Cancel')}
+            </Button>
+            <Button
+              className="jp-Labworks-button jp-mod-accept"
+              small
+              type="submit"
+              disabled={problem !== null || model.busy}
+            >
+              {model.busy ? trans.__('Registering…') : trans.__('Register')}
+            </Button>
+          </div>
+        </form>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,141 @@
+import { ServerConnection } from '@jupyterlab/services';
+
+import { requestAPI } from '../../api';
+
+/**
+ * MLflow's REST API through this lab's server.
+ */
+const MLFLOW = 'mlflow/api/2.0/mlflow';
+
+/**
+ * The most registered models the "Register model" dialog offers by name.
+ */
+export const MAX_MODEL_NAMES = 1000;
+
+/**
+ * A model logged in a run (MLflow 3's logged model, `logged-models/search`).
+ */
+export interface ILoggedModel {
+  model_id: string;
+  name: string;
+  experiment_id?: string;
+  artifact_uri?: string;
+  source_run_id?: string;
+  creation_timestamp_ms?: number;
+}
+
+/**
+ * A registered model as `registered-models/*` answers.
+ */
+export interface IRegisteredModel {
+  name: string;
+  description?: string;
+  latest_versions?: IModelVersion[];
+  last_updated_timestamp?: number;
+}
+
+/**
+ * A model version as `model-versions/*` answers.
+ */
+export interface IModelVersion {
+  name: string;
+  version: string;
+  source?: string;
+  run_id?: string;
+  status?: string;
+}
+
+/**
+ * What a new model version is made from: a logged model (`models:/<id>`)
+ * or a folder of the run's artifacts holding an `MLmodel` file.
+ */
+export interface IVersionSource {
+  source: string;
+  runId: string;
+  modelId?: string;
+}
+
+/**
+ * A typed client of MLflow's model registry routes, through this lab's
+ * server (`/labworks/mlflow/api/2.0/mlflow/...`). Every method rejects with
+ * an `APIError` carrying MLflow's message when refused.
+ */
+export class RegistryClient {
+  constructor(serverSettings?: ServerConnection.ISettings) {
+    this.serverSettings = serverSettings ?? ServerConnection.makeSettings();
+  }
+
+  readonly serverSettings: ServerConnection.ISettings;
+
+  /**
+   * The models logged in one run (`POST logged-models/search`).
+   */
+  async loggedModels(
+    experimentId: string,
+    runId: string
+  ): Promise<ILoggedModel[]> {
+    const answer = await this._post<{ models?: { info: ILoggedModel }[] }>(
+      'logged-models/search',
+      {
+        experiment_ids: [experimentId],
+        filter: `source_run_id = '${runId.replace(/'/g, '')}'`,
+        max_results: 100
+      }
+    );
+    return (answer.models ?? []).map(m => m.info);
+  }
+
+  /**
+   * The registered models the user can read, last updated first
+   * (`GET registered-models/search`).
+   */
+  async registeredModels(): Promise<IRegisteredModel[]> {
+    const params = new URLSearchParams({
+      max_results: String(MAX_MODEL_NAMES),
+      order_by: 'last_updated_timestamp DESC'
+    });
+    const answer = await requestAPI<{
+      registered_models?: IRegisteredModel[];
+    }>(`${MLFLOW}/registered-models/search?${params}`, {}, this.serverSettings);
+    return answer.registered_models ?? [];
+  }
+
+  /**
+   * A new, empty registered model (`POST registered-models/create`).
+   */
+  async createRegisteredModel(name: string): Promise<IRegisteredModel> {
+    const answer = await this._post<{ registered_model: IRegisteredModel }>(
+      'registered-models/create',
+      { name }
+    );
+    return answer.registered_model;
+  }
+
+  /**
+   * A new version of a registered model (`POST model-versions/create`),
+   * anchored to the run (and logged model) it comes from.
+   */
+  async createModelVersion(
+    name: string,
+    from: IVersionSource
+  ): Promise<IModelVersion> {
+    const answer = await this._post<{ model_version: IModelVersion }>(
+      'model-versions/create',
+      {
+        name,
+        source: from.source,
+        run_id: from.runId,
+        ...(from.modelId ? { model_id: from.modelId } : {})
+      }
+    );
+    return answer.model_version;
+  }
+
+  private _post<T>(route: string, body: unknown): Promise<T> {
+    return requestAPI<T>(
+      `${MLFLOW}/${route}`,
+      { method: 'POST', body: JSON.stringify(body) },
+      this.serverSettings
+    );
+  }
+}
