@@ -37,7 +37,7 @@ def launch(playwright):
 
 
 @contextmanager
-def open_page(width: int = 1400, height: int = 1000) -> Iterator[Page]:
+def open_page(width: int = 1500, height: int = 1000) -> Iterator[Page]:
     """A fresh browser (no cookies) with one page that accepts downloads."""
     with sync_playwright() as p:
         browser = launch(p)

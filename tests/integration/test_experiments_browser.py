@@ -19,14 +19,12 @@ import time
 import httpx
 import nbformat
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from tests.browser import launch
 from tests.integration.test_browser import log_in, start_from_form
-from tests.platform import API
+from tests.platform import API, auth
 
 pytestmark = pytest.mark.e2e
-TIMEOUT = 120_000
 TRACKING = "/services/labworks/mlflow"
 EXPERIMENT = "exa-sweep"
 
@@ -57,22 +55,6 @@ with mlflow.start_run(run_name="from-job", tags=job):
     mlflow.log_metric("acc", 0.8)
 print("logged from the job")
 """
-
-
-@pytest.fixture
-def page():
-    with sync_playwright() as p:
-        browser = launch(p)
-        context = browser.new_context(
-            viewport={"width": 1500, "height": 1000}, accept_downloads=True
-        )
-        context.set_default_timeout(TIMEOUT)
-        yield context.new_page()
-        browser.close()
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"token {token}"}
 
 
 def log_as_user(platform, token: str) -> dict[str, str]:

@@ -13,13 +13,11 @@ import subprocess
 import sys
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from tests.browser import launch
 from tests.integration.test_browser import log_in, start_from_form
 
 pytestmark = pytest.mark.e2e
-TIMEOUT = 120_000
 TRACKING = "/services/labworks/mlflow"
 EXPERIMENT = "rmb-train"
 MODEL = "rmb-churn"
@@ -52,16 +50,6 @@ print(json.dumps({{
         np.array([[0.0], [3.0]]))],
 }}))
 """
-
-
-@pytest.fixture
-def page():
-    with sync_playwright() as p:
-        browser = launch(p)
-        context = browser.new_context(viewport={"width": 1500, "height": 1000})
-        context.set_default_timeout(TIMEOUT)
-        yield context.new_page()
-        browser.close()
 
 
 def as_user(platform, token: str, code: str) -> dict:
