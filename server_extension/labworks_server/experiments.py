@@ -500,9 +500,20 @@ class RunsTableHandler(TrackingHandler):
         self.finish(await self.platform.post("/experiments/runs/table", self.json_object()))
 
 
+class ModelsHandler(TrackingHandler):
+    """``GET /labworks/models``: the registered models the owner can read, with who owns each
+    (the platform's ``GET /models``)."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        self.check_owner()
+        self.finish(await self.platform.get("/models"))
+
+
 experiments_handlers: list[tuple[str, type[LabworksHandler]]] = [
     (rf"/labworks/mlflow/{MLFLOW_API}", MlflowApiHandler),
     (rf"/labworks/experiments/runs/{RUN_ID}/artifact", ArtifactHandler),
     (r"/labworks/experiments/runs/export", ExportHandler),
     (r"/labworks/experiments/runs/table", RunsTableHandler),
+    (r"/labworks/models", ModelsHandler),
 ]

@@ -74,3 +74,11 @@ async def test_only_the_workspace_owner_may(
     assert reply.code == 403
     assert "only someone-else, who owns this workspace" in answer_of(reply)["message"]
     assert jobs_platform.sent == []
+
+
+async def test_the_models_list_is_the_platforms(lab: Any, jobs_platform: JobsPlatform) -> None:
+    listing = {"models": [{**SHARED, "name": "churn", "yours": True}]}
+    jobs_platform.answer("GET", "/models", listing)
+    reply = await lab("GET", "models")
+    assert reply.code == 200
+    assert answer_of(reply) == listing

@@ -54,7 +54,8 @@ export class RegisterModelModel extends RequestModel {
   }
 
   /**
-   * Names of the registered models the person can read (for the datalist).
+   * Names of the person's own registered models (for the datalist): a new
+   * version goes to one of these, any other name makes a new model.
    */
   get existing(): string[] {
     return this._existing;
@@ -143,7 +144,7 @@ export class RegisterModelModel extends RequestModel {
         const [logged, folders, registered] = await Promise.all([
           this.registry.loggedModels(info.experiment_id, info.run_id),
           this._modelFolders(),
-          this.registry.registeredModels()
+          this.registry.yourModels()
         ]);
         const base = (info.artifact_uri ?? '').replace(/\/+$/, '');
         this._choices = [
@@ -167,7 +168,7 @@ export class RegisterModelModel extends RequestModel {
             }
           }))
         ];
-        this._existing = registered.map(m => m.name);
+        this._existing = registered;
         if (!this._choices.some(c => c.key === this._choice)) {
           this._choice = this._choices[0]?.key ?? '';
         }

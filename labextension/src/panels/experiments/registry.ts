@@ -8,11 +8,6 @@ import { requestAPI } from '../../api';
 const MLFLOW = 'mlflow/api/2.0/mlflow';
 
 /**
- * The most registered models the "Register model" dialog offers by name.
- */
-export const MAX_MODEL_NAMES = 1000;
-
-/**
  * A model logged in a run (MLflow 3's logged model, `logged-models/search`).
  */
 export interface ILoggedModel {
@@ -32,6 +27,17 @@ export interface IRegisteredModel {
   description?: string;
   latest_versions?: IModelVersion[];
   last_updated_timestamp?: number;
+}
+
+/**
+ * A registered model as the platform lists it (`GET /models`).
+ */
+export interface IOwnedModel {
+  name: string;
+  owner: string | null;
+  visibility: string;
+  /** The user owns it: they may add versions to it. */
+  yours: boolean;
 }
 
 /**
@@ -86,18 +92,17 @@ export class RegistryClient {
   }
 
   /**
-   * The registered models the user can read, last updated first
-   * (`GET registered-models/search`).
+   * The names of the user's own registered models, last updated first (the
+   * platform's `GET /models` through `/labworks/models`): the ones a version
+   * may be added to.
    */
-  async registeredModels(): Promise<IRegisteredModel[]> {
-    const params = new URLSearchParams({
-      max_results: String(MAX_MODEL_NAMES),
-      order_by: 'last_updated_timestamp DESC'
-    });
-    const answer = await requestAPI<{
-      registered_models?: IRegisteredModel[];
-    }>(`${MLFLOW}/registered-models/search?${params}`, {}, this.serverSettings);
-    return answer.registered_models ?? [];
+  async yourModels(): Promise<string[]> {
+    const answer = await requestAPI<{ models?: IOwnedModel[] }>(
+      'models',
+      {},
+      this.serverSettings
+    );
+    return (answer.models ?? []).filter(m => m.yours).map(m => m.name);
   }
 
   /**

@@ -57,7 +57,13 @@ const SK = {
 };
 const PLOTS = { body: { files: [{ path: 'plots/loss.png', file_size: 9 }] } };
 const REGISTERED = {
-  body: { registered_models: [{ name: 'churn' }, { name: 'fraud' }] }
+  body: {
+    models: [
+      { name: 'churn', owner: 'ana', visibility: 'private', yours: true },
+      { name: 'shared', owner: 'ben', visibility: 'public', yours: false },
+      { name: 'fraud', owner: 'ana', visibility: 'group:ml', yours: true }
+    ]
+  }
 };
 
 async function bodyOf(request: Request): Promise<unknown> {
@@ -94,9 +100,7 @@ describe('RegisterModelModel', () => {
       filter: "source_run_id = 'a1'",
       max_results: 100
     });
-    expect(registry[1].url).toContain(
-      '/labworks/mlflow/api/2.0/mlflow/registered-models/search?'
-    );
+    expect(registry[1].url).toMatch(/\/labworks\/models(\?\d+)?$/); // only theirs
     expect(artifacts.map(r => new URL(r.url).searchParams.get('path'))).toEqual(
       [null, 'sk', 'plots']
     );
