@@ -263,3 +263,46 @@ def test_sharing_follows_a_model_through_rename_and_delete(platform, people):
     taken = api(platform, people["rgcal"], "GET", "/models/rg-gone").json()
     assert (taken["owner"], taken["visibility"]) == ("rgcal", "private")
     assert api(platform, people["rgben"], "GET", "/models/rg-gone").status_code == 404
+
+
+def test_a_version_registered_from_a_runs_uri_loads_for_the_models_readers(
+    platform, people, registered
+):
+    """A raw REST `runs:/` source (the client itself stores `models:/`) is anchored to the
+    logged model's files, so a reader loads it without reading the run."""
+    owner = as_user(
+        platform,
+        people["rgana"],
+        f"""
+        import httpx, os
+        client.create_registered_model("rg-raw")
+        reply = httpx.post(
+            os.environ["MLFLOW_TRACKING_URI"] + "/api/2.0/mlflow/model-versions/create",
+            json={{"name": "rg-raw", "source": "runs:/{registered["run_id"]}/model",
+                  "run_id": "{registered["run_id"]}"}},
+            headers={{"Authorization": "Bearer " + os.environ["MLFLOW_TRACKING_TOKEN"]}},
+        )
+        assert reply.status_code == 200, reply.text
+        print(json.dumps({{
+            "uri": client.get_model_version_download_uri("rg-raw", "1"),
+            "load": len(mlflow.pyfunc.load_model("models:/rg-raw/1").predict([[0.0]])),
+        }}))
+        """,
+    )
+    assert owner["uri"].startswith("mlflow-artifacts:/"), owner
+    assert owner["uri"].endswith(f"/models/{registered['model_id']}/artifacts"), owner
+    assert owner["load"] == 1
+    shared = api(platform, people["rgana"], "PUT", "/models/rg-raw/visibility",
+                 json={"visibility": "group:rgteam"})  # fmt: skip
+    assert shared.status_code == 200
+    ben = as_user(
+        platform,
+        people["rgben"],
+        f"""
+        print(json.dumps({{
+            "load": deny(lambda: len(mlflow.pyfunc.load_model("models:/rg-raw/1").predict([[0]]))),
+            "run": deny(lambda: client.get_run("{registered["run_id"]}").info.run_id),
+        }}))
+        """,
+    )
+    assert ben == {"load": 1, "run": "PERMISSION_DENIED"}

@@ -235,6 +235,34 @@ def follow_model_lifecycle(auth: Any, action: str, name: str, new_name: str = ""
                 session.delete(row)
 
 
+def anchor_run_source(tracking: Any, registry: Any, name: str, version: str, source: str) -> None:
+    """Record where the files of a version registered from `runs:/<run id>/<path>` are as its
+    storage location, as MLflow itself does for `models:/` sources: the files of the logged
+    model of that name from that run when there is one (MLflow 3 prefers them too), else the
+    run's artifact folder. Loading the version then reads those files, which the model's
+    readers may (gate.share_model_files), instead of resolving the run, which they may not."""
+    from mlflow.store.model_registry.dbmodels.models import SqlModelVersion
+
+    run_id, _, path = source.removeprefix("runs:/").partition("/")
+    path = path.strip("/")
+    run = tracking.get_run(run_id)
+    location = f"{run.info.artifact_uri.rstrip('/')}/{path}".rstrip("/")
+    first, _, rest = path.partition("/")
+    logged = (
+        tracking.search_logged_models(
+            experiment_ids=[run.info.experiment_id], filter_string=f"name = '{first}'"
+        )
+        if first and "'" not in first
+        else []
+    )
+    if model := next((m for m in logged if m.source_run_id == run_id), None):
+        location = f"{model.artifact_location.rstrip('/')}/{rest}".rstrip("/")
+    with registry.ManagedSessionMaker() as session:
+        session.query(SqlModelVersion).filter(
+            SqlModelVersion.name == name, SqlModelVersion.version == int(version)
+        ).update({SqlModelVersion.storage_location: location})
+
+
 # --- helpers -------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ tracking server per process and `start()` must run before anything imports `mlfl
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 import sys
@@ -46,6 +47,8 @@ SQLITE_FILES = {"tracking": "mlflow.sqlite", "auth": "mlflow-auth.sqlite"}
 VERSION_SOURCES = (
     r"^(runs:/[^/]|models:/[^/]|mlflow-artifacts:/[^/]|dummy-source$|prompt-template$)"
 )
+VERSION_CREATE = "/mlflow/model-versions/create"
+log = logging.getLogger("labworks.service")
 REGISTRY_LIFECYCLE = {
     "/mlflow/registered-models/create": "create",
     "/mlflow/registered-models/rename": "rename",
@@ -190,6 +193,7 @@ class TrackingServer(LoggingConfigurable):
             flask_app.before_request(_reserve_personal_names)
             flask_app.before_request(_runs_belong_to_caller)
             flask_app.after_request(_follow_model_lifecycle)
+            flask_app.after_request(_anchor_run_sources)
             remember_decisions(auth)
             share_model_files(auth)
         except Exception as e:
@@ -374,6 +378,35 @@ def _follow_model_lifecycle(response: Any) -> Any:
     name = body.get("name") or request.args.get("name")
     if isinstance(name, str) and name:
         store.follow_model_lifecycle(auth.store, action, name, str(body.get("new_name") or ""))
+    return response
+
+
+def _anchor_run_sources(response: Any) -> Any:
+    """Flask after_request: a version registered from a `runs:/` source keeps where its files
+    are, so the people its model is shared with can load it (store.anchor_run_source)."""
+    from flask import request
+    from mlflow.exceptions import MlflowException
+    from mlflow.server.handlers import _get_model_registry_store, _get_tracking_store
+
+    if (
+        request.method != "POST"
+        or response.status_code != 200
+        or not request.path.endswith(VERSION_CREATE)
+    ):
+        return response
+    version = (response.get_json(silent=True) or {}).get("model_version") or {}
+    source = str(version.get("source") or "")
+    if source.startswith("runs:/"):
+        try:
+            store.anchor_run_source(
+                _get_tracking_store(),
+                _get_model_registry_store(),
+                str(version.get("name")),
+                str(version.get("version")),
+                source,
+            )
+        except MlflowException as e:  # the version stands; only its readers cannot load it
+            log.warning("cannot anchor model version source %s: %s", source, e.message)
     return response
 
 
