@@ -12,9 +12,9 @@ try:
 except PackageNotFoundError:
     __version__ = "0.0.0"
 
-__all__ = ["__version__", "track"]
+__all__ = ["__version__", "data", "track"]
 
-SUBMODULES = ("track",)
+SUBMODULES = ("data", "track")
 
 
 def __getattr__(name: str) -> ModuleType:

@@ -20,6 +20,10 @@ Tags (all values strings; a tag is left out when its value is unknown):
   tracked files only): when the notebook's folder is in a git work tree.
 - ``mlflow.source.name`` (the notebook path) and ``mlflow.source.type`` (``NOTEBOOK``), so the
   MLflow UI shows the notebook rather than ``ipykernel_launcher.py``.
+- ``labworks.dataset.<owner>/<name>``: the version number of each dataset this process read
+  with ``labworks.data`` (the last one read). A read also logs a dataset input (named
+  ``<owner>/<name>``, its source the version's API address) on the active run; ``run()`` logs
+  the inputs of the reads made before it started.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import hashlib
 import json
 import os
 import subprocess
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -41,12 +46,18 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mlflow import ActiveRun
 
-__all__ = ["LineageRunContext", "lineage", "run"]
+__all__ = ["LineageRunContext", "lineage", "record_dataset", "run"]
 
 PREFIX = "labworks."
 TOKEN_VARIABLES = ("LABWORKS_API_TOKEN", "JUPYTERHUB_API_TOKEN", "MLFLOW_TRACKING_TOKEN")
 GIT_TIMEOUT = 5.0
 API_TIMEOUT = 5.0
+MLFLOW_DIGEST_LENGTH = 32  # of the version digest's hex; MLflow keeps at most 36 characters
+
+# The dataset versions this process read: (ref, number) -> (digest, API address), last read
+# last; and the (run id, ref, number) inputs already logged.
+_DATASET_READS: dict[tuple[str, int], tuple[str, str]] = {}
+_LOGGED_INPUTS: set[tuple[str, str, int]] = set()
 
 
 def lineage(environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -85,6 +96,7 @@ def lineage(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     tags.update(_environment(env))
     folder = notebook.parent if notebook is not None and notebook.parent.is_dir() else Path.cwd()
     tags.update(_git(folder))
+    tags.update(_dataset_tags())
     return tags
 
 
@@ -107,20 +119,73 @@ def run(
         mlflow_kwargs["run_name"] = name
     mlflow_kwargs["tags"] = {**lineage(), **(mlflow_kwargs.get("tags") or {})}
     with mlflow.start_run(**mlflow_kwargs) as active:
+        _log_inputs(active.info.run_id, list(_DATASET_READS))
         yield active
+
+
+def record_dataset(ref: str, number: int, digest: str, url: str) -> None:
+    """Remember that this process read version `number` of dataset `ref` (``labworks.data``
+    calls this): its tag and input land on the active MLflow run, if any (looked for only
+    when mlflow is imported already), and on the runs started later.
+
+    Args:
+        ref: ``<owner>/<name>``.
+        number: the version number.
+        digest: the version's digest (``sha256:<hex>``).
+        url: the version's platform API address (the input's source).
+    """
+    _DATASET_READS.pop((ref, number), None)
+    _DATASET_READS[(ref, number)] = (digest, url)
+    mlflow = sys.modules.get("mlflow")
+    active = mlflow.active_run() if mlflow is not None else None
+    if mlflow is not None and active is not None:
+        mlflow.set_tag(f"{PREFIX}dataset.{ref}", str(number))
+        _log_inputs(active.info.run_id, [(ref, number)])
 
 
 class LineageRunContext:
     """MLflow run-context provider: every ``mlflow.start_run()`` in a Labworks kernel or job
-    gets the lineage tags. Registered by the ``mlflow.run_context_provider`` entry point
-    (duck-typed, so loading it does not import mlflow)."""
+    (and any process that read a dataset with ``labworks.data``) gets the lineage tags.
+    Registered by the ``mlflow.run_context_provider`` entry point (duck-typed, so loading it
+    does not import mlflow)."""
 
     def in_context(self) -> bool:
         env = os.environ
-        return any(k in env for k in ("LABWORKS_KERNEL", "LABWORKS_JOB_ID", "JPY_SESSION_NAME"))
+        keys = ("LABWORKS_KERNEL", "LABWORKS_JOB_ID", "JPY_SESSION_NAME")
+        return bool(_DATASET_READS) or any(k in env for k in keys)
 
     def tags(self) -> dict[str, str]:
         return lineage()
+
+
+def _dataset_tags() -> dict[str, str]:
+    return {f"{PREFIX}dataset.{ref}": str(number) for ref, number in _DATASET_READS}
+
+
+def _log_inputs(run_id: str, reads: list[tuple[str, int]]) -> None:
+    """Log the dataset inputs of `reads` (keys of ``_DATASET_READS``) on the active run, whose
+    id is `run_id`, each once."""
+    import mlflow
+    from mlflow.data.dataset import Dataset
+    from mlflow.data.http_dataset_source import HTTPDatasetSource
+    from mlflow.data.meta_dataset import MetaDataset
+
+    new = [read for read in reads if (run_id, *read) not in _LOGGED_INPUTS]
+    if not new:
+        return
+    datasets: list[Dataset | None] = []
+    for ref, number in new:
+        digest, url = _DATASET_READS[(ref, number)]
+        short = digest.removeprefix("sha256:")[:MLFLOW_DIGEST_LENGTH]
+        # MetaDataset's `profile` is None (mypy sees Dataset's abstract property).
+        source = HTTPDatasetSource(url)
+        datasets.append(MetaDataset(source, name=ref, digest=short))  # type: ignore[abstract]
+    mlflow.log_inputs(
+        datasets,
+        contexts=[None] * len(new),
+        tags_list=[{f"{PREFIX}dataset.version": str(number)} for _, number in new],
+    )
+    _LOGGED_INPUTS.update((run_id, *read) for read in new)
 
 
 def _experiment_id(name: str) -> str:

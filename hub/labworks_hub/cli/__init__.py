@@ -7,6 +7,7 @@ import click
 from .. import __version__
 from .accounts import token, users
 from .client import health, me
+from .datasets import datasets
 from .experiments import experiments
 from .gallery import gallery
 from .images import images
@@ -26,7 +27,7 @@ def cli() -> None:
 
 for command in (
     up, users, token, me, health, workspace, share, gallery, images, jobs, schedules, profiles,
-    experiments, models,
+    experiments, models, datasets,
 ):  # fmt: skip
     cli.add_command(command)
 

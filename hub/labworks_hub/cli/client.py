@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -40,6 +42,23 @@ def _show(data: dict, as_json: bool) -> None:
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+def visibility_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--group G | --public | --private` of a share command, passed on as one `visibility`
+    argument (`group:G`, `public` or `private`)."""
+
+    @click.option("--group", metavar="G", help="Members of group G (yours) may read it.")
+    @click.option("--public", is_flag=True, help="Every user may read it.")
+    @click.option("--private", is_flag=True, help="Only you (undo sharing).")
+    @functools.wraps(command)
+    def chosen(*args: Any, group: str | None, public: bool, private: bool, **kwargs: Any) -> Any:
+        if sum((group is not None, public, private)) != 1:
+            raise click.UsageError("give exactly one of --group G, --public or --private")
+        visibility = f"group:{group}" if group is not None else "public" if public else "private"
+        return command(*args, visibility=visibility, **kwargs)
+
+    return chosen
 
 
 @click.command()

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from .client import call, echo_json, json_option
+from .client import call, echo_json, json_option, visibility_options
 
 
 @click.group()
@@ -40,18 +40,11 @@ def experiments_list(as_json: bool) -> None:
 
 @experiments.command("share")
 @click.argument("experiment_id", metavar="ID")
-@click.option("--group", metavar="G", help="Members of group G (yours) may read it.")
-@click.option("--public", is_flag=True, help="Every user may read it.")
-@click.option("--private", is_flag=True, help="Only you (undo sharing).")
+@visibility_options
 @json_option
-def experiments_share(
-    experiment_id: str, group: str | None, public: bool, private: bool, as_json: bool
-) -> None:
+def experiments_share(experiment_id: str, visibility: str, as_json: bool) -> None:
     """Let others read experiment ID (its runs, metrics, artifacts and models); only its
     owner may. Nobody but the owner may write to it."""
-    if sum((group is not None, public, private)) != 1:
-        raise click.UsageError("give exactly one of --group G, --public or --private")
-    visibility = f"group:{group}" if group is not None else "public" if public else "private"
     shared = call("PUT", f"experiments/{experiment_id}/visibility", json={"visibility": visibility})
     if as_json:
         echo_json(shared)

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import click
 
-from .client import call, echo_json, json_option
+from .client import call, echo_json, json_option, visibility_options
 
 
 @click.group()
@@ -42,16 +42,11 @@ def models_list(as_json: bool) -> None:
 
 @models.command("share")
 @click.argument("name")
-@click.option("--group", metavar="G", help="Members of group G (yours) may read it.")
-@click.option("--public", is_flag=True, help="Every user may read it.")
-@click.option("--private", is_flag=True, help="Only you (undo sharing).")
+@visibility_options
 @json_option
-def models_share(name: str, group: str | None, public: bool, private: bool, as_json: bool) -> None:
+def models_share(name: str, visibility: str, as_json: bool) -> None:
     """Let others read registered model NAME (its versions and their files, to load them);
     only its owner may. Nobody but the owner may add versions or change it."""
-    if sum((group is not None, public, private)) != 1:
-        raise click.UsageError("give exactly one of --group G, --public or --private")
-    visibility = f"group:{group}" if group is not None else "public" if public else "private"
     shared = call(
         "PUT", f"models/{quote(name, safe='')}/visibility", json={"visibility": visibility}
     )

@@ -13,6 +13,7 @@ from .auth import HubIdentity, install_oauth
 from .errors import ERROR_RESPONSES, install_error_handlers
 from .metrics import install_metrics
 from .routers import (
+    datasets,
     experiments,
     gallery,
     images,
@@ -70,6 +71,7 @@ def create_app(settings: ServiceSettings, store: Store | None = None) -> FastAPI
     install_tracking(app, settings)  # MLflow at <prefix>mlflow, behind hub tokens
     app.include_router(experiments.router, prefix=settings.api_prefix)
     app.include_router(models.router, prefix=settings.api_prefix)
+    app.include_router(datasets.router, prefix=settings.api_prefix)
 
     @app.get(settings.prefix, include_in_schema=False)
     async def landing():

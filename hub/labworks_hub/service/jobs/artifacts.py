@@ -1,4 +1,5 @@
-"""Where job outputs live: output notebooks and logs, per run and attempt, behind fsspec.
+"""Where job outputs live: output notebooks and logs, per run and attempt, behind fsspec; dataset
+files live here too (`datasets/<owner>/<name>/blobs/<sha256>`, routers/datasets.py).
 
 The embedded default is a directory in the state directory; production points `url` at an
 object store (`s3://bucket/prefix`, with `storage_options` for the endpoint and credentials;
@@ -7,11 +8,11 @@ install s3fs). Keys are relative paths such as `runs/<run id>/1/output.ipynb`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any
 
 import fsspec
 from fsspec.core import url_to_fs
-from traitlets import Dict, Unicode, default
+from traitlets import Dict, Integer, Unicode, default
 from traitlets.config import LoggingConfigurable
 
 
@@ -33,6 +34,9 @@ class ArtifactStore(LoggingConfigurable):
     ).tag(config=True)
     storage_options = Dict(
         help="fsspec options of that filesystem (S3: endpoint_url, key, secret, ...)."
+    ).tag(config=True)
+    max_blob_size = Integer(
+        5 * 2**30, help="Largest dataset file (blob) one upload may hold, in bytes (413 above)."
     ).tag(config=True)
 
     @default("url")
@@ -96,6 +100,33 @@ class ArtifactStore(LoggingConfigurable):
             return None
         except OSError as e:
             raise ArtifactError(f"cannot read {key} from the artifact store: {e}") from None
+
+    def open(self, key: str) -> tuple[IO[bytes], int] | None:
+        """The object opened for reading, with its size; None when it does not exist."""
+        path = self.path(key)
+        try:
+            size = int(self.fs.size(path))
+            return self.fs.open(path, "rb"), size
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise ArtifactError(f"cannot read {key} from the artifact store: {e}") from None
+
+    def sizes(self, prefix: str) -> dict[str, int]:
+        """Name -> size of the objects right under `prefix` (none when there is none)."""
+        path = self.path(prefix)
+        try:
+            self.fs.invalidate_cache(path)  # S3 listings are cached; blobs come and go
+            found = self.fs.ls(path, detail=True)
+        except FileNotFoundError:
+            return {}
+        except OSError as e:
+            raise ArtifactError(f"cannot list {prefix} in the artifact store: {e}") from None
+        return {
+            entry["name"].rstrip("/").rsplit("/", 1)[-1]: int(entry.get("size") or 0)
+            for entry in found
+            if entry.get("type") == "file" and entry["name"].rstrip("/") != path
+        }
 
     def exists(self, key: str) -> bool:
         try:

@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -81,3 +82,47 @@ class GalleryVersion(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     entry: Mapped[GalleryEntry] = relationship(back_populates="versions")
+
+
+class Dataset(Base):
+    """A versioned dataset `<owner>/<name>`; its files are listed by its versions, and their
+    contents are blobs in the artifact store (store/datasets.py)."""
+
+    __tablename__ = "lw_datasets"
+    __table_args__ = (UniqueConstraint("owner", "name", name="uq_lw_dataset"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[str] = mapped_column(String(255), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str] = mapped_column(Text, default="")
+    visibility: Mapped[str] = mapped_column(String(255), default="private")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    versions: Mapped[list[DatasetVersion]] = relationship(
+        back_populates="dataset",
+        order_by="DatasetVersion.number.desc()",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class DatasetVersion(Base):
+    """One immutable manifest of a dataset, numbered from 1 per dataset. `files` is the list of
+    {"path", "sha256", "size"} sorted by path; `digest` is sha256 over it."""
+
+    __tablename__ = "lw_dataset_versions"
+    __table_args__ = (UniqueConstraint("dataset_id", "number", name="uq_lw_dataset_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("lw_datasets.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(71))  # sha256:<64 hex>
+    size: Mapped[int] = mapped_column(BigInteger)
+    file_count: Mapped[int] = mapped_column(Integer)
+    files: Mapped[list] = mapped_column(default=list, deferred=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    dataset: Mapped[Dataset] = relationship(back_populates="versions")

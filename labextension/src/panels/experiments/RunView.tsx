@@ -6,11 +6,19 @@ import { RefreshButton } from '../../refreshButton';
 
 import { describeError } from '../../requestModel';
 import { formatNumber } from './columns';
+import { runDatasets } from './lineage';
 import { RegisterModelModel } from './registerModel';
 import { RegisterModelDialog } from './registerModelView';
 import { RegistryClient } from './registry';
 import type { RunModel } from './run';
-import { IFileInfo, IKeyValue, jobIdOf, metricNumber, runName } from './types';
+import {
+  IFileInfo,
+  IKeyValue,
+  IRun,
+  jobIdOf,
+  metricNumber,
+  runName
+} from './types';
 
 /**
  * The largest artifact opened in the lab; larger ones are downloaded.
@@ -259,6 +267,7 @@ export function RunView(props: IRunViewProps): JSX.Element {
           </label>
         </section>
       </div>
+      <Datasets run={run} trans={trans} />
       <section
         className="jp-Labworks-artifacts"
         data-testid="labworks-artifacts"
@@ -291,6 +300,50 @@ function KeyValues(props: {
                   <td>{item.value}</td>
                 </tr>
               ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+/**
+ * The datasets the run read: name, Labworks version, MLflow digest, use.
+ */
+function Datasets(props: { run: IRun; trans: TranslationBundle }): JSX.Element {
+  const { trans } = props;
+  const datasets = runDatasets(props.run);
+  return (
+    <section
+      className="jp-Labworks-runDatasets"
+      data-testid="labworks-run-datasets"
+    >
+      <h3>{trans.__('Datasets')}</h3>
+      {datasets.length === 0 ? (
+        <p className="jp-Labworks-empty">
+          {trans.__('No datasets recorded for this run.')}
+        </p>
+      ) : (
+        <table className="jp-Labworks-valueTable">
+          <thead>
+            <tr>
+              <th scope="col">{trans.__('Dataset')}</th>
+              <th scope="col">{trans.__('Version')}</th>
+              <th scope="col">{trans.__('Digest')}</th>
+              <th scope="col">{trans.__('Used for')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {datasets.map(d => (
+              <tr key={`${d.name}\n${d.digest ?? ''}`}>
+                <th scope="row">{d.name}</th>
+                <td>{d.version ?? '—'}</td>
+                <td>
+                  <code>{d.digest ?? '—'}</code>
+                </td>
+                <td>{d.context ?? '—'}</td>
+              </tr>
+            ))}
           </tbody>
         </table>
       )}

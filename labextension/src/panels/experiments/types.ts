@@ -86,11 +86,25 @@ export interface IRunData {
 }
 
 /**
- * One run.
+ * A dataset a run read (`mlflow.log_input`), as `runs/get` writes it.
+ */
+export interface IDatasetInput {
+  tags?: IKeyValue[];
+  dataset: {
+    name: string;
+    digest: string;
+    source_type?: string;
+    source?: string;
+  };
+}
+
+/**
+ * One run; `runs/get` adds its inputs, `runs/search` pages leave them out.
  */
 export interface IRun {
   info: IRunInfo;
   data: IRunData;
+  inputs?: { dataset_inputs?: IDatasetInput[] };
 }
 
 /**

@@ -87,3 +87,21 @@ async def test_a_job_keeps_its_output_and_log_in_s3(make_service, s3):
     assert (await ops.output(service, ANA, job.id)).complete
     keys = service.artifacts.fs.find(f"{prefix}/runs/{job.id}")
     assert sorted(k.rsplit("/", 1)[1] for k in keys) == ["log.txt", "output.ipynb"]
+
+
+def test_objects_are_listed_with_sizes_and_opened_for_streaming(artifacts, tmp_path):
+    assert artifacts.sizes("datasets/ana/iris/blobs") == {}
+    assert artifacts.open("datasets/ana/iris/blobs/aa") is None
+    artifacts.put("datasets/ana/iris/blobs/aa", b"12345")
+    source = tmp_path / "b"
+    source.write_bytes(b"xy")
+    artifacts.put_file("datasets/ana/iris/blobs/bb", str(source))
+    artifacts.put("datasets/ana/iris/other/cc", b"z")
+    assert artifacts.sizes("datasets/ana/iris/blobs") == {"aa": 5, "bb": 2}
+    opened = artifacts.open("datasets/ana/iris/blobs/aa")
+    assert opened is not None
+    stream, size = opened
+    with stream:
+        assert (stream.read(3), stream.read(), size) == (b"123", b"45", 5)
+    artifacts.delete_prefix("datasets/ana/iris")
+    assert artifacts.sizes("datasets/ana/iris/blobs") == {}

@@ -26,8 +26,23 @@ const run = sampleRun('a1', {
   name: 'base',
   params: { lr: '0.1' },
   metrics: { acc: 0.71 },
-  tags: { 'labworks.job.id': '4f0c2a9e81d3', 'mlflow.user': 'alice' }
+  tags: {
+    'labworks.job.id': '4f0c2a9e81d3',
+    'labworks.dataset.alice/iris': '2',
+    'mlflow.user': 'alice'
+  }
 });
+run.inputs = {
+  dataset_inputs: [
+    {
+      tags: [{ key: 'mlflow.data.context', value: 'training' }],
+      dataset: {
+        name: 'alice/iris',
+        digest: '5d41402abc4b2a76b9719d911017c592'
+      }
+    }
+  ]
+};
 
 function actions(): jest.Mocked<Required<IRunActions>> {
   return {
@@ -86,6 +101,16 @@ describe('RunView', () => {
     fireEvent.click(screen.getByLabelText('Show MLflow’s own tags (mlflow.*)'));
     rerender(view());
     expect(page.textContent).toContain('mlflow.user');
+
+    // The dataset version the run read, with MLflow's digest.
+    expect(
+      within(screen.getByTestId('labworks-run-datasets'))
+        .getAllByRole('row')
+        .map(r => r.textContent)
+    ).toEqual([
+      'DatasetVersionDigestUsed for',
+      'alice/iris25d41402abc4b2a76b9719d911017c592training'
+    ]);
 
     fireEvent.click(screen.getByRole('button', { name: 'Open job output' }));
     expect(act_.openJobOutput).toHaveBeenCalledWith('4f0c2a9e81d3');

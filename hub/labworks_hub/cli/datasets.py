@@ -1,0 +1,171 @@
+"""`labworks datasets ...`: versioned datasets, pushed and pulled with `labworks.data` (the
+kernel SDK), listed, shown, shared and deleted through the platform API.
+
+Talks to the platform API (LABWORKS_URL, LABWORKS_TOKEN).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import quote
+
+import click
+
+from labworks import data
+
+from ..client import ClientError, LabworksClient
+from .client import call, echo_json, json_option, visibility_options
+
+
+def _sdk() -> data.Client:
+    """The SDK's client for the platform and token the other commands use."""
+    try:
+        client = LabworksClient.from_env()
+    except ClientError as e:
+        raise click.ClickException(str(e)) from None
+    if not client.token:
+        raise click.ClickException("set LABWORKS_TOKEN (create one with `labworks token NAME`)")
+    return data.Client(client.api_url, client.token)
+
+
+def _ref(ref: str) -> str:
+    """`owner/name` of REF (a bare name is one of yours)."""
+    try:
+        return _sdk().ref(ref)
+    except data.DataError as e:
+        raise _failed("resolving " + ref, e) from None
+
+
+def _failed(action: str, error: data.DataError) -> click.ClickException:
+    """The one-line error, worded like the other client commands'."""
+    if error.status is None:
+        return click.ClickException(error.message)
+    return click.ClickException(f"{action} failed ({error.status}): {error.message}")
+
+
+def _path(ref: str) -> str:
+    owner, name = ref.split("/")
+    return f"datasets/{quote(owner, safe='')}/{quote(name, safe='')}"
+
+
+@click.group()
+def datasets() -> None:
+    """Versioned datasets: push and pull versions, list, show, share and delete them."""
+
+
+@datasets.command("list")
+@json_option
+def datasets_list(as_json: bool) -> None:
+    """List the datasets you can read: yours, your groups', public ones."""
+    listing = call("GET", "datasets")
+    if as_json:
+        echo_json(listing)
+        return
+    if not listing["datasets"]:
+        click.echo("No datasets yet: push one with `labworks datasets push NAME PATH`.")
+        return
+    click.echo("REF\tVISIBILITY\tLATEST\tUPDATED\tDESCRIPTION")
+    for d in listing["datasets"]:
+        click.echo(
+            f"{d['ref']}\t{d['visibility']}\t{d['latest_version'] or '-'}"
+            f"\t{_time(d['updated_at'])}\t{d['description'] or '-'}"
+        )
+
+
+@datasets.command("show")
+@click.argument("ref")
+@json_option
+def datasets_show(ref: str, as_json: bool) -> None:
+    """Show dataset REF (NAME of yours, or OWNER/NAME) and its versions, newest first."""
+    found = call("GET", _path(_ref(ref)))
+    if as_json:
+        echo_json(found)
+        return
+    click.echo(f"{found['ref']} ({found['visibility']})")
+    if found["description"]:
+        click.echo(found["description"])
+    click.echo("VERSION\tFILES\tSIZE\tDIGEST\tCREATED\tBY\tMESSAGE")
+    for v in found["versions"]:
+        click.echo(
+            f"{v['number']}\t{v['file_count']}\t{_size(v['size'])}\t{v['digest'][:19]}"
+            f"\t{_time(v['created_at'])}\t{v['created_by']}\t{v['message'] or '-'}"
+        )
+
+
+@datasets.command("push")
+@click.argument("name")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("-m", "--message", default="", help="What changed in this version.")
+@click.option("--description", default=None, help="Set the dataset's description.")
+def datasets_push(name: str, path: Path, message: str, description: str | None) -> None:
+    """Push file or folder PATH as a new version of your dataset NAME (created when new).
+    Only files the platform does not hold yet are uploaded."""
+    try:
+        version = _sdk().push(name, path, message, description)
+    except data.DataError as e:
+        raise _failed(f"push {name}", e) from None
+    files = "1 file" if version.file_count == 1 else f"{version.file_count} files"
+    click.echo(
+        f"{version.ref} version {version.number}: {files}, {_size(version.size)}, {version.digest}"
+    )
+
+
+@datasets.command("pull")
+@click.argument("ref")
+@click.option("--version", type=click.IntRange(min=1), default=None, help="Default: the latest.")
+@click.option(
+    "--dest",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to write the files into (default: ./NAME).",
+)
+def datasets_pull(ref: str, version: int | None, dest: Path | None) -> None:
+    """Download a version of dataset REF (NAME of yours, or OWNER/NAME), checking every file's
+    sha256; files already there and intact are kept."""
+    try:
+        sdk = _sdk()
+        full = sdk.ref(ref)
+        folder = sdk.get(full, version, dest or Path(full.split("/")[1]))
+    except data.DataError as e:
+        raise _failed(f"pull {ref}", e) from None
+    click.echo(f"{full} -> {folder}")
+
+
+@datasets.command("share")
+@click.argument("ref")
+@visibility_options
+@json_option
+def datasets_share(ref: str, visibility: str, as_json: bool) -> None:
+    """Let others read your dataset REF (NAME, or OWNER/NAME): its versions and files. Only
+    its owner may share it, push to it or delete it."""
+    shared = call("PUT", f"{_path(_ref(ref))}/visibility", json={"visibility": visibility})
+    if as_json:
+        echo_json(shared)
+        return
+    click.echo(f"Dataset {shared['ref']} is now {shared['visibility']}.")
+
+
+@datasets.command("delete")
+@click.argument("ref")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def datasets_delete(ref: str, yes: bool) -> None:
+    """Delete your dataset REF with all its versions and files."""
+    full = _ref(ref)
+    if not yes:
+        click.confirm(f"Delete dataset {full} and all its versions?", abort=True)
+    call("DELETE", _path(full))
+    click.echo(f"Deleted {full}.")
+
+
+def _time(text: str) -> str:
+    return datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M")
+
+
+def _size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} TB"
