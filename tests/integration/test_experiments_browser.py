@@ -4,7 +4,8 @@ logged by a notebook job. In the Experiments panel they open the experiment's ru
 bad filter (MLflow's message inline) and a good one, select two runs and compare them (curves
 with both runs in the legend, the parameter diff, the bars), export the comparison as CSV, open
 a run's page with its artifacts (an image and a text file open in the lab), and from the job's
-run open the job's output notebook."""
+run (which read a dataset version through `labworks.data`) see that dataset on its page and open
+the job's output notebook."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.integration.test_browser import log_in, start_from_form
-from tests.platform import API, auth
+from tests.platform import API, auth, labworks
 
 pytestmark = pytest.mark.e2e
 TRACKING = "/services/labworks/mlflow"
@@ -46,11 +47,14 @@ for name, lr, acc, start in (("base", "0.1", 0.71, 1.0), ("tuned", "0.01", 0.93,
 print(json.dumps(ids))
 """
 
+DATASET = "exa-labels"
 JOB_CELL = f"""
 import os, mlflow
+from labworks import data
 mlflow.set_experiment({EXPERIMENT!r})
 job = {{"labworks.job.id": os.environ["LABWORKS_JOB_ID"]}}
 with mlflow.start_run(run_name="from-job", tags=job):
+    labels = (data.get({DATASET!r}) / "labels.csv").read_text()
     mlflow.log_param("lr", "0.05")
     mlflow.log_metric("acc", 0.8)
 print("logged from the job")
@@ -72,8 +76,12 @@ def log_as_user(platform, token: str) -> dict[str, str]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run_logging_job(platform, token: str) -> str:
-    """A notebook job that logs a run tagged with its job id; returns the job id."""
+def run_logging_job(platform, token: str, tmp_path) -> str:
+    """A notebook job that reads a dataset (pushed here with the CLI) and logs a run tagged
+    with its job id; returns the job id."""
+    (tmp_path / "labels.csv").write_text("id,label\n1,cat\n")
+    env = {"LABWORKS_URL": platform.url, "LABWORKS_TOKEN": token}
+    labworks("datasets", "push", DATASET, str(tmp_path / "labels.csv"), home=platform.home, env=env)
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(JOB_CELL)])
     nb.cells[0]["id"] = "c0"
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
@@ -101,7 +109,7 @@ def test_compare_two_runs_and_open_a_runs_artifacts(platform, page: Page, screen
     password = platform.add_user("exa", "--group", "trackers")
     token = platform.token("exa")
     ids = log_as_user(platform, token)
-    job_id = run_logging_job(platform, token)
+    job_id = run_logging_job(platform, token, tmp_path)
     log_in(page, platform.url, "exa", password)
     start_from_form(page, "exa", "cpu-small")
 
@@ -205,6 +213,11 @@ def test_compare_two_runs_and_open_a_runs_artifacts(platform, page: Page, screen
     runs.locator(".jp-Labworks-runLink", has_text="from-job").click()
     job_run = page.locator('[data-testid="labworks-run-page"]:visible')
     expect(job_run).to_contain_text(job_id)
+    read = job_run.locator('[data-testid="labworks-run-datasets"] tbody tr')
+    expect(read).to_have_count(1)
+    expect(read.locator("th")).to_have_text(f"exa/{DATASET}")
+    expect(read.locator("td").first).to_have_text("1")  # the version the job read
+    page.screenshot(path=screenshots / "45-experiments-run-datasets.png")
     job_run.get_by_role("button", name="Open job output").click()
     output = page.locator(".jp-NotebookPanel:visible")
     expect(output.locator(".jp-OutputArea-output", has_text="logged from the job")).to_be_visible()

@@ -313,6 +313,8 @@ function KeyValues(props: {
 function Datasets(props: { run: IRun; trans: TranslationBundle }): JSX.Element {
   const { trans } = props;
   const datasets = runDatasets(props.run);
+  // MLflow's context: shown when the code that logged an input gave one.
+  const used = datasets.some(d => d.context !== undefined);
   return (
     <section
       className="jp-Labworks-runDatasets"
@@ -330,7 +332,7 @@ function Datasets(props: { run: IRun; trans: TranslationBundle }): JSX.Element {
               <th scope="col">{trans.__('Dataset')}</th>
               <th scope="col">{trans.__('Version')}</th>
               <th scope="col">{trans.__('Digest')}</th>
-              <th scope="col">{trans.__('Used for')}</th>
+              {used && <th scope="col">{trans.__('Used for')}</th>}
             </tr>
           </thead>
           <tbody>
@@ -341,7 +343,7 @@ function Datasets(props: { run: IRun; trans: TranslationBundle }): JSX.Element {
                 <td>
                   <code>{d.digest ?? '—'}</code>
                 </td>
-                <td>{d.context ?? '—'}</td>
+                {used && <td>{d.context ?? '—'}</td>}
               </tr>
             ))}
           </tbody>
