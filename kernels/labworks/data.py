@@ -15,8 +15,8 @@ sha256, so pushing an unchanged file again uploads nothing.
 
 ``get`` and ``open`` download into a cache (``$LABWORKS_DATA_CACHE``, default
 ``~/.cache/labworks/datasets``; ``<owner>/<name>/<number>`` below it), check every file's sha256
-and size, and rename a file into place only once it is checked; a file already there is checked
-again and reused.
+and size, and rename a file into place only once it is checked; a file already there is reused
+(checked again only when its size or modification time changed since it was checked).
 
 Lineage: every ``get`` and ``open`` records the version read on the active MLflow run (tag
 ``labworks.dataset.<owner>/<name>`` = the version number, and a dataset input named
@@ -224,9 +224,15 @@ class Client:
         """Download a version (default: the latest) and return its folder: the cache's, or
         `dest` when given. Records the read (lineage)."""
         detail = self._detail(ref, version)
-        folder = Path(dest) if dest is not None else self._folder(detail)
-        for file in _files(detail):
-            self._fetch(detail, file, folder)
+        if dest is not None:
+            folder = Path(dest)
+            for file in _files(detail):
+                self._fetch(detail, file, folder)
+        else:
+            folder = self._folder(detail)
+            with _Checked(folder) as checked:
+                for file in _files(detail):
+                    self._fetch(detail, file, folder, checked)
         self._record(detail)
         return folder
 
@@ -247,7 +253,9 @@ class Client:
                     f"{asked}: {listing}"
                 )
             chosen = named[0]
-        local = self._fetch(detail, chosen, self._folder(detail))
+        folder = self._folder(detail)
+        with _Checked(folder) as checked:
+            local = self._fetch(detail, chosen, folder, checked)
         self._record(detail)
         return local.open("rb")
 
@@ -300,11 +308,22 @@ class Client:
         owner, name = detail["ref"].split("/")
         return self.cache / check_path(owner) / check_path(name) / str(int(detail["number"]))
 
-    def _fetch(self, detail: Mapping[str, Any], file: File, folder: Path) -> Path:
+    def _fetch(
+        self,
+        detail: Mapping[str, Any],
+        file: File,
+        folder: Path,
+        checked: _Checked | None = None,
+    ) -> Path:
         """`folder`/`file.path`, reused when it checks out, else downloaded next to it and
-        renamed into place once its size and sha256 match."""
+        renamed into place once its size and sha256 match. With `checked` (the cache), a file
+        already checked and not touched since is reused without hashing it again."""
         target = folder / check_path(file.path)
+        if checked is not None and checked.unchanged(target, file):
+            return target
         if verified(target, file):
+            if checked is not None:
+                checked.add(target, file)
             return target
         target.parent.mkdir(parents=True, exist_ok=True)
         url = f"{self._base(detail['ref'])}/blobs/{file.sha256}"
@@ -324,6 +343,8 @@ class Client:
             os.replace(partial, target)
         finally:
             Path(partial).unlink(missing_ok=True)
+        if checked is not None:
+            checked.add(target, file)
         return target
 
     def _record(self, detail: Mapping[str, Any]) -> None:
@@ -395,6 +416,54 @@ def _hash(path: Path) -> tuple[str, int]:
             digest.update(chunk)
             size += len(chunk)
     return digest.hexdigest(), size
+
+
+class _Checked:
+    """The record, in a cached version's folder, of the files checked against their sha256:
+    path -> [sha256, size, mtime in ns] when checked. A file whose size and mtime still match
+    is not hashed again (as git's index does), so reading a large cached version again is
+    quick; a file edited since is checked, and fetched again when it differs."""
+
+    NAME = ".labworks-checked.json"
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / self.NAME
+        try:
+            found = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            found = {}
+        self.stamps: dict[str, Any] = found if isinstance(found, dict) else {}
+        self.changed = False
+
+    def __enter__(self) -> _Checked:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Save what was checked (also when a later file failed): temp file, then rename."""
+        if not self.changed:
+            return
+        partial = self.path.with_name(self.path.name + ".part")
+        try:
+            partial.write_text(json.dumps(self.stamps))
+            os.replace(partial, self.path)
+        except OSError:
+            partial.unlink(missing_ok=True)  # only a cache of checks: next time hashes again
+
+    def unchanged(self, target: Path, file: File) -> bool:
+        stamp = _stamp(target, file)
+        return stamp is not None and self.stamps.get(file.path) == stamp
+
+    def add(self, target: Path, file: File) -> None:
+        self.stamps[file.path] = _stamp(target, file)
+        self.changed = True
+
+
+def _stamp(target: Path, file: File) -> list[Any] | None:
+    try:
+        stat = target.stat()
+    except OSError:
+        return None
+    return [file.sha256, stat.st_size, stat.st_mtime_ns]
 
 
 def _files(detail: Mapping[str, Any]) -> list[File]:

@@ -220,7 +220,7 @@ def test_the_environment_names_what_is_missing(tmp_path: Path) -> None:
 
 
 def test_push_uploads_only_missing_blobs_then_get_downloads_checks_and_reuses(
-    api: tuple[data.Client, Store], tmp_path: Path
+    api: tuple[data.Client, Store], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client, store = api
     root = folder(tmp_path)
@@ -237,9 +237,18 @@ def test_push_uploads_only_missing_blobs_then_get_downloads_checks_and_reuses(
     assert got == tmp_path / "cache" / "ada" / "iris" / "1"
     assert (got / "train.csv").read_bytes() == TRAIN
     assert (got / "sub" / "test.csv").read_bytes() == TEST
-    assert sorted(p.name for p in got.rglob("*")) == ["sub", "test.csv", "train.csv"]
+    listed = sorted(p.name for p in got.rglob("*"))
+    assert listed == [".labworks-checked.json", "sub", "test.csv", "train.csv"]
 
+    # Read again: nothing downloaded, and files untouched since their check are not hashed.
     downloads = len([p for m, p in store.requests if "/blobs/" in p and m == "GET"])
+    hashed: list[Path] = []
+    real_hash = data._hash
+    monkeypatch.setattr(data, "_hash", lambda path: hashed.append(path) or real_hash(path))
+    assert client.get("iris") == got
+    assert hashed == []
+    assert len([p for m, p in store.requests if "/blobs/" in p and m == "GET"]) == downloads
+
     (got / "train.csv").write_bytes(b"edited")  # a changed cached file is fetched again
     assert client.get("ada/iris", version=1) == got
     assert (got / "train.csv").read_bytes() == TRAIN
