@@ -17,6 +17,7 @@ import { WorkspacePanel } from './panels/workspace/Panel';
 // The Share Workspace command is registered at start, with the panel.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { addSharingCommands } from './panels/workspace/Sharing';
+import { dataPlugin } from './panels/data/plugin';
 import { experimentsPlugin } from './panels/experiments/plugin';
 import { galleryPlugin } from './panels/gallery/plugin';
 import { jobsPlugin } from './panels/jobs/plugin';
@@ -190,5 +191,6 @@ export default [
   galleryPlugin,
   jobsPlugin,
   experimentsPlugin,
+  dataPlugin,
   tensorboardPlugin
 ];

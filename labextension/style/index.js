@@ -2,3 +2,4 @@ import './base.css';
 import './sharing.css';
 import './jobs.css';
 import './experiments.css';
+import './data.css';

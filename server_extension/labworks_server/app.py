@@ -10,6 +10,7 @@ from tornado.ioloop import PeriodicCallback
 from traitlets import Float, Integer, Unicode, default
 
 from .client import PlatformClient
+from .datasets import datasets_handlers
 from .experiments import ARTIFACT_LIMIT_SETTING, MAX_ARTIFACT_BYTES, experiments_handlers
 from .gallery import gallery_handlers
 from .handlers import CLIENT_SETTING, STARTED_SETTING
@@ -133,6 +134,7 @@ class LabworksServerApp(ExtensionApp):
                 *experiments_handlers,
                 *tensorboard_handlers,
                 *visibility_handlers,
+                *datasets_handlers,
             ]
         )
 

@@ -13,8 +13,8 @@ import {
 } from './visibility';
 
 /**
- * Show the "Share" dialog of an experiment or a registered model: who may
- * read it now and, for its owner, a choice of who else may.
+ * Show the "Share" dialog of an experiment, a registered model or a dataset:
+ * who may read it now and, for its owner, a choice of who else may.
  *
  * Resolves the new visibility, or `null` when nothing changed.
  */
@@ -69,9 +69,9 @@ export function VisibilityView(props: {
     );
   }
   const what =
-    form.target.kind === 'models'
-      ? trans.__('its versions and their files')
-      : trans.__('its runs, metrics and artifacts');
+    form.target.kind === 'experiments'
+      ? trans.__('its runs, metrics and artifacts')
+      : trans.__('its versions and their files');
   return (
     <div className="jp-Labworks-share">
       <p data-testid="labworks-share-now">

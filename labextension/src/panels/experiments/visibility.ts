@@ -7,8 +7,8 @@ import { requestAPI } from '../../api';
 import { describeError } from '../../requestModel';
 
 /**
- * What the platform says of an experiment or a registered model: its owner
- * and who else may read it (`GET /labworks/<kind>/<key>/visibility`).
+ * What the platform says of an experiment, a registered model or a dataset:
+ * its owner and who else may read it (`GET /labworks/<kind>/<key>/visibility`).
  */
 export interface IShared {
   name: string;
@@ -20,10 +20,11 @@ export interface IShared {
 }
 
 /**
- * What can be shared: an experiment (by id) or a registered model (by name).
+ * What can be shared: an experiment (by id), a registered model (by name) or
+ * a dataset (by ref, `<owner>/<name>`).
  */
 export interface IShareTarget {
-  kind: 'experiments' | 'models';
+  kind: 'experiments' | 'models' | 'datasets';
   key: string;
   /** What the person reads in the dialog's title. */
   name: string;
@@ -38,7 +39,7 @@ export interface IVisibilityChoice {
 }
 
 /**
- * The state of the "Share" dialog of an experiment or a registered model:
+ * The state of the "Share" dialog of an experiment, a model or a dataset:
  * who may read it now, the choices (only me, one of my groups, every user),
  * and the change sent to the platform.
  */
@@ -171,7 +172,9 @@ export class VisibilityForm implements IDisposable {
 
   private _endPoint(): string {
     const { kind, key } = this.target;
-    return `${kind}/${encodeURIComponent(key)}/visibility`;
+    // A dataset's ref is two parts of the route; other keys are one.
+    const parts = kind === 'datasets' ? key.split('/') : [key];
+    return [kind, ...parts.map(encodeURIComponent), 'visibility'].join('/');
   }
 
   private _emit(): void {

@@ -1,0 +1,80 @@
+import type {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { Clipboard, ICommandPalette } from '@jupyterlab/apputils';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+
+import { ILabworksSidebar } from '../../tokens';
+// The panel and its model are in the sidebar from the start.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { DataModel } from './model';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { DataPanel } from './Panel';
+
+/**
+ * The command ids of the Data panel.
+ */
+export namespace DataCommandIDs {
+  export const open = 'labworks:open-data';
+}
+
+/**
+ * The Data panel in the sidebar: the datasets the person may read, their
+ * versions and files, the code that reads one, and sharing their own.
+ */
+export const dataPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'labworks:data',
+  description: 'The Data panel: versioned datasets you can read.',
+  autoStart: true,
+  requires: [ILabworksSidebar],
+  optional: [ICommandPalette, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    sidebar: ILabworksSidebar,
+    palette: ICommandPalette | null,
+    translator: ITranslator | null
+  ): void => {
+    translator = translator ?? nullTranslator;
+    const trans = translator.load('labworks');
+    const serverSettings = app.serviceManager.serverSettings;
+    const model = new DataModel({ serverSettings });
+    const panel = new DataPanel({
+      model,
+      translator,
+      actions: {
+        copy: text => Clipboard.copyToSystem(text),
+        share: async dataset => {
+          const { shareDialog } =
+            await import('../experiments/VisibilityDialog');
+          const changed = await shareDialog({
+            target: { kind: 'datasets', key: dataset.ref, name: dataset.ref },
+            trans,
+            serverSettings
+          });
+          if (changed !== null) {
+            await model.refresh();
+          }
+        }
+      }
+    });
+    panel.disposed.connect(() => model.dispose());
+    sidebar.addPanel(panel, { rank: 40 });
+
+    app.commands.addCommand(DataCommandIDs.open, {
+      label: trans.__('Open Labworks Data'),
+      caption: trans.__('Show the Data panel of the Labworks sidebar'),
+      describedBy: { args: { type: 'object', properties: {} } },
+      execute: () => {
+        sidebar.activatePanel(panel.id);
+        void model.refresh();
+      }
+    });
+    if (palette) {
+      palette.addItem({
+        command: DataCommandIDs.open,
+        category: trans.__('Labworks')
+      });
+    }
+  }
+};
