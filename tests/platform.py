@@ -76,6 +76,15 @@ class Platform:
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path.exists() else ""
 
+    @property
+    def service_url(self) -> str:
+        """The platform service's own address, without the hub's proxy (what workspaces'
+        and jobs' LABWORKS_API_URL points at, less the API path)."""
+        config = (self.home / "jupyterhub_config.py").read_text()
+        port = re.search(r"service_port=(\d+)", config)
+        assert port, "no service_port in the generated hub config"
+        return f"http://127.0.0.1:{port.group(1)}"
+
     def token(self, name: str) -> str:
         return labworks("token", name, home=self.home).stdout.strip()
 
@@ -95,6 +104,18 @@ class Platform:
                 self.proc.wait()
         self._log.close()
         return self.proc.returncode
+
+
+def stop_group(proc: subprocess.Popen) -> None:
+    """Stop a server started in its own process group, with its workers."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    except ProcessLookupError:
+        pass
 
 
 def wait_for_lab(url: str, user: str, token: str, timeout: float = 120) -> float:

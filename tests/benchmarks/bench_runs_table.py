@@ -24,9 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import re
 import secrets
-import signal
 import subprocess
 import sys
 import tempfile
@@ -38,7 +36,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.platform import API, Platform, free_port
+from tests.platform import API, Platform, free_port, stop_group
 
 PREFIX = "/services/labworks"
 PAGE = 25  # RUNS_PAGE of labextension/src/panels/experiments/runs.ts
@@ -133,20 +131,8 @@ def start(
             tail = log.read_text(errors="replace")[-3000:]
             raise RuntimeError(f"{argv[:3]} exited with {proc.returncode}:\n{tail}")
         time.sleep(0.25)
-    stop(proc)
+    stop_group(proc)
     raise RuntimeError(f"{url} did not answer in 240 s")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    """A server and its workers (their own process group)."""
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    except ProcessLookupError:
-        pass
 
 
 def timed(client: httpx.Client, url: str, body: dict, count: int, warmup: int = 5) -> list[float]:
@@ -173,14 +159,6 @@ def p95(times: list[float]) -> float:
     return ordered[max(0, round(0.95 * len(ordered)) - 1)]
 
 
-def service_url(platform: Platform) -> str:
-    """The platform service's own address (what workspaces' LABWORKS_API_URL points at)."""
-    config = (platform.home / "jupyterhub_config.py").read_text()
-    port = re.search(r"service_port=(\d+)", config)
-    assert port, "no service_port in the generated hub config"
-    return f"http://127.0.0.1:{port.group(1)}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10_000)
@@ -199,7 +177,7 @@ def main() -> None:
             platform.start()
             platform.add_user("bench")
             token = platform.token("bench")
-            service = service_url(platform)
+            service = platform.service_url
             auth = {"Authorization": f"token {token}"}
             created = httpx.post(
                 f"{service}{PREFIX}/mlflow/api/2.0/mlflow/experiments/create",
@@ -246,7 +224,7 @@ def main() -> None:
                 )  # fmt: skip
         finally:
             if lab is not None:
-                stop(lab)
+                stop_group(lab)
             platform.stop()
 
     def line(label: str, times: list[float]) -> str:

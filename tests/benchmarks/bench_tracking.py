@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -29,7 +27,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.platform import Platform, free_port
+from tests.platform import Platform, free_port, stop_group
 
 TRACKING = "/services/labworks/mlflow"
 CLIENT = """
@@ -83,24 +81,6 @@ def plain_mlflow_server(root: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("the plain mlflow server did not answer in 180 s")
 
 
-def stop(proc: subprocess.Popen) -> None:
-    """`mlflow server` and its uvicorn worker (their own process group)."""
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
-def service_url(platform: Platform) -> str:
-    """The platform service's own address (what LABWORKS_API_URL points kernels at)."""
-    config = (platform.home / "jupyterhub_config.py").read_text()
-    port = re.search(r"service_port=(\d+)", config)
-    assert port, "no service_port in the generated hub config"
-    return f"http://127.0.0.1:{port.group(1)}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=500, help="log_metric calls per round")
@@ -117,7 +97,7 @@ def main() -> None:
             try:
                 platform.add_user("bench")
                 token = platform.token("bench")
-                direct = service_url(platform) + TRACKING
+                direct = platform.service_url + TRACKING
                 calls_per_second(direct, token, 10)  # starts the tracking server (imports MLflow)
                 ours, theirs = [], []
                 for _ in range(args.rounds):
@@ -125,7 +105,7 @@ def main() -> None:
                     theirs.append(calls_per_second(plain_url, None, args.calls))
                 proxied = calls_per_second(platform.url + TRACKING, token, args.calls)
             finally:
-                stop(plain)
+                stop_group(plain)
         finally:
             platform.stop()
 
