@@ -136,18 +136,6 @@ def fresh_reads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(track, "_LOGGED_INPUTS", set())
 
 
-@pytest.fixture
-def tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MlflowClient]:
-    """A real local MLflow store; no workspace variables leak in."""
-    for name in ("JPY_SESSION_NAME", "LABWORKS_JOB_ID", "LABWORKS_KERNEL", "JUPYTERHUB_USER"):
-        monkeypatch.delenv(name, raising=False)
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    mlflow.set_tracking_uri(uri)
-    yield MlflowClient(uri)
-    mlflow.set_tracking_uri(None)
-
-
 def folder(tmp_path: Path) -> Path:
     """train.csv and sub/test.csv."""
     root = tmp_path / "iris"

@@ -42,19 +42,6 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MlflowClient:
-    """A real local MLflow store (SQLite in tmp; MLflow 3 refuses a `file:` store) as the
-    tracking URI; no platform variables leak in."""
-    for name in ("JPY_SESSION_NAME", "LABWORKS_JOB_ID", "LABWORKS_KERNEL", "JUPYTERHUB_USER"):
-        monkeypatch.delenv(name, raising=False)
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    mlflow.set_tracking_uri(uri)
-    yield MlflowClient(uri)
-    mlflow.set_tracking_uri(None)
-
-
 def workspace_env(repo: Path) -> dict[str, str]:
     return {
         "HOME": str(repo),
