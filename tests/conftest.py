@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from labworks_hub.service.store import Store
 from tests.postgres import PostgresServer
 from tests.registry import Registry
 
@@ -30,6 +31,16 @@ def db_url(request, tmp_path):
         return f"sqlite:///{tmp_path / 'store.sqlite'}"
     server: PostgresServer = request.getfixturevalue("postgres")
     return server.create_database(f"lw_test_{os.getpid()}_{next(_db_counter)}")
+
+
+@pytest.fixture
+def store(db_url):
+    """The platform store on a fresh database of each backend, migrated to the newest revision
+    (a module may define its own `store` instead)."""
+    s = Store(db_url)
+    s.migrate()
+    yield s
+    s.dispose()
 
 
 @pytest.fixture(scope="session")

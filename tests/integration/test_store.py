@@ -21,14 +21,6 @@ from labworks_hub.service.store.db import MIGRATIONS, VERSION_TABLE
 HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
-@pytest.fixture
-def store(db_url):
-    s = Store(db_url)
-    s.migrate()
-    yield s
-    s.dispose()
-
-
 def test_migrate_reaches_head_and_is_idempotent(store):
     assert store.revision() == HEAD
     store.migrate()  # a second start must not fail or change anything

@@ -8,7 +8,6 @@ import hashlib
 import pytest
 from sqlalchemy import func, inspect, select
 
-from labworks_hub.service.store import Store
 from labworks_hub.service.store import datasets as d
 from labworks_hub.service.store.models import DatasetVersion
 
@@ -25,14 +24,6 @@ def sha(text: str) -> str:
 TRAIN = d.FileEntry("train.csv", sha("a,b\n1,2\n"), 8)
 TEST = d.FileEntry("data/test.csv", sha("a,b\n3,4\n"), 8)
 HELD = {TRAIN.sha256: TRAIN.size, TEST.sha256: TEST.size}
-
-
-@pytest.fixture
-def store(db_url):
-    s = Store(db_url)
-    s.migrate()
-    yield s
-    s.dispose()
 
 
 def push(store, files=(TRAIN, TEST), viewer=ANA, name="iris", held=None, **kwargs):

@@ -9,21 +9,12 @@ import nbformat
 import pytest
 from sqlalchemy import func, inspect, select
 
-from labworks_hub.service.store import Store
 from labworks_hub.service.store import gallery as g
 from labworks_hub.service.store.models import GalleryVersion
 
 ANA = g.Viewer("ana", frozenset({"ml", "vision"}))
 BEN = g.Viewer("ben", frozenset({"ml"}))
 CAL = g.Viewer("cal", frozenset({"finance"}))
-
-
-@pytest.fixture
-def store(db_url):
-    s = Store(db_url)
-    s.migrate()
-    yield s
-    s.dispose()
 
 
 def notebook(*sources: str) -> dict:

@@ -34,14 +34,6 @@ JOB_CONFIG = {"LocalExecutor": {"gpus": [0, 1]}, "GPUAllocator": {"host": HOST}}
 
 
 @pytest.fixture
-def store(db_url):
-    s = Store(db_url)
-    s.migrate()
-    yield s
-    s.dispose()
-
-
-@pytest.fixture
 def hub_gpus(store, monkeypatch) -> GPUAllocator:
     """The hub's allocator (what LocalWorkspaceSpawner makes from NVML and its db_url)."""
     allocator = GPUAllocator(store, TWO, host=HOST)

@@ -12,20 +12,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 
 import labworks_hub.service.store
-from labworks_hub.service.store import Store
 from labworks_hub.service.store import jobs as j
 
 from .conftest import ANA, BEN, CAL, notebook
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def store(db_url):
-    s = Store(db_url)
-    s.migrate()
-    yield s
-    s.dispose()
 
 
 def definition(session, viewer=ANA, share=None, **spec) -> j.JobDefinition:
