@@ -419,15 +419,16 @@ def _hash(path: Path) -> tuple[str, int]:
 
 
 class _Checked:
-    """The record, in a cached version's folder, of the files checked against their sha256:
-    path -> [sha256, size, mtime in ns] when checked. A file whose size and mtime still match
-    is not hashed again (as git's index does), so reading a large cached version again is
-    quick; a file edited since is checked, and fetched again when it differs."""
+    """The record, beside a cached version's folder (`<number>.checked.json`, so the folder
+    holds only the dataset's files), of the files checked against their sha256: path ->
+    [sha256, size, mtime in ns] when checked. A file whose size and mtime still match is not
+    hashed again (as git's index does), so reading a large cached version again is quick; a
+    file edited since is checked, and fetched again when it differs."""
 
-    NAME = ".labworks-checked.json"
+    SUFFIX = ".checked.json"
 
     def __init__(self, folder: Path) -> None:
-        self.path = folder / self.NAME
+        self.path = folder.with_name(folder.name + self.SUFFIX)
         try:
             found = json.loads(self.path.read_text())
         except (OSError, ValueError):
@@ -444,6 +445,7 @@ class _Checked:
             return
         partial = self.path.with_name(self.path.name + ".part")
         try:
+            partial.parent.mkdir(parents=True, exist_ok=True)
             partial.write_text(json.dumps(self.stamps))
             os.replace(partial, self.path)
         except OSError:

@@ -225,8 +225,8 @@ def test_push_uploads_only_missing_blobs_then_get_downloads_checks_and_reuses(
     assert got == tmp_path / "cache" / "ada" / "iris" / "1"
     assert (got / "train.csv").read_bytes() == TRAIN
     assert (got / "sub" / "test.csv").read_bytes() == TEST
-    listed = sorted(p.name for p in got.rglob("*"))
-    assert listed == [".labworks-checked.json", "sub", "test.csv", "train.csv"]
+    assert sorted(p.name for p in got.rglob("*")) == ["sub", "test.csv", "train.csv"]
+    assert (got.parent / "1.checked.json").is_file()  # beside the version's files
 
     # Read again: nothing downloaded, and files untouched since their check are not hashed.
     downloads = len([p for m, p in store.requests if "/blobs/" in p and m == "GET"])
