@@ -34,9 +34,10 @@ def test_every_route_refuses_requests_without_a_token(platform):
     spec = httpx.get(
         platform.url + API + "/openapi.json", headers={"Authorization": f"token {token}"}
     ).json()
-    # Every method of every route (path parameters left as {name}: auth is checked first).
+    # Every method of every route. Path parameters stay as {name} (auth is checked first),
+    # except those a route matches only in their shape (a blob's sha256).
     routes = [
-        (method.upper(), path)
+        (method.upper(), path.replace("{sha256}", "0" * 64))
         for path, operations in spec["paths"].items()
         if not path.endswith("/health")
         for method in operations
