@@ -7,7 +7,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -21,6 +21,10 @@ CHROMIUM_ARGS = [
 # How long a step may wait for the lab (the first lab start builds nothing, but kernels and
 # workspaces start on a loaded 2-core machine).
 TIMEOUT_MS = 120_000
+# How long an `expect(...)` waits for what a person would see (Playwright's default, 5 s, is
+# shorter than a lab request through the platform can take there; a CI run saw it time out).
+EXPECT_MS = 30_000
+expect.set_options(timeout=EXPECT_MS)
 
 
 def chromium_path() -> str:
