@@ -389,17 +389,39 @@ def check(
 
 def give_home(home: Path, account: Account | None) -> None:
     """Create the workspace home (mode 0700) and, with an account, hand it over: a home left
-    by another owner (isolation turned on later, an account re-created) is chowned through,
-    never following symlinks."""
+    by another owner (isolation turned on later, an account re-created) is chowned through.
+
+    Nothing a user could have placed is followed: the home is opened with O_NOFOLLOW and
+    changed through its descriptor, entries by name under their folder's descriptor; only
+    entries of the home's previous owner change hands, and never a file with more than one
+    link (its other names may lie outside the home: a hard link to someone else's file)."""
     home.mkdir(mode=0o700, exist_ok=True)
     if account is None:
         return
-    info = home.lstat()
-    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
-        raise IsolationError(f"workspace home {home} is not a directory")
-    if (info.st_uid, info.st_gid) != (account.uid, account.gid):
-        for _, dirs, files, dir_fd in os.fwalk(home, follow_symlinks=False):
-            for entry in (*dirs, *files):
-                os.chown(entry, account.uid, account.gid, dir_fd=dir_fd, follow_symlinks=False)
-        os.chown(home, account.uid, account.gid, follow_symlinks=False)
-    home.chmod(0o700)
+    try:
+        fd = os.open(home, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as e:
+        if e.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise IsolationError(f"workspace home {home} is not a directory") from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if (info.st_uid, info.st_gid) != (account.uid, account.gid):
+            _hand_over(fd, info.st_uid, account)
+            os.fchown(fd, account.uid, account.gid)
+        os.fchmod(fd, 0o700)
+    finally:
+        os.close(fd)
+
+
+def _hand_over(home_fd: int, previous: int, account: Account) -> None:
+    """Chown what `previous` owns under the open home to `account` (see give_home)."""
+    for _, dirs, files, dir_fd in os.fwalk(".", dir_fd=home_fd, follow_symlinks=False):
+        for name in (*dirs, *files):
+            try:
+                entry = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            linked = not stat.S_ISDIR(entry.st_mode) and entry.st_nlink > 1
+            if entry.st_uid == previous and not linked:
+                os.chown(name, account.uid, account.gid, dir_fd=dir_fd, follow_symlinks=False)

@@ -368,6 +368,23 @@ def test_give_home_hands_over_a_home_without_following_links(open_dir):
     assert target.stat().st_uid == 0  # the link's target was not touched
 
 
+@as_root
+@pytest.mark.parametrize("previous", [0, 12345])  # isolation turned on later; a new account
+def test_give_home_never_hands_over_a_file_named_by_a_hard_link(open_dir, previous):
+    old = open_dir / "dan"
+    old.mkdir()
+    (old / "mine.txt").write_text("x")
+    target = open_dir / "root-only"
+    target.write_text("secret")
+    target.chmod(0o600)
+    os.link(target, old / "shadow")  # made while it could (root then, or protected_hardlinks=0)
+    for path in (old, old / "mine.txt"):
+        os.chown(path, previous, previous)
+    give_home(old, NOBODY_ACCOUNT)
+    assert (old.stat().st_uid, (old / "mine.txt").stat().st_uid) == (NOBODY, NOBODY)
+    assert target.stat().st_uid == 0  # not given away through the home
+
+
 def test_give_home_refuses_a_link_as_home(open_dir):
     (open_dir / "carol").symlink_to("/etc")
     with pytest.raises(IsolationError, match="is not a directory"):

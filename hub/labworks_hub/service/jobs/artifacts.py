@@ -8,12 +8,16 @@ install s3fs). Keys are relative paths such as `runs/<run id>/1/output.ipynb`.
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 from typing import IO, Any
 
 import fsspec
 from fsspec.core import url_to_fs
 from traitlets import Dict, Integer, Unicode, default
 from traitlets.config import LoggingConfigurable
+
+COPY_CHUNK = 4 * 2**20  # bytes read at a time when copying a file in
 
 
 class ArtifactError(Exception):
@@ -71,12 +75,19 @@ class ArtifactStore(LoggingConfigurable):
         except OSError as e:
             raise ArtifactError(f"cannot write {key} to the artifact store: {e}") from None
 
-    def put_file(self, key: str, local_path: str) -> None:
+    def put_file(self, key: str, source: str | IO[bytes]) -> None:
+        """Copy a file into `key`: the platform's own file at a path, or a file already open
+        (read to its end). A file a user can write is passed open (labworks_hub.userfiles),
+        never by path, so no link in it is followed here."""
         path = self.path(key)
         try:
             if self.local:
                 self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-            self.fs.put_file(local_path, path)
+            with contextlib.ExitStack() as stack:
+                if isinstance(source, str):
+                    source = stack.enter_context(open(source, "rb"))
+                out = stack.enter_context(self.fs.open(path, "wb"))
+                shutil.copyfileobj(source, out, COPY_CHUNK)
         except OSError as e:
             raise ArtifactError(f"cannot copy {key} to the artifact store: {e}") from None
 

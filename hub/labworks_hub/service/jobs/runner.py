@@ -1,12 +1,15 @@
 """`python runner.py DIR` (this file run as a script): one attempt of a notebook job.
 
-The LocalExecutor starts this in its own session, so it outlives a restart of the platform
-service. It writes its pid and start time to `DIR/pid`, reads `DIR/spec.json` and
-`DIR/input.ipynb`, runs papermill (which saves `DIR/output.ipynb` as cells start and end, and
-marks the failing cell when one raises), logs to its stdout/stderr (the executor points them at
-`DIR/log.txt`), and at the end writes `DIR/result.json` atomically (`{"status": "succeeded"
-| "failed", "reason": ...}`). Only papermill and the standard library are imported here, to
-start as fast as bare papermill.
+The LocalExecutor starts this in its own session, as the job's account, so it outlives a
+restart of the platform service. DIR is the job's own folder (the attempt's `job/`). It writes
+its pid and start time to `DIR/pid`, reads `DIR/spec.json` and `DIR/input.ipynb`, runs
+papermill (which saves `DIR/output.ipynb` as cells start and end, and marks the failing cell
+when one raises), logs to its stdout/stderr (the executor opened them on the attempt's
+`log.txt`, a file of the platform's outside DIR that the job cannot replace), and at the end
+writes `DIR/result.json` atomically (`{"status": "succeeded" | "failed", "reason": ...}`).
+The platform reads these files without following links and only while they are plain files of
+the job's account (labworks_hub.userfiles). Only papermill and the standard library are
+imported here, to start as fast as bare papermill.
 """
 
 from __future__ import annotations

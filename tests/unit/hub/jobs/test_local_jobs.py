@@ -7,7 +7,14 @@ notebook's workspace folder, and a job whose hub token cannot be had (no hub lis
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -16,15 +23,18 @@ from typing import ClassVar
 import pytest
 from traitlets.config import Config
 
+from labworks_hub.isolation import NOBODY, Account, RunAs, become
 from labworks_hub.service.hubapi import HubTokens
 from labworks_hub.service.jobs import models
 from labworks_hub.service.jobs import operations as ops
-from labworks_hub.service.jobs.executors.local import alive, proc_stat
+from labworks_hub.service.jobs.artifacts import ArtifactStore
+from labworks_hub.service.jobs.executors.base import RunSpec
+from labworks_hub.service.jobs.executors.local import LocalExecutor, alive, proc_stat
 from labworks_hub.service.jobs.service import LOST
 from labworks_hub.service.store.jobs import Conflict, NotFound
 from tests.platform import free_port
 
-from .conftest import ANA, CAL, FastClock, notebook, wait_until, wait_until_ended
+from .conftest import ANA, CAL, PROFILES, FastClock, notebook, wait_until, wait_until_ended
 
 
 def request(content: dict, **fields) -> models.JobRequest:
@@ -360,3 +370,151 @@ async def _fired(service, schedule_id: str, count: int) -> bool:
 
 async def _true(value: bool) -> bool:
     return value
+
+
+# --- files a job can write, read by the platform (root) --------------------------------------
+
+SECRET = "root-only-marker-5d1e"
+NOBODY_ACCOUNT = Account("nobody", NOBODY, NOBODY, (NOBODY,))
+NOBODY_RUN_AS = RunAs(NOBODY, NOBODY, (NOBODY,))
+as_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (files of another account)")
+
+
+def run_spec(notebook_path: str) -> RunSpec:
+    return RunSpec(
+        run_id="r1", attempt=1, owner="ana", name="demo", notebook="{}", parameters={},
+        kernel_name="python3", profile=PROFILES[0], timeout=60, notebook_path=notebook_path,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def job_files():
+    """A LocalExecutor, a root-only 0600 file holding SECRET, and the directory of an attempt
+    as an earlier version left it (the job's account, here nobody, owns it and all in it);
+    its state records a process that has ended."""
+    base = Path(tempfile.mkdtemp(prefix="lw-jobfiles-", dir="/tmp"))
+    base.chmod(0o711)
+    secret = base / "secret"
+    secret.write_text(json.dumps({"status": "succeeded", "reason": SECRET, "cells": []}))
+    secret.chmod(0o600)
+    executor = LocalExecutor(runs_dir=str(base / "runs"), isolation="off")
+    directory = base / "runs" / "r1" / "1"
+    directory.mkdir(parents=True)
+    os.chown(directory, NOBODY, NOBODY)
+    state = {"run_id": "r1", "attempt": 1, "dir": str(directory), "pid": 1, "start_ticks": -1}
+    yield executor, state, directory, secret
+    shutil.rmtree(base)
+
+
+def _nobodys_link(link: Path, target: Path) -> None:
+    link.symlink_to(target)
+    os.chown(link, NOBODY, NOBODY, follow_symlinks=False)
+
+
+@as_root
+async def test_the_job_cannot_replace_its_log_and_writes_it_only_through_its_output(
+    job_files, monkeypatch
+):
+    executor, _, _, secret = job_files
+    monkeypatch.setattr(executor, "_account", lambda owner: NOBODY_ACCOUNT)
+    directory, cwd, _, _ = executor._prepare(run_spec(""))
+    attack = (
+        "import os\nprint('job says hi', flush=True)\n"
+        f"try:\n    os.unlink('../log.txt')\n    os.symlink({str(secret)!r}, '../log.txt')\n"
+        "except OSError as e:\n    print('refused:', type(e).__name__)\n"
+    )
+    log = directory / "log.txt"
+    proc = executor.launch([sys.executable, "-c", attack], {}, str(cwd), NOBODY_RUN_AS, log)
+    assert proc.wait(30) == 0
+    files = directory / "job"
+    state = {"dir": str(directory), "files": str(files), "uid": NOBODY, "pid": 1}
+    text = (await executor.read_log(state, 0, 1 << 20) or b"").decode()
+    assert "job says hi" in text and "refused: PermissionError" in text and SECRET not in text
+    layout = {p: (p.lstat().st_uid, stat.S_IMODE(p.lstat().st_mode)) for p in (directory, log)}
+    assert layout == {directory: (0, 0o711), log: (0, 0o600)}
+    assert sorted(p.name for p in files.iterdir()) == ["input.ipynb", "spec.json"]
+    assert {p.stat().st_uid for p in (files, *files.iterdir(), cwd)} == {NOBODY}
+
+
+@as_root
+async def test_log_and_output_swapped_for_links_are_not_read_or_kept(job_files, tmp_path):
+    executor, state, directory, secret = job_files
+    for name in ("log.txt", "output.ipynb"):
+        _nobodys_link(directory / name, secret)
+    assert await executor.read_log(state, 0, 1 << 20) is None
+    assert await executor.read_output(state) is None
+    artifacts = ArtifactStore(url=str(tmp_path / "artifacts"))
+    assert await executor.collect(state, artifacts, "runs/r1/1") is False
+    assert artifacts.sizes("runs/r1/1") == {}
+
+
+@as_root
+async def test_a_plain_log_of_the_job_is_read_and_kept(job_files, tmp_path):
+    executor, state, directory, _ = job_files
+    (directory / "log.txt").write_text("hello from the job\n")
+    os.chown(directory / "log.txt", NOBODY, NOBODY)
+    assert await executor.read_log(state, 6, 4) == b"from"
+    artifacts = ArtifactStore(url=str(tmp_path / "artifacts"))
+    assert await executor.collect(state, artifacts, "runs/r1/1") is False  # no output notebook
+    assert artifacts.get("runs/r1/1/log.txt") == b"hello from the job\n"
+
+
+async def test_an_output_that_is_a_fifo_does_not_hang_the_service(job_files):
+    executor, state, directory, _ = job_files
+    os.mkfifo(directory / "output.ipynb")
+    try:
+        assert await asyncio.wait_for(executor.read_output(state), 10) is None
+    finally:  # a reader blocked on the FIFO (the bug) is released, so the test run can end
+        with contextlib.suppress(OSError):
+            os.close(os.open(directory / "output.ipynb", os.O_WRONLY | os.O_NONBLOCK))
+
+
+@as_root
+async def test_a_result_that_is_a_link_is_not_believed(job_files):
+    executor, state, directory, secret = job_files
+    _nobodys_link(directory / "result.json", secret)
+    outcome = await executor.poll(state)
+    assert outcome is not None and SECRET not in outcome.reason
+    assert outcome.status == "failed"
+    assert await executor.reattach(state) is False
+
+
+@as_root
+async def test_a_pid_file_naming_another_accounts_process_is_never_signalled(job_files):
+    executor, state, directory, _ = job_files
+    del state["pid"], state["start_ticks"]  # the service stopped before recording the process
+    roots = subprocess.Popen(["sleep", "300"])
+    nobodys = subprocess.Popen(["sleep", "300"], preexec_fn=lambda: become(NOBODY_RUN_AS))
+    try:
+        for proc, killed in ((roots, False), (nobodys, True)):
+            ticks = proc_stat(proc.pid)[2]
+            pid_file = directory / "pid"
+            pid_file.unlink(missing_ok=True)
+            pid_file.write_text(f"{proc.pid} {ticks}")
+            os.chown(pid_file, NOBODY, NOBODY)
+            await executor.cancel(state)  # returns once what it killed is gone (10 s at most)
+            assert alive(proc.pid, ticks) is not killed, f"{proc.args}: killed {not killed}"
+    finally:
+        for proc in (roots, nobodys):
+            proc.kill()
+            proc.wait()
+
+
+async def test_a_workspace_folder_is_found_without_following_links(tmp_path):
+    """A link in the workspace must not tell the job's owner whether a root-only path exists
+    (the start note said 'in the workspace folder proj/' exactly when it did)."""
+    users = tmp_path / "users"
+    (users / "ana" / "real").mkdir(parents=True)
+    hidden = tmp_path / "root-only"
+    (hidden / "exists").mkdir(parents=True)
+    hidden.chmod(0o700)
+    executor = LocalExecutor(workspaces_dir=str(users), isolation="off")
+    notes = []
+    for probe in ("exists", "missing"):
+        link = users / "ana" / "proj"
+        link.unlink(missing_ok=True)
+        link.symlink_to(hidden / probe / ".." / ".." / "users" / "ana" / "real")
+        notes.append(executor.start_note(run_spec("proj/report.ipynb")))
+    expected = "in a new empty folder (proj is not a folder of ana's workspace)"
+    assert notes == [expected, expected]
+    assert executor.start_note(run_spec("real/report.ipynb")) == "in the workspace folder real/"

@@ -1,11 +1,20 @@
 """LocalExecutor: the embedded default, papermill in a subprocess on the platform's machine.
 
-Each attempt runs `python .../jobs/runner.py DIR` in its own session, with
-its stdout and stderr in `DIR/log.txt`, so it survives a restart of the platform service; the
-service records its pid and start time (from /proc) and, after a restart, re-attaches to a
-process with the same pid *and* start time, or reads `DIR/result.json` if it ended meanwhile.
-Cancelling freezes the runner and every descendant (the kernel and whatever the notebook
-started, whatever session they are in), then kills them all with SIGKILL.
+Each attempt has a directory `<runs_dir>/<run id>/<attempt>/` of the platform's own (0711):
+it holds `log.txt` (the platform's, 0600), which the job writes only through the stdout and
+stderr this module opens for it, and `job/`, the job's own folder (its account's, 0700), where
+`python .../jobs/runner.py DIR/job` reads its input and writes the output notebook, its pid and
+`result.json`. The job cannot replace the log; everything read from `job/` is opened through
+labworks_hub.userfiles (no link followed, plain files of the job's account only), and copied
+to the artifact store from the open file. The runner runs in its own session, so it survives a
+restart of the platform service; the service records its pid and start time (from /proc) and,
+after a restart, re-attaches to a process with the same pid *and* start time, or reads
+`result.json` if it ended meanwhile. A pid the service did not record itself comes from the
+job's `pid` file: it is believed only for a process of the job's account with the start time
+written there. Cancelling freezes the runner and every descendant of the job's account (the
+kernel and whatever the notebook started, whatever session they are in), then kills them all
+with SIGKILL. Attempts started before this layout (their state has `dir` but no `files`) kept
+everything in their directory, the job's: they are read the same careful way.
 
 The job runs with a clean environment: the workspace variables the service hands over (and
 the job's hub token, `spec.secret_env`, only in the process environment) plus a short
@@ -14,9 +23,10 @@ Every process is started by `launch()`, the one seam. With isolation on (the ser
 root, as `labworks up` does), a job runs as its owner's system account (`lw-<name>`,
 labworks_hub.isolation), the same account as the owner's workspace, in an attempt directory
 only that account can read. It runs in the notebook's folder in the owner's workspace home
-(`workspaces_dir/<owner>/<notebook_path>/..`), with HOME the workspace home, so relative paths
-work as in the lab; where that folder does not exist, in an empty `work/` folder of the
-attempt. The output notebook and the log always go to the attempt directory.
+(`workspaces_dir/<owner>/<notebook_path>/..`, reached without following a link, and entered as
+the account), with HOME the workspace home, so relative paths work as in the lab; where that
+folder does not exist, in an empty `work/` folder of the attempt. The output notebook and the
+log always go to the attempt directory.
 """
 
 from __future__ import annotations
@@ -49,6 +59,7 @@ from ....isolation import (
     become,
     give_home,
 )
+from ....userfiles import RefusedFile, UserFolder, find_folder
 from .. import runner
 from ..artifacts import ArtifactStore
 from ..queue import Capacity
@@ -56,6 +67,9 @@ from ..runner import PID, RESULT
 from .base import SUCCEEDED, Executor, ExecutorError, Outcome, RunSpec
 
 LOG, OUTPUT, INPUT, SPEC = "log.txt", "output.ipynb", "input.ipynb", "spec.json"
+JOB, WORK = "job", "work"  # the job's own folder; the empty folder a job without one runs in
+PID_BYTES, RESULT_BYTES = 64, 64 * 1024  # the most the runner's pid and result files hold
+LOG_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
 RUNNER = runner.__file__  # run as a script: it starts without importing this package
 
 
@@ -85,10 +99,25 @@ def proc_stat(pid: int) -> tuple[str, int, int] | None:
     return fields[0], int(fields[1]), int(fields[19])
 
 
-def alive(pid: int, start_ticks: int) -> bool:
-    """Whether the process `pid` started at `start_ticks` still runs (zombies do not)."""
+def proc_uid(pid: int) -> int | None:
+    """The real uid of a live process, else None."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("Uid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def alive(pid: int, start_ticks: int, uid: int | None = None) -> bool:
+    """Whether the process `pid` started at `start_ticks` still runs (zombies do not), as the
+    real uid `uid` when given."""
     stat = proc_stat(pid)
-    return stat is not None and stat[2] == start_ticks and stat[0] not in ("Z", "X")
+    if stat is None or stat[2] != start_ticks or stat[0] in ("Z", "X"):
+        return False
+    return uid is None or proc_uid(pid) == uid
 
 
 def descendants(*roots: int) -> set[int]:
@@ -109,18 +138,22 @@ def descendants(*roots: int) -> set[int]:
     return found
 
 
-def kill_tree(root: int, start_ticks: int) -> None:
-    """Freeze the process and all its descendants (so none forks away), then SIGKILL them."""
-    if not alive(root, start_ticks):
+def kill_tree(root: int, start_ticks: int, uid: int | None = None) -> None:
+    """Freeze the process and all its descendants (so none forks away), then SIGKILL them;
+    with `uid`, only processes of that real uid (the job's account) are touched."""
+    if not alive(root, start_ticks, uid):
         return
     frozen: dict[int, int] = {}
+    others: set[int] = set()
     for _ in range(10):
-        found = ({root} | descendants(root, *frozen)) - set(frozen)
+        found = ({root} | descendants(root, *frozen)) - set(frozen) - others
         if not found:
             break
         for pid in found:
             stat = proc_stat(pid)
-            if stat is not None:
+            if stat is not None and uid is not None and proc_uid(pid) != uid:
+                others.add(pid)
+            elif stat is not None:
                 frozen[pid] = stat[2]
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGSTOP)
@@ -250,14 +283,24 @@ class LocalExecutor(Executor):
     def launch(
         self, argv: list[str], env: dict[str, str], cwd: str, run_as: RunAs | None, log: Path
     ) -> subprocess.Popen:
-        """The one place a job process starts: in its own session, output to `log`, as
-        `run_as` (the owner's system account) when given."""
-        preexec = (lambda: become(run_as)) if run_as else None
-        with open(log, "ab") as out:
+        """The one place a job process starts: in its own session, as `run_as` (the owner's
+        system account) when given, in `cwd` entered as that account (a link in a workspace
+        leads it nowhere it could not go itself), its output appended to `log`, a file of the
+        platform's that the job holds only open."""
+
+        def preexec() -> None:
+            if run_as is not None:
+                become(run_as)
+            os.chdir(cwd)
+
+        out = os.open(log, LOG_FLAGS, 0o600)
+        try:
             return subprocess.Popen(
-                argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                argv, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                 start_new_session=True, close_fds=True, preexec_fn=preexec,
             )  # fmt: skip
+        finally:
+            os.close(out)
 
     def job_env(self, spec: RunSpec, home: Path) -> dict[str, str]:
         env = {k: os.environ[k] for k in self.keep_env if k in os.environ}
@@ -280,12 +323,10 @@ class LocalExecutor(Executor):
             return None
         try:
             home = (Path(self.workspaces_dir) / spec.owner).resolve(strict=True)
-            folder = (home / spec.notebook_path).parent.resolve(strict=True)
         except (OSError, RuntimeError):
             return None
-        if not folder.is_dir() or not folder.is_relative_to(home):
-            return None
-        return home, folder
+        folder = find_folder(home, posixpath.dirname(spec.notebook_path))
+        return None if folder is None else (home, folder)
 
     def start_note(self, spec: RunSpec) -> str:
         found = self.workspace_folder(spec)
@@ -308,57 +349,94 @@ class LocalExecutor(Executor):
             return Path(state["dir"])
         return self._attempt_dir(state["run_id"], state["attempt"])
 
+    def _files(self, state: dict[str, Any]) -> Path:
+        """The job's own folder. An attempt of an earlier version (its state has `dir`, no
+        `files`) kept its files in its directory; one not recorded yet has today's layout."""
+        if "files" in state:
+            return Path(state["files"])
+        if "dir" in state:
+            return Path(state["dir"])
+        return self._dir(state) / JOB
+
+    def _read(
+        self, folder: Path, name: str, offset: int = 0, limit: int | None = None,
+        max_size: int | None = None,
+    ) -> bytes | None:  # fmt: skip
+        """A file the job could have written, read as labworks_hub.userfiles says; None when
+        it is missing or refused (refusals are logged)."""
+        try:
+            with UserFolder(folder) as opened:
+                return opened.read(name, offset, limit, max_size)
+        except FileNotFoundError:
+            return None
+        except RefusedFile as e:
+            self.log.warning("Job file not read: %s", e)
+            return None
+
     def _process(self, state: dict[str, Any]) -> tuple[int, int] | None:
         """(pid, start ticks) of the attempt: from the state, else from the runner's pid file
-        (the service may have stopped between starting the process and recording it)."""
+        (the service may have stopped between starting the process and recording it), which
+        the job can write: believed only for a process of the job's account."""
         if state.get("pid"):
             return int(state["pid"]), int(state["start_ticks"])
+        files = self._files(state)
         try:
-            pid, ticks = (self._dir(state) / PID).read_text().split()
-        except (OSError, ValueError, KeyError):
+            pid, ticks = map(int, (self._read(files, PID, max_size=PID_BYTES) or b"").split())
+            owner = files.lstat().st_uid  # its parent is the platform's: the job's account
+        except (OSError, ValueError):
             return None
-        return int(pid), int(ticks)
+        if alive(pid, ticks) and not alive(pid, ticks, owner):
+            self.log.warning("%s names pid %d, not a process of uid %d", files / PID, pid, owner)
+            return None
+        return pid, ticks
 
     def _prepare(self, spec: RunSpec) -> tuple[Path, Path, Path, Account | None]:
-        """The attempt's directory with its input, owned by the owner's account, if any;
-        the folder to run in and the HOME to run with."""
+        """The attempt's directory (the platform's) with the job's folder and input in it,
+        owned by the owner's account, if any; the folder to run in and the HOME to run with."""
         account = self._account(spec.owner)
         directory = self._attempt_dir(spec.run_id, spec.attempt)
         if directory.exists():
-            shutil.rmtree(directory)
+            shutil.rmtree(directory)  # never follows a link (shutil.rmtree.avoids_symlink_attacks)
         _traversable(directory.parent)
-        directory.mkdir(parents=True, mode=0o700)
+        directory.mkdir(mode=0o700)
         found = self.workspace_folder(spec)
         if found is None:
-            home = cwd = directory / "work"
-            cwd.mkdir(mode=0o700)
+            home = cwd = directory / WORK
+            give_home(cwd, account)
         else:
             home, cwd = found
-        (directory / INPUT).write_text(spec.notebook)
+        files = directory / JOB
+        files.mkdir(mode=0o700)
+        (files / INPUT).write_text(spec.notebook)
         payload = {"parameters": spec.parameters, "kernel_name": spec.kernel_name, "cwd": str(cwd)}
-        (directory / SPEC).write_text(json.dumps(payload))
-        (directory / LOG).touch(mode=0o600)
-        give_home(directory, account)
+        (files / SPEC).write_text(json.dumps(payload))
+        give_home(files, account)
+        directory.chmod(0o711)  # the account reaches its folders, and cannot touch the log
         return directory, cwd, home, account
 
     async def submit(self, spec: RunSpec) -> dict[str, Any]:
         try:
             directory, cwd, home, account = await asyncio.to_thread(self._prepare, spec)
-            argv = [self.python, "-P", RUNNER, str(directory)]  # -P: not its folder on the path
+            files = directory / JOB
+            argv = [self.python, "-P", RUNNER, str(files)]  # -P: not its folder on the path
             env = self.job_env(spec, home)
             run_as = None
             if account is not None:
                 env["USER"] = env["LOGNAME"] = account.name
                 run_as = RunAs(account.uid, account.gid, account.groups)
             proc = self.launch(argv, env, str(cwd), run_as, directory / LOG)
-        except (OSError, IsolationError) as e:
+        except (OSError, subprocess.SubprocessError, IsolationError) as e:
             raise ExecutorError(f"cannot start the job process: {e}") from None
         stat = proc_stat(proc.pid)
         ticks = stat[2] if stat else 0
         self._children[proc.pid] = proc
         self._watch(proc.pid)
         self.log.info("Job %s attempt %s: pid %s", spec.run_id, spec.attempt, proc.pid)
-        return {"dir": str(directory), "pid": proc.pid, "start_ticks": ticks}
+        uid = account.uid if account is not None else os.geteuid()
+        return {
+            "dir": str(directory), "files": str(files), "uid": uid,
+            "pid": proc.pid, "start_ticks": ticks,
+        }  # fmt: skip
 
     # --- watching --------------------------------------------------------------------------
 
@@ -382,8 +460,16 @@ class LocalExecutor(Executor):
         self._watched[pid] = fd
         loop.add_reader(fd, exited)
 
+    def _result(self, state: dict[str, Any]) -> dict[str, Any] | None:
+        data = self._read(self._files(state), RESULT, max_size=RESULT_BYTES)
+        try:
+            result = json.loads(data) if data is not None else None
+        except ValueError:
+            return None
+        return result if isinstance(result, dict) else None
+
     async def poll(self, state: dict[str, Any]) -> Outcome | None:
-        directory, process = self._dir(state), self._process(state)
+        process = await asyncio.to_thread(self._process, state)
         if process is None:
             return Outcome("failed", "the job process never started")
         pid, ticks = process
@@ -392,7 +478,7 @@ class LocalExecutor(Executor):
             return None
         if child is None and alive(pid, ticks):
             return None
-        result = await asyncio.to_thread(_read_result, directory)
+        result = await asyncio.to_thread(self._result, state)
         self._children.pop(pid, None)
         if result is not None:
             status = SUCCEEDED if result.get("status") == SUCCEEDED else "failed"
@@ -403,20 +489,20 @@ class LocalExecutor(Executor):
         return Outcome("failed", "the job process ended without saying how (see the log)")
 
     async def reattach(self, state: dict[str, Any]) -> bool:
-        process = self._process(state)
+        process = await asyncio.to_thread(self._process, state)
         if process is None:
             return False
         if alive(*process):
             self._watch(process[0])
             return True
-        return (self._dir(state) / RESULT).exists()
+        return await asyncio.to_thread(self._result, state) is not None
 
     async def cancel(self, state: dict[str, Any]) -> None:
-        process = self._process(state)
+        process = await asyncio.to_thread(self._process, state)
         if process is None:
             return
         pid, ticks = process
-        await asyncio.to_thread(kill_tree, pid, ticks)
+        await asyncio.to_thread(kill_tree, pid, ticks, state.get("uid"))
         child = self._children.get(pid)
         if child is not None:
             await asyncio.to_thread(child.wait, 10)
@@ -428,23 +514,39 @@ class LocalExecutor(Executor):
     # --- reading ---------------------------------------------------------------------------
 
     async def read_log(self, state: dict[str, Any], offset: int, limit: int) -> bytes | None:
-        return await asyncio.to_thread(_read_part, self._dir(state) / LOG, offset, limit)
+        return await asyncio.to_thread(self._read, self._dir(state), LOG, offset, limit)
 
     async def read_output(self, state: dict[str, Any]) -> bytes | None:
-        return await asyncio.to_thread(_read_part, self._dir(state) / OUTPUT, 0, None)
+        return await asyncio.to_thread(self._read, self._files(state), OUTPUT)
 
     async def collect(self, state: dict[str, Any], artifacts: ArtifactStore, prefix: str) -> bool:
-        directory = self._dir(state)
-
         def copy() -> bool:
-            if (directory / LOG).exists():
-                artifacts.put_file(f"{prefix}/{LOG}", str(directory / LOG))
-            if not (directory / OUTPUT).exists():
-                return False
-            artifacts.put_file(f"{prefix}/{OUTPUT}", str(directory / OUTPUT))
-            return True
+            kept = self._keep(self._files(state), OUTPUT, artifacts, prefix, state)
+            self._keep(self._dir(state), LOG, artifacts, prefix, state)
+            return kept
 
         return await asyncio.to_thread(copy)
+
+    def _keep(
+        self, folder: Path, name: str, artifacts: ArtifactStore, prefix: str, state: dict[str, Any]
+    ) -> bool:
+        """Copy `folder/name` into the artifact store from the file opened as userfiles says;
+        a refused file is not kept, and the attempt's log says why (where the log is the
+        platform's file: attempts of this version)."""
+        try:
+            with UserFolder(folder) as opened, opened.open(name) as source:
+                artifacts.put_file(f"{prefix}/{name}", source)
+            return True
+        except FileNotFoundError:
+            return False
+        except RefusedFile as e:
+            self.log.warning("Job file not kept: %s", e)
+            if "files" in state:
+                line = f"Labworks: {name} was not kept: {e} (a job's files must be plain files)\n"
+                fd = os.open(self._dir(state) / LOG, LOG_FLAGS, 0o600)
+                with os.fdopen(fd, "ab") as log:
+                    log.write(line.encode())
+            return False
 
     async def forget(self, state: dict[str, Any]) -> None:
         directory = self._dir(state)
@@ -460,19 +562,3 @@ class LocalExecutor(Executor):
             loop.remove_reader(fd)
             os.close(fd)
         self._watched.clear()
-
-
-def _read_result(directory: Path) -> dict[str, Any] | None:
-    try:
-        return json.loads((directory / RESULT).read_text())
-    except (FileNotFoundError, ValueError):
-        return None
-
-
-def _read_part(path: Path, offset: int, limit: int | None) -> bytes | None:
-    try:
-        with open(path, "rb") as f:
-            f.seek(offset)
-            return f.read(limit if limit is not None else -1)
-    except FileNotFoundError:
-        return None
