@@ -63,6 +63,8 @@ CACHE_VARIABLE = "LABWORKS_DATA_CACHE"
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 OWNER = re.compile(r"^[^/\s.][^/\s]*$")
 MAX_FILES = 10_000
+MAX_PATH_CHARS = 1024
+UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 CHUNK = 1 << 20
 TIMEOUT = 60.0
 
@@ -119,10 +121,18 @@ def manifest_digest(files: list[File]) -> str:
 
 
 def check_path(path: str) -> str:
-    """`path` when it is a relative POSIX path without ``..`` or empty parts, else DataError."""
+    """`path` when the platform takes it as a file's path in a dataset, else DataError: 1-1024
+    characters, relative, '/' between parts, no control or bidi characters, no empty, blank,
+    '.' or '..' part and no part with spaces at its start or end."""
     parts = path.split("/")
-    if not path or path.startswith("/") or "\\" in path or any(p in ("", ".", "..") for p in parts):
-        raise DataError(f"not a relative POSIX file path: {path!r}")
+    if (
+        not 0 < len(path) <= MAX_PATH_CHARS
+        or path.startswith("/")
+        or "\\" in path
+        or UNSAFE.search(path)
+        or any(p != p.strip() or p.strip() in ("", ".", "..") for p in parts)
+    ):
+        raise DataError(f"not a relative POSIX file path the platform takes: {path!r}")
     return path
 
 

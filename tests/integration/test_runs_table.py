@@ -9,6 +9,8 @@ hidden (404), no token (401).
 
 from __future__ import annotations
 
+import base64
+import json
 import math
 import uuid
 
@@ -314,3 +316,32 @@ def test_route_refuses_bad_filters_hidden_experiments_and_no_token(
     assert table(platform, bob, {"experiment_ids": [experiments["rtbob"]]}).status_code == 200
     anonymous = table(platform, None, {"experiment_ids": [experiments["rtann"]]})
     assert anonymous.status_code == 401
+
+
+def token_of(offset: object) -> str:
+    """A page token in MLflow's form, carrying any offset."""
+    return base64.b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "token",
+    [token_of(2**63), token_of(10**30), token_of(-5), base64.b64encode(b"[1]").decode(),
+     base64.b64encode(b'{"offset": 1e999}').decode()],
+)  # fmt: skip
+def test_a_page_token_out_of_range_is_refused_not_a_crash(mlflow_store, token):
+    experiment_id = mlflow_store.create_experiment(f"rt-{uuid.uuid4().hex[:8]}")
+    with pytest.raises(InvalidInput, match="page_token: not a page token of this table"):
+        runs_table.runs_page(mlflow_store, runs_table.RunsQuery((experiment_id,), page_token=token))
+
+
+def test_a_number_out_of_range_in_the_filter_is_refused_not_a_crash(mlflow_store):
+    experiment_id = mlflow_store.create_experiment(f"rt-{uuid.uuid4().hex[:8]}")
+    log_runs(mlflow_store, experiment_id)
+    for filter_ in (
+        "attributes.start_time > 99999999999999999999",
+        "attributes.end_time < -99999999999999999999",
+    ):
+        with pytest.raises(InvalidInput, match="filter: a number in it is out of range"):
+            runs_table.runs_page(mlflow_store, runs_table.RunsQuery((experiment_id,), filter_))
+    last = runs_table.RunsQuery((experiment_id,), page_token=token_of(12))
+    assert len(runs_table.runs_page(mlflow_store, last).runs) == 1  # a real offset still pages

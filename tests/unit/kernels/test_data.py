@@ -166,11 +166,16 @@ def test_scan_a_folder_and_a_file(tmp_path: Path) -> None:
         data.scan(tmp_path / "absent")
 
 
-@pytest.mark.parametrize("bad", ["", "/etc/passwd", "a/../b", "..", "a//b", "./a", "a\\b", "a/"])
-def test_paths_must_be_relative_posix_without_dots_or_empty_parts(bad: str) -> None:
+@pytest.mark.parametrize(
+    "bad",
+    ["", "/etc/passwd", "a/../b", "..", "a//b", "./a", "a\\b", "a/", " ", "a/ /b", " a.csv",
+     "a.csv ", "a\u202egnp.csv", "a\u2067b", "a\u200eb", "a\x00b", "a\nb", "a\x9bb", "x" * 1025],
+)  # fmt: skip
+def test_paths_must_be_relative_posix_without_dots_empty_blank_or_unsafe_parts(bad: str) -> None:
     with pytest.raises(data.DataError, match="not a relative POSIX file path"):
         data.check_path(bad)
     assert data.check_path("a/b.c/d_e-f.csv") == "a/b.c/d_e-f.csv"
+    assert data.check_path("my data/r\u00e9sum\u00e9 1.csv") == "my data/r\u00e9sum\u00e9 1.csv"
 
 
 def test_refs_names_and_versions_are_checked_before_asking(tmp_path: Path) -> None:

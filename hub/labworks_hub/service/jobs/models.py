@@ -3,37 +3,54 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+
+from ..validation import Name, ShownPath, check_name
 
 if TYPE_CHECKING:
     from ..store.jobs import JobRun, JobSchedule
 
 Status = Literal["queued", "running", "succeeded", "failed", "cancelled", "timed_out"]
 MAX_TIMEOUT = 7 * 24 * 3600
+MAX_CRON_CHARS = 255  # the store's column
+MAX_ZONE_CHARS = 64  # the store's column; the longest IANA name has 32
+Cron = Annotated[
+    str,
+    Field(
+        max_length=MAX_CRON_CHARS,
+        description="Five-field cron expression, e.g. '0 6 * * 1-5', or @daily.",
+    ),
+]
+TimeZone = Annotated[
+    str,
+    Field(max_length=MAX_ZONE_CHARS, description="IANA time zone the cron expression is read in."),
+]
 
 
 class Settings(BaseModel):
     """What to run and how: the fields a job and a schedule share."""
 
     content: dict[str, Any] = Field(description="The notebook (nbformat 4 JSON).")
-    path: str = Field(
-        "", max_length=1024, description="Where the notebook lives in the workspace (shown only)."
+    path: ShownPath = Field(
+        "", description="Where the notebook lives in the workspace (shown only)."
     )
-    name: str = Field(
-        "", max_length=255, description="Job name; default: the notebook's file name."
-    )
+    name: Name = Field("", description="Job name; default: the notebook's file name.")
     parameters: dict[str, Any] = Field(
         default_factory=dict,
         description="Values for the notebook's `parameters` cell, checked against its types.",
     )
-    profile: str | None = Field(None, description="Profile to run on; default: the first one.")
+    profile: str | None = Field(
+        None, max_length=255, description="Profile to run on; default: the first one."
+    )
     kernel_name: str | None = Field(
-        None, description="Kernel to use instead of the notebook's own kernelspec."
+        None, max_length=255, description="Kernel to use instead of the notebook's own kernelspec."
     )
     image: str | None = Field(
         None,
+        max_length=1024,
         description="Catalog image `repository:tag` (executors that run images; the local"
         " executor takes none).",
     )
@@ -43,7 +60,9 @@ class Settings(BaseModel):
     retries: int = Field(0, ge=0, le=10, description="Attempts after a failure or timeout.")
     priority: int = Field(0, ge=-100, le=100, description="Higher runs first.")
     share_with_group: str | None = Field(
-        None, description="A group of yours whose members may see this job (read-only)."
+        None,
+        max_length=255,
+        description="A group of yours whose members may see this job (read-only).",
     )
 
 
@@ -54,25 +73,29 @@ class JobRequest(Settings):
 class ScheduleRequest(Settings):
     """POST /schedules: run a notebook on a cron schedule."""
 
-    cron: str = Field(description="Five-field cron expression, e.g. '0 6 * * 1-5', or @daily.")
-    timezone: str = Field("UTC", description="IANA time zone the cron expression is read in.")
+    cron: Cron
+    timezone: TimeZone = "UTC"
 
 
 class ScheduleUpdate(BaseModel):
     """PATCH /schedules/{id}: change when or what a schedule runs; omitted fields stay."""
 
-    cron: str | None = None
-    timezone: str | None = None
+    cron: Cron | None = None
+    timezone: TimeZone | None = None
     paused: bool | None = None
     parameters: dict[str, Any] | None = Field(
         default=None, description="Parameter values (all of them), checked against the notebook."
     )
-    profile: str | None = Field(default=None, description="Profile its next runs use.")
+    profile: str | None = Field(
+        default=None, max_length=255, description="Profile its next runs use."
+    )
 
 
 class InspectRequest(BaseModel):
     content: dict[str, Any] = Field(description="The notebook (nbformat 4 JSON).")
-    kernel_name: str | None = Field(None, description="Kernel that would run it, if not its own.")
+    kernel_name: str | None = Field(
+        None, max_length=255, description="Kernel that would run it, if not its own."
+    )
 
 
 class ParameterInfo(BaseModel):
@@ -233,8 +256,8 @@ class ScheduleList(BaseModel):
 
 
 class PreviewRequest(BaseModel):
-    cron: str
-    timezone: str = "UTC"
+    cron: Cron
+    timezone: TimeZone = "UTC"
     count: int = Field(3, ge=1, le=20)
 
 
@@ -244,10 +267,22 @@ class Preview(BaseModel):
     next_runs: list[datetime] = Field(description="Next firing times, in the time zone.")
 
 
+def _url(url: str) -> str:
+    """A one-line URL with a valid port, or '' (the notifier decides whether it may be used)."""
+    check_name(url, "URL")
+    try:
+        _ = urlsplit(url).port  # reading it raises for a bad port or IPv6 address
+    except ValueError as e:
+        raise ValueError(f"not a URL: {e}") from None
+    return url
+
+
 class NotifySettingsUpdate(BaseModel):
     """PUT /jobs/notifications: where and when to hear that my jobs ended (all fields)."""
 
-    webhook_url: str = Field("", max_length=2048, description="Empty: no webhook.")
+    webhook_url: Annotated[str, AfterValidator(_url)] = Field(
+        "", max_length=2048, description="Empty: no webhook."
+    )
     email: str = Field(
         "", max_length=320, description="Address to mail the notices to; empty: no e-mail."
     )

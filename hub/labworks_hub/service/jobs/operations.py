@@ -9,12 +9,15 @@ layer, which alone decides who sees what. Routers translate to and from HTTP, no
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import posixpath
+import zoneinfo
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from croniter import CroniterBadDateError
 from sqlalchemy.orm import Session
 
 from ...catalog import CatalogError
@@ -335,27 +338,37 @@ async def _artifact(service: JobService, key: str, offset: int, limit: int | Non
 
 
 async def preview(body: models.PreviewRequest, now: datetime) -> models.Preview:
-    try:
-        cron = scheduler.check_cron(body.cron)
-        times = scheduler.next_times(cron, body.timezone, now, body.count)
-    except scheduler.ScheduleError as e:
-        raise InvalidInput(str(e)) from None
+    cron, times = _when(body.cron, body.timezone, now, body.count)
     return models.Preview(cron=cron, timezone=body.timezone, next_runs=times)
 
 
-def _check_when(cron: str, timezone: str) -> str:
+def _when(cron: str, timezone: str, after: datetime, count: int = 1) -> tuple[str, list[datetime]]:
+    """The normalized cron expression and its next `count` firings after `after`; InvalidInput
+    when the expression or the time zone is not valid, or the expression never fires."""
+    if timezone not in _time_zones():  # ZoneInfo() itself would open any file below its root
+        raise InvalidInput(
+            f"unknown time zone {timezone!r}: use an IANA name such as UTC or Europe/Berlin"
+        )
     try:
         cron = scheduler.check_cron(cron)
-        scheduler.check_timezone(timezone)
+        return cron, scheduler.next_times(cron, timezone, after, count)
     except scheduler.ScheduleError as e:
         raise InvalidInput(str(e)) from None
-    return cron
+    except CroniterBadDateError:
+        raise InvalidInput(
+            f"cron {cron!r} never fires: no date matches it (e.g. 31 February)"
+        ) from None
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
 
 
 async def create_schedule(
     service: JobService, viewer: Viewer, body: models.ScheduleRequest
 ) -> models.Schedule:
-    cron = _check_when(body.cron, body.timezone)
+    cron = _when(body.cron, body.timezone, service.clock())[0]
     spec, notebook, _resources, _environment = await _spec(service, viewer, body)
 
     def work(session: Session) -> models.Schedule:
@@ -407,8 +420,8 @@ async def update_schedule(
         return schedule.cron, schedule.timezone, content, schedule.definition.image
 
     cron, timezone, content, image = await service.db(load)
-    cron = _check_when(body.cron or cron, body.timezone or timezone)
     timezone = body.timezone or timezone
+    cron = _when(body.cron or cron, timezone, service.clock())[0]
     profile = None if body.profile is None else _pick_profile(service, viewer, body.profile)
     if profile is not None and image:
         refusal = image_refusal(profile, _repository(service, image))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import keyword
 import re
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -31,6 +32,7 @@ _JSON_TYPES = {"int": "an integer", "float": "a number", "bool": "true or false"
 _KINDS = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
           list: "a list", dict: "an object", type(None): "null"}  # fmt: skip
 _TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
+_PORTABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # a variable in every kernel language
 
 
 class ParameterError(ValueError):
@@ -129,6 +131,7 @@ def check(info: NotebookInfo, given: dict[str, Any]) -> dict[str, Any]:
     """`given` checked against the notebook's parameters; ParameterError lists every problem."""
     if not given:
         return {}
+    check_names(info.language, given)
     if not info.has_parameters_cell:
         raise ParameterError(
             f"the notebook has no cell tagged 'parameters', so it cannot take"
@@ -152,6 +155,22 @@ def check(info: NotebookInfo, given: dict[str, Any]) -> dict[str, Any]:
     if problems:
         raise ParameterError("; ".join(problems))
     return {name: float(v) if declared[name].type == "float" else v for name, v in given.items()}
+
+
+def check_names(language: str, given: dict[str, Any]) -> None:
+    """Refuse a name that is not a variable of the notebook's language: papermill writes each
+    as `name = value` into the notebook, so another name would be code (e.g. one with a newline).
+    Python takes its identifiers but no keyword; other languages `[A-Za-z_][A-Za-z0-9_]*`."""
+    if language.lower() == "python":
+        rule = "a Python identifier that is not a keyword"
+        bad = [n for n in given if not n.isidentifier() or keyword.iskeyword(n)]
+    else:
+        rule = "letters A-Z or a-z, digits and '_', not starting with a digit"
+        bad = [n for n in given if not _PORTABLE_NAME.fullmatch(n)]
+    if bad:
+        raise ParameterError(
+            "; ".join(f"parameter {n[:80]!r} is not a valid name: use {rule}" for n in bad)
+        )
 
 
 def fits(kind: str, value: Any) -> bool:

@@ -26,6 +26,7 @@ from ..store import Store
 from ..store import datasets as store
 from ..store.datasets import DatasetError, FileEntry, Viewer
 from ..store.models import Dataset, DatasetVersion
+from ..validation import Text
 from .jobs_common import service_of
 
 
@@ -112,8 +113,8 @@ class Blob(BaseModel):
 
 class VersionRequest(BaseModel):
     files: list[FileModel] = Field(min_length=1, max_length=store.MAX_FILES)
-    message: str = Field("", max_length=store.MAX_MESSAGE_CHARS, description="What changed.")
-    description: str | None = Field(
+    message: Text = Field("", max_length=store.MAX_MESSAGE_CHARS, description="What changed.")
+    description: Text | None = Field(
         None, max_length=store.MAX_DESCRIPTION_CHARS, description="Sets the dataset's."
     )
 

@@ -59,7 +59,7 @@ class RunsTableRequest(BaseModel):
         default=[], description="MLflow's syntax, e.g. `metrics.acc DESC`.", max_length=10
     )
     max_results: int = Field(25, ge=1, le=runs_table.MAX_RESULTS)
-    page_token: str | None = None
+    page_token: str | None = Field(None, max_length=1024)
     run_view_type: Literal["ACTIVE_ONLY", "DELETED_ONLY", "ALL"] = "ACTIVE_ONLY"
     columns: RunColumns = Field(
         default_factory=RunColumns, description="The keys whose values the page carries."

@@ -20,6 +20,7 @@ from ..store import Store
 from ..store import gallery as store_gallery
 from ..store.gallery import GalleryError, Viewer
 from ..store.models import GalleryEntry, GalleryVersion
+from ..validation import Text
 
 router = APIRouter(tags=["gallery"])
 MAX_ID = 2**31 - 1  # ids and numbers are INTEGER columns: a larger one names nothing
@@ -33,7 +34,7 @@ class PublishRequest(BaseModel):
     group: str = Field(description="Group whose gallery receives the notebook; you must be in it.")
     name: str = Field(description="File name of the notebook, e.g. analysis.ipynb.")
     content: dict[str, Any] = Field(description="The notebook (nbformat 4 JSON).")
-    message: str = Field("", description="What changed, shown in the version list.")
+    message: Text = Field("", description="What changed, shown in the version list.")
 
 
 class VersionInfo(BaseModel):

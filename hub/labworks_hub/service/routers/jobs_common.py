@@ -16,7 +16,6 @@ from ..store.jobs import JobError, Viewer
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
-MAX_OFFSET = 2**62  # far past any listing or log; a larger one overflows the database
 ENVELOPE_BYTES = 64 * 1024  # room for the fields around the notebook in a request body
 
 

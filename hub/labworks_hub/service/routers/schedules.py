@@ -13,8 +13,8 @@ from ..jobs import models
 from ..jobs import operations as ops
 from ..jobs.service import JobService
 from ..store.jobs import Viewer
+from ..validation import MAX_OFFSET
 from .jobs_common import (
-    MAX_OFFSET,
     answer,
     body_limit,
     body_schema,

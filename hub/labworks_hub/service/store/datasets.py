@@ -20,17 +20,17 @@ from sqlalchemy import ColumnElement, String, cast, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
+from .. import validation
 from . import tracking
 from .models import Dataset, DatasetVersion, utcnow
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 MAX_FILES = 10_000
-MAX_PATH_CHARS = 1024
+MAX_PATH_CHARS = validation.MAX_PATH_CHARS
 MAX_MESSAGE_CHARS = 2000
 MAX_DESCRIPTION_CHARS = 2000
 PRIVATE, PUBLIC, GROUP = "private", "public", "group:"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class DatasetError(Exception):
@@ -126,16 +126,9 @@ def check_sha256(value: str) -> str:
 
 
 def check_path(path: str) -> str:
-    """A relative POSIX path inside the dataset; InvalidInput otherwise."""
-    problem = ""
-    if not path or len(path) > MAX_PATH_CHARS:
-        problem = f"give 1-{MAX_PATH_CHARS} characters"
-    elif path.startswith("/"):
-        problem = "it must be relative (no leading '/')"
-    elif _CONTROL.search(path) or "\\" in path:
-        problem = "no control characters or backslashes"
-    elif any(part in ("", ".", "..") for part in path.split("/")):
-        problem = "no empty, '.' or '..' parts"
+    """A relative POSIX path inside the dataset (validation.path_problem); InvalidInput
+    otherwise."""
+    problem = validation.path_problem(path)
     if problem:
         raise InvalidInput(f"invalid file path {path!r}: {problem}")
     return path

@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
+from .. import validation
 from .accounts import AccountError, validate_name
 from .models import GalleryEntry, GalleryVersion, utcnow
 
@@ -282,6 +283,9 @@ def _valid_name(name: str) -> str:
             f"invalid notebook name {name!r}: give the file name only (no folders), ending in"
             " .ipynb, not starting with '.'"
         )
+    problem = validation.path_problem(name)
+    if problem:
+        raise InvalidInput(f"invalid notebook name {name!r}: {problem}")
     return name
 
 

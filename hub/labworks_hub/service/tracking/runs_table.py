@@ -25,9 +25,10 @@ from typing import Any
 
 from sqlalchemy import Index, inspect, select, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 
 from ..store.tracking import InvalidInput
+from ..validation import MAX_OFFSET
 
 log = logging.getLogger("labworks.service")
 MAX_RESULTS = 1000
@@ -75,7 +76,8 @@ def runs_page(tracking: Any, query: RunsQuery) -> RunsPage:
     """One page of runs of `query.experiment_ids` (the caller checked they are readable).
 
     Raises:
-        InvalidInput: a bad filter, order_by, page token or max_results (MLflow's message).
+        InvalidInput: a bad filter, order_by, page token or max_results (MLflow's message), or
+            a number in them past what the database holds.
     """
     from mlflow.exceptions import MlflowException
 
@@ -86,11 +88,16 @@ def runs_page(tracking: Any, query: RunsQuery) -> RunsPage:
     if any(o.strip().lower().startswith(("metric.", "metrics.")) for o in query.order_by):
         _fresh_statistics(tracking.engine)
     try:
+        offset = start_offset(query.page_token)  # the session makes other errors MLflow's 500s
         with tracking.ManagedSessionMaker() as session:
-            ids, next_token = _page_ids(tracking, session, query)
+            ids, next_token = _page_ids(tracking, session, query, offset)
             runs = _runs(session, ids, query.columns)
             keys = _keys(session, ids)
     except MlflowException as e:
+        if isinstance(e.__cause__, OverflowError | DataError):  # SQLite's, PostgreSQL's
+            raise InvalidInput(
+                f"filter: a number in it is out of range (the largest is {2**63 - 1})"
+            ) from None
         if e.get_http_status_code() == 400:
             raise InvalidInput(e.message) from None
         raise
@@ -142,9 +149,11 @@ def _fresh_statistics(engine: Engine) -> None:
 # --- the page's runs -----------------------------------------------------------------------
 
 
-def _page_ids(tracking: Any, session: Any, query: RunsQuery) -> tuple[list[str], str | None]:
-    """The run ids of the page, in MLflow's order, and the next page's token: the statement
-    of `SqlAlchemyStore._search_runs`, selecting ids instead of whole runs."""
+def _page_ids(
+    tracking: Any, session: Any, query: RunsQuery, offset: int
+) -> tuple[list[str], str | None]:
+    """The run ids of the page from row `offset`, in MLflow's order, and the next page's token:
+    the statement of `SqlAlchemyStore._search_runs`, selecting ids instead of whole runs."""
     from mlflow.entities import LifecycleStage, ViewType
     from mlflow.store.tracking.dbmodels.models import SqlRun
     from mlflow.store.tracking.sqlalchemy_store import (
@@ -174,7 +183,6 @@ def _page_ids(tracking: Any, session: Any, query: RunsQuery) -> tuple[list[str],
         stmt = stmt.outerjoin(j)
     if dataset_filters:  # a run may have several matching inputs; nothing else repeats a run
         stmt = stmt.distinct()
-    offset = SearchUtils.parse_start_offset_from_page_token(query.page_token)
     experiment_ids = tracking._filter_experiment_ids(
         session, _parse_experiment_ids(list(query.experiment_ids))
     )
@@ -193,6 +201,22 @@ def _page_ids(tracking: Any, session: Any, query: RunsQuery) -> tuple[list[str],
         return ids, None
     token = SearchUtils.create_page_token(offset + query.max_results)
     return ids[: query.max_results], token.decode() if isinstance(token, bytes) else token
+
+
+def start_offset(page_token: str | None) -> int:
+    """The first row of the page a token names (MLflow's tokens and MLflow's messages);
+    InvalidInput also for what MLflow's parser does not expect and for an offset out of range."""
+    from mlflow.utils.search_utils import SearchUtils
+
+    try:
+        offset = SearchUtils.parse_start_offset_from_page_token(page_token)
+    except (AttributeError, TypeError, OverflowError, RecursionError):  # e.g. `[1]`, 1e999
+        offset = -1
+    if not 0 <= offset <= MAX_OFFSET:
+        raise InvalidInput(
+            "page_token: not a page token of this table; ask for the first page without one"
+        )
+    return offset
 
 
 def _runs(session: Any, ids: list[str], columns: Columns) -> list[dict[str, Any]]:

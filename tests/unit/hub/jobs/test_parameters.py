@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from labworks_hub.service.jobs import parameters as p
@@ -132,3 +134,32 @@ def test_command_line_text_becomes_the_declared_type(kind, text, value):
 def test_command_line_text_of_the_wrong_type_is_refused(kind, text, message):
     with pytest.raises(p.ParameterError, match=message.replace("(", r"\(").replace(")", r"\)")):
         p.parse_text(kind, "x", text)
+
+
+@pytest.mark.parametrize(
+    ("name", "kernel", "language"),
+    [
+        ("x\nimport os", "python3", "python"),  # papermill would inject the second line as code
+        ("class", "python3", "python"),
+        ("1x", "python3", "python"),
+        ("x\nsystem('id')", "ir", "R"),  # no inspector for R: every name used to pass
+        ("x; rm(y)", "ir", "R"),
+        ("é", "ir", "R"),
+    ],
+)
+def test_a_parameter_name_must_be_a_variable_of_the_notebooks_language(name, kernel, language):
+    nb = notebook("x", parameters="x = 1", kernel=kernel)
+    nb["metadata"]["kernelspec"]["language"] = language
+    found = p.inspect_notebook(p.read_notebook(nb))
+    with pytest.raises(p.ParameterError, match=f"parameter {re.escape(repr(name))} is not a valid"):
+        p.check(found, {"x": 2, name: 1})
+
+
+def test_names_of_the_language_pass_for_every_kernel():
+    r = notebook("x", parameters="x <- 1", kernel="ir")
+    r["metadata"]["kernelspec"]["language"] = "R"
+    found = p.inspect_notebook(p.read_notebook(r))
+    if not found.inspectable:
+        assert p.check(found, {"x": 1, "_y2": 2}) == {"x": 1, "_y2": 2}
+    python = info(notebook("print(x)", parameters="é = 1\nx = 2"))
+    assert p.check(python, {"é": 3, "x": 4}) == {"é": 3, "x": 4}
