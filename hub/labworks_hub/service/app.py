@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 from .. import __version__
 from .auth import HubIdentity, install_oauth
 from .errors import ERROR_RESPONSES, install_error_handlers
+from .guard import BodyLimits, RequestGuard
 from .metrics import install_metrics
 from .routers import (
     datasets,
@@ -24,11 +25,16 @@ from .routers import (
     sharing,
     system,
 )
+from .routers.jobs_common import body_limit, service_of
 from .settings import ServiceSettings
 from .store import Store
+from .store.datasets import MAX_FILES
 from .tracking.gate import install_tracking
 
 log = logging.getLogger("labworks.service")
+# A dataset version's file list: MAX_FILES entries of up to 2 KiB (a long path, escaped, and its
+# sha256 and size) may pass the guard; the route checks each one.
+VERSION_LIST_BYTES = MAX_FILES * 2048
 
 
 def create_app(settings: ServiceSettings, store: Store | None = None) -> FastAPI:
@@ -58,7 +64,13 @@ def create_app(settings: ServiceSettings, store: Store | None = None) -> FastAPI
     app.state.settings = settings
     app.state.store = store
     app.state.identity = HubIdentity(settings)
-    app.state.registry = install_metrics(app)
+    limits = BodyLimits(
+        notebook=lambda: body_limit(service_of(app)),
+        raw=lambda: service_of(app).artifacts.max_blob_size,
+        routes={settings.api_prefix + "/datasets/{owner}/{name}/versions": VERSION_LIST_BYTES},
+    )
+    app.add_middleware(RequestGuard, limits=limits)  # auth, XSRF, types, sizes before the body
+    app.state.registry = install_metrics(app)  # outside the guard: refusals are counted too
     install_error_handlers(app)
     install_oauth(app, settings)
     app.include_router(system.router, prefix=settings.api_prefix)

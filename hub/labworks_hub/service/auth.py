@@ -1,11 +1,15 @@
 """Who is calling: hub API tokens (header or the OAuth cookie) checked with JupyterHub.
 
 Authorization lives here and in the store's query layer, never in routers. Routers declare
-`caller: Caller = Depends(current_caller)` or `Depends(require_scope("..."))`.
+`caller: Caller = Depends(current_caller)` or `Depends(require_scope("..."))`. The request guard
+(guard.py) may ask first, before a body is read; the answer is kept on the request, so the hub
+is asked once.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import secrets
 import time
@@ -14,7 +18,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from fastapi.security import APIKeyHeader
 from jupyterhub.services.auth import HubOAuth
 from tornado.web import HTTPError
@@ -26,6 +30,9 @@ from .settings import ServiceSettings
 log = logging.getLogger("labworks.service")
 TOKEN_COOKIE = "labworks-token"  # noqa: S105 (a cookie name)
 STATE_COOKIE = "labworks-oauth-state"
+XSRF_COOKIE = "_xsrf"  # read by the API docs page's script, echoed in XSRF_HEADER
+XSRF_HEADER = "X-XSRFToken"
+_OUTCOME = "labworks.caller"  # where a request keeps its caller (or refusal) in its scope
 USER_CACHE_SECONDS = 30
 
 # Labworks-level permissions a route may require. `require_scope` refuses any other name at
@@ -116,12 +123,30 @@ class HubIdentity:
         return details
 
 
-def token_from_request(request: Request) -> str | None:
+def header_token(request: Request) -> str | None:
+    """The token of `Authorization: token|Bearer <token>`, which a browser never sends by itself."""
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() in ("token", "bearer") and value.strip():
         return value.strip()
-    return request.cookies.get(TOKEN_COOKIE)
+    return None
+
+
+def token_from_request(request: Request) -> str | None:
+    return header_token(request) or request.cookies.get(TOKEN_COOKIE)
+
+
+def by_cookie(request: Request) -> bool:
+    """Whether the request is authenticated by the login cookie (a browser's, so it needs the
+    XSRF token and a same-origin request to write) rather than by a token it sent itself."""
+    return header_token(request) is None and bool(request.cookies.get(TOKEN_COOKIE))
+
+
+def xsrf_token(settings: ServiceSettings, login_token: str) -> str:
+    """The XSRF token of a login: derived from the login token (as JupyterHub 4.1+ ties its
+    own to the session), so a cookie another page plants does not match."""
+    key = settings.api_token.encode()
+    return hmac.new(key, b"labworks-xsrf:" + login_token.encode(), hashlib.sha256).hexdigest()
 
 
 # Declared for the OpenAPI schema (Swagger's "Authorize", clients, fuzzers); the check is below.
@@ -133,12 +158,31 @@ HUB_TOKEN = APIKeyHeader(
 )
 
 
-async def current_caller(request: Request, _declared: str | None = Depends(HUB_TOKEN)) -> Caller:
+async def authenticate(request: Request) -> Caller:
+    """The caller of this request, from its token or login cookie; the answer (or refusal) is
+    kept on the request so that the guard and the route ask the hub once between them."""
+    state = request.scope.setdefault("state", {})
+    outcome = state.get(_OUTCOME)
+    if outcome is None:
+        outcome = state[_OUTCOME] = await _identify(request)
+    if isinstance(outcome, APIError):
+        raise outcome
+    return outcome
+
+
+async def _identify(request: Request) -> Caller | APIError:
     token = token_from_request(request)
     if not token:
-        raise APIError(401, "authentication required: send 'Authorization: token <hub token>'")
+        return APIError(401, "authentication required: send 'Authorization: token <hub token>'")
     identity: HubIdentity = request.app.state.identity
-    return await identity.caller_for_token(token)
+    try:
+        return await identity.caller_for_token(token)
+    except APIError as e:
+        return e
+
+
+async def current_caller(request: Request, _declared: str | None = Depends(HUB_TOKEN)) -> Caller:
+    return await authenticate(request)
 
 
 def require_scope(scope: str):
@@ -171,12 +215,6 @@ class OAuthRedirect(Exception):
 def install_oauth(app: FastAPI, settings: ServiceSettings) -> None:
     """The hub OAuth round trip for browser pages (API docs): login redirect and callback."""
 
-    def set_private_cookie(response, request: Request, name: str, value: str) -> None:
-        response.set_cookie(
-            name, value, httponly=True, samesite="lax", path=settings.prefix,
-            secure=_is_https(request),
-        )  # fmt: skip
-
     @app.exception_handler(OAuthRedirect)
     async def _login(request: Request, exc: OAuthRedirect):
         hub: HubOAuth = request.app.state.identity.hub
@@ -189,7 +227,7 @@ def install_oauth(app: FastAPI, settings: ServiceSettings) -> None:
         state = hub.generate_state(exc.next_url, **extra)
         params["state"] = state
         response = RedirectResponse(f"{hub.login_url}&{urlencode(params)}", status_code=302)
-        set_private_cookie(response, request, STATE_COOKIE, state)
+        set_cookie(response, request, settings, STATE_COOKIE, state)
         return response
 
     @app.get(settings.prefix + "oauth_callback", include_in_schema=False)
@@ -212,9 +250,56 @@ def install_oauth(app: FastAPI, settings: ServiceSettings) -> None:
             next_url = settings.api_prefix + "/docs"
         response = RedirectResponse(next_url, status_code=302)
         response.delete_cookie(STATE_COOKIE, path=settings.prefix)
-        set_private_cookie(response, request, TOKEN_COOKIE, token)
+        set_cookie(response, request, settings, TOKEN_COOKIE, token)
+        set_xsrf_cookie(response, request, settings, token)
         return response
 
 
+def set_cookie(
+    response: Response,
+    request: Request,
+    settings: ServiceSettings,
+    name: str,
+    value: str,
+    *,
+    httponly: bool = True,
+) -> None:
+    """A cookie of this service only (its path), not sent on cross-site requests."""
+    response.set_cookie(
+        name, value, httponly=httponly, samesite="lax", path=settings.prefix,
+        secure=_is_https(request),
+    )  # fmt: skip
+
+
+def set_xsrf_cookie(
+    response: Response, request: Request, settings: ServiceSettings, login_token: str
+) -> None:
+    """The XSRF cookie of this login; the docs page's script copies it into XSRF_HEADER."""
+    value = xsrf_token(settings, login_token)
+    set_cookie(response, request, settings, XSRF_COOKIE, value, httponly=False)
+
+
+def request_origin(request: Request) -> str:
+    """`scheme://host[:port]` as the browser addressed this service: the hub proxy's
+    X-Forwarded-Proto/Host (the first, the browser's, when proxies chain them; a browser cannot
+    set them on a cross-site request), else the request's own scheme and Host."""
+    proto = _first(request.headers.get("x-forwarded-proto")) or request.url.scheme
+    host = _first(request.headers.get("x-forwarded-host")) or request.headers.get("host", "")
+    return normal_origin(proto, host)
+
+
+def normal_origin(scheme: str, host: str) -> str:
+    """An origin compared as browsers write it: lower case, no default port."""
+    scheme, host = scheme.lower(), host.lower()
+    default = {"http": ":80", "https": ":443"}.get(scheme)
+    if default and host.endswith(default):
+        host = host[: -len(default)]
+    return f"{scheme}://{host}"
+
+
+def _first(value: str | None) -> str:
+    return (value or "").split(",")[0].strip()
+
+
 def _is_https(request: Request) -> bool:
-    return request.headers.get("x-forwarded-proto", request.url.scheme) == "https"
+    return request_origin(request).startswith("https://")

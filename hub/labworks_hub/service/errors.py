@@ -21,6 +21,7 @@ _CODES = {
     405: "method_not_allowed",
     409: "conflict",
     413: "too_large",
+    415: "unsupported_media_type",
     422: "invalid",
     429: "too_many_requests",
     503: "unavailable",
@@ -40,9 +41,13 @@ ERROR_RESPONSES: dict[int | str, dict] = {
     for status, description in {
         400: "The request is well-formed but cannot be done as asked (the message says why).",
         401: "No valid hub token (header `Authorization: token <token>`) or login cookie.",
-        403: "The token is valid but lacks the scope, or the thing is not yours to change.",
+        403: "The token is valid but lacks the scope, or the thing is not yours to change; or"
+        " a write with the login cookie lacks the `X-XSRFToken` header or came from another"
+        " site.",
         404: "No such thing that you can see (another user's private things look absent).",
         409: "It conflicts with the current state (e.g. it exists already).",
+        413: "The body is over the route's size limit (the message names it).",
+        415: "A route that takes JSON was sent another `Content-Type`.",
         422: "A field is missing or has the wrong type or range.",
         503: "A part the platform needs (the hub, the store, the tracking server) is down.",
     }.items()

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import html
+import json
 from importlib.resources import files
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from ... import __version__
-from ..auth import Caller, browser_caller, current_caller, require_scope
+from ..auth import (
+    TOKEN_COOKIE,
+    XSRF_COOKIE,
+    XSRF_HEADER,
+    Caller,
+    browser_caller,
+    by_cookie,
+    current_caller,
+    require_scope,
+    set_xsrf_cookie,
+)
 from ..errors import APIError
 from ..store import StoreError
 
@@ -20,6 +31,40 @@ router = APIRouter()
 # Swagger UI 5 as shipped by fastapi-offline, so the docs work without a CDN.
 SWAGGER_STATIC = files("fastapi_offline") / "static"
 SWAGGER_ASSETS = {"swagger-ui-bundle.js", "swagger-ui.css", "favicon.png"}
+# FastAPI's Swagger page, plus a request interceptor: "Try it out" with the login cookie sends
+# the XSRF cookie's value in the XSRF header, as a write with the cookie needs (guard.py).
+SWAGGER_PAGE = """<!DOCTYPE html>
+<html>
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link type="text/css" rel="stylesheet" href="{assets}/swagger-ui.css">
+<link rel="shortcut icon" href="{assets}/favicon.png">
+<title>Labworks API</title>
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="{assets}/swagger-ui-bundle.js"></script>
+<script>
+window.ui = SwaggerUIBundle({{
+  url: {openapi},
+  dom_id: "#swagger-ui",
+  layout: "BaseLayout",
+  deepLinking: true,
+  showExtensions: true,
+  showCommonExtensions: true,
+  presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],
+  requestInterceptor: (request) => {{
+    const prefix = {cookie} + "=";
+    const found = document.cookie.split("; ").find((c) => c.startsWith(prefix));
+    if (found) request.headers[{header}] = decodeURIComponent(found.slice(prefix.length));
+    return request;
+  }},
+}});
+</script>
+</body>
+</html>
+"""
 
 
 class Health(BaseModel):
@@ -63,14 +108,25 @@ async def openapi(request: Request, _caller: Caller = Depends(browser_caller)):
 
 @router.get("/docs", include_in_schema=False, response_class=HTMLResponse)
 async def docs(request: Request, _caller: Caller = Depends(browser_caller)):
-    api = request.app.state.settings.api_prefix
-    return get_swagger_ui_html(
-        openapi_url=api + "/openapi.json",
-        title="Labworks API",
-        swagger_js_url=api + "/docs/assets/swagger-ui-bundle.js",
-        swagger_css_url=api + "/docs/assets/swagger-ui.css",
-        swagger_favicon_url=api + "/docs/assets/favicon.png",
+    """The Swagger UI; a browser logged in with the cookie gets (again) its XSRF cookie."""
+    settings = request.app.state.settings
+    api = settings.api_prefix
+    page = HTMLResponse(
+        SWAGGER_PAGE.format(
+            assets=html.escape(api + "/docs/assets"),
+            openapi=_js(api + "/openapi.json"),
+            cookie=_js(XSRF_COOKIE),
+            header=_js(XSRF_HEADER),
+        )
     )
+    if by_cookie(request):
+        set_xsrf_cookie(page, request, settings, request.cookies[TOKEN_COOKIE])
+    return page
+
+
+def _js(value: str) -> str:
+    """`value` as a JavaScript string literal that cannot end the <script> it is in."""
+    return json.dumps(value).replace("<", "\\u003c")
 
 
 @router.get("/docs/assets/{name}", include_in_schema=False)
