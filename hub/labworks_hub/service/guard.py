@@ -12,7 +12,9 @@ For a request that matches a route of the platform API, `RequestGuard`:
 3. refuses (415) another content type than JSON on a JSON route (a cross-site form can post
    `text/plain` without asking first); routes that take raw bytes keep theirs;
 4. limits the body (413): by its Content-Length at once, and by counting a chunked one's bytes as
-   the route reads it, which it still does as a stream.
+   the route reads it, which it still does as a stream;
+5. refuses (400) a NUL character in the path or query, which no field may hold (PostgreSQL
+   cannot store one, so it would fail deep in a query).
 
 Every answer of the service, the MLflow mount's included, gets `frame-ancestors 'none'`,
 `X-Frame-Options: DENY` and `nosniff`. The MLflow mount is otherwise left to its gate
@@ -141,6 +143,8 @@ async def _refusal(request: Request, rule: BodyRule) -> APIError | None:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > rule.limit:
         return _too_large(rule.limit)
+    if "\x00" in request.url.path or b"%00" in request.scope.get("query_string", b""):
+        return APIError(400, "the address holds a NUL character (%00), which no field may hold")
     return None
 
 

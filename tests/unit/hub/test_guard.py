@@ -240,6 +240,13 @@ def test_a_chunked_body_is_cut_at_the_limit(client):
     assert (status, pulled) == (413, 2)
 
 
+@pytest.mark.parametrize("url", ["/jobs?q=%00", "/datasets?owner=a%00b", "/gallery?group=%00"])
+def test_a_nul_character_in_the_query_is_a_400(client, url):
+    reply = client.get(API + url, headers={"Authorization": "token ana-token"})
+    assert reply.status_code == 400, reply.text
+    assert reply.json()["error"] == "bad_request" and "NUL" in reply.json()["message"]
+
+
 def test_every_answer_refuses_framing_and_sniffing(client):
     log_in(client)
     for reply in (
