@@ -81,7 +81,11 @@ class WebhookNotifier(Notifier):
     ).tag(config=True)
 
     def check(self, destination: str) -> None:
-        parts = urlsplit(destination)
+        try:
+            parts = urlsplit(destination)
+            parts.port  # noqa: B018 (raises ValueError on a port that is not a number)
+        except ValueError as e:
+            raise NotifyError(f"not a valid webhook URL ({e}): {destination!r}") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise NotifyError(f"a webhook must be an http:// or https:// URL, not {destination!r}")
         if parts.username or parts.password:

@@ -32,6 +32,7 @@ from labworks_hub.service.jobs.notify import (
     PASSWORD_ENV,
     EmailNotifier,
     NotifyError,
+    WebhookNotifier,
     check_address,
     compose,
 )
@@ -516,3 +517,9 @@ def test_the_hub_hands_the_smtp_settings_and_the_password_variable_to_the_servic
     assert notifier.lab_url() == ""  # no public URL: no link
     monkeypatch.setenv("JUPYTERHUB_PUBLIC_HUB_URL", HUB_URL)  # JupyterHub.public_url is set
     assert EmailNotifier().lab_url() == f"{HUB_URL}user-redirect/lab"
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://example.org:port/x", "https://h:99999/"])
+def test_a_webhook_url_that_does_not_parse_is_refused_with_a_clear_message(url):
+    with pytest.raises(NotifyError, match="not a valid webhook URL"):
+        WebhookNotifier().check(url)
