@@ -135,7 +135,7 @@ async def _refusal(request: Request, rule: BodyRule) -> APIError | None:
         if problem:
             return APIError(403, problem)
     content_type = request.headers.get("content-type", "")
-    if rule.kind == "json" and not _is_json(content_type):
+    if rule.kind == "json" and _has_body(request) and not _is_json(content_type):
         sent = content_type.split(";")[0].strip() or "none"
         return APIError(
             415, f"this route takes JSON: send 'Content-Type: application/json', not {sent}"
@@ -174,6 +174,12 @@ def _origin_of(url: str) -> str | None:
     except ValueError:
         return None
     return normal_origin(parts.scheme, parts.netloc) if parts.scheme and parts.netloc else None
+
+
+def _has_body(request: Request) -> bool:
+    """Whether the request carries a body (a POST with none, e.g. a rerun, needs no type)."""
+    length = request.headers.get("content-length", "")
+    return "transfer-encoding" in request.headers or (length != "" and length != "0")
 
 
 def _is_json(content_type: str) -> bool:

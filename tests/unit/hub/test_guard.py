@@ -159,6 +159,11 @@ def test_json_routes_refuse_other_content_types(client):
     assert structured.status_code == 200
 
 
+def test_a_post_without_a_body_needs_no_content_type(client):
+    reply = client.post(API + "/jobs/999/rerun", headers={"Authorization": "token ana-token"})
+    assert reply.status_code == 404, reply.text  # past the guard: the route says no such job
+
+
 def test_raw_upload_routes_keep_their_type(client):
     blob = API + "/datasets/ana/d/blobs/" + hashlib.sha256(b"bytes").hexdigest()
     reply = client.put(
