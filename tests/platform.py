@@ -80,17 +80,24 @@ class Platform:
     def service_url(self) -> str:
         """The platform service's own address, without the hub's proxy (what workspaces'
         and jobs' LABWORKS_API_URL points at, less the API path)."""
-        config = (self.home / "jupyterhub_config.py").read_text()
-        port = re.search(r"service_port=(\d+)", config)
+        port = self.internal_ports().get("service_port")
         assert port, "no service_port in the generated hub config"
-        return f"http://127.0.0.1:{port.group(1)}"
+        return f"http://127.0.0.1:{port}"
+
+    def internal_ports(self) -> dict[str, int]:
+        """hub_port, proxy_api_port and service_port of this start's generated hub config."""
+        config = (self.home / "jupyterhub_config.py").read_text()
+        found = re.findall(r"\b(hub_port|proxy_api_port|service_port)=(\d+)", config)
+        return {name: int(port) for name, port in found}
 
     def token(self, name: str) -> str:
         return labworks("token", name, home=self.home).stdout.strip()
 
     def add_user(self, name: str, *flags: str) -> str:
         out = labworks("users", "add", name, *flags, home=self.home).stdout
-        return re.search(r"Password \(shown once\): (\S+)", out).group(1)
+        found = re.search(r"Password \(shown once\): (\S+)", out)
+        assert found, out
+        return found.group(1)
 
     def stop(self, sig: int = signal.SIGINT, timeout: float = 60) -> int:
         """Stop like Ctrl-C does; returns the exit code."""
@@ -104,6 +111,13 @@ class Platform:
                 self.proc.wait()
         self._log.close()
         return self.proc.returncode
+
+    def kill9(self) -> None:
+        """Crash: `kill -9` of the whole `labworks up` process group; nothing cleans up."""
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        self._log.close()
 
 
 def stop_group(proc: subprocess.Popen) -> None:

@@ -44,6 +44,20 @@ class LabworksHome:
         return f"sqlite:///{self.root / 'labworks.sqlite'}"
 
     @property
+    def lock_file(self) -> Path:
+        """Held (flock) by the running `labworks up`; holds its pid (supervisor.py)."""
+        return self.root / "labworks.lock"
+
+    @property
+    def process_record(self) -> Path:
+        """The processes the running hub started: role, pid, start time (supervisor.py)."""
+        return self.root / "processes.json"
+
+    @property
+    def proxy_pid_file(self) -> Path:
+        return self.root / "proxy.pid"
+
+    @property
     def workspaces(self) -> Path:
         return self.root / "users"
 
@@ -79,7 +93,8 @@ class LabworksHome:
 
     def private_entries(self) -> list[Path]:
         """What Labworks keeps in the root that only this OS user may read."""
-        names = [SETTINGS_FILE, self.hub_config.name, self.local_config.name, "secrets"]
+        names = [SETTINGS_FILE, self.hub_config.name, self.local_config.name, "secrets",
+                 self.lock_file.name, self.process_record.name]  # fmt: skip
         found = [self.root / n for n in names if (self.root / n).exists()]
         return found + sorted({*self.root.glob("*.sqlite*"), *self.root.glob("*.pid")})
 

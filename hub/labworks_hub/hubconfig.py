@@ -77,10 +77,11 @@ def configure(c, s: HubSettings) -> None:
     c.JupyterHub.db_url = home.hub_db_url
     c.JupyterHub.cookie_secret_file = str(home.secret_file("cookie_secret"))
     c.JupyterHub.pid_file = str(home.root / "jupyterhub.pid")
+    c.SupervisedHub.process_record = str(home.process_record)  # see supervisor.py
 
     c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{s.proxy_api_port}"
     c.ConfigurableHTTPProxy.auth_token = home.secret("proxy_token")
-    c.ConfigurableHTTPProxy.pid_file = str(home.root / "proxy.pid")
+    c.ConfigurableHTTPProxy.pid_file = str(home.proxy_pid_file)
     c.ConfigurableHTTPProxy.command = proxy_command()
     c.ConfigurableHTTPProxy.should_start = True
 

@@ -5,39 +5,56 @@ from __future__ import annotations
 import errno
 import os
 import signal
-import socket
 import sys
 from pathlib import Path
 
 import click
 
 from .. import hubdb
+from ..home import LabworksHome
 from ..hubconfig import HubSettings, remembered_options, render
 from ..service.store.accounts import create_account, generate_password, has_admin
 from ..spawners.local import isolation_status_from_config
+from ..supervisor import (
+    PORTS_KEY,
+    SupervisedHub,
+    SupervisorError,
+    bind_error,
+    lock_instance,
+    stable_ports,
+    stop_leftovers,
+)
 from .options import home_option, open_home, open_store
 
 FIRST_ADMIN = "admin"
 
 
 def check_port_free(ip: str, port: int) -> None:
-    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((ip, port))
-        except OSError as e:
-            if e.errno == errno.EADDRINUSE:
-                raise click.ClickException(
-                    f"port {port} on {ip} is already in use; stop what runs there or pass --port"
-                ) from None
-            raise click.ClickException(f"cannot listen on {ip}:{port}: {e.strerror}") from None
+    error = bind_error(ip, port)
+    if error is None:
+        return
+    if error.errno == errno.EADDRINUSE:
+        raise click.ClickException(
+            f"port {port} on {ip} is already in use; stop what runs there or pass --port"
+        )
+    raise click.ClickException(f"cannot listen on {ip}:{port}: {error.strerror}")
 
 
-def free_port(ip: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((ip, 0))
-        return sock.getsockname()[1]
+def take_over(lw: LabworksHome) -> None:
+    """Become the one `labworks up` of this home, stopping what a crashed one left running."""
+    try:
+        lock_instance(lw.lock_file)
+        stopped = stop_leftovers(lw.process_record)
+    except SupervisorError as e:
+        raise click.ClickException(str(e)) from None
+    for entry in stopped:
+        click.secho(
+            f"Stopped {entry.role} (pid {entry.pid}), left running by a labworks up that"
+            " ended without stopping it",
+            fg="yellow", err=True,
+        )  # fmt: skip
+    # JupyterHub would signal the pid in here without checking that it is still its proxy.
+    lw.proxy_pid_file.unlink(missing_ok=True)
 
 
 def announce_isolation(hub_config: Path) -> None:
@@ -92,8 +109,9 @@ def up(
 ) -> None:
     """Start Labworks (JupyterHub, platform service, idle culler) until Ctrl-C."""
     os.umask(0o077)  # what the hub and the store write in the state directory stays private
-    check_port_free(ip, port)
     lw = open_home(home, create=True)
+    take_over(lw)
+    check_port_free(ip, port)
     settings = lw.load_settings()
     db_url = db_url or settings.get("db_url") or lw.default_db_url
     store = open_store(db_url)
@@ -102,9 +120,13 @@ def up(
         settings["registry_url"], settings["profiles_file"] = remembered_options(
             settings, registry, profiles
         )
-    except ValueError as e:
+        ports, warnings = stable_ports(settings.get(PORTS_KEY, {}), avoid={port})
+    except (ValueError, SupervisorError) as e:
         raise click.ClickException(str(e)) from None
+    settings[PORTS_KEY] = ports
     lw.save_settings(settings)
+    for warning in warnings:
+        click.secho(warning, fg="red", bold=True, err=True)
 
     with store.session() as session:
         if not has_admin(session):
@@ -120,9 +142,9 @@ def up(
         home=str(lw.root),
         ip=ip,
         port=port,
-        hub_port=free_port(),
-        proxy_api_port=free_port(),
-        service_port=free_port(),
+        hub_port=ports["hub"],
+        proxy_api_port=ports["proxy_api"],
+        service_port=ports["service"],
         db_url=db_url,
         cull_idle_timeout=cull_idle_timeout,
         registry_url=settings["registry_url"],
@@ -139,6 +161,4 @@ def up(
     # Started with SIGINT ignored (nohup, `cmd &` in a script), every service would inherit that
     # and sit out the hub's stop timeouts; a handler here gives children the default back.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    from jupyterhub.app import JupyterHub
-
-    sys.exit(JupyterHub.launch_instance([f"--config={lw.hub_config}"]) or 0)
+    sys.exit(SupervisedHub.launch_instance([f"--config={lw.hub_config}"]) or 0)

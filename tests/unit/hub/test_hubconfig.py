@@ -43,6 +43,16 @@ def test_hub_runs_our_parts(tmp_path):
     )
 
 
+def test_internal_addresses_are_the_ones_given_and_started_processes_are_recorded(tmp_path):
+    """`labworks up` passes the ports kept in the home; the hub records what it starts there,
+    for the next start to stop after a crash (supervisor.py)."""
+    c = load(settings(tmp_path))
+    assert c.JupyterHub.hub_port == 18081
+    assert c.ConfigurableHTTPProxy.api_url == "http://127.0.0.1:18001"
+    assert c.SupervisedHub.process_record == str(tmp_path / "processes.json")
+    assert c.ConfigurableHTTPProxy.pid_file == str(tmp_path / "proxy.pid")
+
+
 def test_users_and_their_servers_may_use_the_service(tmp_path):
     c = load(settings(tmp_path))
     roles = {r["name"]: r for r in c.JupyterHub.load_roles}

@@ -7,10 +7,11 @@ submit, a cancel request, a job process ending). Every step is a row in the stor
 (store/jobs.py), then the executor's action, so `reconcile()` at start can take over what a
 previous process left: queued runs stay queued, running attempts are re-attached, or marked
 failed ("platform restarted while running and the job process is gone") and retried per
-their policy. Each attempt gets a hub token of its owner (hubapi.py; its id is kept, its value
-only reaches the attempt's environment), revoked when the attempt ends, and its GPUs leased in
-the store (labworks_hub.gpus), shared with the workspaces. What users ask for (submit, cancel,
-logs, schedules) is in operations.py.
+their policy. Each attempt gets a hub token of its owner (hubapi.py; its id and sha256 are kept,
+its value only reaches the attempt's environment), revoked when the attempt ends (also one seen
+after a restart), and its GPUs leased in the store (labworks_hub.gpus), shared with the
+workspaces. What users ask for (submit, cancel, logs, schedules) is in operations.py. When the
+hub that started this process dies, the loop stops and the process exits (lifeline.py).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from ...catalog import ImageCatalog
 from ...gpus import GPU, GPUAllocator, NoGPUAvailable, job_holder
 from ...profiles import DEFAULT_PROFILES, Profile, parse_profiles
 from ..hubapi import HubError, HubTokens, token_digest
+from ..lifeline import Lifeline, watch_parent
 from ..settings import ServiceSettings
 from ..store import Store
 from ..store import jobs as store
@@ -139,6 +141,7 @@ class JobService(LoggingConfigurable):
         self._active: dict[str, dict[str, Any]] = {}  # run id -> executor state
         self._event: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
+        self._lifeline: Lifeline | None = None
         self._background: set[asyncio.Task] = set()
         self._ended = asyncio.Event()  # set (and replaced) whenever a run ends
 
@@ -150,8 +153,10 @@ class JobService(LoggingConfigurable):
     # --- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Take over what a previous process left, then run the loop."""
+        """Take over what a previous process left, then run the loop. The loop stops, and the
+        process with it, when the hub that started this process is gone (lifeline.py)."""
         self._event = asyncio.Event()
+        self._lifeline = watch_parent(self._stop_loop)
         await self.executor.start()
         await self.reconcile()
         self._task = asyncio.create_task(self._loop(), name="labworks-jobs")
@@ -164,14 +169,23 @@ class JobService(LoggingConfigurable):
 
     async def stop(self) -> None:
         """Stop the loop; running attempts keep running and are re-attached at next start."""
-        if self._task is not None:
-            self._task.cancel()
+        if self._lifeline is not None:
+            self._lifeline.close()
+            self._lifeline = None
+        task = self._stop_loop()
+        if task is not None:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
         for task in list(self._background):
             task.cancel()
         await self.executor.close()
+
+    def _stop_loop(self) -> asyncio.Task | None:
+        """Take no more work: no schedule fires, no queued run starts."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+        return task
 
     def wake(self) -> None:
         if self._event is not None:
@@ -453,6 +467,8 @@ class JobService(LoggingConfigurable):
                     await asyncio.to_thread(self.gpu_allocator.restore, job_holder(run_id),
                                             owner, resources["gpu_indices"])  # fmt: skip
                 self._active[run_id] = state
+                if digest := state.get("hub_token", {}).get("digest"):
+                    self._tokens[run_id] = digest  # refused here too once the attempt ends
                 await self.db(_event, run_id, "reattached", "re-attached after a restart")
                 self.log.info("Job %s re-attached", run_id)
             else:
@@ -485,8 +501,9 @@ class JobService(LoggingConfigurable):
             spec.owner, note=f"labworks job {spec.run_id} attempt {spec.attempt}",
             expires_in=spec.timeout + self.token_margin, scopes=list(self.token_scopes),
         )  # fmt: skip
-        state["hub_token"] = {"user": spec.owner, "id": token.id}
-        self._tokens[spec.run_id] = token_digest(token.value)
+        digest = token_digest(token.value)
+        state["hub_token"] = {"user": spec.owner, "id": token.id, "digest": digest}
+        self._tokens[spec.run_id] = digest
         return replace(spec, secret_env=dict.fromkeys(TOKEN_VARIABLES, token.value))
 
     async def _revoke_token(self, run_id: str, state: dict[str, Any]) -> None:
