@@ -260,7 +260,7 @@ def test_gallery_versions_are_read_by_group_members_only(platform):
     assert same.status_code == 409 and "already has this exact content" in same.text
     huge = publish(gia, notebook("x = '" + "a" * (17 * 2**20) + "'"))
     assert huge.status_code == 413 and huge.json()["error"] == "too_large"
-    assert "at most 16 MiB" in huge.json()["message"]
+    assert "limit of 16.06 MiB" in huge.json()["message"]  # the notebook cap + 64 KiB envelope
     shown = httpx.get(f"{api}/gallery/{entry_id}", headers=auth(gia)).json()
     assert shown["latest_version"] == 2
 
