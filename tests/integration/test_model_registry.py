@@ -1,8 +1,8 @@
 """The model registry through the real platform with the stock `mlflow` client, as three users:
-a registered model is private to its creator (403 to others, hidden from their searches), a
-version can only be registered from a run or logged model the caller may read, and sharing a
-model with a group or everyone (REST and CLI) gives read, never write. Sharing follows a model
-through rename and delete."""
+a registered model is private to its creator (to others it does not exist: 404, hidden from
+their searches), a version can only be registered from a run or logged model the caller may
+read, and sharing a model with a group or everyone (REST and CLI) gives read, never write (a
+reader's write is 403). Sharing follows a model through rename and delete."""
 
 from __future__ import annotations
 
@@ -101,15 +101,15 @@ def test_the_owner_registers_tags_aliases_and_loads_with_the_stock_client(regist
     assert registered["by_alias"] == [0, 0, 1, 1]
 
 
-def test_a_private_model_is_403_to_others_and_hidden_from_their_searches(
+def test_a_private_model_is_not_there_to_others_and_hidden_from_their_searches(
     platform, people, registered
 ):
     for who in ("rgben", "rgcal"):
         seen = as_user(platform, people[who], READ_WRITE.format(**registered))
         for route in ("get", "version", "load", *WRITES):
-            assert seen[route] == "PERMISSION_DENIED", (who, route, seen[route])
+            assert seen[route] == "RESOURCE_DOES_NOT_EXIST", (who, route, seen[route])
         assert MODEL not in seen["listed"] and "rg-empty" not in seen["listed"]
-        assert seen["versions"] in ("PERMISSION_DENIED", 0), seen
+        assert seen["versions"] in ("RESOURCE_DOES_NOT_EXIST", 0), seen
 
 
 def test_nobody_registers_a_version_from_a_run_they_cannot_read(platform, people, registered):
@@ -134,6 +134,7 @@ def test_nobody_registers_a_version_from_a_run_they_cannot_read(platform, people
                 "rg-ben-own", "models:/{model_id}", run_id="{run_id}", model_id="{model_id}"
             ).version),
             "runs_uri": rest({{"source": run_uri, "run_id": "{run_id}"}}),
+            "no_such_run": rest({{"source": "runs:/{"f" * 32}/model", "run_id": "{"f" * 32}"}}),
             "runs_uri_no_id": rest({{"source": run_uri}}),
             "model_uri_no_id": rest({{"source": "models:/{model_id}"}}),
             "storage_url": rest({{"source": "s3://labworks/mlflow/1/{run_id}/artifacts/model"}}),
@@ -142,9 +143,11 @@ def test_nobody_registers_a_version_from_a_run_they_cannot_read(platform, people
         }}))
         """,
     )
-    assert seen["register"] == "PERMISSION_DENIED"
+    # The client reads the run first, which to rgben does not exist; straight to
+    # model-versions/create, his own model refuses it (403), as for a run that does not exist.
+    assert seen["register"] == "RESOURCE_DOES_NOT_EXIST"
     assert seen["logged_model"] == "PERMISSION_DENIED"
-    assert seen["runs_uri"][0] == 403
+    assert seen["runs_uri"][0] == 403 and seen["runs_uri"] == seen["no_such_run"]
     for unanchored in ("runs_uri_no_id", "model_uri_no_id", "storage_url", "file_path"):
         status, message = seen[unanchored]
         assert status in (400, 403), (unanchored, seen[unanchored])
@@ -185,6 +188,9 @@ def test_sharing_a_model_gives_read_not_write_rest_and_cli(platform, people, reg
     shared = api(platform, people["rgana"], "PUT", path + "/visibility",
                  json={"visibility": "group:rgteam"})  # fmt: skip
     assert shared.status_code == 200 and shared.json()["visibility"] == "group:rgteam"
+    again = api(platform, people["rgana"], "PUT", path + "/visibility",
+                json={"visibility": "group:rgteam"})  # fmt: skip
+    assert (again.status_code, again.json()) == (200, shared.json())  # already so: no change
     seen = api(platform, people["rgben"], "GET", path).json()
     assert (seen["owner"], seen["yours"], seen["visibility"]) == ("rgana", False, "group:rgteam")
     denied = api(
@@ -205,12 +211,13 @@ def test_sharing_a_model_gives_read_not_write_rest_and_cli(platform, people, reg
         reply = httpx.get(
             url, params=params, headers={"Authorization": f"Bearer {people['rgben']}"}
         )
-        assert reply.status_code == 403, (url, params, reply.text)
+        assert reply.status_code == 404, (url, params, reply.text)
+        assert reply.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
     assert MODEL in ben["listed"] and "rg-empty" not in ben["listed"]
-    for write in WRITES:
+    for write in WRITES:  # a reader is refused, plainly
         assert ben[write] == "PERMISSION_DENIED", (write, ben[write])
     cal = as_user(platform, people["rgcal"], READ_WRITE.format(**registered))
-    assert cal["get"] == "PERMISSION_DENIED" and MODEL not in cal["listed"]
+    assert cal["get"] == "RESOURCE_DOES_NOT_EXIST" and MODEL not in cal["listed"]
 
     # Public through the CLI: every user reads, nobody but the owner writes.
     env = {"LABWORKS_URL": platform.url, "LABWORKS_TOKEN": people["rgana"]}
@@ -228,7 +235,7 @@ def test_sharing_a_model_gives_read_not_write_rest_and_cli(platform, people, reg
     private = labworks("models", "share", MODEL, "--private", home=platform.home, env=env)
     assert "is now private" in private.stdout
     assert as_user(platform, people["rgcal"], READ_WRITE.format(**registered))["get"] == (
-        "PERMISSION_DENIED"
+        "RESOURCE_DOES_NOT_EXIST"
     )
     usage = labworks("models", "share", MODEL, home=platform.home, env=env, check=False)
     assert usage.returncode != 0 and "exactly one of" in usage.stderr
@@ -305,4 +312,4 @@ def test_a_version_registered_from_a_runs_uri_loads_for_the_models_readers(
         }}))
         """,
     )
-    assert ben == {"load": 1, "run": "PERMISSION_DENIED"}
+    assert ben == {"load": 1, "run": "RESOURCE_DOES_NOT_EXIST"}

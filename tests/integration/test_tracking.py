@@ -24,7 +24,9 @@ pytestmark = pytest.mark.e2e
 TRACKING = "/services/labworks/mlflow"
 
 # Runs in a fresh process as the user; prints one JSON line with what it found. `deny(f)`
-# is "PERMISSION_DENIED" when f raised MLflow's 403, else what f returned.
+# is MLflow's error code when f raised a 403 or 404, else what f returned: not yours and not
+# there are one answer (RESOURCE_DOES_NOT_EXIST); a write refused to a reader is
+# PERMISSION_DENIED.
 PRELUDE = """
 import json, mlflow
 from mlflow import MlflowClient
@@ -35,7 +37,7 @@ def deny(f):
     try:
         return f()
     except MlflowException as e:
-        return e.error_code if e.get_http_status_code() == 403 else f"{e.error_code}: {e}"
+        return e.error_code if e.get_http_status_code() in (403, 404) else f"{e.error_code}: {e}"
 """
 
 
@@ -157,7 +159,9 @@ def test_stock_client_logs_everything_through_the_auth_layer(platform, logged):
     assert logged["prediction"] == [0, 1]
 
 
-def test_private_experiment_is_403_on_every_route_and_hidden_from_search(platform, people, logged):
+def test_private_experiment_is_not_there_on_every_route_and_hidden_from_search(
+    platform, people, logged
+):
     for who in ("tben", "tcal"):
         seen = as_user(
             platform,
@@ -166,7 +170,8 @@ def test_private_experiment_is_403_on_every_route_and_hidden_from_search(platfor
             exp, run = {logged["experiment_id"]!r}, {logged["run_id"]!r}
             print(json.dumps({{
                 "experiment": deny(lambda: client.get_experiment(exp).name),
-                "by_name": deny(lambda: client.get_experiment_by_name("tana-private").name),
+                "by_name": deny(lambda: client.get_experiment_by_name("tana-private")),
+                "no_such_name": deny(lambda: client.get_experiment_by_name("tana-nothing")),
                 "run": deny(lambda: client.get_run(run).info.run_id),
                 "search_runs": deny(lambda: len(client.search_runs([exp]))),
                 "history": deny(lambda: len(client.get_metric_history(run, "loss"))),
@@ -179,10 +184,11 @@ def test_private_experiment_is_403_on_every_route_and_hidden_from_search(platfor
             }}))
             """,
         )
-        for route in ("experiment", "by_name", "run", "history", "download", "model", "log"):
-            assert seen[route] == "PERMISSION_DENIED", (who, route, seen[route])
-        assert seen["search_runs"] in ("PERMISSION_DENIED", 0), seen
-        assert seen["artifacts"] in ("PERMISSION_DENIED", 0), seen
+        for route in ("experiment", "run", "history", "download", "model", "log"):
+            assert seen[route] == "RESOURCE_DOES_NOT_EXIST", (who, route, seen[route])
+        assert seen["by_name"] is None and seen["no_such_name"] is None  # no existence oracle
+        assert seen["search_runs"] in ("RESOURCE_DOES_NOT_EXIST", 0), seen
+        assert seen["artifacts"] in ("RESOURCE_DOES_NOT_EXIST", 0), seen
         assert "tana-private" not in seen["listed"]
         assert seen["all_runs"] == 0
 
@@ -206,6 +212,9 @@ def test_group_share_gives_read_not_write_and_public_reaches_everyone(platform, 
                  json={"visibility": "group:trackers"})  # fmt: skip
     assert shared.status_code == 200, shared.text
     assert shared.json()["visibility"] == "group:trackers"
+    again = api(platform, people["tana"], "PUT", f"/experiments/{exp}/visibility",
+                json={"visibility": "group:trackers"})  # fmt: skip
+    assert (again.status_code, again.json()) == (200, shared.json())  # already so: no change
     assert (shared.json()["owner"], shared.json()["yours"]) == ("tana", True)
     denied = api(platform, people["tben"], "PUT", f"/experiments/{exp}/visibility",
                  json={"visibility": "public"})  # fmt: skip
@@ -233,10 +242,12 @@ def test_group_share_gives_read_not_write_and_public_reaches_everyone(platform, 
     assert ben["history"] == [0.9, 0.95]
     assert ben["notes"] == "hello from tana"
     assert "tana-private" in ben["listed"]
-    for write in ("log", "new_run", "rename", "delete"):
+    for write in ("log", "new_run", "rename", "delete"):  # a reader is refused, plainly
         assert ben[write] == "PERMISSION_DENIED", (write, ben[write])
     cal = as_user(platform, people["tcal"], read_write)
-    assert cal["experiment"] == "PERMISSION_DENIED" and "tana-private" not in cal["listed"]
+    assert cal["experiment"] == "RESOURCE_DOES_NOT_EXIST" and "tana-private" not in cal["listed"]
+    for write in ("log", "new_run", "rename", "delete"):  # to a stranger it is not there
+        assert cal[write] == "RESOURCE_DOES_NOT_EXIST", (write, cal[write])
 
     # Public: every user reads, nobody but the owner writes. The CLI does the same as REST.
     env = {"LABWORKS_URL": platform.url, "LABWORKS_TOKEN": people["tana"]}
@@ -252,7 +263,7 @@ def test_group_share_gives_read_not_write_and_public_reaches_everyone(platform, 
 
     private = labworks("experiments", "share", exp, "--private", home=platform.home, env=env)
     assert "is now private" in private.stdout
-    assert as_user(platform, people["tcal"], read_write)["experiment"] == "PERMISSION_DENIED"
+    assert as_user(platform, people["tcal"], read_write)["experiment"] == "RESOURCE_DOES_NOT_EXIST"
     usage = labworks("experiments", "share", exp, home=platform.home, env=env, check=False)
     assert usage.returncode != 0 and "exactly one of" in usage.stderr
 

@@ -10,12 +10,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 
 import pytest
 from fastapi import FastAPI
@@ -27,7 +29,15 @@ from labworks_hub.service.errors import install_error_handlers
 from labworks_hub.service.settings import ServiceSettings
 from labworks_hub.service.tracking import decisions
 from labworks_hub.service.tracking import gate as gate_module
-from labworks_hub.service.tracking.gate import DENIED, TrackingGate, authorization, current_user
+from labworks_hub.service.tracking.gate import (
+    ADMINS_ONLY,
+    NOT_FOUND,
+    READ_ONLY,
+    TrackingGate,
+    authorization,
+    current_user,
+    refused_a_reader,
+)
 from labworks_hub.service.tracking.server import TrackingError
 from tests.platform import free_port
 
@@ -86,11 +96,14 @@ class BehindTheGate:
     def __init__(self) -> None:
         self.seen: list[dict] = []
         self.reply = (200, "text/plain", b"ok")
+        self.reader = False  # MLflow's read check of the refused write says yes
         self.flask = Flask(__name__)
 
     async def __call__(self, scope, receive, send) -> None:
         with self.flask.test_request_context(scope["path"]):
             answer = authorization()
+        if self.reader:
+            await asyncio.to_thread(refused_a_reader)  # MLflow's checks run in a thread
         self.seen.append(
             {
                 "path": scope["path"],
@@ -211,19 +224,147 @@ def test_hub_outage_and_a_broken_tracking_server_are_503s(gate, monkeypatch):
     assert reply.status_code == 503 and "cannot reach JupyterHub" in reply.json()["message"]
 
 
-def test_mlflows_permission_denied_becomes_json_other_403s_pass(gate):
+def test_not_yours_and_not_there_are_one_404_other_answers_pass(gate):
     client, server, _ = gate
     headers = {"Authorization": "Bearer ana-token"}
+    uniform = {"error": "not_found", "error_code": "RESOURCE_DOES_NOT_EXIST", "message": NOT_FOUND}
     server.app.reply = (403, "text/html; charset=utf-8", b"Permission denied")
     denied = client.get(SEARCH, headers=headers)
-    assert denied.status_code == 403
-    assert denied.json() == {"error": "forbidden", "error_code": "PERMISSION_DENIED",
-                             "message": DENIED}  # fmt: skip
+    missing_body = b'{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "No Experiment 7"}'
+    server.app.reply = (404, "application/json", missing_body)
+    missing = client.get(SEARCH, headers=headers)
+    assert (denied.status_code, denied.json()) == (missing.status_code, missing.json())
+    assert (denied.status_code, denied.json()) == (404, uniform)
     server.app.reply = (403, "text/plain", b"Invalid Host header")
     assert client.get(SEARCH, headers=headers).text == "Invalid Host header"
     body = b'{"error_code": "PERMISSION_DENIED", "message": "names under users/ana"}'
     server.app.reply = (403, "application/json", body)
     assert client.get(SEARCH, headers=headers).content == body
+    server.app.reply = (404, "text/html", b"<h1>Not Found</h1>")  # no such route
+    assert client.get(SEARCH, headers=headers).content == b"<h1>Not Found</h1>"
+
+
+def test_a_refused_write_to_what_the_caller_reads_stays_403(gate):
+    client, server, _ = gate
+    headers = {"Authorization": "Bearer ana-token"}
+    server.app.reply = (403, "text/html; charset=utf-8", b"Permission denied")
+    server.app.reader = True
+    refused = client.post(SEARCH, headers=headers)
+    assert refused.status_code == 403
+    assert refused.json() == {"error": "forbidden", "error_code": "PERMISSION_DENIED",
+                              "message": READ_ONLY}  # fmt: skip
+    server.app.reader = False  # the next request starts clean
+    assert client.post(SEARCH, headers=headers).status_code == 404
+
+
+def test_write_checks_ask_the_read_check_only_after_a_refusal():
+    """tell_readers_apart on a stand-in for mlflow.server.auth: each write check pairs with
+    its read check by name (or READ_CHECK_OF), reads keep theirs, unpaired ones stay as they
+    are; the artifact proxy checks ask "read" of the same path."""
+    can = {"read": True, "update": False}
+    asked: list[str] = []
+
+    def check(name: str, answer: str):
+        def validator() -> bool:
+            asked.append(name)
+            return can[answer]
+
+        validator.__name__ = name
+        return validator
+
+    update = check("validate_can_update_experiment", "update")
+    log = check("validate_can_log_metric", "update")
+    read = check("validate_can_read_experiment", "read")
+    lonely = check("validate_can_update_user_password", "update")
+    auth = SimpleNamespace(
+        BEFORE_REQUEST_VALIDATORS={
+            ("/u", "POST"): update,
+            ("/r", "GET"): read,
+            ("/l", "POST"): log,
+            ("/p", "POST"): lonely,
+        },
+        validate_can_read_experiment=read,
+        validate_can_read_run=check("validate_can_read_run", "read"),
+        _authorize_fastapi_artifact_proxy=lambda path, user, query, action: can[action],
+        _authorize_flask_artifact_proxy=lambda action: can[action],
+    )
+    decisions.tell_readers_apart(auth)
+    table = auth.BEFORE_REQUEST_VALIDATORS
+    assert table[("/r", "GET")] is read and table[("/p", "POST")] is lonely
+
+    def noted(f) -> list[bool]:
+        cell: list[bool] = []
+        reset = gate_module._refused_reader.set(cell)
+        try:
+            assert f() is False
+        finally:
+            gate_module._refused_reader.reset(reset)
+        return cell
+
+    assert noted(table[("/u", "POST")]) == [True]
+    assert asked[-2:] == ["validate_can_update_experiment", "validate_can_read_experiment"]
+    assert noted(table[("/l", "POST")]) == [True] and asked[-1] == "validate_can_read_run"
+    assert noted(lambda: auth._authorize_flask_artifact_proxy("update")) == [True]
+    assert noted(lambda: auth._authorize_fastapi_artifact_proxy("/p", "ana", None, "update"))
+    can["read"] = False  # a stranger: nothing noted, the gate answers "not there"
+    assert noted(table[("/u", "POST")]) == [] and noted(lonely) == []
+    assert noted(lambda: auth._authorize_flask_artifact_proxy("update")) == []
+    can["update"] = True
+    before = len(asked)
+    assert table[("/u", "POST")]() is True and len(asked) == before + 1  # no read asked
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/2.0/mlflow/users/list",
+        "/ajax-api/2.0/mlflow/users/get",
+        "/api/2.0/mlflow//users/delete",
+        "/api/3.0/mlflow/roles/permissions/list",
+        "/ajax-api/3.0/mlflow/users/permissions/grant",
+        "/api/3.0/mlflow/workspaces",
+        "/signup",
+    ],
+)
+def test_user_role_and_permission_apis_are_refused_to_non_admins(gate, path):
+    client, server, _ = gate
+    reply = client.get(TRACKING + path, headers={"Authorization": "Bearer ana-token"})
+    assert reply.status_code == 403
+    assert reply.json() == {"error": "forbidden", "error_code": "PERMISSION_DENIED",
+                            "message": ADMINS_ONLY}  # fmt: skip
+    assert server.app.seen == []
+
+
+def test_own_identity_stays_readable(gate):
+    client, _, _ = gate
+    for path in ("/api/2.0/mlflow/users/current", "/ajax-api/3.0/mlflow/users/current/permissions"):
+        reply = client.get(TRACKING + path, headers={"Authorization": "Bearer ana-token"})
+        assert reply.status_code == 200 and reply.text == "ok"
+
+
+def test_the_token_is_checked_before_the_body_is_read(gate):
+    """An anonymous upload is refused without a byte of its body read (nor asked for)."""
+    _, server, identity = gate
+    gate_app = TrackingGate(server, identity)  # type: ignore[arg-type]
+    asked: list[str] = []
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        asked.append("body")
+        return {"type": "http.request", "body": b"x" * 1024, "more_body": True}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    path = "/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts/big.bin"
+    for headers in ([], [(b"authorization", b"Bearer forged")]):
+        headers = [(b"content-length", b"314572800"), *headers]
+        scope = {"type": "http", "method": "PUT", "path": path, "root_path": "",
+                 "headers": headers, "query_string": b""}  # fmt: skip
+        asyncio.run(gate_app(scope, receive, send))
+        assert sent[0]["status"] == 401
+        sent.clear()
+    assert asked == [] and server.app.seen == []
 
 
 # --- the sharing rules on the real MLflow stores -------------------------------------------
@@ -275,6 +416,9 @@ out["ana: ml"] = share("ana", "group:ml")
 out["group"] = {n: [mlflow_says(n), listed(n)] for n in people}
 out["ben: public"] = share("ben", "public")
 out["ana: public"] = share("ana", "public")
+out["ana: public again"] = share("ana", "public")  # already so: nothing changes, no error
+with auth.ManagedSessionMaker() as session:
+    out["grants"] = [g.name for g in store._sharing_grants(session, [exp])]
 out["public"] = {n: [mlflow_says(n), listed(n)] for n in people}
 out["ana: ml again"] = share("ana", "group:ml")
 store.sync_user(auth, "ben", ())  # ben left the group in the hub
@@ -321,6 +465,8 @@ def check_rules(out: dict) -> None:
         "only the owner of experiment 'ana-exp' may change who sees it",
     ]
     assert out["ana: public"] == ["public", "ana", True]
+    assert out["ana: public again"] == ["public", "ana", True]
+    assert out["grants"] == ["public"]
     assert out["public"]["cal"] == [[True, False, False], ["ana-exp"]]
     assert out["ana: ml again"] == ["group:ml", "ana", True]  # replaces public
     assert out["ben left"] == [[False, False, False], []]

@@ -112,18 +112,22 @@ def check_visibility(value: str) -> str:
     return found.group(1)
 
 
-def sync_user(auth: Any, name: str, groups: Iterable[str]) -> None:
+def sync_user(auth: Any, name: str, groups: Iterable[str], admin: bool = False) -> None:
     """Make `name` an MLflow user (with a random password nobody knows: only hub tokens log
-    in) holding `public` and the `group:` roles of `groups`, and no other `group:` role."""
+    in) holding `public` and the `group:` roles of `groups`, and no other `group:` role; an
+    MLflow admin exactly when `admin` (a hub admin), so MLflow's user, role and permission
+    APIs answer hub admins only."""
     from mlflow.exceptions import MlflowException
 
     if not auth.has_user(name):
         try:
-            auth.create_user(name, secrets.token_urlsafe(32))
+            auth.create_user(name, secrets.token_urlsafe(32), is_admin=admin)
         except MlflowException as e:
             if not auth.has_user(name, use_primary=True):  # not a concurrent first request
                 raise e
     user = auth.get_user(name)
+    if user.is_admin != admin:
+        user = auth.update_user(name, is_admin=admin)
     held = {r.name: r.id for r in auth.list_user_roles(user.id) if _is_sharing_role(r.name)}
     wanted = {PUBLIC_ROLE, *(GROUP_ROLE_PREFIX + g for g in groups)}
     for role in wanted - held.keys():
@@ -285,7 +289,8 @@ def _role_id(auth: Any, name: str) -> int:
 
 
 def _share(auth: Any, viewer: Viewer, resource_type: str, key: str, visibility: str) -> None:
-    """Replace the sharing grant on one resource: none (private) or READ to one role."""
+    """Replace the sharing grant on one resource: none (private) or READ to one role; the
+    visibility it already has is left as it is."""
     from mlflow.server.auth.db.models import SqlRolePermission
 
     group = visibility.removeprefix(GROUP_ROLE_PREFIX) if visibility.startswith("group:") else ""
@@ -293,8 +298,12 @@ def _share(auth: Any, viewer: Viewer, resource_type: str, key: str, visibility: 
         raise Forbidden(f"you are not a member of group {group!r}; share with your own groups")
     role_id = _role_id(auth, visibility) if visibility != PRIVATE else None
     with auth.ManagedSessionMaker(read_only=False) as session:
-        for grant in _sharing_grants(session, [key], resource_type):
+        held = _sharing_grants(session, [key], resource_type)
+        if [grant.name for grant in held] == ([visibility] if role_id is not None else []):
+            return
+        for grant in held:
             session.delete(session.get(SqlRolePermission, grant.id))
+        session.flush()  # deletes first: one grant per (role, resource) is unique
         if role_id is not None:
             session.add(
                 SqlRolePermission(

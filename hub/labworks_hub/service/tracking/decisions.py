@@ -11,23 +11,45 @@ remembers:
   and `validate_can_update_run`: log metrics, params, tags, update the run), per user and run;
   only an allow is remembered, and only for requests that name no logged model (a metric
   written to a logged model is decided afresh every time);
-- whether a user is an MLflow admin (`sender_is_admin`; no Labworks user is one).
+- whether a user is an MLflow admin (`sender_is_admin`; hub admins are, store/tracking.py).
 
 A grant revoked through MLflow's own permission API therefore stops run writes within
 `REMEMBER_SECONDS`. Reads, searches and sharing are never remembered.
+
+It also tells a refused reader from a stranger (`tell_readers_apart`): when MLflow refuses a
+write, the read check of the same thing is asked of the same request, so the gate can answer
+403 to someone who may read it and the one "not there" 404 to everyone else.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any
 
 from ..auth import USER_CACHE_SECONDS
-from .gate import current_user
+from .gate import current_user, refused_a_reader
 
 REMEMBER_SECONDS = USER_CACHE_SECONDS
 MAX_ENTRIES = 100_000
+# A write check `validate_can_<update|delete|manage>_<thing>` pairs with the read check
+# `validate_can_read_<thing>`; these writes name their thing otherwise.
+_WRITE_CHECK = re.compile(r"^(_?validate_can_)(?:update|delete|manage)_(\w+)$")
+_RUN, _EXPERIMENT = "validate_can_read_run", "validate_can_read_experiment"
+_MODEL = "_validate_can_read_registered_model_or_prompt"
+READ_CHECK_OF = {
+    "validate_can_log_metric": _RUN,
+    "validate_can_log_batch": _RUN,
+    "validate_can_log_inputs": _RUN,
+    "validate_can_log_outputs": _RUN,
+    "validate_can_create_run": _EXPERIMENT,
+    "validate_can_create_logged_model": _EXPERIMENT,
+    "validate_can_create_model_version": _MODEL,
+    "validate_can_set_model_or_prompt_version_alias": _MODEL,
+    "validate_can_delete_model_or_prompt_version_alias": _MODEL,
+    "validate_can_delete_registered_model_or_prompt_cascade": _MODEL,
+}
 
 
 class Remembered:
@@ -121,3 +143,60 @@ def _remembering_admins(sender_is_admin: Callable[[], bool]) -> Callable[[], boo
         return known[1]
 
     return check
+
+
+def tell_readers_apart(auth: Any) -> None:
+    """Wrap MLflow's write checks (every `*BEFORE_REQUEST_VALIDATORS` table, and the artifact
+    proxy's Flask and FastAPI checks) so that a refusal of something the caller may read
+    calls `gate.refused_a_reader()`. The read check runs only after a refusal, on the same
+    request; a thing with no read check stays "not there".
+
+    Raises:
+        RuntimeError: this MLflow does not have the tables or checks this function knows.
+    """
+    tables = [getattr(auth, n) for n in dir(auth) if n.endswith("BEFORE_REQUEST_VALIDATORS")]
+    fastapi_check = getattr(auth, "_authorize_fastapi_artifact_proxy", None)
+    flask_check = getattr(auth, "_authorize_flask_artifact_proxy", None)
+    if not tables or fastapi_check is None or flask_check is None:
+        raise RuntimeError("mlflow.server.auth has no validators where expected")
+    for table in tables:
+        for route, validator in list(table.items()):
+            name = getattr(validator, "__name__", "")
+            found = _WRITE_CHECK.match(name)
+            read_name = READ_CHECK_OF.get(name) or (found and f"{found[1]}read_{found[2]}")
+            if read_name and (read := getattr(auth, read_name, None)) is not None:
+                table[route] = _noting_readers(validator, read)
+
+    def fastapi(path: str, username: str, query_path: str | None, action: str) -> bool:
+        return _allowed_or_noted(
+            lambda: fastapi_check(path, username, query_path, action),
+            None if action == "read" else lambda: fastapi_check(path, username, query_path, "read"),
+        )
+
+    def flask(action: str) -> bool:
+        return _allowed_or_noted(
+            lambda: flask_check(action), None if action == "read" else lambda: flask_check("read")
+        )
+
+    auth._authorize_fastapi_artifact_proxy = fastapi
+    auth._authorize_flask_artifact_proxy = flask
+
+
+def _noting_readers(write: Callable[[], bool], read: Callable[[], bool]) -> Callable[[], bool]:
+    def check() -> bool:
+        return _allowed_or_noted(write, read)
+
+    check.__name__ = write.__name__
+    return check
+
+
+def _allowed_or_noted(check: Callable[[], bool], read: Callable[[], bool] | None) -> bool:
+    if check():
+        return True
+    try:
+        readable = read is not None and read()
+    except Exception:  # a read check that cannot answer leaves the refusal as it was
+        readable = False
+    if readable:
+        refused_a_reader()
+    return False

@@ -8,12 +8,26 @@ their hub groups (TrackingServer.sync_user, cached), and hands the request to ML
 set for it. MLflow's auth app then asks `authorization()`, its configured
 `authorization_function`, who is calling, and decides per experiment and registered model as
 it always does, with one widening (`share_model_files`): a registered model's readers may read
-its versions' files. No token: 401; a token of a service rather than a user: 403.
+its versions' files. No token: 401; a token of a service rather than a user: 403. Nothing of
+the request body is read before the token is checked.
+
+Two answers are the gate's own, the same on every route:
+- MLflow's user, role and permission APIs (`ADMIN_ONLY`) answer hub admins only (who are
+  MLflow admins, store/tracking.py `sync_user`); anyone else gets 403 before MLflow is asked.
+  A user's own identity (`users/current`, `users/current/permissions`) stays theirs to read.
+- "Not yours" and "not there" are one answer (`_not_found`): MLflow's denial (403 "Permission
+  denied", from its Flask validators and its FastAPI artifact middleware) and its
+  RESOURCE_DOES_NOT_EXIST both become the same 404 RESOURCE_DOES_NOT_EXIST body, so no route
+  tells whether someone else's experiment, run, model or file exists. A refused write to
+  something the caller may read (a reader logging to a shared experiment) stays a 403
+  PERMISSION_DENIED (`READ_ONLY`), which tells them nothing they cannot read: MLflow's read
+  check says so for the same request (decisions.tell_readers_apart, `refused_a_reader`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from contextvars import ContextVar
 from typing import Any
 
@@ -27,19 +41,46 @@ from ..settings import ServiceSettings
 from .server import TrackingError, TrackingServer, build_tracking_server
 
 _user: ContextVar[str | None] = ContextVar("labworks_tracking_user", default=None)
+# Per request: set (mutated in MLflow's threads) when a refused write was to a readable thing.
+_refused_reader: ContextVar[list[bool] | None] = ContextVar("labworks_refused", default=None)
 
 # MLflow's error codes for our answers, so the stock client reports them by name.
-_MLFLOW_CODES = {401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 503: "TEMPORARILY_UNAVAILABLE"}
-_CODES = {401: "unauthorized", 403: "forbidden", 503: "unavailable"}
-DENIED = (
-    "permission denied: you have no access to this experiment, run or model (or not this kind"
-    " of access); its owner can share it with `labworks experiments share`"
+_MLFLOW_CODES = {
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "RESOURCE_DOES_NOT_EXIST",
+    503: "TEMPORARILY_UNAVAILABLE",
+}
+_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 503: "unavailable"}
+NOT_FOUND = (
+    "not found: there is no such experiment, run, model or file, or you may not use it this"
+    " way; its owner can share it with `labworks experiments share`"
 )
+READ_ONLY = (
+    "permission denied: you may read this but not do this to it (only its owner writes to it,"
+    " and only from what they may read)"
+)
+ADMINS_ONLY = (
+    "MLflow's user, role and permission APIs are for platform admins; share your experiments"
+    " and models with `labworks experiments share` and `labworks models share`"
+)
+# MLflow's user, role and permission routes (REST and ajax, every API version), its sign-up
+# pages and its workspaces (off here; each names other people's grants or settings).
+ADMIN_ONLY = re.compile(r"(^|/)mlflow/(users|roles|workspaces)(/|$)|^/signup$|/permissions(/|$)")
+OWN_IDENTITY = re.compile(r"/mlflow/users/current(/permissions)?$")
 
 
 def current_user() -> str | None:
     """The hub user of the request being served, as the gate authenticated it."""
     return _user.get()
+
+
+def refused_a_reader() -> None:
+    """Mark the request being served: MLflow refused a write to something the caller may
+    read, so its "Permission denied" is answered 403 READ_ONLY rather than 404."""
+    noted = _refused_reader.get()
+    if noted is not None:
+        noted.append(True)
 
 
 def authorization() -> Any:
@@ -187,13 +228,19 @@ class TrackingGate:
         except TrackingError as e:
             await _respond(send, 503, f"the tracking server is not available: {e}")
             return
-        inner = dict(scope, root_path="", path=_route_path(scope))
-        inner["raw_path"] = inner["path"].encode()
-        reset = _user.set(caller.name)
+        path = _route_path(scope)
+        if admin_only(path) and not caller.admin:
+            await _respond(send, 403, ADMINS_ONLY)
+            return
+        inner = dict(scope, root_path="", path=path)
+        inner["raw_path"] = path.encode()
+        noted: list[bool] = []
+        reset, reset_noted = _user.set(caller.name), _refused_reader.set(noted)
         try:
-            await self.server.app(inner, receive, _json_denials(send))
+            await self.server.app(inner, receive, _not_found(send, noted))
         finally:
             _user.reset(reset)
+            _refused_reader.reset(reset_noted)
 
 
 def _route_path(scope: Scope) -> str:
@@ -204,32 +251,57 @@ def _route_path(scope: Scope) -> str:
     return path or "/"
 
 
-def _json_denials(send: Send) -> Send:
-    """MLflow's plain "Permission denied" 403 becomes a JSON error that says what to do (with
-    MLflow's error code, so the client raises it as PERMISSION_DENIED); other answers pass."""
+def admin_only(path: str) -> bool:
+    """Whether `path` (below the mount point) is one of MLflow's admin-only routes."""
+    path = re.sub("/{2,}", "/", path)
+    return bool(ADMIN_ONLY.search(path)) and not OWN_IDENTITY.search(path)
+
+
+def _not_found(send: Send, refused_reader: list[bool]) -> Send:
+    """MLflow's denials (403 "Permission denied") and its RESOURCE_DOES_NOT_EXIST answers
+    become one 404 RESOURCE_DOES_NOT_EXIST with one message, unless the denial was of a write
+    to something readable (`refused_reader` not empty): 403 READ_ONLY. Other answers pass."""
     held: Message | None = None
     body: list[bytes] = []
 
     async def wrapped(message: Message) -> None:
         nonlocal held
-        if message["type"] == "http.response.start" and message["status"] == 403:
-            headers = dict(message.get("headers") or [])
-            if not headers.get(b"content-type", b"").startswith(b"application/json"):
-                held = message
-                return
+        if message["type"] == "http.response.start" and _maybe_hidden(message):
+            held = message
+            return
         if held is None or message["type"] != "http.response.body":
             await send(message)
             return
         body.append(message.get("body", b""))
         if message.get("more_body"):
             return
-        if b"".join(body).strip() == b"Permission denied":
-            await _respond(send, 403, DENIED)
+        whole = b"".join(body)
+        if held["status"] == 403 and refused_reader and _hides_existence(403, whole):
+            await _respond(send, 403, READ_ONLY)
+        elif _hides_existence(held["status"], whole):
+            await _respond(send, 404, NOT_FOUND)
         else:
             await send(held)
-            await send({"type": "http.response.body", "body": b"".join(body)})
+            await send({"type": "http.response.body", "body": whole})
 
     return wrapped
+
+
+def _maybe_hidden(start: Message) -> bool:
+    """A response whose body must be seen before it is sent: a 403 that is not JSON, or a
+    JSON 404 (both are small)."""
+    content_type = dict(start.get("headers") or []).get(b"content-type", b"")
+    is_json = content_type.startswith(b"application/json")
+    return (start["status"] == 403 and not is_json) or (start["status"] == 404 and is_json)
+
+
+def _hides_existence(status: int, body: bytes) -> bool:
+    if status == 403:
+        return body.strip() == b"Permission denied"
+    try:
+        return json.loads(body).get("error_code") == "RESOURCE_DOES_NOT_EXIST"
+    except (ValueError, AttributeError):
+        return False
 
 
 def install_tracking(app: FastAPI, settings: ServiceSettings) -> TrackingServer:

@@ -19,11 +19,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import posixpath
 import secrets
 import sys
 import tempfile
 import time
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -48,6 +50,9 @@ VERSION_SOURCES = (
     r"^(runs:/[^/]|models:/[^/]|mlflow-artifacts:/[^/]|dummy-source$|prompt-template$)"
 )
 VERSION_CREATE = "/mlflow/model-versions/create"
+EXPERIMENT_CREATE = "/mlflow/experiments/create"
+ARTIFACTS_ROOT = "mlflow-artifacts:/"  # where MLflow's served-artifacts proxy keeps them
+RESOLVED_SCHEMES = ("mlflow-artifacts", "runs", "models")
 log = logging.getLogger("labworks.service")
 REGISTRY_LIFECYCLE = {
     "/mlflow/registered-models/create": "create",
@@ -109,7 +114,7 @@ class TrackingServer(LoggingConfigurable):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._ready: asyncio.Future[None] | None = None
-        self._synced: dict[tuple[str, tuple[str, ...]], float] = {}
+        self._synced: dict[tuple[str, tuple[str, ...], bool], float] = {}
 
     def _artifact_store(self) -> ArtifactStore:
         return ArtifactStore(parent=self)  # c.ArtifactStore; its default url uses our state_dir
@@ -124,7 +129,7 @@ class TrackingServer(LoggingConfigurable):
         env = {
             "_MLFLOW_SERVER_FILE_STORE": self.backend_store_uri,
             "_MLFLOW_SERVER_REGISTRY_STORE": self.backend_store_uri,
-            "_MLFLOW_SERVER_ARTIFACT_ROOT": "mlflow-artifacts:/",
+            "_MLFLOW_SERVER_ARTIFACT_ROOT": ARTIFACTS_ROOT,
             "_MLFLOW_SERVER_SERVE_ARTIFACTS": "true",
             "_MLFLOW_SERVER_ARTIFACT_DESTINATION": self.artifacts_destination,
             "_MLFLOW_SGI_NAME": "uvicorn",  # auth.create_app returns the FastAPI app
@@ -180,22 +185,25 @@ class TrackingServer(LoggingConfigurable):
             from mlflow.server import auth
             from mlflow.server.handlers import _get_tracking_store, initialize_backend_stores
 
-            from .decisions import remember_decisions
+            from .decisions import remember_decisions, tell_readers_apart
             from .gate import share_model_files
             from .runs_table import ensure_indexes
 
             initialize_backend_stores(
-                self.backend_store_uri, self.backend_store_uri, "mlflow-artifacts:/"
+                self.backend_store_uri, self.backend_store_uri, ARTIFACTS_ROOT
             )
             ensure_indexes(_get_tracking_store())
             self.app = auth.create_app(flask_app)
             self.auth_store = auth.store
+            confine_artifact_repositories(self.artifacts_destination)
+            flask_app.before_request(_refuse_artifact_locations)
             flask_app.before_request(_reserve_personal_names)
             flask_app.before_request(_runs_belong_to_caller)
             flask_app.after_request(_follow_model_lifecycle)
             flask_app.after_request(_anchor_run_sources)
             remember_decisions(auth)
             share_model_files(auth)
+            tell_readers_apart(auth)  # last: it wraps the checks the two above wrap
         except Exception as e:
             raise TrackingError(f"cannot start the tracking server: {_first_line(e)}") from e
         finally:
@@ -226,13 +234,16 @@ class TrackingServer(LoggingConfigurable):
         await asyncio.shield(self._ready)
 
     async def sync_user(self, caller: Caller) -> None:
-        """Make the caller an MLflow user holding the roles of their hub groups; the hub's
-        answer is trusted for USER_CACHE_SECONDS, like everywhere in the service."""
-        key = (caller.name, caller.groups)
+        """Make the caller an MLflow user holding the roles of their hub groups, and an
+        MLflow admin if a hub admin; the hub's answer is trusted for USER_CACHE_SECONDS, like
+        everywhere in the service."""
+        key = (caller.name, caller.groups, caller.admin)
         now = time.monotonic()
         if self._synced.get(key, 0) > now:
             return
-        await asyncio.to_thread(store.sync_user, self.auth_store, caller.name, caller.groups)
+        await asyncio.to_thread(
+            store.sync_user, self.auth_store, caller.name, caller.groups, caller.admin
+        )
         if len(self._synced) > 10_000:
             self._synced = {k: v for k, v in self._synced.items() if v > now}
         self._synced[key] = now + USER_CACHE_SECONDS
@@ -312,6 +323,65 @@ def _upgrade_tracking_schema(uri: str) -> None:
             utils._upgrade_db(engine)
     finally:
         engine.dispose()
+
+
+def confine_artifact_repositories(destination: str) -> None:
+    """Let this process build MLflow artifact repositories only for the platform's artifacts
+    destination and what lies below it (and `mlflow-artifacts:`, `runs:`, `models:` URIs,
+    which resolve to those). MLflow builds every repository it reads, writes or lists through
+    one registry, so an experiment or trace whose stored location points anywhere else (made
+    before locations were refused, or by an admin) cannot have the server touch that place:
+    its artifact routes answer 400 INVALID_PARAMETER_VALUE instead."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+    from mlflow.store.artifact import artifact_repository_registry
+
+    registry = artifact_repository_registry._artifact_repository_registry
+    build = registry.get_artifact_repository
+
+    def confined(artifact_uri: str, *args: Any, **kwargs: Any) -> Any:
+        if not within_artifacts(artifact_uri, destination):
+            raise MlflowException(
+                f"artifacts at {artifact_uri!r} are outside the platform's artifact store; the"
+                f" tracking server keeps and serves artifacts only under {ARTIFACTS_ROOT}",
+                INVALID_PARAMETER_VALUE,
+            )
+        return build(artifact_uri, *args, **kwargs)
+
+    registry.get_artifact_repository = confined  # type: ignore[method-assign]
+
+
+def within_artifacts(uri: str, destination: str) -> bool:
+    """Whether `uri` names the platform's artifacts: `destination` or below it (no `..`
+    escapes), or a location MLflow resolves to those (mlflow-artifacts:/, runs:/, models:/)."""
+    parsed = urlsplit(uri)
+    if parsed.scheme in RESOLVED_SCHEMES:
+        return not parsed.netloc  # mlflow-artifacts://host/... would be another server
+    root = urlsplit(destination)
+    if (parsed.scheme or "file") != (root.scheme or "file") or parsed.netloc != root.netloc:
+        return False
+    path, base = posixpath.normpath(unquote(parsed.path)), posixpath.normpath(unquote(root.path))
+    return path == base or path.startswith(base.rstrip("/") + "/")
+
+
+def _refuse_artifact_locations() -> Any:
+    """Flask before_request, after MLflow's auth: an experiment's artifact location is always
+    the platform's (mlflow-artifacts:/<experiment id>, which MLflow chooses when none is
+    given), so a client's `artifact_location` is refused, whatever its value: the id a default
+    would name is not known before the experiment exists."""
+    from flask import jsonify, request
+
+    if request.method != "POST" or not request.path.endswith(EXPERIMENT_CREATE):
+        return None
+    body = request.get_json(force=True, silent=True)
+    if not isinstance(body, dict) or not body.get("artifact_location"):
+        return None
+    message = (
+        "artifact_location is chosen by the platform: leave it out and the experiment's"
+        f" artifacts are kept under {ARTIFACTS_ROOT}<experiment id>, uploaded and downloaded"
+        " through the tracking server"
+    )
+    return jsonify(error_code="INVALID_PARAMETER_VALUE", message=message), 400
 
 
 def _reserve_personal_names():
