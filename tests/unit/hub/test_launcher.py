@@ -189,3 +189,30 @@ def test_the_client_reaches_a_served_launcher(launcher, tmp_path):
         thread.join(30)
         listener.close()
     assert status.on is False and "turned off" in status.reason
+
+
+@as_root
+def test_the_job_cannot_replace_its_log(open_base):
+    """The job writes its log only through the stdout it was given: it cannot unlink the log
+    and put a link to a root-only file in its place (the log API would then read that)."""
+    secret = open_base / "secret"
+    secret.write_text("root only")
+    secret.chmod(0o600)
+    attack = (
+        "import os\nprint('job says hi', flush=True)\n"
+        f"try:\n    os.unlink('../log.txt')\n    os.symlink({str(secret)!r}, '../log.txt')\n"
+        "except OSError as e:\n    print('refused:', type(e).__name__, flush=True)\n"
+    )
+    cell = {"cell_type": "code", "id": "c0", "metadata": {}, "outputs": [],
+            "execution_count": None, "source": attack}  # fmt: skip
+    book = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    platform = Account("nobody", NOBODY, NOBODY, ())
+    launcher = JobLauncher(str(open_base / "runs"), str(open_base), sys.executable, "off",
+                           platform=platform)  # fmt: skip
+    started = launcher.start(StartRequest(**{**START, "notebook": json.dumps(book)}))
+    assert started.process is not None and started.process.wait(120) == 0
+    log = Path(started.dir) / "log.txt"
+    assert not log.is_symlink() and log.stat().st_uid == NOBODY
+    text = log.read_text()
+    assert "job says hi" in text and "refused: PermissionError" in text
+    assert "root only" not in text
