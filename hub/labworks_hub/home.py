@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SETTINGS_FILE = "labworks.json"
+STORE_FILE = "labworks.sqlite"  # the platform store, when no --db-url is given
+MLFLOW_FILES = ("mlflow.sqlite", "mlflow-auth.sqlite")  # TrackingServer's SQLite defaults
 
 
 class HomeError(Exception):
@@ -41,7 +43,45 @@ class LabworksHome:
 
     @property
     def default_db_url(self) -> str:
-        return f"sqlite:///{self.root / 'labworks.sqlite'}"
+        return f"sqlite:///{self.platform_dir / STORE_FILE}"
+
+    @property
+    def platform_dir(self) -> Path:
+        """The platform service's own folder (its state dir): its databases and anything else
+        it writes; its system account's where it has one (isolation.PlatformAccount)."""
+        return self.root / "platform"
+
+    @property
+    def runs_dir(self) -> Path:
+        """Attempts of local jobs: the job launcher's (labworks_hub.launcher)."""
+        return self.root / "jobs" / "runs"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        """Job outputs and MLflow artifacts (the default c.ArtifactStore.url): the platform's."""
+        return self.root / "jobs" / "artifacts"
+
+    def platform_paths(self) -> list[Path]:
+        """The folders the platform service writes in (given to its account at every start)."""
+        return [self.platform_dir, self.artifacts_dir]
+
+    def move_platform_files(self, settings: dict) -> list[str]:
+        """Move the databases a version before platform/ kept in the root into it (and the
+        saved store URL with them); the names of what moved."""
+        old_store = f"sqlite:///{self.root / STORE_FILE}"
+        names = list(MLFLOW_FILES)
+        if settings.get("db_url", old_store) == old_store:
+            names.append(STORE_FILE)
+        moved = []
+        for name in names:
+            if (self.root / name).is_file() and not (self.platform_dir / name).exists():
+                for suffix in ("", "-wal", "-shm", "-journal"):
+                    if (self.root / (name + suffix)).is_file():
+                        os.replace(self.root / (name + suffix), self.platform_dir / (name + suffix))
+                moved.append(name)
+        if STORE_FILE in moved:
+            settings["db_url"] = self.default_db_url
+        return moved
 
     @property
     def lock_file(self) -> Path:
@@ -73,10 +113,11 @@ class LabworksHome:
         root (secrets/, databases, settings, config) is made private to this OS user, also in
         a home from an older version. `labworks up` runs with umask 077 for what it adds."""
         try:
-            for path in (self.root, self.secrets_dir, self.workspaces):
+            for path in (self.root, self.secrets_dir, self.workspaces, self.platform_dir):
                 path.mkdir(parents=True, exist_ok=True)
-            self.root.chmod(0o711)
-            self.workspaces.chmod(0o711)
+            self.runs_dir.parent.mkdir(exist_ok=True)  # jobs/: the launcher's, its runs/
+            for path in (self.root, self.workspaces, self.runs_dir.parent):
+                path.chmod(0o711)
             for entry in self.private_entries():
                 info = entry.lstat()
                 if not stat.S_ISLNK(info.st_mode):
@@ -94,7 +135,7 @@ class LabworksHome:
     def private_entries(self) -> list[Path]:
         """What Labworks keeps in the root that only this OS user may read."""
         names = [SETTINGS_FILE, self.hub_config.name, self.local_config.name, "secrets",
-                 self.lock_file.name, self.process_record.name]  # fmt: skip
+                 self.lock_file.name, self.process_record.name, self.platform_dir.name]  # fmt: skip
         found = [self.root / n for n in names if (self.root / n).exists()]
         return found + sorted({*self.root.glob("*.sqlite*"), *self.root.glob("*.pid")})
 

@@ -38,6 +38,9 @@ class HubSettings:
     base_url: str = "/"
     registry_url: str = ""  # image catalog registry; empty: none
     profiles_file: str = ""  # YAML workspace profiles; empty: the configured or default ones
+    # The platform service runs as c.PlatformAccount.name, and the job launcher as root starts
+    # jobs for it: `labworks up` turns this on where it runs as root with useradd.
+    platform_account: bool = False
 
 
 def render(settings: HubSettings) -> str:
@@ -49,10 +52,11 @@ def render(settings: HubSettings) -> str:
         "import os\n\n"
         "from labworks_hub.hubconfig import HubSettings, configure, finish\n\n"
         "c = get_config()  # noqa: F821\n"
-        f"configure(c, HubSettings(\n    {args},\n))\n"
+        f"settings = HubSettings(\n    {args},\n)\n"
+        "configure(c, settings)\n"
         f"if os.path.isfile({str(home.local_config)!r}):\n"
         f"    load_subconfig({str(home.local_config)!r})  # noqa: F821\n"
-        "finish(c)\n"
+        "finish(c, settings)\n"
     )
 
 
@@ -95,6 +99,10 @@ def configure(c, s: HubSettings) -> None:
     if s.profiles_file:
         c.WorkspaceSpawnerMixin.profiles_file = s.profiles_file
     c.LocalWorkspaceSpawner.workspaces_dir = str(home.workspaces)
+    # The service's state dir is platform/; attempts and artifacts stay where they were.
+    c.LocalExecutor.runs_dir = str(home.runs_dir)
+    c.LocalExecutor.workspaces_dir = str(home.workspaces)
+    c.ArtifactStore.url = str(home.artifacts_dir)
     c.LocalWorkspaceSpawner.db_url = s.db_url  # GPU leases, shared with jobs
     c.LocalWorkspaceSpawner.platform_api_url = api_url
     preload_socket = str(home.secrets_dir / "preload.sock")
@@ -118,7 +126,10 @@ def configure(c, s: HubSettings) -> None:
             "display": True,
             "url": service_url,
             "command": [python, "-m", "labworks_hub.service"],
-            "environment": {"LABWORKS_DB_URL": s.db_url},
+            "environment": {
+                "LABWORKS_DB_URL": s.db_url,
+                "LABWORKS_STATE_DIR": str(home.platform_dir),
+            },
             "oauth_no_confirm": True,
         },
         {
@@ -188,19 +199,46 @@ def remembered_options(saved: dict, registry: str | None, profiles: str | None) 
     return registry, profiles
 
 
-def finish(c) -> None:
+def finish(c, s: HubSettings) -> None:
     """After the operator's overrides: refuse bad workspace profiles now (the hub does not
-    start, and says why), and give the platform service the hub's image catalog settings."""
+    start, and says why), give the platform service the hub's image catalog settings, and
+    run it as the platform's account where `labworks up` made one."""
     from .catalog import ImageCatalog
 
+    home = LabworksHome(Path(s.home))
     environment = jobs_environment(c, check_profiles(c))
     catalog = ImageCatalog(config=c)
     if catalog.configured:
         settings = {name: getattr(catalog, name) for name in catalog.trait_names(config=True)}
+        settings["cache_file"] = str(home.platform_dir / "image-catalog.json")  # its own
         environment["LABWORKS_IMAGE_CATALOG"] = json.dumps(settings)
-    for service in c.JupyterHub.services:
-        if service.get("name") == SERVICE_NAME:
-            service.setdefault("environment", {}).update(environment)
+    ours = [service for service in c.JupyterHub.services if service.get("name") == SERVICE_NAME]
+    for service in ours:
+        service.setdefault("environment", {}).update(environment)
+        if s.platform_account:
+            split_privileges(c, home, service)
+
+
+def split_privileges(c, home: LabworksHome, service: dict) -> None:
+    """Run the platform service as c.PlatformAccount.name (JupyterHub drops to it before the
+    service starts, so the hub still watches the service's own pid), and add the job
+    launcher, which stays root, on a socket only that account and root may use."""
+    from .isolation import PlatformAccount
+
+    name = PlatformAccount(config=c).name
+    if not name:
+        return
+    socket = str(home.root / "launcher" / "launcher.sock")
+    service["user"] = name
+    service["environment"]["LABWORKS_LAUNCHER_SOCKET"] = socket
+    jobs = c.LocalExecutor
+    command = [sys.executable, "-m", "labworks_hub.launcher", "--socket", socket,
+               "--platform-user", name, "--runs-dir", jobs.runs_dir,
+               "--workspaces-dir", jobs.workspaces_dir,
+               "--python", jobs.get("python", sys.executable),
+               "--isolation", jobs.get("isolation", "auto")]  # fmt: skip
+    launcher = {"name": "launcher", "display": False, "command": command}
+    c.JupyterHub.services.insert(0, launcher)  # started first: the service asks it at start
 
 
 # Config sections handed to the platform service: notebook jobs (service/jobs) and the

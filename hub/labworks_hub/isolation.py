@@ -101,6 +101,83 @@ class Account:
     groups: tuple[int, ...]
 
 
+def run_tool(argv: list[str], what: str) -> None:
+    """Run useradd/groupadd; /etc/passwd may be locked by a concurrent change for a moment."""
+    deadline = time.monotonic() + 10
+    while True:
+        result = run(argv)
+        if result.returncode == 0:
+            return
+        if result.returncode == 9 and argv[0] == "useradd":  # created meanwhile
+            return
+        if result.returncode != 10 or time.monotonic() > deadline:  # 10: cannot lock
+            detail = (result.stderr or result.stdout).strip().splitlines()[-1:]
+            raise IsolationError(
+                f"cannot {what}: {argv[0]} exited {result.returncode}"
+                f"{': ' + detail[0] if detail else ''}"
+            )
+        time.sleep(0.1)
+
+
+def accounts_unavailable(purpose: str) -> str | None:
+    """Why this process cannot create and become system accounts (to `purpose`), if not."""
+    if os.geteuid() != 0:
+        return f"the hub runs as uid {os.geteuid()}, not root, so it cannot {purpose}"
+    missing = [t for t in ("useradd", "groupadd") if shutil.which(t) is None]
+    if missing:
+        return f"{' and '.join(missing)} not found (install the passwd package)"
+    return None
+
+
+PLATFORM_COMMENT = "labworks platform service"
+
+
+class PlatformAccount(LoggingConfigurable):
+    """The system account the platform service (and the MLflow server in it) runs as, where
+    `labworks up` runs as root: locked, no home, no login, its own group. Only the launcher
+    (labworks_hub.launcher) and the preload server keep root. Elsewhere the service runs as
+    the user who runs `labworks up`."""
+
+    name = Unicode(
+        "labworks",
+        help="Name of the platform service's system account; '' runs the service as the"
+        " hub's own user (root where isolation is on: not recommended).",
+    ).tag(config=True)
+
+    def unavailable_reason(self) -> str | None:
+        """None when the service can run as its own account here; else why not."""
+        if not self.name:
+            return "turned off in the configuration (c.PlatformAccount.name = '')"
+        return accounts_unavailable("run the platform service as an account of its own")
+
+    def ensure(self) -> Account:
+        """The account, created on first use; IsolationError if it cannot be made or if an
+        account of that name exists that Labworks did not make."""
+        try:
+            entry = pwd.getpwnam(self.name)
+        except KeyError:
+            run_tool(
+                ["useradd", "--system", "--user-group", "--no-create-home", "--home-dir",
+                 "/nonexistent", "--shell", "/usr/sbin/nologin", "--comment", PLATFORM_COMMENT,
+                 self.name],
+                f"create the system account {self.name}",
+            )  # fmt: skip
+            try:
+                entry = pwd.getpwnam(self.name)
+            except KeyError:  # useradd said "in use": a group of that name, not ours
+                raise IsolationError(
+                    f"cannot create the system account {self.name}: its name is in use"
+                ) from None
+            self.log.info("Created system account %s (uid %d)", self.name, entry.pw_uid)
+        if entry.pw_gecos != PLATFORM_COMMENT or entry.pw_uid == 0:
+            raise IsolationError(
+                f"the system account {self.name} exists but was not made by Labworks (comment"
+                f" {entry.pw_gecos!r}); remove it or choose another c.PlatformAccount.name"
+            )
+        groups = tuple(sorted(set(os.getgrouplist(self.name, entry.pw_gid))))
+        return Account(self.name, entry.pw_uid, entry.pw_gid, groups)
+
+
 class SystemAccounts(LoggingConfigurable):
     """One locked system account per hub user (no home, no login shell, no password)."""
 
@@ -136,7 +213,7 @@ class SystemAccounts(LoggingConfigurable):
         try:
             entry = pwd.getpwnam(name)
         except KeyError:
-            self._tool(
+            run_tool(
                 ["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
                  "--shell", "/usr/sbin/nologin", "--gid", self.group, "--comment", comment, name],
                 f"create the system account {name}",
@@ -156,38 +233,16 @@ class SystemAccounts(LoggingConfigurable):
         try:
             return grp.getgrnam(self.group).gr_gid
         except KeyError:
-            self._tool(["groupadd", "--system", "-f", self.group], f"create the group {self.group}")
+            run_tool(["groupadd", "--system", "-f", self.group], f"create the group {self.group}")
             return grp.getgrnam(self.group).gr_gid
-
-    def _tool(self, argv: list[str], what: str) -> None:
-        """Run useradd/groupadd; /etc/passwd may be locked by a concurrent change for a moment."""
-        deadline = time.monotonic() + 10
-        while True:
-            result = run(argv)
-            if result.returncode == 0:
-                return
-            if result.returncode == 9 and argv[0] == "useradd":  # created meanwhile
-                return
-            if result.returncode != 10 or time.monotonic() > deadline:  # 10: cannot lock
-                detail = (result.stderr or result.stdout).strip().splitlines()[-1:]
-                raise IsolationError(
-                    f"cannot {what}: {argv[0]} exited {result.returncode}"
-                    f"{': ' + detail[0] if detail else ''}"
-                )
-            time.sleep(0.1)
 
     def unavailable_reason(self, python: str, workspaces_dir: str) -> str | None:
         """None when workspaces can run as system accounts here; else why not. Runs `python`
         as an unprivileged user once, to see that it starts, imports Jupyter and reaches
         `workspaces_dir`."""
-        if os.geteuid() != 0:
-            return (
-                f"the hub runs as uid {os.geteuid()}, not root, so it cannot start workspaces"
-                " as other users"
-            )
-        missing = [t for t in ("useradd", "groupadd") if shutil.which(t) is None]
-        if missing:
-            return f"{' and '.join(missing)} not found (install the passwd package)"
+        reason = accounts_unavailable("start workspaces as other users")
+        if reason:
+            return reason
         closed = first_closed_dir(Path(workspaces_dir))
         if closed is not None:
             return (
@@ -387,9 +442,11 @@ def check(
     return IsolationStatus(True, limits=limits_reason is None, limits_reason=limits_reason or "")
 
 
-def give_home(home: Path, account: Account | None) -> None:
+def give_home(home: Path, account: Account | None, previous: int | None = None) -> None:
     """Create the workspace home (mode 0700) and, with an account, hand it over: a home left
     by another owner (isolation turned on later, an account re-created) is chowned through.
+    With `previous`, what that uid owns in the home changes hands even where the home is the
+    account's already (root's new files in the platform's folders).
 
     Nothing a user could have placed is followed: the home is opened with O_NOFOLLOW and
     changed through its descriptor, entries by name under their folder's descriptor; only
@@ -406,8 +463,8 @@ def give_home(home: Path, account: Account | None) -> None:
         raise
     try:
         info = os.fstat(fd)
-        if (info.st_uid, info.st_gid) != (account.uid, account.gid):
-            _hand_over(fd, info.st_uid, account)
+        if (info.st_uid, info.st_gid) != (account.uid, account.gid) or previous is not None:
+            _hand_over(fd, info.st_uid if previous is None else previous, account)
             os.fchown(fd, account.uid, account.gid)
         os.fchmod(fd, 0o700)
     finally:

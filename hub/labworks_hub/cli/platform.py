@@ -9,10 +9,12 @@ import sys
 from pathlib import Path
 
 import click
+from traitlets.config import PyFileConfigLoader
 
 from .. import hubdb
 from ..home import LabworksHome
 from ..hubconfig import HubSettings, remembered_options, render
+from ..isolation import IsolationError, PlatformAccount, give_home
 from ..service.store.accounts import create_account, generate_password, has_admin
 from ..spawners.local import isolation_status_from_config
 from ..supervisor import (
@@ -70,6 +72,32 @@ def announce_isolation(hub_config: Path) -> None:
     click.secho(prefix + status.summary(), fg=color, bold=not status.on, err=True)
 
 
+def give_platform_its_files(lw: LabworksHome, split: bool) -> None:
+    """Where the platform service gets an account of its own: make (or check) it and give it
+    its folders (and what root left in them); say whom the service runs as."""
+    if split:
+        loader = PyFileConfigLoader(lw.hub_config.name, str(lw.root))
+        platform = PlatformAccount(config=loader.load_config())  # c.PlatformAccount.name
+    else:
+        platform = PlatformAccount()
+    reason = platform.unavailable_reason()
+    if reason is not None:
+        who = f"uid {os.geteuid()}, the user running labworks up"
+        click.secho(f"Platform service runs as {who}: {reason}.", fg="yellow", err=True)
+        return
+    try:
+        account = platform.ensure()
+        for path in lw.platform_paths():
+            give_home(path, account, previous=os.geteuid())
+    except (IsolationError, OSError) as e:
+        raise click.ClickException(f"cannot give the platform service its account: {e}") from None
+    click.secho(
+        f"Platform service runs as the system account {account.name} (uid {account.uid});"
+        " jobs start through the root launcher.",
+        fg="green", err=True,
+    )  # fmt: skip
+
+
 @click.command()
 @home_option
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
@@ -113,6 +141,8 @@ def up(
     take_over(lw)
     check_port_free(ip, port)
     settings = lw.load_settings()
+    for name in lw.move_platform_files(settings):
+        click.echo(f"Moved {name} into {lw.platform_dir} (the platform service's folder)")
     db_url = db_url or settings.get("db_url") or lw.default_db_url
     store = open_store(db_url)
     settings["db_url"] = db_url
@@ -149,6 +179,7 @@ def up(
         cull_idle_timeout=cull_idle_timeout,
         registry_url=settings["registry_url"],
         profiles_file=settings["profiles_file"],
+        platform_account=PlatformAccount().unavailable_reason() is None,
     )
     fd = os.open(lw.hub_config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
@@ -157,6 +188,7 @@ def up(
     host = f"[{ip}]" if ":" in ip else ip
     click.secho(f"Labworks starting at http://{host}:{port}/  (state: {lw.root})", bold=True)
     announce_isolation(lw.hub_config)
+    give_platform_its_files(lw, hub.platform_account)
     os.chdir(lw.root)
     # Started with SIGINT ignored (nohup, `cmd &` in a script), every service would inherit that
     # and sit out the hub's stop timeouts; a handler here gives children the default back.

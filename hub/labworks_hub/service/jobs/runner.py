@@ -8,8 +8,9 @@ when one raises), logs to its stdout/stderr (the executor opened them on the att
 `log.txt`, a file of the platform's outside DIR that the job cannot replace), and at the end
 writes `DIR/result.json` atomically (`{"status": "succeeded" | "failed", "reason": ...}`).
 The platform reads these files without following links and only while they are plain files of
-the job's account (labworks_hub.userfiles). Only papermill and the standard library are
-imported here, to start as fast as bare papermill.
+the job's account (labworks_hub.userfiles); it may not run as root, so they are written with
+umask 027 into DIR, whose group (setgid, mode 2750) is the platform account's. Only papermill
+and the standard library are imported here, to start as fast as bare papermill.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def main(argv: list[str]) -> int:
         print(f"usage: {sys.executable} {__file__} DIR", file=sys.stderr)
         return 2
     directory = Path(argv[1])
+    os.umask(0o027)  # DIR is setgid to the platform's group: what it writes, the platform reads
     stat = Path("/proc/self/stat").read_text()
     start_ticks = stat[stat.rindex(")") + 2 :].split()[19]
     (directory / PID).write_text(f"{os.getpid()} {start_ticks}")  # found again after a restart

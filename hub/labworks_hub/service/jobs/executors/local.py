@@ -1,48 +1,48 @@
 """LocalExecutor: the embedded default, papermill in a subprocess on the platform's machine.
 
-Each attempt has a directory `<runs_dir>/<run id>/<attempt>/` of the platform's own (0711):
-it holds `log.txt` (the platform's, 0600), which the job writes only through the stdout and
-stderr this module opens for it, and `job/`, the job's own folder (its account's, 0700), where
-`python .../jobs/runner.py DIR/job` reads its input and writes the output notebook, its pid and
-`result.json`. The job cannot replace the log; everything read from `job/` is opened through
-labworks_hub.userfiles (no link followed, plain files of the job's account only), and copied
-to the artifact store from the open file. The runner runs in its own session, so it survives a
-restart of the platform service; the service records its pid and start time (from /proc) and,
-after a restart, re-attaches to a process with the same pid *and* start time, or reads
-`result.json` if it ended meanwhile. A pid the service did not record itself comes from the
-job's `pid` file: it is believed only for a process of the job's account with the start time
-written there. Cancelling freezes the runner and every descendant of the job's account (the
-kernel and whatever the notebook started, whatever session they are in), then kills them all
-with SIGKILL. Attempts started before this layout (their state has `dir` but no `files`) kept
-everything in their directory, the job's: they are read the same careful way.
+Everything privileged (preparing an attempt's files, starting its process as the owner's
+account, stopping it, removing its files) goes through one seam, `launcher`
+(labworks_hub.launcher): the launcher's socket where `labworks up` runs this service as its
+own unprivileged account, else the same code in this process. Each attempt has a directory
+`<runs_dir>/<run id>/<attempt>/` of the launcher's (0711): it holds `log.txt` (this
+service's user's, 0600), which the job writes only through the stdout and stderr the launcher
+opens for it, and `job/`, the job's own folder (its account's, group this service's, 2750),
+where `python .../jobs/runner.py DIR/job` reads its input and writes the output notebook, its
+pid and `result.json`. The job cannot replace the log; everything read from `job/` is opened
+through labworks_hub.userfiles (no link followed, plain files of the job's account only), and
+copied to the artifact store from the open file. The runner runs in its own session, so it
+survives a restart of the platform service; the service records its pid and start time (from
+/proc) and, after a restart, re-attaches to a process with the same pid *and* start time (a
+pidfd wakes it when the process ends), or reads `result.json` if it ended meanwhile. A pid the
+service did not record itself comes from the job's `pid` file: it is believed only for a
+process of the job's account with the start time written there. Cancelling freezes the runner
+and every descendant of the job's account (the kernel and whatever the notebook started,
+whatever session they are in), then kills them all with SIGKILL. Attempts started before this
+layout (their state has `dir` but no `files`) kept everything in their directory, the job's:
+they are read the same careful way.
 
 The job runs with a clean environment: the workspace variables the service hands over (and
 the job's hub token, `spec.secret_env`, only in the process environment) plus a short
 allow-list of the service's own (PATH, locale, time zone); none of the service's secrets.
-Every process is started by `launch()`, the one seam. With isolation on (the service runs as
-root, as `labworks up` does), a job runs as its owner's system account (`lw-<name>`,
-labworks_hub.isolation), the same account as the owner's workspace, in an attempt directory
-only that account can read. It runs in the notebook's folder in the owner's workspace home
-(`workspaces_dir/<owner>/<notebook_path>/..`, reached without following a link, and entered as
-the account), with HOME the workspace home, so relative paths work as in the lab; where that
-folder does not exist, in an empty `work/` folder of the attempt. The output notebook and the
-log always go to the attempt directory.
+With isolation on (root and useradd available), a job runs as its owner's system account
+(`lw-<name>`, labworks_hub.isolation), the same account as the owner's workspace. It runs in
+the notebook's folder in the owner's workspace home (`workspaces_dir/<owner>/<notebook_path>/..`,
+reached without following a link, and entered as the account), with HOME the workspace home,
+so relative paths work as in the lab; where that folder does not exist, in an empty `work/`
+folder of the attempt. The output notebook and the log always go to the attempt directory.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import os
 import posixpath
-import shutil
 import signal
 import subprocess
 import sys
 import time
-from functools import lru_cache
 from importlib.metadata import distributions
 from pathlib import Path
 from typing import Any, ClassVar
@@ -50,37 +50,28 @@ from typing import Any, ClassVar
 from jupyter_client.kernelspec import KernelSpecManager
 from traitlets import Bool, Dict, Enum, Float, Instance, Integer, List, Unicode, default
 
-from ....isolation import (
-    Account,
-    IsolationError,
-    IsolationStatus,
-    RunAs,
-    SystemAccounts,
-    become,
-    give_home,
+from ....isolation import IsolationError, IsolationStatus, SystemAccounts
+from ....launcher import (
+    JOB,
+    LOG,
+    LOG_FLAGS,
+    JobLauncher,
+    Launcher,
+    LauncherClient,
+    LauncherError,
+    StartRequest,
+    alive,
+    proc_stat,
 )
-from ....userfiles import RefusedFile, UserFolder, find_folder
-from .. import runner
+from ....userfiles import RefusedFile, UserFolder
 from ..artifacts import ArtifactStore
 from ..queue import Capacity
 from ..runner import PID, RESULT
 from .base import SUCCEEDED, Executor, ExecutorError, Outcome, RunSpec
 
-LOG, OUTPUT, INPUT, SPEC = "log.txt", "output.ipynb", "input.ipynb", "spec.json"
-JOB, WORK = "job", "work"  # the job's own folder; the empty folder a job without one runs in
+OUTPUT = "output.ipynb"
 PID_BYTES, RESULT_BYTES = 64, 64 * 1024  # the most the runner's pid and result files hold
-LOG_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
-RUNNER = runner.__file__  # run as a script: it starts without importing this package
-
-
-@lru_cache(maxsize=1)
-def _traversable(path: Path) -> None:
-    """`path` and its parents up to the runs dir's state dir: 0711, so an account can reach
-    its own attempt directory and list nothing on the way."""
-    path.mkdir(parents=True, exist_ok=True)
-    for part in (path, *list(path.parents)[:2]):
-        if part.stat().st_uid == os.geteuid():
-            part.chmod(0o711)
+__all__ = ["LocalExecutor", "alive", "local_env_hash", "proc_stat"]
 
 
 def local_env_hash() -> str:
@@ -89,78 +80,13 @@ def local_env_hash() -> str:
     return "sha256:" + hashlib.sha256("\n".join(names).encode()).hexdigest()
 
 
-def proc_stat(pid: int) -> tuple[str, int, int] | None:
-    """(state letter, parent pid, start time in clock ticks) of a live process, else None."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return None
-    fields = raw[raw.rindex(")") + 2 :].split()
-    return fields[0], int(fields[1]), int(fields[19])
-
-
-def proc_uid(pid: int) -> int | None:
-    """The real uid of a live process, else None."""
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("Uid:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return None
-
-
-def alive(pid: int, start_ticks: int, uid: int | None = None) -> bool:
-    """Whether the process `pid` started at `start_ticks` still runs (zombies do not), as the
-    real uid `uid` when given."""
-    stat = proc_stat(pid)
-    if stat is None or stat[2] != start_ticks or stat[0] in ("Z", "X"):
-        return False
-    return uid is None or proc_uid(pid) == uid
-
-
-def descendants(*roots: int) -> set[int]:
-    """Every live process below `roots`, from the parent links in /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            stat = proc_stat(int(entry.name))
-            if stat is not None:
-                children.setdefault(stat[1], []).append(int(entry.name))
-    found: set[int] = set()
-    todo = list(roots)
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
-def kill_tree(root: int, start_ticks: int, uid: int | None = None) -> None:
-    """Freeze the process and all its descendants (so none forks away), then SIGKILL them;
-    with `uid`, only processes of that real uid (the job's account) are touched."""
-    if not alive(root, start_ticks, uid):
-        return
-    frozen: dict[int, int] = {}
-    others: set[int] = set()
-    for _ in range(10):
-        found = ({root} | descendants(root, *frozen)) - set(frozen) - others
-        if not found:
-            break
-        for pid in found:
-            stat = proc_stat(pid)
-            if stat is not None and uid is not None and proc_uid(pid) != uid:
-                others.add(pid)
-            elif stat is not None:
-                frozen[pid] = stat[2]
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGSTOP)
-    for pid, ticks in frozen.items():
-        if alive(pid, ticks):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+def _open_folder(folder: Path, ours: bool) -> UserFolder:
+    """`folder` opened as userfiles says. `ours`: the launcher's folder of an attempt, whose
+    files read here (the log) are this process's user's, not the folder owner's."""
+    opened = UserFolder(folder)
+    if ours:
+        opened.owner = os.geteuid()
+    return opened
 
 
 class LocalExecutor(Executor):
@@ -202,13 +128,18 @@ class LocalExecutor(Executor):
         " root and the accounts can run `python`), on (refuse jobs without it), off.",
     ).tag(config=True)
     accounts = Instance(SystemAccounts, ())
+    launcher_socket = Unicode(
+        help="Unix socket of the job launcher (labworks_hub.launcher) that starts and stops"
+        " attempts for this service, which then needs no privileges; empty: start them"
+        " in this process. `labworks up` sets it where the service runs as its own account.",
+    ).tag(config=True)
     keep_files = Bool(
         False, help="Keep attempts' working directories after they end (for debugging)."
     ).tag(config=True)
 
     _children: dict[int, subprocess.Popen]
     _watched: dict[int, int]
-    _isolation: IsolationStatus | None = None
+    _launcher: Launcher | None = None
 
     @default("runs_dir")
     def _default_runs_dir(self) -> str:
@@ -217,6 +148,10 @@ class LocalExecutor(Executor):
     @default("workspaces_dir")
     def _default_workspaces_dir(self) -> str:
         return f"{getattr(self.parent, 'state_dir', '.')}/users"
+
+    @default("launcher_socket")
+    def _default_launcher_socket(self) -> str:
+        return os.environ.get("LABWORKS_LAUNCHER_SOCKET", "")
 
     @default("gpus")
     def _default_gpus(self) -> list[int]:
@@ -252,63 +187,33 @@ class LocalExecutor(Executor):
         status = await asyncio.to_thread(self.isolation_status)
         (self.log.info if status.on else self.log.warning)("Jobs: %s", status.summary())
 
+    @property
+    def launcher(self) -> Launcher:
+        """The privileged part, the one seam: the launcher's socket where one is set, else
+        this process (which then runs jobs as its own user, or as owners' accounts as root)."""
+        if self._launcher is None:
+            self._launcher = (
+                LauncherClient(self.launcher_socket)
+                if self.launcher_socket
+                else JobLauncher(
+                    self.runs_dir, self.workspaces_dir, self.python, self.isolation, self.accounts
+                )
+            )
+        return self._launcher
+
     def isolation_status(self) -> IsolationStatus:
         """Decided once: can jobs run as their owners' system accounts here?"""
-        if self._isolation is None:
-            runs = Path(self.runs_dir)
-            _traversable(runs)
-            reason = (
-                "turned off in the configuration (c.LocalExecutor.isolation = 'off')"
-                if self.isolation == "off"
-                else self.accounts.unavailable_reason(self.python, str(runs))
-            )
-            self._isolation = IsolationStatus(
-                reason is None,
-                reason or "",
-                limits_reason="jobs share the queue's slots, not cgroups",
-                required=self.isolation == "on",
-            )
-        return self._isolation
-
-    def _account(self, owner: str) -> Account | None:
-        status = self.isolation_status()
-        if not status.on:
-            if status.required:
-                raise IsolationError(status.summary())
-            return None
-        return self.accounts.ensure(owner)
+        return self.launcher.status()
 
     # --- starting --------------------------------------------------------------------------
 
-    def launch(
-        self, argv: list[str], env: dict[str, str], cwd: str, run_as: RunAs | None, log: Path
-    ) -> subprocess.Popen:
-        """The one place a job process starts: in its own session, as `run_as` (the owner's
-        system account) when given, in `cwd` entered as that account (a link in a workspace
-        leads it nowhere it could not go itself), its output appended to `log`, a file of the
-        platform's that the job holds only open."""
-
-        def preexec() -> None:
-            if run_as is not None:
-                become(run_as)
-            os.chdir(cwd)
-
-        out = os.open(log, LOG_FLAGS, 0o600)
-        try:
-            return subprocess.Popen(
-                argv, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                start_new_session=True, close_fds=True, preexec_fn=preexec,
-            )  # fmt: skip
-        finally:
-            os.close(out)
-
-    def job_env(self, spec: RunSpec, home: Path) -> dict[str, str]:
+    def job_env(self, spec: RunSpec) -> dict[str, str]:
+        """The job's environment; the launcher adds HOME (and USER, LOGNAME as an account)."""
         env = {k: os.environ[k] for k in self.keep_env if k in os.environ}
         bindir = os.path.dirname(self.python)
         env["PATH"] = os.pathsep.join([bindir, env.get("PATH", "/usr/local/bin:/usr/bin:/bin")])
         env.update(spec.env)
         env.update(
-            HOME=str(home),
             PYTHONUNBUFFERED="1",
             CUDA_VISIBLE_DEVICES=",".join(map(str, spec.gpu_indices)),
         )
@@ -316,22 +221,13 @@ class LocalExecutor(Executor):
         env.update(spec.secret_env)
         return env
 
-    def workspace_folder(self, spec: RunSpec) -> tuple[Path, Path] | None:
-        """(workspace home, the notebook's folder in it) when that folder exists; None for a
-        notebook from elsewhere (an absolute path, `..` or a link out of the home)."""
-        if not spec.notebook_path:
-            return None
-        try:
-            home = (Path(self.workspaces_dir) / spec.owner).resolve(strict=True)
-        except (OSError, RuntimeError):
-            return None
-        folder = find_folder(home, posixpath.dirname(spec.notebook_path))
-        return None if folder is None else (home, folder)
-
     def start_note(self, spec: RunSpec) -> str:
-        found = self.workspace_folder(spec)
-        if found is not None:
-            relative = found[1].relative_to(found[0]).as_posix()
+        try:
+            relative = self.launcher.folder(spec.owner, spec.notebook_path)
+        except (LauncherError, ValueError) as e:
+            self.log.warning("Job %s: cannot tell where it will run: %s", spec.run_id, e)
+            return ""
+        if relative is not None:
             top = relative == "."
             return (
                 "in the workspace's top folder" if top else f"in the workspace folder {relative}/"
@@ -341,13 +237,10 @@ class LocalExecutor(Executor):
         where = posixpath.dirname(spec.notebook_path) or "."
         return f"in a new empty folder ({where} is not a folder of {spec.owner}'s workspace)"
 
-    def _attempt_dir(self, run_id: str, attempt: int) -> Path:
-        return Path(self.runs_dir) / run_id / str(attempt)
-
     def _dir(self, state: dict[str, Any]) -> Path:
         if "dir" in state:
             return Path(state["dir"])
-        return self._attempt_dir(state["run_id"], state["attempt"])
+        return Path(self.runs_dir) / state["run_id"] / str(state["attempt"])
 
     def _files(self, state: dict[str, Any]) -> Path:
         """The job's own folder. An attempt of an earlier version (its state has `dir`, no
@@ -360,12 +253,13 @@ class LocalExecutor(Executor):
 
     def _read(
         self, folder: Path, name: str, offset: int = 0, limit: int | None = None,
-        max_size: int | None = None,
+        max_size: int | None = None, ours: bool = False,
     ) -> bytes | None:  # fmt: skip
         """A file the job could have written, read as labworks_hub.userfiles says; None when
-        it is missing or refused (refusals are logged)."""
+        it is missing or refused (refusals are logged). `ours`: a file of this process's user
+        in the launcher's folder (an attempt's log), else one of the folder's owner."""
         try:
-            with UserFolder(folder) as opened:
+            with _open_folder(folder, ours) as opened:
                 return opened.read(name, offset, limit, max_size)
         except FileNotFoundError:
             return None
@@ -390,53 +284,21 @@ class LocalExecutor(Executor):
             return None
         return pid, ticks
 
-    def _prepare(self, spec: RunSpec) -> tuple[Path, Path, Path, Account | None]:
-        """The attempt's directory (the platform's) with the job's folder and input in it,
-        owned by the owner's account, if any; the folder to run in and the HOME to run with."""
-        account = self._account(spec.owner)
-        directory = self._attempt_dir(spec.run_id, spec.attempt)
-        if directory.exists():
-            shutil.rmtree(directory)  # never follows a link (shutil.rmtree.avoids_symlink_attacks)
-        _traversable(directory.parent)
-        directory.mkdir(mode=0o700)
-        found = self.workspace_folder(spec)
-        if found is None:
-            home = cwd = directory / WORK
-            give_home(cwd, account)
-        else:
-            home, cwd = found
-        files = directory / JOB
-        files.mkdir(mode=0o700)
-        (files / INPUT).write_text(spec.notebook)
-        payload = {"parameters": spec.parameters, "kernel_name": spec.kernel_name, "cwd": str(cwd)}
-        (files / SPEC).write_text(json.dumps(payload))
-        give_home(files, account)
-        directory.chmod(0o711)  # the account reaches its folders, and cannot touch the log
-        return directory, cwd, home, account
-
     async def submit(self, spec: RunSpec) -> dict[str, Any]:
+        request = StartRequest(
+            run_id=spec.run_id, attempt=spec.attempt, owner=spec.owner, notebook=spec.notebook,
+            parameters=spec.parameters, kernel_name=spec.kernel_name,
+            notebook_path=spec.notebook_path, env=self.job_env(spec),
+        )  # fmt: skip
         try:
-            directory, cwd, home, account = await asyncio.to_thread(self._prepare, spec)
-            files = directory / JOB
-            argv = [self.python, "-P", RUNNER, str(files)]  # -P: not its folder on the path
-            env = self.job_env(spec, home)
-            run_as = None
-            if account is not None:
-                env["USER"] = env["LOGNAME"] = account.name
-                run_as = RunAs(account.uid, account.gid, account.groups)
-            proc = self.launch(argv, env, str(cwd), run_as, directory / LOG)
-        except (OSError, subprocess.SubprocessError, IsolationError) as e:
+            started = await asyncio.to_thread(self.launcher.start, request)
+        except (OSError, subprocess.SubprocessError, IsolationError, LauncherError) as e:
             raise ExecutorError(f"cannot start the job process: {e}") from None
-        stat = proc_stat(proc.pid)
-        ticks = stat[2] if stat else 0
-        self._children[proc.pid] = proc
-        self._watch(proc.pid)
-        self.log.info("Job %s attempt %s: pid %s", spec.run_id, spec.attempt, proc.pid)
-        uid = account.uid if account is not None else os.geteuid()
-        return {
-            "dir": str(directory), "files": str(files), "uid": uid,
-            "pid": proc.pid, "start_ticks": ticks,
-        }  # fmt: skip
+        if started.process is not None:
+            self._children[started.pid] = started.process
+        self._watch(started.pid)
+        self.log.info("Job %s attempt %s: pid %s", spec.run_id, spec.attempt, started.pid)
+        return started.to_dict()
 
     # --- watching --------------------------------------------------------------------------
 
@@ -502,7 +364,13 @@ class LocalExecutor(Executor):
         if process is None:
             return
         pid, ticks = process
-        await asyncio.to_thread(kill_tree, pid, ticks, state.get("uid"))
+        try:
+            await asyncio.to_thread(
+                self.launcher.cancel, state["run_id"], state["attempt"], pid, ticks
+            )
+        except LauncherError as e:
+            self.log.warning("Job %s: cannot stop pid %d: %s", state["run_id"], pid, e)
+            return
         child = self._children.get(pid)
         if child is not None:
             await asyncio.to_thread(child.wait, 10)
@@ -514,7 +382,8 @@ class LocalExecutor(Executor):
     # --- reading ---------------------------------------------------------------------------
 
     async def read_log(self, state: dict[str, Any], offset: int, limit: int) -> bytes | None:
-        return await asyncio.to_thread(self._read, self._dir(state), LOG, offset, limit)
+        ours = "files" in state  # else an attempt of an earlier version: the job's folder
+        return await asyncio.to_thread(self._read, self._dir(state), LOG, offset, limit, None, ours)
 
     async def read_output(self, state: dict[str, Any]) -> bytes | None:
         return await asyncio.to_thread(self._read, self._files(state), OUTPUT)
@@ -522,19 +391,20 @@ class LocalExecutor(Executor):
     async def collect(self, state: dict[str, Any], artifacts: ArtifactStore, prefix: str) -> bool:
         def copy() -> bool:
             kept = self._keep(self._files(state), OUTPUT, artifacts, prefix, state)
-            self._keep(self._dir(state), LOG, artifacts, prefix, state)
+            self._keep(self._dir(state), LOG, artifacts, prefix, state, ours="files" in state)
             return kept
 
         return await asyncio.to_thread(copy)
 
     def _keep(
-        self, folder: Path, name: str, artifacts: ArtifactStore, prefix: str, state: dict[str, Any]
-    ) -> bool:
+        self, folder: Path, name: str, artifacts: ArtifactStore, prefix: str,
+        state: dict[str, Any], ours: bool = False,
+    ) -> bool:  # fmt: skip
         """Copy `folder/name` into the artifact store from the file opened as userfiles says;
         a refused file is not kept, and the attempt's log says why (where the log is the
         platform's file: attempts of this version)."""
         try:
-            with UserFolder(folder) as opened, opened.open(name) as source:
+            with _open_folder(folder, ours) as opened, opened.open(name) as source:
                 artifacts.put_file(f"{prefix}/{name}", source)
             return True
         except FileNotFoundError:
@@ -549,12 +419,12 @@ class LocalExecutor(Executor):
             return False
 
     async def forget(self, state: dict[str, Any]) -> None:
-        directory = self._dir(state)
         if self.keep_files:
             return
-        await asyncio.to_thread(shutil.rmtree, directory, True)
-        with contextlib.suppress(OSError):
-            directory.parent.rmdir()  # the run's directory, once its last attempt is gone
+        try:
+            await asyncio.to_thread(self.launcher.forget, state["run_id"], state["attempt"])
+        except LauncherError as e:
+            self.log.warning("Job %s: attempt files not removed: %s", state["run_id"], e)
 
     async def close(self) -> None:
         loop = asyncio.get_running_loop()

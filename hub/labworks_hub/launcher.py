@@ -1,0 +1,586 @@
+"""The launcher: the one privileged part of local jobs, and the seam the LocalExecutor calls.
+
+Where the platform service runs as its own unprivileged account (`labworks up` as root, see
+docs/admin/security-accounts.md), it cannot create a job's files for another account, start
+a process as that account or signal it. `python -m labworks_hub.launcher` does exactly that and
+nothing more, as root, as a hub-managed service. It listens on a Unix socket in a root-owned
+folder, the socket the platform account's (0600), and answers only that account and root
+(SO_PEERCRED). Each connection carries one JSON line and gets one back:
+`{"op": "status" | "folder" | "start" | "cancel" | "forget", ...fields}` ->
+`{...result}` or `{"error": code, "message": text}`. Every field is checked; unknown fields
+are refused. A client never names a path: the launcher computes each one from
+(run_id, attempt) under its own runs dir, and from (owner, notebook_path) in the workspaces.
+
+`JobLauncher` is the privileged work itself, called in-process by the executor where the
+service may do it itself (it runs as root, or isolation is off), and by the server;
+`LauncherClient` is the same interface over the socket (`LABWORKS_LAUNCHER_SOCKET`).
+
+An attempt's directory `<runs>/<run id>/<attempt>/` is the launcher's (0751, group the
+platform account's, which opens it to read the log). It holds
+`log.txt`, the platform account's (0600), opened here with O_NOFOLLOW and given to the job only
+as its stdout and stderr, and `job/`, the job's own folder: its account's, group the platform
+account's, mode 2750, where the runner (umask 027) leaves its files readable by that group.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import posixpath
+import pwd
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+from .isolation import (
+    Account,
+    IsolationError,
+    IsolationStatus,
+    RunAs,
+    SystemAccounts,
+    become,
+    give_home,
+)
+from .service.jobs import runner
+from .userfiles import find_folder
+
+LOG, INPUT, SPEC, JOB, WORK = "log.txt", "input.ipynb", "spec.json", "job", "work"
+LOG_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+RUNNER = runner.__file__  # run as a script: it starts without importing this package
+CONNECT_WAIT = 30  # seconds a client waits for the launcher's socket (it starts with the hub)
+MAX_REQUEST = 64 << 20  # one request line (the notebook travels in it)
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class LauncherError(Exception):
+    """A request was refused or failed; the message says why (user-facing)."""
+
+
+# --- processes ------------------------------------------------------------------------------
+
+
+def proc_stat(pid: int) -> tuple[str, int, int] | None:
+    """(state letter, parent pid, start time in clock ticks) of a live process, else None."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return fields[0], int(fields[1]), int(fields[19])
+
+
+def proc_uid(pid: int) -> int | None:
+    """The real uid of a live process, else None."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("Uid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def alive(pid: int, start_ticks: int, uid: int | None = None) -> bool:
+    """Whether the process `pid` started at `start_ticks` still runs (zombies do not), as the
+    real uid `uid` when given."""
+    stat = proc_stat(pid)
+    if stat is None or stat[2] != start_ticks or stat[0] in ("Z", "X"):
+        return False
+    return uid is None or proc_uid(pid) == uid
+
+
+def descendants(*roots: int) -> set[int]:
+    """Every live process below `roots`, from the parent links in /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            stat = proc_stat(int(entry.name))
+            if stat is not None:
+                children.setdefault(stat[1], []).append(int(entry.name))
+    found: set[int] = set()
+    todo = list(roots)
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def kill_tree(root: int, start_ticks: int, uid: int | None = None) -> None:
+    """Freeze the process and all its descendants (so none forks away), then SIGKILL them;
+    with `uid`, only processes of that real uid (the job's account) are touched."""
+    if not alive(root, start_ticks, uid):
+        return
+    frozen: dict[int, int] = {}
+    others: set[int] = set()
+    for _ in range(10):
+        found = ({root} | descendants(root, *frozen)) - set(frozen) - others
+        if not found:
+            break
+        for pid in found:
+            stat = proc_stat(pid)
+            if stat is not None and uid is not None and proc_uid(pid) != uid:
+                others.add(pid)
+            elif stat is not None:
+                frozen[pid] = stat[2]
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGSTOP)
+    for pid, ticks in frozen.items():
+        if alive(pid, ticks):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+@lru_cache(maxsize=1)
+def _traversable(path: Path) -> None:
+    """`path` and its parents up to the runs dir's state dir: 0711, so an account can reach
+    its own attempt directory and list nothing on the way."""
+    path.mkdir(parents=True, exist_ok=True)
+    for part in (path, *list(path.parents)[:2]):
+        if part.stat().st_uid == os.geteuid():
+            part.chmod(0o711)
+
+
+# --- requests -------------------------------------------------------------------------------
+
+
+def _check(ok: bool, what: str) -> None:
+    if not ok:
+        raise ValueError(what)
+
+
+def _text(value: object, name: str, limit: int = 4096) -> str:
+    _check(isinstance(value, str) and len(value) <= limit and "\0" not in value,
+           f"{name} must be text of at most {limit} characters without NUL")  # fmt: skip
+    return str(value)
+
+
+def check_attempt(run_id: object, attempt: object) -> tuple[str, int]:
+    """(run_id, attempt) when they name an attempt; ValueError otherwise."""
+    _check(isinstance(run_id, str) and RUN_ID.fullmatch(run_id) is not None,
+           "run_id must be 1 to 64 letters, digits, - or _")  # fmt: skip
+    _check(type(attempt) is int and 0 < attempt < 1_000_000, "attempt must be a positive integer")
+    return str(run_id), int(attempt)  # type: ignore[call-overload]
+
+
+def check_owner(owner: object) -> str:
+    name = _text(owner, "owner", 255)
+    _check(bool(name) and "/" not in name and name not in (".", "..")
+           and name.isprintable(), "owner must be a hub user name")  # fmt: skip
+    return name
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    """One attempt to start: everything but paths, which the launcher chooses."""
+
+    run_id: str
+    attempt: int
+    owner: str
+    notebook: str
+    parameters: dict[str, Any]
+    kernel_name: str
+    notebook_path: str
+    env: dict[str, str] = field(repr=False)  # holds the job's hub token
+
+    def __post_init__(self) -> None:
+        check_attempt(self.run_id, self.attempt)
+        check_owner(self.owner)
+        _text(self.notebook, "notebook", MAX_REQUEST)
+        _text(self.kernel_name, "kernel_name", 255)
+        _text(self.notebook_path, "notebook_path")
+        _check(isinstance(self.parameters, dict), "parameters must be an object")
+        _check(isinstance(self.env, dict), "env must be an object")
+        for name, value in self.env.items():
+            _check(isinstance(name, str) and ENV_NAME.fullmatch(name) is not None,
+                   f"env name {name!r} is not a variable name")  # fmt: skip
+            _text(value, f"env {name}", 1 << 20)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StartRequest:
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        _check(not unknown, f"unknown fields: {', '.join(sorted(unknown))}")
+        missing = set(cls.__dataclass_fields__) - set(data)
+        _check(not missing, f"missing fields: {', '.join(sorted(missing))}")
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Started:
+    """A started attempt: its process and where its files are."""
+
+    pid: int
+    start_ticks: int
+    uid: int
+    dir: str
+    files: str
+    process: subprocess.Popen | None = field(default=None, compare=False)  # in-process only
+
+    def to_dict(self) -> dict[str, Any]:
+        names = ("pid", "start_ticks", "uid", "dir", "files")
+        return {name: getattr(self, name) for name in names}
+
+
+class Launcher(Protocol):
+    """What the LocalExecutor asks of the privileged part (see the module docstring)."""
+
+    def status(self) -> IsolationStatus: ...
+    def folder(self, owner: str, notebook_path: str) -> str | None: ...
+    def start(self, request: StartRequest) -> Started: ...
+    def cancel(self, run_id: str, attempt: int, pid: int, start_ticks: int) -> None: ...
+    def forget(self, run_id: str, attempt: int) -> None: ...
+
+
+# --- the privileged work --------------------------------------------------------------------
+
+
+class JobLauncher:
+    """Prepares, starts, stops and removes attempts (see the module docstring).
+
+    `platform` is the account the platform service runs as, where that is not this process's
+    own: its logs are that account's, job folders its group's, and with isolation off jobs run
+    as it (never as root). Not thread-safe; one call at a time."""
+
+    def __init__(
+        self, runs_dir: str, workspaces_dir: str, python: str, isolation: str = "auto",
+        accounts: SystemAccounts | None = None, platform: Account | None = None,
+    ) -> None:  # fmt: skip
+        self.runs_dir = Path(runs_dir)
+        self.workspaces_dir = Path(workspaces_dir)
+        self.python = python
+        self.isolation = isolation
+        self.accounts = accounts or SystemAccounts()
+        self.platform = platform
+        self.reader = (platform.uid, platform.gid) if platform else (os.geteuid(), os.getegid())
+        self._status: IsolationStatus | None = None
+
+    def status(self) -> IsolationStatus:
+        """Decided once: can jobs run as their owners' system accounts here?"""
+        if self._status is None:
+            _traversable(self.runs_dir)
+            reason = (
+                "turned off in the configuration (c.LocalExecutor.isolation = 'off')"
+                if self.isolation == "off"
+                else self.accounts.unavailable_reason(self.python, str(self.runs_dir))
+            )
+            self._status = IsolationStatus(
+                reason is None,
+                reason or "",
+                limits_reason="jobs share the queue's slots, not cgroups",
+                required=self.isolation == "on",
+            )
+        return self._status
+
+    def account(self, owner: str) -> Account | None:
+        """Who runs `owner`'s jobs: their system account (created on first use), else the
+        platform's account, else (None) this process's own user."""
+        status = self.status()
+        if status.on:
+            return self.accounts.ensure(owner)
+        if status.required:
+            raise IsolationError(status.summary())
+        return self.platform
+
+    def attempt_dir(self, run_id: str, attempt: int) -> Path:
+        run_id, attempt = check_attempt(run_id, attempt)
+        return self.runs_dir / run_id / str(attempt)
+
+    def workspace_folder(self, owner: str, notebook_path: str) -> tuple[Path, Path] | None:
+        """(workspace home, the notebook's folder in it) when that folder exists; None for a
+        notebook from elsewhere (an absolute path, `..` or a link out of the home)."""
+        if not notebook_path:
+            return None
+        try:
+            home = (self.workspaces_dir / check_owner(owner)).resolve(strict=True)
+        except (OSError, RuntimeError):
+            return None
+        folder = find_folder(home, posixpath.dirname(notebook_path))
+        return None if folder is None else (home, folder)
+
+    def folder(self, owner: str, notebook_path: str) -> str | None:
+        found = self.workspace_folder(owner, notebook_path)
+        return None if found is None else found[1].relative_to(found[0]).as_posix()
+
+    def start(self, request: StartRequest) -> Started:
+        account = self.account(request.owner)
+        directory = self.attempt_dir(request.run_id, request.attempt)
+        if directory.exists():
+            shutil.rmtree(directory)  # never follows a link (shutil.rmtree.avoids_symlink_attacks)
+        _traversable(directory.parent)
+        directory.mkdir(mode=0o700)
+        found = self.workspace_folder(request.owner, request.notebook_path)
+        if found is None:
+            home = cwd = directory / WORK
+            give_home(cwd, account)
+        else:
+            home, cwd = found
+        files = directory / JOB
+        files.mkdir(mode=0o700)
+        (files / INPUT).write_text(request.notebook)
+        spec = {"parameters": request.parameters, "kernel_name": request.kernel_name,
+                "cwd": str(cwd)}  # fmt: skip
+        (files / SPEC).write_text(json.dumps(spec))
+        uid = account.uid if account is not None else os.geteuid()
+        for path, mode in ((files / INPUT, 0o640), (files / SPEC, 0o640), (files, 0o2750)):
+            os.chown(path, uid, self.reader[1], follow_symlinks=False)  # ours: no link here
+            path.chmod(mode)
+        log = os.open(directory / LOG, LOG_FLAGS | os.O_EXCL, 0o600)
+        try:
+            os.fchown(log, *self.reader)
+            # The account reaches its folders and cannot touch the log; the reader opens it.
+            os.chown(directory, os.geteuid(), self.reader[1])
+            directory.chmod(0o751)
+            env = {**request.env, "HOME": str(home)}
+            run_as = None
+            if account is not None:
+                env["USER"] = env["LOGNAME"] = account.name
+                run_as = RunAs(account.uid, account.gid, account.groups)
+            argv = [self.python, "-P", RUNNER, str(files)]  # -P: not its folder on the path
+            proc = self.launch(argv, env, str(cwd), run_as, log)
+        finally:
+            os.close(log)
+        stat = proc_stat(proc.pid)
+        ticks = stat[2] if stat else 0
+        return Started(proc.pid, ticks, uid, str(directory), str(files), proc)
+
+    def launch(
+        self, argv: list[str], env: dict[str, str], cwd: str, run_as: RunAs | None, log: int
+    ) -> subprocess.Popen:
+        """The one place a job process starts: in its own session, as `run_as` (the owner's
+        system account) when given, in `cwd` entered as that account (a link in a workspace
+        leads it nowhere it could not go itself), its output appended to the open `log`, a
+        file of the platform's that the job holds only open."""
+
+        def preexec() -> None:
+            if run_as is not None:
+                become(run_as)
+            os.chdir(cwd)
+
+        return subprocess.Popen(
+            argv, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            start_new_session=True, close_fds=True, preexec_fn=preexec,
+        )  # fmt: skip
+
+    def job_uid(self, run_id: str, attempt: int) -> int | None:
+        """The account of the attempt's files: its `job/` folder's owner, or, in an attempt
+        of an earlier version, its directory's; None when the attempt is gone."""
+        directory = self.attempt_dir(run_id, attempt)
+        for path in (directory / JOB, directory):
+            with contextlib.suppress(OSError):
+                return path.lstat().st_uid
+        return None
+
+    def cancel(self, run_id: str, attempt: int, pid: int, start_ticks: int) -> None:
+        """Kill the process tree of `pid` (started at `start_ticks`), only processes of the
+        attempt's account; a request naming a root process is refused."""
+        uid = self.job_uid(run_id, attempt)
+        if uid is None:
+            return
+        if uid == 0 and self.platform is not None:
+            raise LauncherError(f"attempt {attempt} of {run_id} does not run as a job account")
+        kill_tree(pid, start_ticks, uid)
+
+    def forget(self, run_id: str, attempt: int) -> None:
+        directory = self.attempt_dir(run_id, attempt)
+        shutil.rmtree(directory, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            directory.parent.rmdir()  # the run's directory, once its last attempt is gone
+
+
+# --- the socket -----------------------------------------------------------------------------
+
+
+def _reply(conn: socket.socket, body: dict[str, Any]) -> None:
+    conn.sendall(json.dumps(body).encode() + b"\n")
+
+
+def _read_line(conn: socket.socket) -> bytes:
+    data = bytearray()
+    while not data.endswith(b"\n"):
+        chunk = conn.recv(1 << 20)
+        if not chunk:
+            break
+        data += chunk
+        if len(data) > MAX_REQUEST:
+            raise ValueError(f"a request holds at most {MAX_REQUEST} bytes")
+    return bytes(data)
+
+
+def peer_uid(conn: socket.socket) -> int:
+    """The uid of the process at the other end of a Unix socket (SO_PEERCRED)."""
+    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return struct.unpack("3i", creds)[1]
+
+
+def _integer(value: object, name: str) -> int:
+    _check(type(value) is int and value >= 0, f"{name} must be a non-negative integer")
+    return int(value)  # type: ignore[call-overload]
+
+
+def answer(launcher: JobLauncher, request: Any) -> dict[str, Any]:
+    """The reply to one request (ValueError: it is malformed; LauncherError, IsolationError
+    and OSError: it failed)."""
+    _check(isinstance(request, dict), "a request is a JSON object")
+    op = request.pop("op", None)
+    if op == "start":
+        return launcher.start(StartRequest.from_dict(request)).to_dict()
+    fields = {"status": set(), "folder": {"owner", "notebook_path"},
+              "cancel": {"run_id", "attempt", "pid", "start_ticks"},
+              "forget": {"run_id", "attempt"}}  # fmt: skip
+    _check(op in fields, f"unknown op {op!r}")
+    _check(set(request) == fields[op], f"{op} takes exactly: {', '.join(sorted(fields[op]))}")
+    if op == "status":
+        status = launcher.status()
+        return {"on": status.on, "reason": status.reason, "required": status.required}
+    if op == "folder":
+        path = _text(request["notebook_path"], "notebook_path")
+        return {"folder": launcher.folder(check_owner(request["owner"]), path)}
+    run_id, attempt = check_attempt(request["run_id"], request["attempt"])
+    if op == "cancel":
+        pid = _integer(request["pid"], "pid")
+        launcher.cancel(run_id, attempt, pid, _integer(request["start_ticks"], "start_ticks"))
+    else:
+        launcher.forget(run_id, attempt)
+    return {}
+
+
+def handle(conn: socket.socket, launcher: JobLauncher, peers: set[int]) -> None:
+    """Answer one connection: its peer checked first, then one request."""
+    uid = peer_uid(conn)
+    if uid not in peers:
+        _reply(conn, {"error": "forbidden", "message": f"uid {uid} may not use the launcher"})
+        return
+    try:
+        reply = answer(launcher, json.loads(_read_line(conn)))
+    except ValueError as e:
+        reply = {"error": "bad_request", "message": str(e)}
+    except (LauncherError, IsolationError, OSError, subprocess.SubprocessError) as e:
+        reply = {"error": "failed", "message": str(e)}
+    _reply(conn, reply)
+
+
+def listen(path: Path, owner: Account) -> socket.socket:
+    """The launcher's socket: in a folder of root's (0711) that it (re)creates, the socket
+    `owner`'s (0600). Only root can connect before the chown."""
+    folder = path.parent
+    folder.mkdir(mode=0o711, exist_ok=True)
+    info = folder.lstat()
+    if not folder.is_dir() or folder.is_symlink() or info.st_uid != os.geteuid():
+        raise LauncherError(f"{folder} must be a folder of uid {os.geteuid()}")
+    folder.chmod(0o711)
+    path.unlink(missing_ok=True)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old_umask = os.umask(0o177)
+    try:
+        listener.bind(str(path))
+    finally:
+        os.umask(old_umask)
+    os.chown(path, owner.uid, owner.gid)
+    listener.listen(16)
+    return listener
+
+
+def serve(listener: socket.socket, launcher: JobLauncher, peers: set[int]) -> None:
+    # Job processes are watched by pid (pidfd) by the platform service: never leave zombies.
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    while True:
+        conn, _ = listener.accept()
+        with conn:
+            conn.settimeout(30)  # a client that sends nothing does not hold the launcher
+            with contextlib.suppress(OSError):
+                handle(conn, launcher, peers)
+
+
+class LauncherClient:
+    """The Launcher interface over the launcher's socket (blocking: call it off the loop)."""
+
+    def __init__(self, path: str, timeout: float = 120) -> None:
+        self.path = path
+        self.timeout = timeout
+
+    def call(self, op: str, **fields: Any) -> dict[str, Any]:
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+                conn.settimeout(self.timeout)
+                self._connect(conn)
+                conn.sendall(json.dumps({"op": op, **fields}).encode() + b"\n")
+                reply = json.loads(_read_line(conn))
+        except (OSError, ValueError) as e:
+            raise LauncherError(f"cannot reach the job launcher at {self.path}: {e}") from None
+        if "error" in reply:
+            raise LauncherError(str(reply.get("message")))
+        return reply
+
+    def _connect(self, conn: socket.socket) -> None:
+        """Connect, waiting up to CONNECT_WAIT seconds for a launcher that is starting."""
+        deadline = time.monotonic() + CONNECT_WAIT
+        while True:
+            try:
+                conn.connect(self.path)
+                return
+            except (FileNotFoundError, ConnectionRefusedError):
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(0.1)
+
+    def status(self) -> IsolationStatus:
+        reply = self.call("status")
+        limits = "jobs share the queue's slots, not cgroups"
+        return IsolationStatus(reply["on"], reply["reason"], False, limits, reply["required"])
+
+    def folder(self, owner: str, notebook_path: str) -> str | None:
+        return self.call("folder", owner=owner, notebook_path=notebook_path)["folder"]
+
+    def start(self, request: StartRequest) -> Started:
+        return Started(**self.call("start", **asdict(request)))
+
+    def cancel(self, run_id: str, attempt: int, pid: int, start_ticks: int) -> None:
+        self.call("cancel", run_id=run_id, attempt=attempt, pid=pid, start_ticks=start_ticks)
+
+    def forget(self, run_id: str, attempt: int) -> None:
+        self.call("forget", run_id=run_id, attempt=attempt)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--socket", required=True, help="path of the Unix socket")
+    parser.add_argument("--platform-user", required=True, help="the platform service's account")
+    parser.add_argument("--runs-dir", required=True)
+    parser.add_argument("--workspaces-dir", required=True)
+    parser.add_argument("--python", default=sys.executable, help="Python that runs jobs")
+    parser.add_argument("--isolation", choices=("auto", "on", "off"), default="auto")
+    args = parser.parse_args(argv)
+    entry = pwd.getpwnam(args.platform_user)
+    groups = tuple(sorted(set(os.getgrouplist(entry.pw_name, entry.pw_gid))))
+    platform = Account(entry.pw_name, entry.pw_uid, entry.pw_gid, groups)
+    launcher = JobLauncher(
+        args.runs_dir, args.workspaces_dir, args.python, args.isolation, platform=platform
+    )
+    listener = listen(Path(args.socket), platform)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
+    print(f"[launcher] ready on {args.socket}", file=sys.stderr, flush=True)
+    try:
+        serve(listener, launcher, {0, platform.uid})
+    except KeyboardInterrupt:
+        pass
+    finally:  # also on SystemExit from SIGTERM
+        listener.close()
+
+
+if __name__ == "__main__":
+    main()
