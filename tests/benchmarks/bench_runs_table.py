@@ -186,7 +186,8 @@ def main() -> None:
             created.raise_for_status()
             experiment = created.json()["experiment_id"]
             began = time.monotonic()
-            fill_store(platform.home / "mlflow.sqlite", experiment, args.runs, args.metrics)
+            tracking_db = platform.home / "platform" / "mlflow.sqlite"
+            fill_store(tracking_db, experiment, args.runs, args.metrics)
             print(
                 f"{args.runs} runs x {args.metrics} metrics stored in"
                 f" {time.monotonic() - began:.0f} s"

@@ -165,6 +165,7 @@ def test_another_users_files_and_the_state_dir_are_out_of_reach(platform, pair):
                       json={"type": "file", "format": "text", "content": "ana only"})  # fmt: skip
     assert saved.status_code == 201, saved.text
     root, pid = platform.home, ana.server_pid
+    store = root / "platform" / "labworks.sqlite"
     attempts = {
         "list Ana's home": f"os.listdir({str(ana.home)!r})",
         "read Ana's file": f"open({str(ana.home / 'diary.txt')!r}).read()",
@@ -173,7 +174,7 @@ def test_another_users_files_and_the_state_dir_are_out_of_reach(platform, pair):
         "read the cookie secret": f"open({str(root / 'secrets' / 'cookie_secret')!r}).read()",
         "read the proxy token": f"open({str(root / 'secrets' / 'proxy_token')!r}).read()",
         "read the hub database": f"open({str(root / 'jupyterhub.sqlite')!r}, 'rb').read(16)",
-        "read the platform store": f"open({str(root / 'labworks.sqlite')!r}, 'rb').read(16)",
+        "read the platform store": f"open({str(store)!r}, 'rb').read(16)",
         "read the settings": f"open({str(root / 'labworks.json')!r}).read()",
         "read the hub config": f"open({str(root / 'jupyterhub_config.py')!r}).read()",
         "read Ana's server environment": f"open('/proc/{pid}/environ').read()",

@@ -81,7 +81,7 @@ def test_a_job_runs_in_its_workspace_folder_with_a_token_of_its_owner_revoked_at
         assert not [t for t in listed["api_tokens"] if job["id"] in (t.get("note") or "")]
 
         output = httpx.get(f"{platform.url}{API}/jobs/{job['id']}/output", headers=headers)
-        stores = sorted(platform.home.glob("labworks.sqlite*"))
+        stores = sorted((platform.home / "platform").glob("labworks.sqlite*"))
         assert stores, "the platform store is not where the test looks"
         for place, text in [("job log", log["text"]), ("output notebook", output.text),
                             ("platform log", platform.log())] + [

@@ -75,7 +75,7 @@ def platform_processes(hub_pid: int) -> dict[int, tuple[int, str]]:
 
 
 def job_process(home: Path, job_id: str) -> tuple[int, int]:
-    with sqlite3.connect(home / "labworks.sqlite") as db:
+    with sqlite3.connect(home / "platform" / "labworks.sqlite") as db:
         (state,) = db.execute(
             "SELECT executor_state FROM lw_job_runs WHERE id = ?", (job_id,)
         ).fetchone()

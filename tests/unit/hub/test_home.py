@@ -18,7 +18,7 @@ def test_resolve_prefers_argument_then_env(tmp_path, monkeypatch):
 
 def test_settings_roundtrip_and_db_url(tmp_path):
     home = LabworksHome(tmp_path).ensure()
-    assert home.db_url() == f"sqlite:///{tmp_path / 'labworks.sqlite'}"
+    assert home.db_url() == f"sqlite:///{tmp_path / 'platform' / 'labworks.sqlite'}"
     home.save_settings({"db_url": "postgresql://u@h/db"})
     assert home.db_url() == "postgresql://u@h/db"
     assert (tmp_path / "labworks.json").stat().st_mode & 0o077 == 0
@@ -43,6 +43,8 @@ def test_home_can_be_entered_but_its_contents_are_private(tmp_path):
     assert modes == {
         "secrets": 0o700,
         "users": 0o711,
+        "jobs": 0o711,
+        "platform": 0o700,
         "jupyterhub.sqlite": 0o600,
         "labworks.sqlite-journal": 0o600,
         "proxy.pid": 0o600,

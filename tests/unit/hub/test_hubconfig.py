@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from traitlets.config import Config
 
 from labworks_hub.hubconfig import HubSettings, render
@@ -33,7 +35,12 @@ def test_hub_runs_our_parts(tmp_path):
     assert c.JupyterHub.db_url == f"sqlite:///{tmp_path / 'jupyterhub.sqlite'}"
     services = {s["name"]: s for s in c.JupyterHub.services}
     assert services["labworks"]["url"] == "http://127.0.0.1:18010"
-    assert services["labworks"]["environment"] == {"LABWORKS_DB_URL": "sqlite:///x.sqlite"}
+    environment = services["labworks"]["environment"]
+    assert environment["LABWORKS_DB_URL"] == "sqlite:///x.sqlite"
+    assert environment["LABWORKS_STATE_DIR"] == str(tmp_path / "platform")
+    jobs = json.loads(environment["LABWORKS_JOBS_CONFIG"])  # the pinned places of job files
+    assert jobs["LocalExecutor"]["runs_dir"] == str(tmp_path / "jobs" / "runs")
+    assert set(environment) == {"LABWORKS_DB_URL", "LABWORKS_STATE_DIR", "LABWORKS_JOBS_CONFIG"}
     assert "--timeout=3600" in services["idle-culler"]["command"]
     socket = str(tmp_path / "secrets" / "preload.sock")
     assert services["preload"]["command"][-1] == socket
