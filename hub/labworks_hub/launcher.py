@@ -1,7 +1,7 @@
 """The launcher: the one privileged part of local jobs, and the seam the LocalExecutor calls.
 
 Where the platform service runs as its own unprivileged account (`labworks up` as root, see
-docs/admin/security-accounts.md), it cannot create a job's files for another account, start
+docs/admin/security.md), it cannot create a job's files for another account, start
 a process as that account or signal it. `python -m labworks_hub.launcher` does exactly that and
 nothing more, as root, as a hub-managed service. It listens on a Unix socket in a root-owned
 folder, the socket the platform account's (0600), and answers only that account and root

@@ -1,5 +1,5 @@
-"""The privilege split (docs/admin/security-accounts.md): with `labworks up` as root, the
-platform service and MLflow run as the platform's own account, which cannot read the hub's
+"""The privilege split (docs/admin/security.md, "Who runs as whom"): with `labworks up` as
+root, the platform service and MLflow run as the platform's own account, which cannot read the hub's
 secrets; jobs still run as their owners, through the root launcher, and survive a restart."""
 
 from __future__ import annotations
