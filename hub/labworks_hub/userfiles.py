@@ -37,7 +37,8 @@ class UserFolder:
     Use it as a context manager. Not thread-safe; one per reader.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], owner: int | None = None) -> None:
+        """`owner`: the uid the files must belong to (default: the folder's owner)."""
         self.path = Path(path)
         try:
             self.fd = os.open(self.path, _DIR_FLAGS)
@@ -45,7 +46,7 @@ class UserFolder:
             if e.errno in (errno.ELOOP, errno.ENOTDIR):
                 raise RefusedFile(f"{self.path} is not a folder (a link or a file)") from None
             raise
-        self.owner = os.fstat(self.fd).st_uid
+        self.owner = os.fstat(self.fd).st_uid if owner is None else owner
 
     def __enter__(self) -> UserFolder:
         return self

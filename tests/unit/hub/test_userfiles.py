@@ -142,3 +142,18 @@ def test_find_folder_walks_real_folders_only(tree):
     assert find_folder(user, "./a") == user / "a"
     for refused in ("out", "out/user", "a/../a", "/tmp", "a/file", "a/missing"):
         assert find_folder(user, refused) is None, refused
+
+
+@as_root
+def test_files_of_a_named_owner_in_a_folder_of_another(tree):
+    """The launcher's attempt folder is root's, the log in it the platform account's: a reader
+    names the owner its files must have; anyone else's file there is refused."""
+    base, _ = tree
+    (base / "log.txt").write_bytes(b"job output")
+    os.chown(base / "log.txt", NOBODY, NOBODY)
+    with UserFolder(base, owner=NOBODY) as folder:
+        assert folder.read("log.txt") == b"job output"
+        with pytest.raises(RefusedFile, match="belongs to uid 0"):
+            folder.read("secret")
+    with UserFolder(base) as folder, pytest.raises(RefusedFile, match=f"belongs to uid {NOBODY}"):
+        folder.read("log.txt")

@@ -80,15 +80,6 @@ def local_env_hash() -> str:
     return "sha256:" + hashlib.sha256("\n".join(names).encode()).hexdigest()
 
 
-def _open_folder(folder: Path, ours: bool) -> UserFolder:
-    """`folder` opened as userfiles says. `ours`: the launcher's folder of an attempt, whose
-    files read here (the log) are this process's user's, not the folder owner's."""
-    opened = UserFolder(folder)
-    if ours:
-        opened.owner = os.geteuid()
-    return opened
-
-
 class LocalExecutor(Executor):
     """Runs each attempt as a local papermill process (see the module docstring)."""
 
@@ -259,7 +250,8 @@ class LocalExecutor(Executor):
         it is missing or refused (refusals are logged). `ours`: a file of this process's user
         in the launcher's folder (an attempt's log), else one of the folder's owner."""
         try:
-            with _open_folder(folder, ours) as opened:
+            owner = os.geteuid() if ours else None
+            with UserFolder(folder, owner) as opened:
                 return opened.read(name, offset, limit, max_size)
         except FileNotFoundError:
             return None
@@ -404,7 +396,8 @@ class LocalExecutor(Executor):
         a refused file is not kept, and the attempt's log says why (where the log is the
         platform's file: attempts of this version)."""
         try:
-            with _open_folder(folder, ours) as opened, opened.open(name) as source:
+            owner = os.geteuid() if ours else None
+            with UserFolder(folder, owner) as opened, opened.open(name) as source:
                 artifacts.put_file(f"{prefix}/{name}", source)
             return True
         except FileNotFoundError:
