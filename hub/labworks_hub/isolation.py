@@ -22,6 +22,7 @@ import shutil
 import signal
 import stat
 import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -144,11 +145,22 @@ class PlatformAccount(LoggingConfigurable):
         " hub's own user (root where isolation is on: not recommended).",
     ).tag(config=True)
 
-    def unavailable_reason(self) -> str | None:
-        """None when the service can run as its own account here; else why not."""
+    def unavailable_reason(self, home: Path) -> str | None:
+        """None when the service can run as its own account here, from the state directory
+        `home` and this Python environment; else why not."""
         if not self.name:
             return "turned off in the configuration (c.PlatformAccount.name = '')"
-        return accounts_unavailable("run the platform service as an account of its own")
+        reason = accounts_unavailable("run the platform service as an account of its own")
+        if reason:
+            return reason
+        for needed in (home, Path(sys.prefix)):
+            closed = first_closed_dir(needed)
+            if closed is not None:
+                return (
+                    f"{closed} is mode {stat.S_IMODE(closed.stat().st_mode):04o}, so an account"
+                    f" of its own could not reach {needed} (it and every parent need o+x)"
+                )
+        return None
 
     def ensure(self) -> Account:
         """The account, created on first use; IsolationError if it cannot be made or if an

@@ -80,7 +80,7 @@ def give_platform_its_files(lw: LabworksHome, split: bool) -> None:
         platform = PlatformAccount(config=loader.load_config())  # c.PlatformAccount.name
     else:
         platform = PlatformAccount()
-    reason = platform.unavailable_reason()
+    reason = platform.unavailable_reason(lw.root)
     if reason is not None:
         who = f"uid {os.geteuid()}, the user running labworks up"
         click.secho(f"Platform service runs as {who}: {reason}.", fg="yellow", err=True)
@@ -179,7 +179,7 @@ def up(
         cull_idle_timeout=cull_idle_timeout,
         registry_url=settings["registry_url"],
         profiles_file=settings["profiles_file"],
-        platform_account=PlatformAccount().unavailable_reason() is None,
+        platform_account=PlatformAccount().unavailable_reason(lw.root) is None,
     )
     fd = os.open(lw.hub_config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:

@@ -29,6 +29,7 @@ from labworks_hub.isolation import (
     Account,
     CgroupLimits,
     IsolationError,
+    PlatformAccount,
     RunAs,
     SystemAccounts,
     check,
@@ -476,3 +477,21 @@ def test_up_reads_the_isolation_setting_from_the_hub_config(open_dir, lines, exp
         assert status is None
     else:
         assert status is not None and status.summary().startswith(expected)
+
+
+@as_root
+def test_the_platform_account_is_used_only_where_it_can_reach_the_state_directory(tmp_path):
+    """A home below a folder others cannot enter (pytest's tmp_path is under a 0700 folder)
+    keeps the service as root, with the reason; an enterable home gets its own account."""
+    closed = tmp_path / "closed"
+    (closed / "lw").mkdir(parents=True)
+    closed.chmod(0o700)
+    reason = PlatformAccount().unavailable_reason(closed / "lw")
+    assert reason is not None and "could not reach" in reason and str(closed) in reason
+    assert "c.PlatformAccount.name" in (PlatformAccount(name="").unavailable_reason(closed) or "")
+    open_home = Path(tempfile.mkdtemp(prefix="lw-open-", dir="/tmp"))
+    try:
+        open_home.chmod(0o711)
+        assert PlatformAccount().unavailable_reason(open_home) is None
+    finally:
+        open_home.rmdir()
