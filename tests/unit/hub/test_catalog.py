@@ -256,12 +256,12 @@ def test_hub_config_hands_the_catalog_to_the_service(tmp_path):
     assert config.ImageCatalog.registry_url == "http://127.0.0.1:5000"
     assert config.ImageCatalog.cache_file == str(tmp_path / "image-catalog.json")
     config.ImageCatalog.tag_pattern = r"^build-\d+$"  # as an override would
-    finish(config)
+    finish(config, settings)
     [service] = [s for s in config.JupyterHub.services if s["name"] == "labworks"]
     handed = json.loads(service["environment"]["LABWORKS_IMAGE_CATALOG"])
     assert handed["registry_url"] == "http://127.0.0.1:5000"
     assert handed["tag_pattern"] == r"^build-\d+$"
-    assert handed["cache_file"] == str(tmp_path / "image-catalog.json")
+    assert handed["cache_file"] == str(tmp_path / "platform" / "image-catalog.json")  # its own
 
 
 async def test_bearer_token_challenge(tmp_path):
