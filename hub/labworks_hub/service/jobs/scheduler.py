@@ -11,11 +11,12 @@ service was down fires once when it comes back, not once per missed time.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 from sqlalchemy.orm import Session
 
 from ..store import jobs as store
@@ -46,20 +47,32 @@ def check_cron(expression: str) -> str:
     return text
 
 
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 def check_timezone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    """The zone of an IANA name; looked up in the list first, because ZoneInfo() itself would
+    open any file below its root (a 5,000-character name or `Europe` raise OSError there)."""
+    if name not in _time_zones():
         raise ScheduleError(
             f"unknown time zone {name!r}: use an IANA name such as UTC or Europe/Berlin"
-        ) from None
+        )
+    return ZoneInfo(name)
 
 
 def next_times(expression: str, timezone: str, after: datetime, count: int = 3) -> list[datetime]:
-    """The next `count` firing times strictly after `after`, in the schedule's time zone."""
+    """The next `count` firing times strictly after `after`, in the schedule's time zone;
+    ScheduleError when the expression never fires (e.g. 31 February)."""
     zone = check_timezone(timezone)
     it = croniter(check_cron(expression), after.astimezone(zone))
-    return [it.get_next(datetime).astimezone(zone) for _ in range(count)]
+    try:
+        return [it.get_next(datetime).astimezone(zone) for _ in range(count)]
+    except CroniterBadDateError:
+        raise ScheduleError(
+            f"cron {expression!r} never fires: no date matches it (e.g. 31 February)"
+        ) from None
 
 
 def next_time(expression: str, timezone: str, after: datetime) -> datetime:

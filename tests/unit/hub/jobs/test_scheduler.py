@@ -106,3 +106,14 @@ def test_missed_firings_are_caught_up_once(store):
     with store.session() as s:
         assert s.get(j.JobSchedule, schedule_id).next_run_at == start.replace(minute=31)
         assert j.list_runs(s, ANA, schedule_id=schedule_id)[1] == 1
+
+
+@pytest.mark.parametrize("zone", ["Europe", "x" * 5000, "../../etc/passwd"])
+def test_a_time_zone_is_looked_up_in_the_list_not_on_disk(zone):
+    with pytest.raises(scheduler.ScheduleError, match="unknown time zone"):
+        scheduler.next_times("0 9 * * *", zone, datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def test_an_expression_that_never_fires_is_a_schedule_error():
+    with pytest.raises(scheduler.ScheduleError, match=r"'0 0 31 2 \*' never fires"):
+        scheduler.next_times("0 0 31 2 *", "UTC", datetime(2026, 1, 1, tzinfo=UTC))
