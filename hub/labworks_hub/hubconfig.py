@@ -220,9 +220,11 @@ def finish(c, s: HubSettings) -> None:
 
 
 def split_privileges(c, home: LabworksHome, service: dict) -> None:
-    """Run the platform service as c.PlatformAccount.name (JupyterHub drops to it before the
-    service starts, so the hub still watches the service's own pid), and add the job
-    launcher, which stays root, on a socket only that account and root may use."""
+    """Run the platform service, the idle culler and the proxy as c.PlatformAccount.name
+    (JupyterHub drops to it before a service starts, and setpriv before it execs the proxy, so
+    the hub still watches their own pids), and add the job launcher, which stays root, on a
+    socket only that account and root may use. Root is kept by the hub, the launcher and the
+    preload server: the three that start processes as other users."""
     from .isolation import PlatformAccount
 
     name = PlatformAccount(config=c).name
@@ -230,6 +232,10 @@ def split_privileges(c, home: LabworksHome, service: dict) -> None:
         return
     socket = str(home.root / "launcher" / "launcher.sock")
     service["user"] = name
+    for other in c.JupyterHub.services:
+        if other.get("name") == "idle-culler":
+            other["user"] = name
+    c.ConfigurableHTTPProxy.command = unprivileged(name, c.ConfigurableHTTPProxy.command)
     service["environment"]["LABWORKS_LAUNCHER_SOCKET"] = socket
     jobs = c.LocalExecutor
     command = [sys.executable, "-m", "labworks_hub.launcher", "--socket", socket,
@@ -239,6 +245,14 @@ def split_privileges(c, home: LabworksHome, service: dict) -> None:
                "--isolation", jobs.get("isolation", "auto")]  # fmt: skip
     launcher = {"name": "launcher", "display": False, "command": command}
     c.JupyterHub.services.insert(0, launcher)  # started first: the service asks it at start
+
+
+def unprivileged(user: str, command: list[str]) -> list[str]:
+    """`command` run as `user` (its own group, no other groups, no new privileges); it may
+    still bind a port below 1024, as the proxy does for --port 80."""
+    return ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups",
+            "--inh-caps=-all,+net_bind_service", "--ambient-caps=+net_bind_service",
+            "--bounding-set=-all,+net_bind_service", "--no-new-privs", "--", *command]  # fmt: skip
 
 
 # Config sections handed to the platform service: notebook jobs (service/jobs) and the

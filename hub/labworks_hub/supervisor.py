@@ -42,6 +42,8 @@ from jupyterhub.app import JupyterHub
 from tornado.ioloop import PeriodicCallback
 from traitlets import Float, Unicode
 
+from .redaction import redact_hub_log
+
 PORTS_KEY = "internal_ports"  # in labworks.json
 INTERNAL_PORTS = {  # role -> what listens there
     "hub": "the hub API",
@@ -162,12 +164,17 @@ def _wait_exited(processes: dict[int, Recorded], timeout: float) -> dict[int, Re
 
 class SupervisedHub(JupyterHub):
     """JupyterHub that keeps the record of the processes it starts (the proxy and the managed
-    services) in `process_record`, for the next `labworks up` to stop after a crash."""
+    services) in `process_record`, for the next `labworks up` to stop after a crash, and keeps
+    OAuth states out of its log."""
 
     process_record = Unicode("", help="File of the processes this hub started.").tag(config=True)
     record_interval = Float(0.5, help="Seconds between looks at the started processes.")
 
     _recorded: list[Recorded] | None = None
+
+    def init_logging(self) -> None:
+        super().init_logging()
+        redact_hub_log()
 
     async def start(self) -> None:
         if self.process_record:

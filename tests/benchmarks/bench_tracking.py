@@ -6,7 +6,7 @@ front of MLflow) and `mlflow server --serve-artifacts --workers 1` (no auth; one
 job runner, like the platform service). The same stock client logs --calls metrics in one run,
 in a fresh process each round, rounds interleaved so load changes hit both alike. Through
 Labworks it uses the address workspace kernels and jobs get (the platform service's own port);
-the rate through the hub's proxy is printed too. Goal: ratio >= 0.8.
+the rate through the hub's proxy is printed too. Goal: ratio >= 0.9 (issue 13).
 
 Run with `make bench`, or `python tests/benchmarks/bench_tracking.py --calls 200` for a
 quicker look.
@@ -114,8 +114,8 @@ def main() -> None:
     print(f"plain mlflow server: median {theirs_median:.0f} log_metric/s ({_rates(theirs)})")
     print(f"through Labworks:    median {ours_median:.0f} log_metric/s ({_rates(ours)})")
     print(f"through Labworks via the hub's proxy: {proxied:.0f} log_metric/s")
-    verdict = "OK" if ratio >= 0.8 else "UNDER GOAL"
-    print(f"bench_tracking log_metric ratio: {ratio:.2f} (goal >= 0.8) {verdict}")
+    verdict = "OK" if ratio >= 0.9 else "UNDER GOAL"
+    print(f"bench_tracking log_metric ratio: {ratio:.2f} (goal >= 0.9) {verdict}")
 
 
 def _rates(values: list[float]) -> str:

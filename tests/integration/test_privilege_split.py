@@ -69,6 +69,30 @@ def test_the_service_runs_as_the_platform_account_and_cannot_read_the_hubs_secre
     assert home.joinpath("launcher").stat().st_uid == 0
 
 
+def test_only_the_processes_that_switch_users_keep_root(platform):
+    """The proxy (the only one facing the network) and the idle culler run as the platform
+    account too; the hub, the job launcher and the preload server start processes as other
+    users, so they alone keep root."""
+    uid = pwd.getpwnam(PLATFORM_USER).pw_uid
+    hub = psutil.Process(platform.proc.pid)
+    roles = {
+        "configurable-http-proxy": "proxy", "jupyterhub_idle_culler": "culler",
+        "labworks_hub.launcher": "launcher", "labworks_hub.spawners.preload": "preload",
+        "labworks_hub.service": "service",
+    }  # fmt: skip
+    found = {}
+    for proc in hub.children():
+        cmdline = " ".join(proc.cmdline())
+        role = next((r for marker, r in roles.items() if marker in cmdline), None)
+        if role:
+            found[role] = proc.uids().effective
+    assert hub.uids().effective == 0
+    assert found == {"proxy": uid, "culler": uid, "service": uid, "launcher": 0, "preload": 0}
+    proxy = next(p for p in hub.children() if "configurable-http-proxy" in " ".join(p.cmdline()))
+    status = Path(f"/proc/{proxy.pid}/status").read_text()
+    assert "NoNewPrivs:\t1" in status and "CapEff:\t0000000000000400" in status, status
+
+
 def test_the_service_still_writes_its_store_after_the_hub_did(platform, owner):
     """The hub (root) opens the platform store too (logins, `labworks users`): the files
     SQLite makes then keep the platform account's ownership, and the service still writes."""

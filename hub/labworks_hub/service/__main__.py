@@ -9,8 +9,8 @@ from typing import Any
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
+from ..redaction import RedactSecrets
 from .app import create_app
-from .guard import RedactSecrets
 from .settings import ServiceSettings
 
 

@@ -73,6 +73,8 @@ def create_app(settings: ServiceSettings, store: Store | None = None) -> FastAPI
     app.state.registry = install_metrics(app)  # outside the guard: refusals are counted too
     install_error_handlers(app)
     install_oauth(app, settings)
+    # MLflow first: its calls (the busiest route by far) skip matching every API route.
+    install_tracking(app, settings)  # MLflow at <prefix>mlflow, behind hub tokens
     app.include_router(system.router, prefix=settings.api_prefix)
     app.include_router(sharing.router, prefix=settings.api_prefix)
     app.include_router(gallery.router, prefix=settings.api_prefix)
@@ -80,7 +82,6 @@ def create_app(settings: ServiceSettings, store: Store | None = None) -> FastAPI
     app.include_router(jobs.router, prefix=settings.api_prefix)  # starts the job service
     app.include_router(schedules.router, prefix=settings.api_prefix)
     app.include_router(profiles.router, prefix=settings.api_prefix)
-    install_tracking(app, settings)  # MLflow at <prefix>mlflow, behind hub tokens
     app.include_router(experiments.router, prefix=settings.api_prefix)
     app.include_router(models.router, prefix=settings.api_prefix)
     app.include_router(datasets.router, prefix=settings.api_prefix)

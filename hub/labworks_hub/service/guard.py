@@ -23,12 +23,9 @@ Every answer of the service, the MLflow mount's included, gets `frame-ancestors 
 
 from __future__ import annotations
 
-import logging
-import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
@@ -259,31 +256,3 @@ def _secured(send: Send) -> Send:
         await send(message)
 
     return wrapped
-
-
-# Query parameters whose name holds one of these are secrets (as JupyterHub scrubs its log).
-_SECRET_PARAM = re.compile(
-    r"([?&][^=&\s\"']*(?:code|state|token|xsrf|auth|key)[^=&\s\"']*=)[^&\s\"'#]*", re.I
-)
-
-
-def redact(text: str) -> str:
-    """`text` with the values of secret query parameters (OAuth code and state, tokens,
-    _xsrf) replaced by `[secret]`."""
-    return _SECRET_PARAM.sub(r"\1[secret]", text)
-
-
-class RedactSecrets(logging.Filter):
-    """A log filter hiding secret query parameters: uvicorn's access log prints every URL
-    with its query, the OAuth callback's code and state included."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(_redacted(a) for a in record.args)
-        return True
-
-
-def _redacted(value: Any) -> Any:
-    return redact(value) if isinstance(value, str) else value

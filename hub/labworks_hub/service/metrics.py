@@ -4,33 +4,54 @@ from __future__ import annotations
 
 import time
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 def install_metrics(app: FastAPI) -> CollectorRegistry:
+    """Count and time every HTTP request by method, route template and status."""
     registry = CollectorRegistry()
-    requests = Counter(
-        "labworks_http_requests_total",
-        "HTTP requests served by the platform service.",
-        ["method", "route", "status"],
-        registry=registry,
-    )
-    latency = Histogram(
-        "labworks_http_request_duration_seconds",
-        "Latency of platform service requests.",
-        ["method", "route"],
-        registry=registry,
-    )
-
-    @app.middleware("http")
-    async def _observe(request: Request, call_next):
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        latency.labels(request.method, path).observe(time.perf_counter() - start)
-        requests.labels(request.method, path, str(response.status_code)).inc()
-        return response
-
+    app.add_middleware(RequestMetrics, registry=registry)
     return registry
+
+
+class RequestMetrics:
+    """ASGI middleware (not `@app.middleware("http")`, whose BaseHTTPMiddleware runs each
+    request in a task of its own and costs every MLflow call through the service)."""
+
+    def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
+        self.app = app
+        self.requests = Counter(
+            "labworks_http_requests_total",
+            "HTTP requests served by the platform service.",
+            ["method", "route", "status"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "labworks_http_request_duration_seconds",
+            "Latency of platform service requests.",
+            ["method", "route"],
+            registry=registry,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500  # what the client gets when the app raises before answering
+
+        async def observed(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observed)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")  # set by the router
+            method = scope["method"]
+            self.latency.labels(method, route).observe(time.perf_counter() - start)
+            self.requests.labels(method, route, str(status)).inc()

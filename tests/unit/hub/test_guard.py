@@ -16,11 +16,11 @@ import pytest
 from fastapi.testclient import TestClient
 from uvicorn.logging import AccessFormatter
 
+from labworks_hub.redaction import RedactSecrets, redact
 from labworks_hub.service.__main__ import log_config
 from labworks_hub.service.app import create_app
 from labworks_hub.service.auth import Caller, HubIdentity, xsrf_token
 from labworks_hub.service.errors import APIError
-from labworks_hub.service.guard import RedactSecrets
 from labworks_hub.service.settings import ServiceSettings
 from tests.platform import free_port
 
@@ -297,3 +297,17 @@ def test_the_access_log_hides_oauth_codes_states_and_tokens():
     config = log_config()
     assert all(h["filters"] == ["secrets"] for h in config["handlers"].values())
     assert config["filters"]["secrets"]["()"] is RedactSecrets
+
+
+def test_the_hub_log_hides_oauth_states_inside_a_next_url():
+    line = (
+        "200 GET /hub/login?next=%2Fhub%2Fapi%2Foauth2%2Fauthorize%3Fclient_id%3Dservice-labworks"
+        "%26code_challenge%3DP3CiXJr9%26code_challenge_method%3DS256%26state%3DK3aTq6veb"
+        " (@127.0.0.1) 1.45ms"
+    )
+    assert redact(line) == (
+        "200 GET /hub/login?next=%2Fhub%2Fapi%2Foauth2%2Fauthorize%3Fclient_id%3Dservice-labworks"
+        "%26code_challenge%3D[secret]%26code_challenge_method%3D[secret]%26state%3D[secret]"
+        " (@127.0.0.1) 1.45ms"
+    )
+    assert redact("GET /hub/login?next=%2Fhub%2Fhome") == "GET /hub/login?next=%2Fhub%2Fhome"

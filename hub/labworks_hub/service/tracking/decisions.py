@@ -16,6 +16,10 @@ remembers:
 A grant revoked through MLflow's own permission API therefore stops run writes within
 `REMEMBER_SECONDS`. Reads, searches and sharing are never remembered.
 
+MLflow's auth app also runs a `BaseHTTPMiddleware` on every request for the few routes FastAPI
+serves itself; for a Flask route it only passes the request on, yet costs a task and two
+streams per call. `flask_routes_skip_fastapi_checks` calls the app directly there.
+
 It also tells a refused reader from a stranger (`tell_readers_apart`): when MLflow refuses a
 write, the read check of the same thing is asked of the same request, so the gate can answer
 403 to someone who may read it and the one "not there" 404 to everyone else.
@@ -27,6 +31,11 @@ import re
 import time
 from collections.abc import Callable
 from typing import Any
+
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..auth import USER_CACHE_SECONDS
 from .gate import current_user, refused_a_reader
@@ -143,6 +152,70 @@ def _remembering_admins(sender_is_admin: Callable[[], bool]) -> Callable[[], boo
         return known[1]
 
     return check
+
+
+FASTAPI_CHECKS = "fastapi_permission_middleware"  # MLflow's, in auth.create_app
+
+
+def flask_routes_skip_fastapi_checks(app: Any, auth: Any) -> None:
+    """Let requests for Flask routes bypass MLflow's FastAPI permission middleware (whose
+    checks are for routes FastAPI serves itself; Flask's `before_request` decides the rest).
+    Call before the app serves its first request.
+
+    Raises:
+        RuntimeError: this MLflow does not have the middleware or helpers this function knows.
+    """
+    native_routes = auth._native_fastapi_routes(app)
+    found = [
+        (index, middleware.kwargs["dispatch"])
+        for index, middleware in enumerate(app.user_middleware)
+        if middleware.cls is BaseHTTPMiddleware
+        and getattr(middleware.kwargs.get("dispatch"), "__name__", "") == FASTAPI_CHECKS
+    ]
+    if len(found) != 1:
+        raise RuntimeError("mlflow.server.auth has no FastAPI permission middleware")
+    index, dispatch = found[0]
+
+    def only_fastapi_routes(path: str, method: str, scope: Scope) -> bool:
+        """Whether MLflow's middleware has anything to check: an unprotected path or a Flask
+        route without a FastAPI validator is passed on untouched there."""
+        if auth.is_unprotected_route(path):
+            return False
+        if auth._find_fastapi_validator(path, method) is not None:
+            return True
+        return auth._scope_matches_native_route(native_routes, scope)
+
+    def route_path(scope: Scope) -> str:
+        return auth.get_routed_asgi_path(Request(scope))
+
+    app.user_middleware[index] = Middleware(
+        FastAPIRoutesChecked, dispatch=dispatch, needs_check=only_fastapi_routes,
+        route_path=route_path,
+    )  # fmt: skip
+
+
+class FastAPIRoutesChecked:
+    """MLflow's permission middleware, asked only where it checks something."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        dispatch: Any,
+        needs_check: Callable[[str, str, Scope], bool],
+        route_path: Callable[[Scope], str],
+    ) -> None:
+        self.app = app
+        self.checked = BaseHTTPMiddleware(app, dispatch=dispatch)
+        self.needs_check = needs_check
+        self.route_path = route_path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not self.needs_check(
+            self.route_path(scope), scope["method"], scope
+        ):
+            await self.app(scope, receive, send)
+            return
+        await self.checked(scope, receive, send)
 
 
 def tell_readers_apart(auth: Any) -> None:

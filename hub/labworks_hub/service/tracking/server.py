@@ -185,7 +185,11 @@ class TrackingServer(LoggingConfigurable):
             from mlflow.server import auth
             from mlflow.server.handlers import _get_tracking_store, initialize_backend_stores
 
-            from .decisions import remember_decisions, tell_readers_apart
+            from .decisions import (
+                flask_routes_skip_fastapi_checks,
+                remember_decisions,
+                tell_readers_apart,
+            )
             from .gate import share_model_files
             from .runs_table import ensure_indexes
 
@@ -195,6 +199,7 @@ class TrackingServer(LoggingConfigurable):
             ensure_indexes(_get_tracking_store())
             self.app = auth.create_app(flask_app)
             self.auth_store = auth.store
+            flask_routes_skip_fastapi_checks(self.app, auth)
             confine_artifact_repositories(self.artifacts_destination)
             flask_app.before_request(_refuse_artifact_locations)
             flask_app.before_request(_reserve_personal_names)
