@@ -1,7 +1,8 @@
 """Who is calling: hub API tokens (header or the OAuth cookie) checked with JupyterHub.
 
-Authorization lives here and in the store's query layer, never in routers. Routers declare
-`caller: Caller = Depends(current_caller)` or `Depends(require_scope("..."))`. The request guard
+Authorization lives here and in the store's query layer (access.py), never in routers. Routers
+declare `who: Viewer = Depends(viewer)` (shareable things), `Depends(current_caller)` or
+`Depends(require_scope("..."))`. The request guard
 (guard.py) may ask first, before a body is read; the answer is kept on the request, so the hub
 is asked once.
 """
@@ -23,6 +24,7 @@ from fastapi.security import APIKeyHeader
 from jupyterhub.services.auth import HubOAuth
 from tornado.web import HTTPError
 
+from .access import Viewer
 from .errors import APIError
 from .hubapi import token_digest
 from .settings import ServiceSettings
@@ -49,6 +51,10 @@ class Caller:
     admin: bool = False
     groups: tuple[str, ...] = ()
     hub_scopes: frozenset[str] = field(default_factory=frozenset)
+
+    def viewer(self) -> Viewer:
+        name = self.name if self.kind == "user" else ""
+        return Viewer(name=name, groups=frozenset(self.groups), admin=self.admin, kind=self.kind)
 
     def has_scope(self, scope: str) -> bool:
         if scope == "read:metrics":
@@ -183,6 +189,12 @@ async def _identify(request: Request) -> Caller | APIError:
 
 async def current_caller(request: Request, _declared: str | None = Depends(HUB_TOKEN)) -> Caller:
     return await authenticate(request)
+
+
+async def viewer(caller: Caller = Depends(current_caller)) -> Viewer:
+    """The one dependency of routes over shareable things: who is asking, as access.Viewer
+    (a service token is a viewer with no name: it sees nothing shared)."""
+    return caller.viewer()
 
 
 def require_scope(scope: str):

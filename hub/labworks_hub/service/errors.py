@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from .access import Refused
+
 log = logging.getLogger("labworks.service")
 
 _CODES = {
@@ -83,6 +85,10 @@ def _validation_message(exc: RequestValidationError) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(APIError)
     async def _api_error(_request: Request, exc: APIError):
+        return error_response(exc.status, exc.message, exc.code)
+
+    @app.exception_handler(Refused)
+    async def _refused(_request: Request, exc: Refused):
         return error_response(exc.status, exc.message, exc.code)
 
     @app.exception_handler(StarletteHTTPException)

@@ -1,0 +1,192 @@
+"""Who may see and change what, for every shareable thing of the platform (no FastAPI here).
+
+- `Viewer`: who is asking (a hub user with their groups, or a service, which owns nothing).
+- `Visibility`: who besides its owner sees a thing: `private`, `group:<name>` or `public`,
+  stored as that text in one column by the `Shareable` mixin, whose `visible_to(viewer)` is the
+  one SQL predicate of "may see it". Owners change their things; admins see everything through
+  the admin views only, never through the predicate.
+- `Refused` and its kinds: the one way domain code refuses a request. `errors.py` maps each to
+  its HTTP status and code; routers never translate by hand.
+
+A new shareable domain takes a model with `Shareable`, store functions taking a `Viewer` and
+raising `Refused` kinds, and a router using the `viewer` dependency (docs/development.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import String, false, or_
+from sqlalchemy.orm import Mapped, declarative_mixin, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
+
+PRIVATE = "private"
+PUBLIC = "public"
+GROUP = "group:"
+MAX_GROUP_NAME = 255
+
+
+# --- refusals ---------------------------------------------------------------------------------
+
+
+class Refused(Exception):
+    """A request the platform will not do; the message is for a person and says what to do.
+    `status` is the HTTP answer (errors.py), `code` its stable name."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Invalid(Refused):
+    """The input cannot be done as asked (a bad name, path, cron, parameter)."""
+
+    status = 400
+    code = "bad_request"
+
+
+class Forbidden(Refused):
+    """The caller may see the thing but not do this to it."""
+
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(Refused):
+    """No such thing the caller may see: someone else's private thing gives the same answer."""
+
+    status = 404
+    code = "not_found"
+
+
+class Conflict(Refused):
+    """It conflicts with the current state (exists already, has moved on)."""
+
+    status = 409
+    code = "conflict"
+
+
+class TooLarge(Refused):
+    """Over a size limit; the message names it."""
+
+    status = 413
+    code = "too_large"
+
+
+class Unprocessable(Refused):
+    """Well-formed but unusable content (a notebook that is not one)."""
+
+    status = 422
+    code = "invalid"
+
+
+class Unavailable(Refused):
+    """A part the platform needs (the hub, the executor, storage) is down; try again."""
+
+    status = 503
+    code = "unavailable"
+
+
+# --- who is asking ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking. `name` is empty for a service token (it owns and sees nothing shared);
+    `kind` is "user" or "service"; `admin` is the hub's admin flag."""
+
+    name: str
+    groups: frozenset[str] = frozenset()
+    admin: bool = False
+    kind: str = "user"
+
+    @property
+    def is_user(self) -> bool:
+        return self.kind == "user" and bool(self.name)
+
+    def owns(self, owner: str | None) -> bool:
+        return self.is_user and owner == self.name
+
+    def require_user(self, doing: str) -> None:
+        """Forbidden unless a user asks (services own nothing): `doing` says what, e.g.
+        "publish to the gallery"."""
+        if not self.is_user:
+            raise Forbidden(f"only users can {doing}, not service tokens")
+
+
+# --- visibility -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """`private`, `group:<name>` or `public`, parsed and checked."""
+
+    value: str
+
+    @property
+    def group(self) -> str | None:
+        return self.value.removeprefix(GROUP) if self.value.startswith(GROUP) else None
+
+    @classmethod
+    def parse(cls, text: str) -> Visibility:
+        """Invalid unless `text` is one of the three forms (with a non-empty group name)."""
+        value = text.strip() if isinstance(text, str) else ""
+        if value in (PRIVATE, PUBLIC):
+            return cls(value)
+        group = value.removeprefix(GROUP) if value.startswith(GROUP) else ""
+        if group and len(group) <= MAX_GROUP_NAME and group.isprintable():
+            return cls(value)
+        raise Invalid(
+            f"invalid visibility {text!r}: use 'private', 'public' or 'group:<group name>'"
+        )
+
+    @classmethod
+    def of_group(cls, group: str | None) -> Visibility:
+        """`group:<group>`, or private for no group."""
+        return cls(GROUP + group) if group else cls(PRIVATE)
+
+    def settable_by(self, viewer: Viewer) -> Visibility:
+        """This visibility if `viewer` may give it: sharing with a group needs membership."""
+        if self.group is not None and self.group not in viewer.groups:
+            raise Forbidden(
+                f"you are not a member of group {self.group!r}; share with a group of yours"
+                " (an administrator adds you to one with `labworks groups add`)"
+            )
+        return self
+
+    def visible_to(self, owner: str | None, viewer: Viewer) -> bool:
+        """The predicate of `Shareable.visible_to`, for one thing already loaded."""
+        if viewer.owns(owner):
+            return True
+        if not viewer.is_user:
+            return False
+        return self.value == PUBLIC or (self.group is not None and self.group in viewer.groups)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@declarative_mixin
+class Shareable:
+    """An owned row that its owner may share: `owner` (a hub user name) and `visibility`."""
+
+    owner: Mapped[str] = mapped_column(String(255), index=True)
+    visibility: Mapped[str] = mapped_column(String(300), default=PRIVATE, index=True)
+
+    @classmethod
+    def visible_to(cls, viewer: Viewer) -> ColumnElement[bool]:
+        """SQL: the rows `viewer` may see (theirs, their groups', public ones)."""
+        if not viewer.is_user:
+            return false()
+        return or_(
+            cls.owner == viewer.name,
+            cls.visibility == PUBLIC,
+            cls.visibility.in_(sorted(GROUP + g for g in viewer.groups)),
+        )
+
+    @property
+    def shared_as(self) -> Visibility:
+        return Visibility(self.visibility or PRIVATE)
