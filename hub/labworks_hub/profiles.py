@@ -56,6 +56,11 @@ class Profile:
     idle_cull_timeout: int = 3600  # seconds without activity before the server stops; 0 = never
     groups: tuple[str, ...] = field(default_factory=tuple)
     allowed_images: tuple[str, ...] = field(default_factory=tuple)  # repositories or globs
+    # Kubernetes placement (placement.py): spot nodes, node labels and taints the pods accept;
+    # left out of the hash (dicts are not hashable), so that a Profile stays hashable
+    spot: bool = False
+    node_selector: dict[str, str] = field(default_factory=dict, hash=False)
+    tolerations: tuple[dict, ...] = field(default=(), hash=False)
 
     @classmethod
     def from_dict(cls, data: dict) -> Profile:
@@ -90,6 +95,10 @@ class Profile:
             if isinstance(values, str) or not all(isinstance(v, str) for v in values):
                 raise ProfileError(f"{label}: {key} must be a list of names, not {values!r}")
             data[key] = tuple(values)
+        if type(data.get("spot", False)) is not bool:
+            raise ProfileError(f"{label}: spot must be true or false, not {data['spot']!r}")
+        data["node_selector"] = _node_selector(data.get("node_selector") or {}, label)
+        data["tolerations"] = parse_tolerations(data.get("tolerations") or (), label)
         return cls(**data)
 
     def to_dict(self) -> dict:
@@ -104,6 +113,45 @@ def _number(value: Any, what: str, allow_none: bool = False) -> float | None:
     if allow_none and value == 0:
         raise ProfileError(f"{what} must be positive (leave it out for unlimited)")
     return float(value)
+
+
+def _node_selector(value: Any, label: str) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ProfileError(f"{label}: node_selector must map label names to text, not {value!r}")
+    return dict(value)
+
+
+_TOLERATION_FIELDS = {"key", "operator", "value", "effect", "tolerationSeconds"}
+_TOLERATION_EFFECTS = {"", "NoSchedule", "PreferNoSchedule", "NoExecute"}
+
+
+def parse_tolerations(values: Any, label: str) -> tuple[dict, ...]:
+    """Kubernetes tolerations (`key`, `operator` Exists or Equal, `value`, `effect`,
+    `tolerationSeconds`); ProfileError names the first wrong one."""
+    if isinstance(values, str | dict) or not isinstance(values, list | tuple):
+        raise ProfileError(f"{label}: tolerations must be a list of tolerations, not {values!r}")
+    for toleration in values:
+        what = f"{label}: toleration {toleration!r}"
+        if not isinstance(toleration, dict):
+            raise ProfileError(f"{what} must be a mapping")
+        unknown = set(toleration) - _TOLERATION_FIELDS
+        if unknown:
+            raise ProfileError(f"{what} has unknown fields {sorted(unknown)}")
+        if not all(isinstance(toleration.get(k, ""), str) for k in ("key", "value", "effect")):
+            raise ProfileError(f"{what}: key, value and effect must be text")
+        operator = toleration.get("operator", "Equal")
+        if operator not in ("Equal", "Exists"):
+            raise ProfileError(f"{what}: operator must be Equal or Exists, not {operator!r}")
+        if operator == "Exists" and toleration.get("value"):
+            raise ProfileError(f"{what}: operator Exists takes no value")
+        if toleration.get("effect", "") not in _TOLERATION_EFFECTS:
+            raise ProfileError(f"{what}: effect must be one of {sorted(_TOLERATION_EFFECTS)[1:]}")
+        seconds = toleration.get("tolerationSeconds", 0)
+        if type(seconds) is not int:
+            raise ProfileError(f"{what}: tolerationSeconds must be a whole number")
+    return tuple(dict(t) for t in values)
 
 
 def parse_profiles(dicts: list[dict], source: str = "") -> list[Profile]:

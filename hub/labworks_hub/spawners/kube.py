@@ -4,31 +4,36 @@ It keeps the jupyterhub Spawner contract (start, stop, poll, get_state, load_sta
 all of them to KubeSpawner; only the manifest inputs are Labworks' own:
 
 - `apply_user_options` (WorkspaceSpawnerMixin.apply_workspace_options, awaited by the hub
-  before `start()`) turns the chosen profile into limits, guarantees, `nvidia.com/gpu`,
-  ephemeral storage, node selector and tolerations on the spawner's KubeSpawner traits, and
-  the chosen catalog image into `image` + `image_digest` (its tag resolved to a digest now);
+  before `start()`) picks the profile (its limits and guarantees go to the hub's variables) and
+  turns the chosen catalog image into `image` + `image_digest` (its tag resolved to a digest now);
 - `load_user_options` (the first step of KubeSpawner's `start()`) refuses an image that is not
   pinned by digest before anything is created in the cluster; KubeSpawner's own `profile_list`
   is not used;
-- `get_pod_manifest` is KubeSpawner's, with the container image pinned to `<image>@<digest>`;
+- `get_pod_manifest` is KubeSpawner's pod made the workspace's by the pure `make_pod`: the image
+  pinned to `<image>@<digest>`, the profile's resources (`nvidia.com/gpu`, ephemeral storage),
+  node selector and tolerations (`Placement`, shared with the job executor);
 - `get_env` carries the workspace facts (docs/reference/workspace-contract.md).
 """
 
 from __future__ import annotations
 
+import copy
+import json
 import re
+from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
+from kubernetes_asyncio.client import ApiClient, V1Pod
 from kubespawner import KubeSpawner
-from traitlets import Bool, Dict, Float, List, TraitError, Unicode, default, validate
+from traitlets import Bool, TraitError, Unicode, default, validate
 
 from ..catalog import ImageInfo
+from ..placement import Placement, PodPlacement
 from ..profiles import Profile
 from .base import WorkspaceSpawnerMixin
 
 HOME = "/home/jovyan"
-GPU_RESOURCE = "nvidia.com/gpu"
-DISK_RESOURCE = "ephemeral-storage"
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
@@ -36,7 +41,7 @@ class ImageNotPinned(RuntimeError):
     """The workspace image has no digest and `require_digest` is set."""
 
 
-class KubeWorkspaceSpawner(WorkspaceSpawnerMixin, KubeSpawner):
+class KubeWorkspaceSpawner(WorkspaceSpawnerMixin, Placement, KubeSpawner):
     """Each workspace is a pod built from its profile, with its home on a per-user PVC."""
 
     runs_images = True
@@ -50,43 +55,12 @@ class KubeWorkspaceSpawner(WorkspaceSpawnerMixin, KubeSpawner):
     require_digest = Bool(
         True, help="Refuse to start a workspace whose image is not pinned by digest."
     ).tag(config=True)
-    guarantee_fraction = Float(
-        1.0, help="Requests as a fraction of the profile's limits (1.0: guaranteed QoS)."
-    ).tag(config=True)
-    profile_node_selectors = Dict(
-        value_trait=Dict(), help="Node selector per profile name, added to the pod's."
-    ).tag(config=True)
-    profile_tolerations = Dict(
-        value_trait=List(Dict()), help="Extra tolerations per profile name."
-    ).tag(config=True)
-    spot_profiles = List(
-        Unicode(), help="Profiles that may run on spot/preemptible nodes (get spot_toleration)."
-    ).tag(config=True)
-    spot_toleration = Dict(
-        {"key": "labworks.io/spot", "operator": "Exists", "effect": "NoSchedule"},
-        help="Toleration of the taint on spot/preemptible nodes (the provider's or your own).",
-    ).tag(config=True)
-    gpu_toleration = Dict(
-        {"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"},
-        help="Toleration added to profiles with GPUs (the usual taint on GPU nodes).",
-    ).tag(config=True)
-    gpu_model_label = Unicode(
-        "nvidia.com/gpu.product",
-        help="Node label a profile's gpu_model is matched against (GPU feature discovery's);"
-        " the value is the model with spaces as dashes. Empty: gpu_model is not used here.",
-    ).tag(config=True)
 
     @validate("image_digest")
     def _validate_image_digest(self, proposal: Any) -> str:
         if proposal.value and not _DIGEST.match(proposal.value):
             raise TraitError(f"image_digest must be sha256:<64 hex digits>, not {proposal.value!r}")
         return str(proposal.value)
-
-    @validate("guarantee_fraction")
-    def _validate_guarantee_fraction(self, proposal: Any) -> float:
-        if not 0 < proposal.value <= 1:
-            raise TraitError("guarantee_fraction must be in (0, 1]")
-        return float(proposal.value)
 
     # Hardened defaults of KubeSpawner's own traits (the images run as jovyan, uid 1000).
     @default("uid")
@@ -173,46 +147,24 @@ class KubeWorkspaceSpawner(WorkspaceSpawnerMixin, KubeSpawner):
             self.image_digest = image.digest
 
     def apply_profile(self, user_options: dict) -> Profile:
-        """Also turn the profile into requests, GPUs, node selector and tolerations."""
+        """Also set the guarantees (the hub's CPU_GUARANTEE and MEM_GUARANTEE variables)."""
         profile = super().apply_profile(user_options)
-        self._apply_profile_to_pod(profile)
-        return profile
-
-    def _apply_profile_to_pod(self, profile: Profile) -> None:
         fraction = self.guarantee_fraction
         self.cpu_guarantee = profile.cpu_limit * fraction if profile.cpu_limit else None
         self.mem_guarantee = int(profile.mem_limit * fraction) if profile.mem_limit else None
-        limits = dict(self._configured("extra_resource_limits"))
-        guarantees = dict(self._configured("extra_resource_guarantees"))
-        if profile.gpu_count > 0:
-            limits[GPU_RESOURCE] = str(profile.gpu_count)
-        disk = getattr(profile, "disk_limit", None)
-        if disk:
-            limits[DISK_RESOURCE] = str(disk)
-            guarantees[DISK_RESOURCE] = str(int(disk * fraction))
-        self.extra_resource_limits = limits
-        self.extra_resource_guarantees = guarantees
-        selector = {**self._configured("node_selector")}
-        model = getattr(profile, "gpu_model", "")
-        if profile.gpu_count > 0 and model and self.gpu_model_label:
-            selector[self.gpu_model_label] = "-".join(model.split())
-        self.node_selector = {
-            **selector,
-            **profile_node_selector(profile, self.profile_node_selectors),
-        }
-        tolerations = list(self._sorted_dict_values(self._configured("tolerations")))
-        tolerations += getattr(profile, "tolerations", None) or ()
-        tolerations += self.profile_tolerations.get(profile.name, [])
-        if profile.gpu_count > 0 and self.gpu_toleration:
-            tolerations.append(self.gpu_toleration)
-        if (getattr(profile, "spot", False) or profile.name in self.spot_profiles) and (
-            self.spot_toleration
-        ):
-            tolerations.append(self.spot_toleration)
-        self.tolerations = [dict(t) for t in tolerations]
+        return profile
+
+    def workspace_pod(self) -> WorkspacePod:
+        """What make_pod sets on KubeSpawner's pod for the applied profile and image."""
+        profile = self.profile
+        return WorkspacePod(
+            image=self.pinned_image(),
+            resources=self.resources(profile),
+            placement=self.place(profile),
+        )
 
     def _configured(self, name: str) -> Any:
-        """A trait's configured value, before any profile was applied to this spawner."""
+        """A trait's configured value, before any catalog image was applied to this spawner."""
         saved = self.__dict__.setdefault("_configured_traits", {})
         if name not in saved:
             saved[name] = getattr(self, name)
@@ -232,16 +184,40 @@ class KubeWorkspaceSpawner(WorkspaceSpawnerMixin, KubeSpawner):
             env["JUPYTER_IMAGE"] = env["JUPYTER_IMAGE_SPEC"] = self.pinned_image()
         return env
 
-    async def get_pod_manifest(self) -> Any:
-        """KubeSpawner's pod (a kubernetes_asyncio V1Pod), its image pinned by digest."""
-        image = self.pinned_image()
+    async def get_pod_manifest(self) -> V1Pod:
+        """KubeSpawner's pod (its env, args, labels and the operator's KubeSpawner config) made
+        into the workspace's by make_pod."""
         pod = await super().get_pod_manifest()
-        pod.spec.containers[0].image = image
-        return pod
+        async with ApiClient() as api:
+            manifest = make_pod(api.sanitize_for_serialization(pod), self.workspace_pod())
+            return api.deserialize(SimpleNamespace(data=json.dumps(manifest)), "V1Pod")
 
 
-def profile_node_selector(profile: Profile, per_profile: dict[str, dict]) -> dict[str, str]:
-    """The profile's own node selector (if the Profile has one) updated by the per-profile trait."""
-    selector = dict(getattr(profile, "node_selector", None) or {})
-    selector.update(per_profile.get(profile.name, {}))
-    return selector
+@dataclass(frozen=True)
+class WorkspacePod:
+    """Labworks' part of a workspace pod: the pinned image and the profile's resources and
+    placement (Placement.resources and Placement.place)."""
+
+    image: str
+    resources: dict[str, dict[str, str]]
+    placement: PodPlacement
+
+
+def make_pod(base: dict[str, Any], spec: WorkspacePod) -> dict[str, Any]:
+    """The v1 Pod of a workspace (pure: a new dict): `base` with the notebook container's
+    image pinned and the profile's resources added to its own, and the profile's node
+    selector and tolerations added to the pod's."""
+    pod = copy.deepcopy(base)
+    pod_spec = pod["spec"]
+    [notebook] = [c for c in pod_spec["containers"] if c["name"] == "notebook"]
+    notebook["image"] = spec.image
+    resources = notebook.setdefault("resources", {})
+    for kind in ("limits", "requests"):
+        resources[kind] = {**resources.get(kind, {}), **spec.resources[kind]}
+    selector = {**pod_spec.get("nodeSelector", {}), **spec.placement.node_selector}
+    if selector:
+        pod_spec["nodeSelector"] = selector
+    tolerations = [*pod_spec.get("tolerations", []), *spec.placement.tolerations]
+    if tolerations:
+        pod_spec["tolerations"] = [dict(t) for t in tolerations]
+    return pod

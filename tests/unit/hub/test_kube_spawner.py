@@ -1,6 +1,8 @@
 """KubeWorkspaceSpawner at manifest level: the pod and PVC it would create, with no cluster.
 
-Golden pods live in tests/unit/hub/golden/; regenerate them with
+Golden pods live in tests/unit/hub/golden/ (`pod-*`: the spawner's; `make-pod-*`: make_pod on a
+fixed base pod); every pod is also checked against the Kubernetes schemas (tests/unit/helm/
+schemas.py). Regenerate them with
 `LABWORKS_UPDATE_GOLDEN=1 pytest tests/unit/hub/test_kube_spawner.py` and review the diff.
 """
 
@@ -20,9 +22,12 @@ from traitlets import TraitError
 from traitlets.config import Config
 
 from labworks_hub.catalog import ImageCatalog
-from labworks_hub.profiles import DEFAULT_PROFILES, GiB
+from labworks_hub.placement import Placement
+from labworks_hub.profiles import DEFAULT_PROFILES, GiB, Profile
+from labworks_hub.service.jobs.executors.kubernetes import KubernetesExecutor
 from labworks_hub.spawners.base import WorkspaceSpawnerMixin
-from labworks_hub.spawners.kube import ImageNotPinned, KubeWorkspaceSpawner
+from labworks_hub.spawners.kube import ImageNotPinned, KubeWorkspaceSpawner, WorkspacePod, make_pod
+from tests.unit.helm.schemas import assert_valid
 
 GOLDEN = Path(__file__).with_name("golden")
 IMAGE = "registry.example.org/labworks/labworks-minimal:ci-1234"
@@ -116,7 +121,9 @@ def normalised(pod: dict) -> dict:
 
 @pytest.mark.parametrize("profile", [p.name for p in DEFAULT_PROFILES])
 async def test_pod_matches_golden_manifest(profile):
-    pod = normalised(await pod_of(make_spawner(profile)))
+    pod = await pod_of(make_spawner(profile))
+    assert_valid(pod)
+    pod = normalised(pod)
     path = GOLDEN / f"pod-{profile}.json"
     if os.environ.get("LABWORKS_UPDATE_GOLDEN") == "1":
         path.parent.mkdir(exist_ok=True)
@@ -128,8 +135,8 @@ async def test_gpu_profile_gets_a_gpu_and_the_gpu_toleration():
     pod = await pod_of(make_spawner("gpu-1"))
     resources = container(pod)["resources"]
     assert resources["limits"]["nvidia.com/gpu"] == "1"
-    assert resources["limits"]["cpu"] == 8.0
-    assert resources["limits"]["memory"] == 32 * GiB
+    assert resources["limits"]["cpu"] == "8"
+    assert resources["limits"]["memory"] == str(32 * GiB)
     assert GPU in pod["spec"]["tolerations"]
     cpu = await pod_of(make_spawner("cpu-small"))
     assert "nvidia.com/gpu" not in container(cpu)["resources"]["limits"]
@@ -138,9 +145,13 @@ async def test_gpu_profile_gets_a_gpu_and_the_gpu_toleration():
 
 async def test_guarantees_equal_limits_unless_a_fraction_is_set():
     pod = await pod_of(make_spawner("cpu-small"))
-    assert container(pod)["resources"]["requests"] == {"cpu": 2.0, "memory": 4 * GiB}
-    half = await pod_of(make_spawner("cpu-small", guarantee_fraction=0.5))
-    assert container(half)["resources"]["requests"] == {"cpu": 1.0, "memory": 2 * GiB}
+    assert container(pod)["resources"]["requests"] == {"cpu": "2", "memory": str(4 * GiB)}
+    half = make_spawner("cpu-small", guarantee_fraction=0.5)
+    assert container(await pod_of(half))["resources"]["requests"] == {
+        "cpu": "1",
+        "memory": str(2 * GiB),
+    }
+    assert env_of(await pod_of(half))["CPU_GUARANTEE"] == "1.0"
     with pytest.raises(TraitError):
         make_spawner(guarantee_fraction=0)
 
@@ -207,6 +218,8 @@ async def test_home_is_a_per_user_pvc_of_the_configured_size():
     assert spawner.storage_pvc_ensure is True
     assert pvc.metadata.name == spawner.pvc_name == "claim-alice"
     assert pvc.spec.resources.requests == {"storage": "10Gi"}
+    async with ApiClient() as api:
+        assert_valid(api.sanitize_for_serialization(pvc))
     assert make_spawner(storage_capacity="50Gi").get_pvc_manifest().spec.resources.requests == {
         "storage": "50Gi"
     }
@@ -253,26 +266,98 @@ async def test_node_selector_and_tolerations_per_profile_do_not_pile_up():
     assert not pod["spec"].get("tolerations")
 
 
-async def test_profile_fields_for_placement_are_used_when_present():
-    spawner = make_spawner()
-    profile = SimpleNamespace(
-        name="spot-gpu",
-        cpu_limit=4.0,
-        mem_limit=16 * GiB,
-        gpu_count=2,
-        spot=True,
-        node_selector={"gpu": "h100"},
-        tolerations=[{"key": "team", "operator": "Equal", "value": "ml"}],
-    )
-    spawner._apply_profile_to_pod(profile)  # type: ignore[arg-type]
+SPOT_GPU = {
+    "name": "spot-gpu",
+    "display_name": "Spot GPU",
+    "cpu_limit": 4.0,
+    "mem_limit": "16Gi",
+    "gpu_count": 2,
+    "spot": True,
+    "node_selector": {"gpu": "h100"},
+    "tolerations": [{"key": "team", "operator": "Equal", "value": "ml"}],
+}
+
+
+async def test_a_profile_s_own_placement_reaches_the_pod():
+    """spot, node_selector and tolerations of a Profile (from config) at spawn."""
+    spawner = make_spawner(profiles=[SPOT_GPU], node_selector={"labworks.io/pool": "ws"})
     pod = await pod_of(spawner)
-    assert pod["spec"]["nodeSelector"] == {"gpu": "h100"}
+    assert pod["spec"]["nodeSelector"] == {"labworks.io/pool": "ws", "gpu": "h100"}
     assert pod["spec"]["tolerations"] == [
         {"key": "team", "operator": "Equal", "value": "ml"},
         GPU,
         SPOT,
     ]
     assert container(pod)["resources"]["limits"]["nvidia.com/gpu"] == "2"
+    assert_valid(pod)
+
+
+async def test_the_placement_configured_once_applies_to_workspaces_and_jobs():
+    """c.Placement is the spawner's and the executor's (one Configurable, one rule)."""
+    config = Config(
+        {
+            "Placement": {
+                "spot_profiles": ["cpu-large"],
+                "profile_node_selectors": {"cpu-large": {"pool": "big"}},
+                "profile_tolerations": {"cpu-large": [{"key": "big", "operator": "Exists"}]},
+            }
+        }
+    )
+    spawner = make_spawner()
+    spawner.update_config(config)
+    spawner.apply_profile({"profile": "cpu-large"})
+    pod = (await pod_of(spawner))["spec"]
+    executor = KubernetesExecutor(config=config, api_class=object)
+    [cpu_large] = [p for p in DEFAULT_PROFILES if p.name == "cpu-large"]
+    assert executor.place(cpu_large) == spawner.place(cpu_large)
+    assert pod["nodeSelector"] == {"pool": "big"}
+    assert pod["tolerations"] == [{"key": "big", "operator": "Exists"}, SPOT]
+
+
+def test_configured_tolerations_are_checked_as_a_profile_s():
+    with pytest.raises(TraitError, match=r"profile_tolerations\['cpu-large'\].*'operater'"):
+        make_spawner(profile_tolerations={"cpu-large": [{"key": "big", "operater": "Exists"}]})
+    with pytest.raises(TraitError, match=r"spot_toleration.*effect must be one of"):
+        make_spawner(spot_toleration={"key": "spot", "effect": "Never"})
+    assert make_spawner("gpu-1", gpu_toleration={}).place(DEFAULT_PROFILES[2]).tolerations == ()
+
+
+BASE_POD = {
+    "apiVersion": "v1",
+    "kind": "Pod",
+    "metadata": {"name": "jupyter-alice", "labels": {"hub.jupyter.org/username": "alice"}},
+    "spec": {
+        "containers": [
+            {
+                "name": "notebook",
+                "image": "unpinned:latest",
+                "args": ["jupyterhub-singleuser"],
+                "resources": {"limits": {"example.com/fpga": "1"}, "requests": {}},
+            }
+        ],
+        "nodeSelector": {"labworks.io/pool": "workspaces"},
+        "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "user"}],
+    },
+}
+MAKE_POD_PROFILES = [*DEFAULT_PROFILES, Profile.from_dict(SPOT_GPU)]
+
+
+@pytest.mark.parametrize("profile", MAKE_POD_PROFILES, ids=lambda p: p.name)
+def test_make_pod_matches_golden_manifest(profile):
+    """make_pod on a fixed base pod (KubeSpawner's part), per profile; valid Kubernetes."""
+    spec = WorkspacePod(
+        image=f"{IMAGE}@{DIGEST}",
+        resources=Placement(guarantee_fraction=0.5).resources(profile),
+        placement=Placement().place(profile),
+    )
+    base = json.loads(json.dumps(BASE_POD))
+    pod = make_pod(base, spec)
+    assert base == BASE_POD  # pure
+    assert_valid(pod)
+    path = GOLDEN / f"make-pod-{profile.name}.json"
+    if os.environ.get("LABWORKS_UPDATE_GOLDEN") == "1":
+        path.write_text(json.dumps(pod, indent=2, sort_keys=True) + "\n")
+    assert pod == json.loads(path.read_text())
 
 
 async def test_profiles_and_form_are_labworks_not_kubespawner_profile_list():

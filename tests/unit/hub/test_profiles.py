@@ -96,11 +96,38 @@ def test_sizes_take_binary_units():
         ("allowed_images", [1], "allowed_images must be a list of names"),
         ("gpu_model", 100, "gpu_model must be text"),
         ("price_per_hour", -1, "price_per_hour must be a number >= 0"),
+        ("spot", "yes", "spot must be true or false, not 'yes'"),
+        ("node_selector", ["gpu"], "node_selector must map label names to text"),
+        ("node_selector", {"gpu": 1}, "node_selector must map label names to text"),
+        ("tolerations", {"key": "gpu"}, "tolerations must be a list of tolerations"),
+        ("tolerations", ["gpu"], "toleration 'gpu' must be a mapping"),
+        ("tolerations", [{"key": "a", "operater": "Exists"}], r"unknown fields \['operater'\]"),
+        ("tolerations", [{"key": "a", "operator": "In"}], "operator must be Equal or Exists"),
+        ("tolerations", [{"key": "a", "operator": "Exists", "value": "b"}], "Exists takes no"),
+        ("tolerations", [{"key": "a", "effect": "NoRun"}], "effect must be one of"),
+        ("tolerations", [{"key": 1}], "key, value and effect must be text"),
+        ("tolerations", [{"key": "a", "tolerationSeconds": "60"}], "tolerationSeconds must be"),
     ],
 )
 def test_wrong_types_are_named(field, value, message):
     with pytest.raises(ProfileError, match=message):
         Profile.from_dict({"name": "x", "display_name": "X", field: value})
+
+
+def test_placement_fields_are_read_and_survive_a_roundtrip():
+    tolerations = [
+        {"key": "team", "operator": "Equal", "value": "ml", "effect": "NoSchedule"},
+        {"key": "spot", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 60},
+    ]
+    data = {"name": "x", "display_name": "X", "spot": True, "node_selector": {"pool": "gpu"},
+            "tolerations": tolerations}  # fmt: skip
+    profile = Profile.from_dict(data)
+    assert (profile.spot, profile.node_selector) == (True, {"pool": "gpu"})
+    assert profile.tolerations == tuple(tolerations)
+    assert Profile.from_dict(profile.to_dict()) == profile
+    assert hash(profile) == hash(Profile.from_dict(profile.to_dict()))  # still hashable
+    plain = Profile.from_dict({"name": "x", "display_name": "X"})
+    assert (plain.spot, plain.node_selector, plain.tolerations) == (False, {}, ())
 
 
 YAML = """

@@ -2,7 +2,8 @@
 state machine against a faked Kubernetes API (the one seam, `api_class`), also driven by the
 job service end to end.
 
-Golden Jobs live in tests/unit/hub/jobs/golden/; regenerate them with
+Golden Jobs live in tests/unit/hub/jobs/golden/ (and are checked against the Kubernetes schemas,
+tests/unit/helm/schemas.py); regenerate them with
 `LABWORKS_UPDATE_GOLDEN=1 pytest tests/unit/hub/jobs/test_kubernetes.py` and review the diff.
 """
 
@@ -28,6 +29,7 @@ from labworks_hub.service.jobs.executors.kubernetes import (
     label_value,
     make_job,
 )
+from tests.unit.helm.schemas import assert_valid
 
 from .conftest import ANA, notebook, wait_until_ended
 
@@ -137,6 +139,7 @@ def manifest_of(executor: KubernetesExecutor, run: RunSpec) -> dict:
 def test_job_matches_golden_manifest(profile):
     executor = make_executor(spot_profiles=["cpu-large"], profile_queues={"gpu-1": "gpu-queue"})
     job = manifest_of(executor, spec(profile))
+    assert_valid(job)
     path = GOLDEN / f"job-{profile}.json"
     if os.environ.get("LABWORKS_UPDATE_GOLDEN") == "1":
         path.write_text(json.dumps(job, indent=2, sort_keys=True) + "\n")
@@ -185,6 +188,26 @@ def test_a_gpu_model_selects_nodes_and_requests_follow_the_guarantee_fraction():
     assert requests == {"cpu": "2", "memory": str(2**29), "nvidia.com/gpu": "2"}
 
 
+def test_a_profile_s_own_placement_and_per_profile_tolerations_reach_the_job():
+    """The executor places a profile as the workspace spawner does (labworks_hub.placement)."""
+    executor = make_executor(
+        profile_tolerations={"spot-cpu": [{"key": "big", "operator": "Exists"}]}
+    )
+    profile = Profile.from_dict({
+        "name": "spot-cpu", "display_name": "Spot CPU", "cpu_limit": 2, "spot": True,
+        "node_selector": {"pool": "batch"},
+        "tolerations": [{"key": "team", "operator": "Equal", "value": "ml"}],
+    })  # fmt: skip
+    job = manifest_of(executor, _with(profile))
+    assert_valid(job)
+    pod = job["spec"]["template"]["spec"]
+    assert pod["nodeSelector"] == {"pool": "batch"}
+    assert pod["tolerations"] == [
+        {"key": "team", "operator": "Equal", "value": "ml"}, {"key": "big", "operator": "Exists"},
+        SPOT,
+    ]  # fmt: skip
+
+
 def _with(profile: Profile) -> RunSpec:
     base = spec()
     return RunSpec(**{**base.__dict__, "profile": profile})
@@ -205,6 +228,7 @@ async def test_the_hub_token_is_in_a_secret_the_job_owns_and_never_in_its_manife
         }
     secret = kube.secrets[secret_name]
     assert (secret["kind"], secret["stringData"]) == ("Secret", TOKEN_ENV)
+    assert_valid(secret)  # make_secret's, with its owner reference
     assert secret["metadata"]["ownerReferences"] == [
         {
             "apiVersion": "batch/v1",

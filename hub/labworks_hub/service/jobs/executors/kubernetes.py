@@ -1,15 +1,16 @@
 """KubernetesExecutor: one Kubernetes Job per attempt, queued by Kueue.
 
 `make_job(JobManifest)` builds the Job as a plain dict (pure, tested against golden files):
-the run's image pinned by digest, the profile's resources and GPUs, tolerations for spot and
-GPU nodes, the `kueue.x-k8s.io/queue-name` label (the Job is created suspended and Kueue
-admits it under its quotas and fair share), and a hardened non-root pod like the workspaces'
-(spawners/kube.py). The pod runs papermill from the input notebook in the artifact store to
-the output notebook there (the image needs `papermill` and the store's fsspec/boto3 driver);
-the store's credentials come from a Secret (`artifact_secret`). The job's hub token
-(`spec.secret_env`) goes into a Secret of its own (`make_secret`, `<job>-token`), created before
-the Job, owned by it (ownerReferences, so Kubernetes deletes it with the Job) and read by the
-container through `secretKeyRef`: the token is never in the Job's manifest.
+the run's image pinned by digest, the profile's resources, GPUs, node selector and tolerations
+(`Placement`, labworks_hub/placement.py, as for workspaces), the `kueue.x-k8s.io/queue-name`
+label (the Job is created suspended and Kueue admits it under its quotas and fair share), and a
+hardened non-root pod like the workspaces' (spawners/kube.py). The pod runs papermill from the
+input notebook in the artifact store to the output notebook there (the image needs
+`papermill` and the store's fsspec/boto3 driver); the store's credentials come from a Secret
+(`artifact_secret`). The job's hub token (`spec.secret_env`) goes into a Secret of its own
+(`make_secret`, `<job>-token`), created before the Job, owned by it (ownerReferences, so
+Kubernetes deletes it with the Job) and read by the container through `secretKeyRef`: the token
+is never in the Job's manifest.
 
 Everything the executor asks of the cluster goes through `KubeAPI` (`api_class`), the one
 seam; `KubernetesAPI` is the real one (kubernetes_asyncio), tests use a fake.
@@ -25,13 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, cast
 
-from traitlets import Bool, Dict, Float, Integer, List, Type, Unicode, default
+from traitlets import Bool, Dict, Integer, Type, Unicode, default
 
+from ....placement import Placement, resource_quantities
 from ....profiles import Profile
 from ..artifacts import ArtifactStore, run_key
 from .base import FAILED, SUCCEEDED, TIMED_OUT, Executor, ExecutorError, Outcome, RunSpec
 
-GPU_RESOURCE = "nvidia.com/gpu"
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 PRIORITY_LABEL = "kueue.x-k8s.io/priority-class"
 WORK = "/work"
@@ -128,19 +129,6 @@ def make_job(spec: JobManifest) -> dict[str, Any]:
         job_labels[QUEUE_LABEL] = spec.queue_name
     if spec.priority_class:
         job_labels[PRIORITY_LABEL] = spec.priority_class
-    limits: dict[str, str] = {}
-    requests: dict[str, str] = {}
-    if spec.cpu:
-        limits["cpu"] = f"{spec.cpu:g}"
-        requests["cpu"] = f"{spec.cpu * spec.guarantee_fraction:g}"
-    if spec.memory:
-        limits["memory"] = str(spec.memory)
-        requests["memory"] = str(int(spec.memory * spec.guarantee_fraction))
-    if spec.disk:
-        limits["ephemeral-storage"] = str(spec.disk)
-        requests["ephemeral-storage"] = str(int(spec.disk * spec.guarantee_fraction))
-    if spec.gpus:
-        limits[GPU_RESOURCE] = requests[GPU_RESOURCE] = str(spec.gpus)
     env: list[dict[str, Any]] = [
         {"name": k, "value": v} for k, v in {**spec.env, "HOME": WORK}.items()
     ]
@@ -155,7 +143,9 @@ def make_job(spec: JobManifest) -> dict[str, Any]:
         "command": list(spec.command),
         "workingDir": WORK,
         "env": env,
-        "resources": {"limits": limits, "requests": requests},
+        "resources": resource_quantities(
+            spec.cpu, spec.memory, spec.disk, spec.gpus, spec.guarantee_fraction
+        ),
         "securityContext": {
             "runAsNonRoot": True,
             "allowPrivilegeEscalation": False,
@@ -322,8 +312,9 @@ def _api_message(body: Any) -> str:
         return str(body)
 
 
-class KubernetesExecutor(Executor):
-    """Runs each attempt as a Kubernetes Job (see the module docstring)."""
+class KubernetesExecutor(Placement, Executor):
+    """Runs each attempt as a Kubernetes Job (see the module docstring), placed like the
+    workspaces (`Placement`: requests, node selectors, GPU and spot tolerations)."""
 
     name: ClassVar[str] = "kubernetes"
     runs_images: ClassVar[bool] = True
@@ -344,24 +335,6 @@ class KubernetesExecutor(Executor):
     priority_class = Unicode(
         "", help="Kueue WorkloadPriorityClass of the Jobs (label); empty: none."
     ).tag(config=True)
-    guarantee_fraction = Float(1.0, help="Requests as a fraction of the limits.").tag(config=True)
-    spot_profiles = List(Unicode(), help="Profiles whose jobs may run on spot nodes.").tag(
-        config=True
-    )
-    spot_toleration = Dict(
-        {"key": "labworks.io/spot", "operator": "Exists", "effect": "NoSchedule"},
-        help="Toleration of the spot nodes' taint.",
-    ).tag(config=True)
-    gpu_toleration = Dict(
-        {"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"},
-        help="Toleration added for profiles with GPUs.",
-    ).tag(config=True)
-    gpu_model_label = Unicode(
-        "nvidia.com/gpu.product", help="Node label a profile's gpu_model is matched against."
-    ).tag(config=True)
-    profile_node_selectors = Dict(value_trait=Dict(), help="Node selector per profile name.").tag(
-        config=True
-    )
     uid = Integer(1000, help="User id of the job container (non-root).").tag(config=True)
     gid = Integer(100, help="Group id of the job container.").tag(config=True)
     service_account = Unicode("", help="Service account of job pods; empty: default.").tag(
@@ -415,14 +388,7 @@ class KubernetesExecutor(Executor):
 
     def manifest(self, spec: RunSpec, input_uri: str, output_uri: str) -> JobManifest:
         profile: Profile = spec.profile
-        selector = dict(self.profile_node_selectors.get(profile.name, {}))
-        tolerations: list[dict] = []
-        if profile.gpu_count:
-            tolerations.append(self.gpu_toleration)
-            if profile.gpu_model and self.gpu_model_label:
-                selector[self.gpu_model_label] = "-".join(profile.gpu_model.split())
-        if profile.name in self.spot_profiles and self.spot_toleration:
-            tolerations.append(self.spot_toleration)
+        placement = self.place(profile)
         return JobManifest(
             name=self.job_name(spec.run_id, spec.attempt), namespace=self.namespace,
             run_id=spec.run_id, attempt=spec.attempt, owner=spec.owner,
@@ -431,8 +397,8 @@ class KubernetesExecutor(Executor):
             cpu=profile.cpu_limit, memory=profile.mem_limit, disk=profile.disk_limit,
             gpus=profile.gpu_count, guarantee_fraction=self.guarantee_fraction,
             queue_name=self.profile_queues.get(profile.name, self.queue_name),
-            priority_class=self.priority_class, node_selector=selector,
-            tolerations=tuple(t for t in tolerations if t), deadline_seconds=spec.timeout,
+            priority_class=self.priority_class, node_selector=placement.node_selector,
+            tolerations=placement.tolerations, deadline_seconds=spec.timeout,
             ttl_seconds_after_finished=self.ttl_seconds_after_finished, uid=self.uid,
             gid=self.gid, fs_gid=self.gid, service_account=self.service_account,
             env_from_secret=self.artifact_secret, secret_env=tuple(sorted(spec.secret_env)),
