@@ -43,28 +43,11 @@ export async function requestAPI<T>(
   init: RequestInit = {},
   settings: ServerConnection.ISettings = ServerConnection.makeSettings()
 ): Promise<T> {
-  const url = URLExt.join(settings.baseUrl, 'labworks', endPoint);
-
-  // Rejects with ServerConnection.NetworkError when the server cannot be reached.
-  const response = await ServerConnection.makeRequest(url, init, settings);
-
-  const text = await response.text();
-  let body: unknown = undefined;
-  if (text.length > 0) {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-  }
-
-  if (!response.ok) {
-    const { code, message } = Private.describeError(response, endPoint, body);
-    throw new APIError(response, code, message);
-  }
+  const response = await requestResponse(endPoint, init, settings);
   if (response.status === 204) {
     return undefined as T; // done, nothing to say (e.g. a DELETE)
   }
+  const body = Private.parseJSON(await response.text());
   if (body === undefined) {
     throw new APIError(
       response,
@@ -75,7 +58,45 @@ export async function requestAPI<T>(
   return body as T;
 }
 
+/**
+ * Call a route whose answer is not JSON (a file, CSV); refusals as `requestAPI`'s.
+ *
+ * @returns The successful response, its body unread
+ * @throws {APIError} when the server answers with an error status
+ * @throws {ServerConnection.NetworkError} when the server cannot be reached
+ */
+export async function requestResponse(
+  endPoint: string,
+  init: RequestInit = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<Response> {
+  const url = URLExt.join(settings.baseUrl, 'labworks', endPoint);
+
+  // Rejects with ServerConnection.NetworkError when the server cannot be reached.
+  const response = await ServerConnection.makeRequest(url, init, settings);
+  if (!response.ok) {
+    const body = Private.parseJSON(await response.text());
+    const { code, message } = Private.describeError(response, endPoint, body);
+    throw new APIError(response, code, message);
+  }
+  return response;
+}
+
 namespace Private {
+  /**
+   * The JSON value of a body, or `undefined` when it is empty or not JSON.
+   */
+  export function parseJSON(text: string): unknown {
+    if (text.length === 0) {
+      return undefined;
+    }
+    try {
+      return JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+  }
+
   /**
    * Read the `{"error", "message"}` body of a failed response, or describe
    * the failure from its status when the body is something else (for

@@ -23,7 +23,8 @@ import { galleryPlugin } from './panels/gallery/plugin';
 import { jobsPlugin } from './panels/jobs/plugin';
 import { LabworksSidebar } from './sidebar';
 import { tensorboardPlugin } from './tensorboard';
-import { ILabworksSidebar } from './tokens';
+import { ILabworksSidebar, IWorkspaceFactsProvider } from './tokens';
+import { workspaceFactsPlugin } from './workspaceFacts';
 
 /**
  * The command ids of the extension.
@@ -67,18 +68,20 @@ const workspacePlugin: JupyterFrontEndPlugin<void> = {
   id: 'labworks:workspace',
   description: 'The Workspace panel: user, profile, limits, image and status.',
   autoStart: true,
-  requires: [ILabworksSidebar],
+  requires: [ILabworksSidebar, IWorkspaceFactsProvider],
   optional: [ICommandPalette, ITranslator],
   activate: (
     app: JupyterFrontEnd,
     sidebar: ILabworksSidebar,
+    facts: IWorkspaceFactsProvider,
     palette: ICommandPalette | null,
     translator: ITranslator | null
   ): void => {
     translator = translator ?? nullTranslator;
     const trans = translator.load('labworks');
     const model = new WorkspaceModel({
-      serverSettings: app.serviceManager.serverSettings
+      serverSettings: app.serviceManager.serverSettings,
+      facts
     });
     const panel = new WorkspacePanel({ model, translator });
     panel.disposed.connect(() => model.dispose());
@@ -192,5 +195,6 @@ export default [
   jobsPlugin,
   experimentsPlugin,
   dataPlugin,
-  tensorboardPlugin
+  tensorboardPlugin,
+  workspaceFactsPlugin
 ];

@@ -71,7 +71,7 @@ export abstract class RequestModel implements IDisposable {
       this._error = null;
     } catch (reason) {
       ok = false;
-      this._error = describeError(reason);
+      this._error = this.describe(reason);
     }
     if (this._isDisposed) {
       return false;
@@ -79,6 +79,21 @@ export abstract class RequestModel implements IDisposable {
     this._busy = false;
     this._changed.emit();
     return ok;
+  }
+
+  /**
+   * The text kept in `error` for a failed request.
+   */
+  protected describe(reason: unknown): string {
+    return describeError(reason);
+  }
+
+  /**
+   * Show a refusal found without a request (a form's check), or clear it;
+   * the caller emits `changed`.
+   */
+  protected setError(error: string | null): void {
+    this._error = error;
   }
 
   protected emitChanged(): void {

@@ -73,6 +73,31 @@ export interface IWorkspaceFacts {
 }
 
 /**
+ * The workspace facts of this lab, asked of the server once and shared by
+ * every panel (GET /labworks/workspace).
+ */
+export interface IWorkspaceFactsProvider {
+  /**
+   * The facts: the last ones received, else those of a first request.
+   * A failed request is not kept: the next call asks again.
+   */
+  facts(): Promise<IWorkspaceFacts>;
+
+  /**
+   * Ask the server again; the answer becomes the shared facts.
+   */
+  refresh(): Promise<IWorkspaceFacts>;
+}
+
+/**
+ * The workspace-facts token: panels require it instead of asking the server.
+ */
+export const IWorkspaceFactsProvider = new Token<IWorkspaceFactsProvider>(
+  'labworks:IWorkspaceFactsProvider',
+  'The facts of this workspace (user, groups, profile, image), asked once.'
+);
+
+/**
  * One GPU of this workspace, as GET /labworks/gpus reports it.
  */
 export interface IGpuDevice {

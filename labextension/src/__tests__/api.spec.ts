@@ -1,6 +1,6 @@
 import { ServerConnection } from '@jupyterlab/services';
 
-import { APIError, requestAPI } from '../api';
+import { APIError, requestAPI, requestResponse } from '../api';
 import { fakeServer } from './fakeServer';
 
 /**
@@ -73,5 +73,34 @@ describe('requestAPI', () => {
 
     expect(error).toBeInstanceOf(ServerConnection.NetworkError);
     expect(error.message).toBe('connection refused');
+  });
+});
+
+describe('requestResponse', () => {
+  it('resolves the response of a body that is not JSON, unread', async () => {
+    const { settings, requests } = fakeServer({ body: 'a,b\n1,2\n' });
+    const response = await requestResponse(
+      'experiments/runs/export',
+      { method: 'POST', body: '{}' },
+      settings
+    );
+    expect(await response.text()).toBe('a,b\n1,2\n');
+    expect(requests[0].method).toBe('POST');
+  });
+
+  it('refuses with the same APIError as requestAPI', async () => {
+    const { settings } = fakeServer(
+      { status: 404, body: { error: 'not_found', message: 'No such run' } },
+      { status: 502, statusText: 'Bad Gateway', body: '<html>' }
+    );
+    const refused = await failure(requestResponse('x', {}, settings));
+    expect(refused).toBeInstanceOf(APIError);
+    expect(refused.code).toBe('not_found');
+    expect(refused.message).toBe('No such run');
+    expect(refused.status).toBe(404);
+
+    const notJson = await failure(requestResponse('x', {}, settings));
+    expect(notJson.code).toBe('http_502');
+    expect(notJson.message).toBe('labworks/x answered 502 Bad Gateway');
   });
 });

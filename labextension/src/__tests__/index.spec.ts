@@ -2,8 +2,13 @@ import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { CommandRegistry } from '@lumino/commands';
 import type { Widget } from '@lumino/widgets';
 
-import plugins, { CommandIDs, ILabworksSidebar } from '../index';
+import plugins, {
+  CommandIDs,
+  ILabworksSidebar,
+  IWorkspaceFactsProvider
+} from '../index';
 import { sampleFacts } from '../panels/workspace/__tests__/sample';
+import { WorkspaceFactsProvider } from '../workspaceFacts';
 import { fakeServer } from './fakeServer';
 
 /**
@@ -24,19 +29,21 @@ function fakeApp() {
     shell,
     serviceManager: { serverSettings: settings }
   } as unknown as JupyterFrontEnd;
-  return { app, shell, added, requests };
+  const facts = new WorkspaceFactsProvider(settings);
+  return { app, shell, added, requests, facts };
 }
 
 describe('labworks plugins', () => {
   const [sidebarPlugin, workspacePlugin] = plugins;
 
   it('adds one left sidebar holding the Workspace panel', () => {
-    const { app, added } = fakeApp();
+    const { app, added, facts } = fakeApp();
     const sidebar = sidebarPlugin.activate(app, null, null) as ILabworksSidebar;
-    workspacePlugin.activate(app, sidebar, null, null);
+    workspacePlugin.activate(app, sidebar, facts, null, null);
 
     expect(sidebarPlugin.provides).toBe(ILabworksSidebar);
     expect(workspacePlugin.requires).toContain(ILabworksSidebar);
+    expect(workspacePlugin.requires).toContain(IWorkspaceFactsProvider);
     expect(added).toHaveLength(1);
     expect(added[0].area).toBe('left');
     expect(added[0].widget.id).toBe('labworks-sidebar');
@@ -45,9 +52,9 @@ describe('labworks plugins', () => {
   });
 
   it('opens the sidebar and refreshes the facts through commands', async () => {
-    const { app, shell, requests } = fakeApp();
+    const { app, shell, requests, facts } = fakeApp();
     const sidebar = sidebarPlugin.activate(app, null, null) as ILabworksSidebar;
-    workspacePlugin.activate(app, sidebar, null, null);
+    workspacePlugin.activate(app, sidebar, facts, null, null);
 
     await app.commands.execute(CommandIDs.openWorkspace);
     expect(shell.activateById).toHaveBeenCalledWith('labworks-sidebar');
@@ -58,10 +65,10 @@ describe('labworks plugins', () => {
   });
 
   it('adds both commands to the palette', () => {
-    const { app } = fakeApp();
+    const { app, facts } = fakeApp();
     const palette = { addItem: jest.fn() };
     const sidebar = sidebarPlugin.activate(app, null, null) as ILabworksSidebar;
-    workspacePlugin.activate(app, sidebar, palette, null);
+    workspacePlugin.activate(app, sidebar, facts, palette, null);
 
     expect(palette.addItem.mock.calls.map(([item]) => item)).toEqual([
       { command: 'labworks:open-workspace', category: 'Labworks' },

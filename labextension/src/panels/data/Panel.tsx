@@ -8,8 +8,7 @@ import React, { useEffect, useState } from 'react';
 
 import { LazyPanel, loadOnce } from '../../lazyPanel';
 import { RefreshButton } from '../../refreshButton';
-import { formatTime } from '../jobs/format';
-import { formatBytes } from '../workspace/format';
+import { formatBytes, formatTime } from '../../common/format';
 import {
   codeSnippet,
   IDataset,

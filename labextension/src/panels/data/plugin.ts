@@ -5,7 +5,7 @@ import type {
 import { Clipboard, ICommandPalette } from '@jupyterlab/apputils';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
-import { ILabworksSidebar } from '../../tokens';
+import { ILabworksSidebar, IWorkspaceFactsProvider } from '../../tokens';
 // The panel and its model are in the sidebar from the start.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { DataModel } from './model';
@@ -27,11 +27,12 @@ export const dataPlugin: JupyterFrontEndPlugin<void> = {
   id: 'labworks:data',
   description: 'The Data panel: versioned datasets you can read.',
   autoStart: true,
-  requires: [ILabworksSidebar],
+  requires: [ILabworksSidebar, IWorkspaceFactsProvider],
   optional: [ICommandPalette, ITranslator],
   activate: (
     app: JupyterFrontEnd,
     sidebar: ILabworksSidebar,
+    workspace: IWorkspaceFactsProvider,
     palette: ICommandPalette | null,
     translator: ITranslator | null
   ): void => {
@@ -45,10 +46,10 @@ export const dataPlugin: JupyterFrontEndPlugin<void> = {
       actions: {
         copy: text => Clipboard.copyToSystem(text),
         share: async dataset => {
-          const { shareDialog } =
-            await import('../experiments/VisibilityDialog');
+          const { shareDialog } = await import('../../common/VisibilityDialog');
           const changed = await shareDialog({
             target: { kind: 'datasets', key: dataset.ref, name: dataset.ref },
+            workspace,
             trans,
             serverSettings
           });

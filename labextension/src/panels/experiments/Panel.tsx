@@ -6,6 +6,7 @@ import {
 import { Button, shareIcon } from '@jupyterlab/ui-components';
 import React, { useEffect, useState } from 'react';
 
+import { formatLocalTime } from '../../common/format';
 import { LazyPanel, loadOnce } from '../../lazyPanel';
 import { RefreshButton } from '../../refreshButton';
 import type { ExperimentsModel } from './model';
@@ -158,7 +159,7 @@ export function ExperimentsView(props: IExperimentsViewProps): JSX.Element {
                 <span className="jp-Labworks-hint">
                   {trans.__(
                     'updated %1',
-                    new Date(experiment.last_update_time).toLocaleString()
+                    formatLocalTime(experiment.last_update_time)
                   )}
                 </span>
               ) : null}

@@ -2,6 +2,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { Button } from '@jupyterlab/ui-components';
 import React, { useEffect, useState } from 'react';
 
+import { formatBytes, formatLocalTime } from '../../common/format';
 import { RefreshButton } from '../../refreshButton';
 
 import { describeError } from '../../requestModel';
@@ -56,23 +57,6 @@ export interface IRunViewProps {
 }
 
 /**
- * A size in bytes for people.
- */
-export function formatBytes(size: number | undefined): string {
-  if (size === undefined) {
-    return '';
-  }
-  const units = ['B', 'KiB', 'MiB', 'GiB'];
-  let value = size;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
-
-/**
  * One run: what it is, its parameters, metrics and tags, its artifacts, and
  * the job that made it.
  */
@@ -113,7 +97,7 @@ export function RunView(props: IRunViewProps): JSX.Element {
     t => systemTags || !t.key.startsWith('mlflow.')
   );
   const jobId = jobIdOf(run);
-  const ended = info.end_time ? new Date(info.end_time).toLocaleString() : '—';
+  const ended = formatLocalTime(info.end_time);
   return (
     <div className="jp-Labworks-runPage" data-testid="labworks-run-page">
       <div className="jp-Labworks-toolbar">
@@ -201,9 +185,7 @@ export function RunView(props: IRunViewProps): JSX.Element {
         <dt>{trans.__('By')}</dt>
         <dd>{info.user_id || '—'}</dd>
         <dt>{trans.__('Started')}</dt>
-        <dd>
-          {info.start_time ? new Date(info.start_time).toLocaleString() : '—'}
-        </dd>
+        <dd>{formatLocalTime(info.start_time)}</dd>
         <dt>{trans.__('Ended')}</dt>
         <dd>{ended}</dd>
         {jobId && (

@@ -1,6 +1,7 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import React, { useEffect, useLayoutEffect, useRef, useState } from 'react';
 
+import { formatLocalTime } from '../../common/format';
 import {
   ATTRIBUTE_COLUMNS,
   cellValue,
@@ -331,7 +332,7 @@ function Cell(
   }
   let text = value === undefined ? '' : String(value);
   if (column.key === 'start_time' && typeof value === 'number') {
-    text = new Date(value).toLocaleString(undefined, {
+    text = formatLocalTime(value, {
       dateStyle: 'medium',
       timeStyle: 'short'
     });

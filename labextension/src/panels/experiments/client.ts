@@ -1,7 +1,6 @@
-import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { APIError, requestAPI } from '../../api';
+import { requestAPI, requestResponse } from '../../api';
 import type {
   IArtifactList,
   IExperimentsPage,
@@ -124,7 +123,11 @@ export class ExperimentsClient {
    * A run's artifact file, as bytes.
    */
   async artifact(runId: string, path: string): Promise<Blob> {
-    const response = await this._fetch(this.artifactEndPoint(runId, path), {});
+    const response = await requestResponse(
+      this.artifactEndPoint(runId, path),
+      {},
+      this.serverSettings
+    );
     return response.blob();
   }
 
@@ -140,10 +143,11 @@ export class ExperimentsClient {
    * `tags.*` columns.
    */
   async exportCsv(runIds: string[]): Promise<string> {
-    const response = await this._fetch('experiments/runs/export', {
-      method: 'POST',
-      body: JSON.stringify({ run_ids: runIds })
-    });
+    const response = await requestResponse(
+      'experiments/runs/export',
+      { method: 'POST', body: JSON.stringify({ run_ids: runIds }) },
+      this.serverSettings
+    );
     return response.text();
   }
 
@@ -157,30 +161,5 @@ export class ExperimentsClient {
       { method: 'POST', body: JSON.stringify(body) },
       this.serverSettings
     );
-  }
-
-  /**
-   * A request whose answer is not JSON (a file, CSV); errors as requestAPI's.
-   */
-  private async _fetch(endPoint: string, init: RequestInit): Promise<Response> {
-    const url = URLExt.join(this.serverSettings.baseUrl, 'labworks', endPoint);
-    const response = await ServerConnection.makeRequest(
-      url,
-      init,
-      this.serverSettings
-    );
-    if (response.ok) {
-      return response;
-    }
-    let code = `http_${response.status}`;
-    let message = `labworks/${endPoint} answered ${response.status}`;
-    try {
-      const body = await response.json();
-      code = typeof body.error === 'string' ? body.error : code;
-      message = typeof body.message === 'string' ? body.message : message;
-    } catch {
-      // Not JSON: keep the status.
-    }
-    throw new APIError(response, code, message);
   }
 }

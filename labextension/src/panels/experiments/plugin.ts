@@ -11,9 +11,8 @@ import {
 import type { Widget } from '@lumino/widgets';
 
 import { requestAPI } from '../../api';
-import { ILabworksSidebar } from '../../tokens';
-import { outputPath } from '../jobs/drive';
-import type { IJob } from '../jobs/types';
+import { IJobRef, outputPath } from '../../common/jobOutputs';
+import { ILabworksSidebar, IWorkspaceFactsProvider } from '../../tokens';
 // The client backs the artifacts drive, registered at start.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { ExperimentsClient } from './client';
@@ -50,11 +49,12 @@ export const experimentsPlugin: JupyterFrontEndPlugin<void> = {
   id: 'labworks:experiments',
   description: 'Tracked experiments: runs, comparisons and artifacts.',
   autoStart: true,
-  requires: [ILabworksSidebar],
+  requires: [ILabworksSidebar, IWorkspaceFactsProvider],
   optional: [ICommandPalette, ITranslator],
   activate: (
     app: JupyterFrontEnd,
     sidebar: ILabworksSidebar,
+    workspace: IWorkspaceFactsProvider,
     palette: ICommandPalette | null,
     translator: ITranslator | null
   ): void => {
@@ -98,7 +98,7 @@ export const experimentsPlugin: JupyterFrontEndPlugin<void> = {
         saveBlob(blob, path.split('/').pop() ?? path);
       },
       openJobOutput: async jobId => {
-        const job = await requestAPI<IJob>(
+        const job = await requestAPI<IJobRef>(
           `jobs/${encodeURIComponent(jobId)}`,
           {},
           client.serverSettings
@@ -151,13 +151,14 @@ export const experimentsPlugin: JupyterFrontEndPlugin<void> = {
       translator,
       open: experiment => void openRuns(experiment),
       share: async experiment => {
-        const { shareDialog } = await import('./VisibilityDialog');
+        const { shareDialog } = await import('../../common/VisibilityDialog');
         await shareDialog({
           target: {
             kind: 'experiments',
             key: experiment.experiment_id,
             name: experiment.name
           },
+          workspace,
           trans,
           serverSettings: app.serviceManager.serverSettings
         });

@@ -11,6 +11,7 @@ import {
 } from '@jupyterlab/ui-components';
 import React, { useState } from 'react';
 
+import { formatLocalTime } from '../../common/format';
 import { LazyPanel, loadOnce } from '../../lazyPanel';
 import { RefreshButton } from '../../refreshButton';
 import type { GalleryModel, IGalleryEntry, IGalleryEntryDetail } from './model';
@@ -220,7 +221,7 @@ function EntryDetail(
             </div>
             <div className="jp-Labworks-versionLine">
               <span className="jp-Labworks-versionDate">
-                {new Date(v.published_at).toLocaleString()}
+                {formatLocalTime(v.published_at)}
               </span>
               <Button
                 className="jp-Labworks-button"

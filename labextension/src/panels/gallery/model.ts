@@ -1,5 +1,6 @@
 import { ServerConnection } from '@jupyterlab/services';
 import { requestAPI } from '../../api';
+import type { IDiffFiles } from '../../common/nbdime';
 import { RequestModel } from '../../requestModel';
 
 /**
@@ -50,14 +51,6 @@ export interface IGalleryVersionContent extends IGalleryVersion {
 export interface IPublished {
   entry: IGalleryEntry;
   version: IGalleryVersion;
-}
-
-/**
- * The files nbdime's diff page reads (POST /labworks/gallery/<id>/diff-files).
- */
-export interface IDiffFiles {
-  base: string;
-  remote: string;
 }
 
 /**

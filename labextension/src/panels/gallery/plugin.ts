@@ -10,8 +10,7 @@ import {
   showErrorMessage,
   ToolbarButton
 } from '@jupyterlab/apputils';
-import { PageConfig, URLExt } from '@jupyterlab/coreutils';
-import type { ServerConnection } from '@jupyterlab/services';
+import { PageConfig } from '@jupyterlab/coreutils';
 import type {
   DocumentRegistry,
   IDocumentWidget
@@ -23,12 +22,13 @@ import {
 } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
-import { requestAPI } from '../../api';
-import { ILabworksSidebar, type IWorkspaceFacts } from '../../tokens';
+import { showDiff } from '../../common/nbdime';
+import { notebookContext } from '../../common/notebook';
+import { ILabworksSidebar, IWorkspaceFactsProvider } from '../../tokens';
 import { GALLERY_DRIVE, GalleryDrive, versionPath } from './drive';
 // The model backs the drive, which must be registered at start.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
-import { GalleryModel, IDiffFiles, IGalleryEntry } from './model';
+import { GalleryModel, IGalleryEntry } from './model';
 // The Gallery panel is in the sidebar from the start, so it cannot load lazily.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { GalleryPanel } from './Panel';
@@ -94,19 +94,6 @@ export class PublishForm
 }
 
 /**
- * The document context of `widget` when it is a notebook, else `null`.
- */
-export function notebookContext(
-  widget: Widget | null
-): DocumentRegistry.Context | null {
-  const context = (widget as IDocumentWidget | null)?.context;
-  if (!widget?.hasClass('jp-NotebookPanel') || !context) {
-    return null;
-  }
-  return context.path.endsWith('.ipynb') ? context : null;
-}
-
-/**
  * Publish a notebook: save it, ask for the group, publish.
  *
  * Resolves the published version number, or `null` (cancelled or refused,
@@ -115,6 +102,7 @@ export function notebookContext(
 export async function publishNotebook(
   context: DocumentRegistry.Context,
   model: GalleryModel,
+  workspace: IWorkspaceFactsProvider,
   trans: TranslationBundle
 ): Promise<number | null> {
   const title = trans.__('Publish to Gallery');
@@ -129,12 +117,7 @@ export async function publishNotebook(
   }
   let groups: string[];
   try {
-    const facts = await requestAPI<IWorkspaceFacts>(
-      'workspace',
-      {},
-      model.serverSettings
-    );
-    groups = facts.groups;
+    groups = (await workspace.facts()).groups;
   } catch (reason) {
     await showErrorMessage(title, reason as Error);
     return null;
@@ -182,46 +165,21 @@ export async function publishNotebook(
 }
 
 /**
- * The address of nbdime's diff page (its server extension's ``/nbdime/difftool``)
- * for two notebook files of this workspace.
+ * Show nbdime's diff between two versions in a new browser tab, opened at
+ * once while the click still counts as the person's.
  */
-export function diffUrl(
-  settings: ServerConnection.ISettings,
-  files: IDiffFiles
-): string {
-  return (
-    URLExt.join(settings.baseUrl, 'nbdime', 'difftool') +
-    URLExt.objectToQueryString({ base: files.base, remote: files.remote })
-  );
-}
-
-/**
- * Show nbdime's diff between two versions in a new browser tab.
- *
- * JupyterHub forbids framing a server's pages (``frame-ancestors 'none'``), so
- * nbdime's page cannot sit in a lab tab. The browser tab is opened at once,
- * while the click still counts as the person's, and pointed at the page once
- * the two versions are written where nbdime reads them.
- */
-export async function openDiff(
+export function openDiff(
   model: GalleryModel,
   entry: IGalleryEntry,
   base: number,
   remote: number
 ): Promise<boolean> {
   const tab = window.open('', '_blank');
-  const files = await model.diffFiles(entry.id, base, remote);
-  if (files === null) {
-    tab?.close();
-    return false;
-  }
-  const url = diffUrl(model.serverSettings, files);
-  if (tab) {
-    tab.location.href = url;
-  } else {
-    window.open(url, '_blank');
-  }
-  return true;
+  return showDiff(
+    model.serverSettings,
+    tab,
+    model.diffFiles(entry.id, base, remote)
+  );
 }
 
 /**
@@ -233,11 +191,12 @@ export const galleryPlugin: JupyterFrontEndPlugin<void> = {
   description:
     'The Gallery panel: notebooks published read-only to your groups.',
   autoStart: true,
-  requires: [ILabworksSidebar],
+  requires: [ILabworksSidebar, IWorkspaceFactsProvider],
   optional: [ICommandPalette, ITranslator],
   activate: (
     app: JupyterFrontEnd,
     sidebar: ILabworksSidebar,
+    workspace: IWorkspaceFactsProvider,
     palette: ICommandPalette | null,
     translator: ITranslator | null
   ): void => {
@@ -280,7 +239,7 @@ export const galleryPlugin: JupyterFrontEndPlugin<void> = {
     sidebar.addPanel(panel, { rank: 50 });
 
     const publish = async (context: DocumentRegistry.Context) => {
-      const number = await publishNotebook(context, model, trans);
+      const number = await publishNotebook(context, model, workspace, trans);
       if (number !== null) {
         sidebar.activatePanel(panel.id);
       }

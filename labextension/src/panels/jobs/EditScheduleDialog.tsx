@@ -1,14 +1,9 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
 
+import { FormBody, FormDialog, launchForm } from '../../common/formDialog';
 import { EditScheduleState } from './editSchedule';
-import {
-  CronFields,
-  FormBody,
-  FormDialog,
-  launchForm,
-  ProfileField
-} from './fields';
+import { CronFields, ProfileField } from './fields';
 import { ParameterFields } from './ParameterFields';
 import type { ISchedule } from './types';
 
@@ -107,13 +102,13 @@ export function EditScheduleView(props: {
           disabled={state.busy}
         />
       </fieldset>
-      {state.submitError !== null && (
+      {state.error !== null && (
         <p
           className="jp-Labworks-errorText"
           role="alert"
           data-testid="labworks-edit-schedule-error"
         >
-          {state.submitError}
+          {state.error}
         </p>
       )}
     </form>

@@ -2,14 +2,14 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { Button } from '@jupyterlab/ui-components';
 import React, { useEffect, useRef, useState } from 'react';
 
+import { formatTime } from '../../common/format';
 import {
   formatEnvironment,
   formatParameters,
-  formatTime,
   jobDuration,
   statusLabel
-} from './format';
-import type { IJobsViewProps } from './Panel';
+} from './labels';
+import type { IJobsViewProps } from './viewProps';
 import { ParameterFields } from './ParameterFields';
 import { collectValues, parseValue, textOf } from './params';
 import { hasEnded, IJobDetail, IParameterInfo } from './types';

@@ -8,41 +8,21 @@ import React, { useEffect, useState } from 'react';
 
 import { LazyPanel } from '../../lazyPanel';
 import { RefreshButton } from '../../refreshButton';
-import { formatTime, jobDuration, statusLabel } from './format';
+import { formatTime } from '../../common/format';
+import { jobDuration, statusLabel } from './labels';
 import { JobDetailView } from './JobDetail';
 import type { JobsModel } from './model';
 import type { NotificationsModel } from './notifications';
 import { NotificationsSection } from './Notifications';
 import type { SchedulesModel } from './schedules';
 import { SchedulesSection } from './Schedules';
-import { IJob, ISchedule, STATUSES } from './types';
+import { IJob, STATUSES } from './types';
+import type { IJobsActions, IJobsViewProps } from './viewProps';
 
 /**
  * How long the search waits for typing to pause, in ms.
  */
 export const SEARCH_DELAY_MS = 300;
-
-/**
- * What the Jobs panel asks the application to do.
- */
-export interface IJobsActions {
-  /**
-   * Open the job's output notebook read-only.
-   */
-  openOutput(job: IJob): void;
-  /**
-   * Show nbdime's diff of the job's source and output (in a new browser tab).
-   */
-  diff(job: IJob): void;
-  /**
-   * Run the current notebook as a job (absent when none is open).
-   */
-  run?(): void;
-  /**
-   * Change a schedule of the user's (absent: schedules cannot be edited).
-   */
-  editSchedule?(schedule: ISchedule): void;
-}
 
 /**
  * The Jobs panel: my jobs and my groups', live, with filters; the open job's
@@ -131,18 +111,6 @@ export namespace JobsPanel {
     user?: string | null;
     translator?: ITranslator;
   }
-}
-
-/**
- * Props of the Jobs view.
- */
-export interface IJobsViewProps {
-  model: JobsModel;
-  schedules: SchedulesModel;
-  notifications: NotificationsModel;
-  actions: IJobsActions;
-  user: string | null;
-  trans: TranslationBundle;
 }
 
 /**

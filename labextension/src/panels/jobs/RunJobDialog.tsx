@@ -1,14 +1,8 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
 
-import {
-  CronFields,
-  Field,
-  FormBody,
-  FormDialog,
-  launchForm,
-  ProfileField
-} from './fields';
+import { FormBody, FormDialog, launchForm } from '../../common/formDialog';
+import { CronFields, Field, ProfileField } from './fields';
 import { ParameterFields } from './ParameterFields';
 import { FieldName, RunJobResult, RunJobState } from './runJob';
 
@@ -255,13 +249,13 @@ export function RunJobView(props: IRunJobViewProps): JSX.Element {
         )}
       </fieldset>
       <ScheduleFields state={state} trans={trans} />
-      {state.submitError !== null && (
+      {state.error !== null && (
         <p
           className="jp-Labworks-errorText"
           role="alert"
           data-testid="labworks-run-job-error"
         >
-          {state.submitError}
+          {state.error}
         </p>
       )}
     </form>

@@ -2,13 +2,8 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { Button, deleteIcon, editIcon } from '@jupyterlab/ui-components';
 import React from 'react';
 
-import {
-  formatFromNow,
-  formatParameters,
-  formatTime,
-  jobDuration,
-  statusLabel
-} from './format';
+import { formatFromNow, formatTime } from '../../common/format';
+import { formatParameters, jobDuration, statusLabel } from './labels';
 import type { SchedulesModel } from './schedules';
 import type { ISchedule } from './types';
 

@@ -2,10 +2,11 @@ import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { Notification, showErrorMessage } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
 
-import { requestAPI } from '../../api';
-import type { IWorkspaceFacts } from '../../tokens';
-import { diffUrl, notebookContext } from '../gallery/plugin';
-import { browserTimeZone, statusLabel } from './format';
+import type { IWorkspaceFactsProvider } from '../../tokens';
+import { showDiff } from '../../common/nbdime';
+import { notebookContext } from '../../common/notebook';
+import { browserTimeZone } from '../../common/format';
+import { statusLabel } from './labels';
 import type { JobsClient } from './client';
 import { editScheduleDialog } from './EditScheduleDialog';
 import type { JobsModel } from './model';
@@ -25,6 +26,8 @@ import type { IJob, IJobProfile, ISchedule } from './types';
 export interface IRunAsJobContext {
   app: JupyterFrontEnd;
   model: JobsModel;
+  /** The workspace facts: the profile and groups the dialog proposes. */
+  workspace: IWorkspaceFactsProvider;
   trans: TranslationBundle;
 }
 
@@ -54,7 +57,7 @@ export async function runAsJob(
   ctx: IRunAsJobContext,
   path: string
 ): Promise<RunJobResult | null> {
-  const { app, model, trans } = ctx;
+  const { app, model, workspace, trans } = ctx;
   if (path.includes(':')) {
     await showErrorMessage(
       trans.__('Run as job'),
@@ -73,9 +76,7 @@ export async function runAsJob(
   // Without the facts the dialog proposes no profile and no group; without
   // the profiles it asks for the profile's name.
   const [facts, profiles] = await Promise.all([
-    requestAPI<IWorkspaceFacts>('workspace', {}, model.serverSettings).catch(
-      () => null
-    ),
+    workspace.facts().catch(() => null),
     listProfiles(model.client)
   ]);
   const specs = app.serviceManager.kernelspecs.specs?.kernelspecs ?? {};
@@ -135,24 +136,12 @@ export async function listProfiles(
  * opened at the click (a popup opened after an await would be blocked); a
  * new one when there is none.
  */
-export async function openJobDiff(
+export function openJobDiff(
   model: JobsModel,
   job: IJob,
-  trans: TranslationBundle,
   tab: Window | null
 ): Promise<boolean> {
-  const files = await model.diffFiles(job.id);
-  if (files === null) {
-    tab?.close();
-    return false;
-  }
-  const url = diffUrl(model.serverSettings, files);
-  if (tab) {
-    tab.location.href = url;
-  } else {
-    window.open(url, '_blank');
-  }
-  return true;
+  return showDiff(model.serverSettings, tab, model.diffFiles(job.id));
 }
 
 /**

@@ -1,30 +1,6 @@
+import { JOBS_DRIVE, parseOutputPath } from '../../common/jobOutputs';
 import { ReadOnlyDrive } from '../../readOnlyDrive';
 import type { JobsClient } from './client';
-import type { IJob } from './types';
-
-/**
- * The name of the read-only drive holding jobs' output notebooks.
- */
-export const JOBS_DRIVE = 'LabworksJobs';
-
-/**
- * The path of a job's output notebook, `LabworksJobs:<id>/<stem> (job <id>).ipynb`:
- * its tab says which job it is.
- */
-export function outputPath(job: Pick<IJob, 'id' | 'name'>): string {
-  const stem = job.name.replace(/\.ipynb$/, '').replace(/\//g, '_');
-  return `${JOBS_DRIVE}:${job.id}/${stem} (job ${job.id}).ipynb`;
-}
-
-/**
- * The job id and file name an output path names, or `null`.
- */
-export function parseOutputPath(
-  localPath: string
-): { id: string; name: string } | null {
-  const match = /^\/?([0-9a-f]+)\/([^/]+\.ipynb)$/.exec(localPath);
-  return match ? { id: match[1], name: match[2] } : null;
-}
 
 /**
  * A read-only drive serving jobs' output notebooks (while a job runs, its

@@ -65,7 +65,7 @@ export class EditScheduleState extends JobFormState<
   }
 
   get canSubmit(): boolean {
-    return this._loaded && !this._busy;
+    return this._loaded && !this.busy;
   }
 
   /**
@@ -94,7 +94,7 @@ export class EditScheduleState extends JobFormState<
       );
     }
     this._loaded = true;
-    this._emit();
+    this.emitChanged();
     await preview;
   }
 
@@ -103,14 +103,14 @@ export class EditScheduleState extends JobFormState<
     value: IEditScheduleValues[K]
   ): void {
     this._values = { ...this._values, [key]: value };
-    this._submitError = null;
+    this.setError(null);
     if (key === 'cron' || key === 'timezone') {
       const errors = { ...this._fieldErrors };
       delete errors[key as 'cron' | 'timezone'];
       this._fieldErrors = errors;
       this._preview.schedule(this._values);
     }
-    this._emit();
+    this.emitChanged();
   }
 
   /**

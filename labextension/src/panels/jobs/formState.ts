@@ -1,8 +1,6 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
-import type { IDisposable } from '@lumino/disposable';
-import { ISignal, Signal } from '@lumino/signaling';
 
-import { describeError } from '../../requestModel';
+import { describeError, RequestModel } from '../../requestModel';
 import type { JobsClient } from './client';
 import { collectValues, ICollected, parseValue, textOf } from './params';
 import type { IJobProfile, IParameterInfo, IPreview } from './types';
@@ -213,19 +211,21 @@ export interface IScheduleFields {
  * The model of a job form: its typed values `V`, the notebook's parameters,
  * the schedule preview, each error next to the field `F` it is about, and a
  * submit that checks everything first and sends once at a time (result `R`).
- * Subclasses say when the form may be sent, check their own fields and send.
+ * `error` is why the last submit was refused. Subclasses say when the form
+ * may be sent, check their own fields and send.
  */
 export abstract class JobFormState<
   V extends IScheduleFields,
   F extends string,
   R
-> implements IDisposable {
+> extends RequestModel {
   constructor(client: JobsClient, trans: TranslationBundle, values: V) {
+    super();
     this._client = client;
     this._trans = trans;
     this._values = values;
     this._parameters = new ParameterForm(trans);
-    this._preview = new SchedulePreview(client, () => this._emit());
+    this._preview = new SchedulePreview(client, () => this.emitChanged());
   }
 
   get values(): V {
@@ -240,13 +240,6 @@ export abstract class JobFormState<
     return this._fieldErrors;
   }
 
-  /**
-   * The platform's refusal of the last submit.
-   */
-  get submitError(): string | null {
-    return this._submitError;
-  }
-
   get preview(): IPreview | null {
     return this._preview.preview;
   }
@@ -255,30 +248,18 @@ export abstract class JobFormState<
     return this._preview.error;
   }
 
-  get busy(): boolean {
-    return this._busy;
-  }
-
   /**
    * Whether the form may be submitted now.
    */
   abstract get canSubmit(): boolean;
-
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
 
   /**
    * Type a parameter's value; it is checked at once.
    */
   setParameter(name: string, text: string): void {
     this._parameters.set(name, text);
-    this._submitError = null;
-    this._emit();
+    this.setError(null);
+    this.emitChanged();
   }
 
   /**
@@ -295,33 +276,24 @@ export abstract class JobFormState<
       Object.keys(collected.errors).length > 0 ||
       Object.keys(this._fieldErrors).length > 0
     ) {
-      this._submitError = this._trans.__(
-        'Correct the fields marked in red first.'
-      );
-      this._emit();
+      this.setError(this._trans.__('Correct the fields marked in red first.'));
+      this.emitChanged();
       return null;
     }
-    this._busy = true;
-    this._submitError = null;
-    this._emit();
     let result: R | null = null;
-    try {
+    this.setError(null); // the last refusal goes while the form is sent
+    await this.run(async () => {
       result = await this._send(collected.values);
-    } catch (reason) {
-      this._submitError = describeError(reason);
-    }
-    this._busy = false;
-    this._emit();
+    });
     return result;
   }
 
   dispose(): void {
-    if (this._isDisposed) {
+    if (this.isDisposed) {
       return;
     }
-    this._isDisposed = true;
     this._preview.dispose();
-    Signal.clearData(this);
+    super.dispose();
   }
 
   /**
@@ -353,20 +325,10 @@ export abstract class JobFormState<
     return errors;
   }
 
-  protected _emit(): void {
-    if (!this._isDisposed) {
-      this._changed.emit();
-    }
-  }
-
-  protected _busy = false;
   protected _client: JobsClient;
   protected _fieldErrors: Partial<Record<F, string>> = {};
   protected _parameters: ParameterForm;
   protected _preview: SchedulePreview;
-  protected _submitError: string | null = null;
   protected _trans: TranslationBundle;
   protected _values: V;
-  private _changed = new Signal<this, void>(this);
-  private _isDisposed = false;
 }

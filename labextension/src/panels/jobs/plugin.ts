@@ -16,11 +16,10 @@ import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { runIcon } from '@jupyterlab/ui-components';
 
-import { ILabworksSidebar } from '../../tokens';
-// Commands ask synchronously whether the current widget is a notebook.
-// eslint-disable-next-line jupyter/prefer-lazy-imports
-import { notebookContext } from '../gallery/plugin';
-import { JobOutputDrive, outputPath } from './drive';
+import { ILabworksSidebar, IWorkspaceFactsProvider } from '../../tokens';
+import { outputPath } from '../../common/jobOutputs';
+import { notebookContext } from '../../common/notebook';
+import { JobOutputDrive } from './drive';
 // The model backs the drive and the notifications, which start with the lab.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { JobsModel } from './model';
@@ -49,11 +48,12 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
   id: 'labworks:jobs',
   description: 'Notebook jobs: run a notebook now or on a schedule.',
   autoStart: true,
-  requires: [ILabworksSidebar],
+  requires: [ILabworksSidebar, IWorkspaceFactsProvider],
   optional: [ICommandPalette, ITranslator, IDefaultFileBrowser],
   activate: (
     app: JupyterFrontEnd,
     sidebar: ILabworksSidebar,
+    workspace: IWorkspaceFactsProvider,
     palette: ICommandPalette | null,
     translator: ITranslator | null,
     browser: IDefaultFileBrowser | null
@@ -87,9 +87,7 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
         diff: job => {
           // Opened before any await, while the click still counts as the person's.
           const tab = window.open('', '_blank');
-          void import('./commands').then(m =>
-            m.openJobDiff(model, job, trans, tab)
-          );
+          void import('./commands').then(m => m.openJobDiff(model, job, tab));
         },
         run: () => void app.commands.execute(JobsCommandIDs.run),
         editSchedule: schedule =>
@@ -119,7 +117,7 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
 
     const run = async (path: string) => {
       const { runAsJob } = await import('./commands');
-      const result = await runAsJob({ app, model, trans }, path);
+      const result = await runAsJob({ app, model, workspace, trans }, path);
       if (result === null) {
         return;
       }

@@ -103,7 +103,7 @@ export class RunJobState extends JobFormState<
    * under way.
    */
   get canSubmit(): boolean {
-    return !this._busy && this._info !== null && this._loadError === null;
+    return !this.busy && this._info !== null && this._loadError === null;
   }
 
   /**
@@ -118,12 +118,12 @@ export class RunJobState extends JobFormState<
     } catch (reason) {
       this._loadError = describeError(reason);
     }
-    this._emit();
+    this.emitChanged();
   }
 
   set<K extends keyof IRunJobValues>(key: K, value: IRunJobValues[K]): void {
     this._values = { ...this._values, [key]: value };
-    this._submitError = null;
+    this.setError(null);
     if (key in this._fieldErrors) {
       this._fieldErrors = this._checkFields();
     }
@@ -131,7 +131,7 @@ export class RunJobState extends JobFormState<
       const { scheduled, cron, timezone } = this._values;
       this._preview.schedule(scheduled ? { cron, timezone } : null);
     }
-    this._emit();
+    this.emitChanged();
   }
 
   /**

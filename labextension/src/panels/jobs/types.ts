@@ -4,6 +4,8 @@
  * (hub/labworks_hub/service/jobs/models.py) and docs/reference/rest-api.md.
  */
 
+import type { IDiffFiles } from '../../common/nbdime';
+
 /**
  * A job's state: waiting, running, or one of the four ends.
  */
@@ -162,9 +164,7 @@ export interface IJobOutput {
 /**
  * The files nbdime's diff page reads (POST /labworks/jobs/<id>/diff-files).
  */
-export interface IJobDiffFiles {
-  base: string;
-  remote: string;
+export interface IJobDiffFiles extends IDiffFiles {
   /** Where the notebook was in the submitting workspace. */
   source_path: string;
 }

@@ -12,15 +12,17 @@ import type { IWorkspaceFacts } from '../../tokens';
 import {
   formatCores,
   formatDuration,
+  shortenDigest
+} from '../../common/format';
+import {
   formatGpuDevice,
   formatGpus,
   formatGroups,
   formatIdleTimeout,
   formatImageName,
   formatMemory,
-  formatPlatform,
-  shortenDigest
-} from './format';
+  formatPlatform
+} from './labels';
 import { WorkspaceModel } from './model';
 import { shareWorkspace, SharingSection } from './Sharing';
 

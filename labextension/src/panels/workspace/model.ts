@@ -1,9 +1,13 @@
 import { ServerConnection } from '@jupyterlab/services';
-import type { IDisposable } from '@lumino/disposable';
-import { ISignal, Signal } from '@lumino/signaling';
 
 import { APIError, requestAPI } from '../../api';
-import type { IGpuDevice, IWorkspaceFacts } from '../../tokens';
+import { RequestModel } from '../../requestModel';
+import type {
+  IGpuDevice,
+  IWorkspaceFacts,
+  IWorkspaceFactsProvider
+} from '../../tokens';
+import { WorkspaceFactsProvider } from '../../workspaceFacts';
 import { SharingModel } from './sharing';
 
 /**
@@ -12,16 +16,20 @@ import { SharingModel } from './sharing';
 export const GPU_POLL_MS = 5000;
 
 /**
- * The state of the Workspace panel: the facts of GET /labworks/workspace,
- * whether a request is under way, and the error of the last one.
+ * The state of the Workspace panel: the facts of GET /labworks/workspace
+ * (through the shared workspace-facts provider), the GPUs' live figures and
+ * who the workspace is shared with.
  *
- * `changed` is emitted whenever any of them changes. `refresh()` never
- * rejects; a failure is kept in `error` (and the last facts are kept).
+ * `refresh()` never rejects; a failure is kept in `error` (and the last
+ * facts are kept).
  */
-export class WorkspaceModel implements IDisposable {
+export class WorkspaceModel extends RequestModel {
   constructor(options: WorkspaceModel.IOptions = {}) {
+    super();
     this._serverSettings =
       options.serverSettings ?? ServerConnection.makeSettings();
+    this._provider =
+      options.facts ?? new WorkspaceFactsProvider(this._serverSettings);
     this.sharing = new SharingModel({ serverSettings: this._serverSettings });
   }
 
@@ -38,13 +46,6 @@ export class WorkspaceModel implements IDisposable {
   }
 
   /**
-   * The text of the last request's error, or `null` when it succeeded.
-   */
-  get error(): string | null {
-    return this._error;
-  }
-
-  /**
    * The workspace's GPUs with live memory and utilization; empty without GPUs.
    */
   get gpus(): IGpuDevice[] {
@@ -56,24 +57,6 @@ export class WorkspaceModel implements IDisposable {
    */
   get loaded(): boolean {
     return this._facts !== null;
-  }
-
-  /**
-   * Whether a request is under way.
-   */
-  get busy(): boolean {
-    return this._busy;
-  }
-
-  /**
-   * Emitted when facts, error or busy change.
-   */
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
   }
 
   /**
@@ -99,33 +82,24 @@ export class WorkspaceModel implements IDisposable {
    * Fetch the facts again. A slower, older request never overwrites a newer one.
    */
   async refresh(): Promise<void> {
-    if (this._isDisposed) {
-      return;
-    }
     const request = ++this._requests;
-    this._busy = true;
-    this._changed.emit();
-    try {
-      const facts = await requestAPI<IWorkspaceFacts>(
-        'workspace',
-        {},
-        this._serverSettings
-      );
-      if (request !== this._requests || this._isDisposed) {
+    const isLatest = () => request === this._requests && !this.isDisposed;
+    await this.run(async () => {
+      let facts: IWorkspaceFacts;
+      try {
+        facts = await this._provider.refresh();
+      } catch (reason) {
+        if (isLatest()) {
+          throw reason;
+        }
         return;
       }
-      this._facts = facts;
-      this._fetchedAt = Date.now();
-      this._error = null;
-      this._watchGpus(facts.profile.gpu_count > 0);
-    } catch (reason) {
-      if (request !== this._requests || this._isDisposed) {
-        return;
+      if (isLatest()) {
+        this._facts = facts;
+        this._fetchedAt = Date.now();
+        this._watchGpus(facts.profile.gpu_count > 0);
       }
-      this._error = Private.describe(reason);
-    }
-    this._busy = false;
-    this._changed.emit();
+    });
   }
 
   /**
@@ -138,9 +112,9 @@ export class WorkspaceModel implements IDisposable {
         {},
         this._serverSettings
       );
-      if (!this._isDisposed) {
+      if (!this.isDisposed) {
         this._gpus = reply.gpus;
-        this._changed.emit();
+        this.emitChanged();
       }
     } catch {
       // Live figures are best effort: the next poll tries again.
@@ -148,13 +122,21 @@ export class WorkspaceModel implements IDisposable {
   }
 
   dispose(): void {
-    if (this._isDisposed) {
+    if (this.isDisposed) {
       return;
     }
-    this._isDisposed = true;
     this._watchGpus(false);
     this.sharing.dispose();
-    Signal.clearData(this);
+    super.dispose();
+  }
+
+  /**
+   * The failure with its HTTP status, e.g. "Workspace facts are unavailable (HTTP 503)".
+   */
+  protected describe(reason: unknown): string {
+    return reason instanceof APIError
+      ? `${reason.message} (HTTP ${reason.status})`
+      : super.describe(reason);
   }
 
   /**
@@ -171,14 +153,11 @@ export class WorkspaceModel implements IDisposable {
     }
   }
 
-  private _busy = false;
-  private _changed = new Signal<this, void>(this);
-  private _error: string | null = null;
   private _facts: IWorkspaceFacts | null = null;
   private _fetchedAt = 0;
   private _gpus: IGpuDevice[] = [];
   private _gpuTimer: ReturnType<typeof setInterval> | null = null;
-  private _isDisposed = false;
+  private _provider: IWorkspaceFactsProvider;
   private _requests = 0;
   private _serverSettings: ServerConnection.ISettings;
 }
@@ -195,20 +174,9 @@ export namespace WorkspaceModel {
      * The settings of the Jupyter server to ask; defaults to the page's.
      */
     serverSettings?: ServerConnection.ISettings;
-  }
-}
-
-namespace Private {
-  /**
-   * The text shown for a failed request.
-   */
-  export function describe(reason: unknown): string {
-    if (reason instanceof APIError) {
-      return `${reason.message} (HTTP ${reason.status})`;
-    }
-    if (reason instanceof Error) {
-      return reason.message;
-    }
-    return String(reason);
+    /**
+     * The shared workspace facts; defaults to a provider of its own.
+     */
+    facts?: IWorkspaceFactsProvider;
   }
 }

@@ -5,7 +5,8 @@ import type { Widget } from '@lumino/widgets';
 
 import { fakeServer } from '../../../__tests__/fakeServer';
 import type { ILabworksSidebar } from '../../../tokens';
-import { VisibilityForm } from '../../experiments/visibility';
+import { WorkspaceFactsProvider } from '../../../workspaceFacts';
+import { VisibilityForm } from '../../../common/visibility';
 import { DataCommandIDs, dataPlugin } from '../plugin';
 
 const trans = nullTranslator.load('labworks');
@@ -25,7 +26,13 @@ describe('dataPlugin', () => {
       activatePanel: jest.fn()
     } as unknown as ILabworksSidebar;
     const palette = { addItem: jest.fn() };
-    dataPlugin.activate(app, sidebar, palette, null);
+    dataPlugin.activate(
+      app,
+      sidebar,
+      new WorkspaceFactsProvider(settings),
+      palette,
+      null
+    );
 
     expect(added.map(a => [a.panel.id, a.rank])).toEqual([
       ['labworks-data', 40]

@@ -12,12 +12,8 @@ import {
   toBase64
 } from '../drive';
 import { RunModel } from '../run';
-import {
-  formatBytes,
-  IRunActions,
-  OPEN_LIMIT_BYTES,
-  RunView
-} from '../RunView';
+import { formatBytes } from '../../../common/format';
+import { IRunActions, OPEN_LIMIT_BYTES, RunView } from '../RunView';
 import { sampleRun, where } from './sample';
 
 const trans = nullTranslator.load('labworks');

@@ -5,8 +5,8 @@ import React from 'react';
 import { fakeServer } from '../../../__tests__/fakeServer';
 import { ExperimentsModel } from '../model';
 import { ExperimentsView } from '../Panel';
-import { VisibilityView } from '../VisibilityDialog';
-import { IShared, VisibilityForm } from '../visibility';
+import { IShared, VisibilityForm } from '../../../common/visibility';
+import { VisibilityView } from '../../../common/VisibilityDialog';
 import { sampleExperiment } from './sample';
 
 const trans = nullTranslator.load('labworks');

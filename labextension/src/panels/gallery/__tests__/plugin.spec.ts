@@ -11,13 +11,14 @@ import { Widget } from '@lumino/widgets';
 
 import { fakeServer } from '../../../__tests__/fakeServer';
 import type { ILabworksSidebar } from '../../../tokens';
+import { WorkspaceFactsProvider } from '../../../workspaceFacts';
 import { sampleFacts } from '../../workspace/__tests__/sample';
 import { GalleryDrive } from '../drive';
 import { GalleryModel } from '../model';
+import { notebookContext } from '../../../common/notebook';
 import {
   GalleryCommandIDs,
   galleryPlugin,
-  notebookContext,
   openDiff,
   publishNotebook
 } from '../plugin';
@@ -67,7 +68,12 @@ describe('publishNotebook', () => {
     const model = new GalleryModel({ serverSettings: settings });
     const context = fakeContext('work/focus.ipynb', true);
 
-    const done = publishNotebook(context, model, trans);
+    const done = publishNotebook(
+      context,
+      model,
+      new WorkspaceFactsProvider(settings),
+      trans
+    );
     await waitForDialog();
     const dialog = document.querySelector('.jp-Dialog') as HTMLElement;
     expect(dialog.textContent).toContain('focus.ipynb');
@@ -95,10 +101,12 @@ describe('publishNotebook', () => {
       body: sampleFacts({ groups: [] })
     });
     const model = new GalleryModel({ serverSettings: settings });
+    const workspace = new WorkspaceFactsProvider(settings);
 
     const gallery = publishNotebook(
       fakeContext('LabworksGallery:7/v2/focus.ipynb'),
       model,
+      workspace,
       trans
     );
     await waitForDialog();
@@ -109,7 +117,12 @@ describe('publishNotebook', () => {
     expect(await gallery).toBeNull();
     expect(requests).toHaveLength(0);
 
-    const alone = publishNotebook(fakeContext('a.ipynb'), model, trans);
+    const alone = publishNotebook(
+      fakeContext('a.ipynb'),
+      model,
+      workspace,
+      trans
+    );
     await waitForDialog();
     expect(document.querySelector('.jp-Dialog')?.textContent).toContain(
       'You are in no group'
@@ -151,6 +164,7 @@ describe('galleryPlugin', () => {
     galleryPlugin.activate(
       app as unknown as JupyterFrontEnd,
       sidebar as unknown as ILabworksSidebar,
+      new WorkspaceFactsProvider(app.serviceManager.serverSettings),
       palette,
       null
     );

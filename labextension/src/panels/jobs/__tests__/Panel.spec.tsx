@@ -13,7 +13,8 @@ import React from 'react';
 import { fakeServer, IFakeAnswer } from '../../../__tests__/fakeServer';
 import { JobsModel } from '../model';
 import { NotificationsModel } from '../notifications';
-import { IJobsActions, JobsPanel, JobsView } from '../Panel';
+import { JobsPanel, JobsView } from '../Panel';
+import type { IJobsActions } from '../viewProps';
 import { SchedulesModel } from '../schedules';
 import type { IJob } from '../types';
 import {

@@ -10,15 +10,16 @@ import { waitFor } from '@testing-library/react';
 import { dismiss, openDialog } from '../../../__tests__/act';
 import { fakeServer } from '../../../__tests__/fakeServer';
 import type { ILabworksSidebar } from '../../../tokens';
+import { WorkspaceFactsProvider } from '../../../workspaceFacts';
 import { sampleFacts } from '../../workspace/__tests__/sample';
 import { JobsClient } from '../client';
 import { notifyEnded, openJobDiff, runAsJob, saveIfOpen } from '../commands';
 import {
   JOBS_DRIVE,
-  JobOutputDrive,
   outputPath,
   parseOutputPath
-} from '../drive';
+} from '../../../common/jobOutputs';
+import { JobOutputDrive } from '../drive';
 import { JobsModel } from '../model';
 import { JobsCommandIDs, jobsPlugin } from '../plugin';
 import { sampleInspect, sampleJob, sampleProfiles } from './sample';
@@ -122,7 +123,12 @@ describe('running a notebook as a job', () => {
 
     const { started: done, dialog } = await openDialog(() =>
       runAsJob(
-        { app: app as unknown as JupyterFrontEnd, model, trans },
+        {
+          app: app as unknown as JupyterFrontEnd,
+          model,
+          workspace: new WorkspaceFactsProvider(settings),
+          trans
+        },
         'work/train.ipynb'
       )
     );
@@ -158,7 +164,12 @@ describe('running a notebook as a job', () => {
     const model = new JobsModel({ serverSettings: settings });
     const { started: done, dialog } = await openDialog(() =>
       runAsJob(
-        { app: fakeApp(settings) as unknown as JupyterFrontEnd, model, trans },
+        {
+          app: fakeApp(settings) as unknown as JupyterFrontEnd,
+          model,
+          workspace: new WorkspaceFactsProvider(settings),
+          trans
+        },
         'LabworksGallery:7/v2/focus (v2).ipynb'
       )
     );
@@ -231,7 +242,7 @@ describe('openJobDiff', () => {
     const tab = { location: { href: '' }, close: jest.fn() };
 
     expect(
-      await openJobDiff(model, sampleJob(), trans, tab as unknown as Window)
+      await openJobDiff(model, sampleJob(), tab as unknown as Window)
     ).toBe(true);
 
     const url = new URL(tab.location.href);
@@ -254,7 +265,7 @@ describe('openJobDiff', () => {
     const tab = { location: { href: '' }, close: jest.fn() };
 
     expect(
-      await openJobDiff(model, sampleJob(), trans, tab as unknown as Window)
+      await openJobDiff(model, sampleJob(), tab as unknown as Window)
     ).toBe(false);
     expect(tab.close).toHaveBeenCalled();
     expect(model.error).toBe('the source notebook is gone');
@@ -276,6 +287,7 @@ describe('jobsPlugin', () => {
     jobsPlugin.activate(
       app as unknown as JupyterFrontEnd,
       sidebar as unknown as ILabworksSidebar,
+      new WorkspaceFactsProvider(),
       palette,
       null,
       browser

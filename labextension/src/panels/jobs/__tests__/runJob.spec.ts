@@ -72,7 +72,7 @@ describe('RunJobState', () => {
     expect(Object.keys(state.parameters.errors)).toEqual(['layers']);
     expect(state.fieldErrors.retries).toBe('a whole number from 0 to 10');
     expect(state.fieldErrors.timeoutMinutes).toMatch(/^minutes, more than 0/);
-    expect(state.submitError).toBe('Correct the fields marked in red first.');
+    expect(state.error).toBe('Correct the fields marked in red first.');
 
     state.set('retries', '2'); // a corrected field loses its error at once
     expect(state.fieldErrors.retries).toBeUndefined();
@@ -127,13 +127,13 @@ describe('RunJobState', () => {
     state.set('profile', 'huge');
 
     expect(await state.submit()).toBeNull();
-    expect(state.submitError).toBe(
+    expect(state.error).toBe(
       "unknown profile 'huge'; choose one of: cpu-small"
     );
     expect(state.busy).toBe(false);
 
     state.set('profile', 'cpu-small');
-    expect(state.submitError).toBeNull();
+    expect(state.error).toBeNull();
     expect((await state.submit())?.kind).toBe('job');
     state.dispose();
   });

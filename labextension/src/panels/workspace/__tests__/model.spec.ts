@@ -1,4 +1,5 @@
 import { fakeServer } from '../../../__tests__/fakeServer';
+import { WorkspaceFactsProvider } from '../../../workspaceFacts';
 import { WorkspaceModel } from '../model';
 import { sampleFacts } from './sample';
 
@@ -115,5 +116,22 @@ describe('WorkspaceModel', () => {
     expect(listener).toHaveBeenCalledTimes(1);
     expect(model.isDisposed).toBe(true);
     expect(model.facts).toBeNull();
+  });
+
+  it('refreshes the shared facts the other panels read', async () => {
+    const { settings, requests } = fakeServer(
+      { body: sampleFacts() },
+      { body: sampleFacts({ groups: ['nlp'] }) }
+    );
+    const facts = new WorkspaceFactsProvider(settings);
+    const model = new WorkspaceModel({ serverSettings: settings, facts });
+
+    expect((await facts.facts()).groups).toEqual(['ml', 'vision']);
+    await model.refresh();
+
+    expect(model.facts?.groups).toEqual(['nlp']);
+    expect((await facts.facts()).groups).toEqual(['nlp']);
+    expect(requests).toHaveLength(2);
+    model.dispose();
   });
 });

@@ -1,10 +1,8 @@
 import type { ServerConnection } from '@jupyterlab/services';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import type { IDisposable } from '@lumino/disposable';
-import { ISignal, Signal } from '@lumino/signaling';
 
-import { requestAPI } from '../../api';
-import { describeError } from '../../requestModel';
+import { requestAPI } from '../api';
+import { RequestModel } from '../requestModel';
 
 /**
  * What the platform says of an experiment, a registered model or a dataset:
@@ -43,8 +41,9 @@ export interface IVisibilityChoice {
  * who may read it now, the choices (only me, one of my groups, every user),
  * and the change sent to the platform.
  */
-export class VisibilityForm implements IDisposable {
+export class VisibilityForm extends RequestModel {
   constructor(options: VisibilityForm.IOptions) {
+    super();
     this.target = options.target;
     this._groups = options.groups;
     this._trans = options.trans;
@@ -84,56 +83,33 @@ export class VisibilityForm implements IDisposable {
     ];
   }
 
-  /**
-   * Why loading or saving failed, or `null`.
-   */
-  get error(): string | null {
-    return this._error;
-  }
-
-  get busy(): boolean {
-    return this._busy;
-  }
-
   get canSubmit(): boolean {
     return (
-      !this._busy &&
+      !this.busy &&
       this._shared !== null &&
       this._shared.yours &&
       this._choice !== this._shared.visibility
     );
   }
 
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
   /**
    * Ask the platform who may read it now.
    */
   async load(): Promise<void> {
-    try {
+    await this.run(async () => {
       this._shared = await requestAPI<IShared>(
         this._endPoint(),
         {},
         this._settings
       );
       this._choice = this._shared.visibility;
-      this._error = null;
-    } catch (reason) {
-      this._error = describeError(reason);
-    }
-    this._emit();
+    });
   }
 
   choose(value: string): void {
     this._choice = value;
-    this._error = null;
-    this._emit();
+    this.setError(null);
+    this.emitChanged();
   }
 
   /**
@@ -144,30 +120,16 @@ export class VisibilityForm implements IDisposable {
     if (!this.canSubmit) {
       return null;
     }
-    this._busy = true;
-    this._emit();
     let result: IShared | null = null;
-    try {
+    await this.run(async () => {
       result = await requestAPI<IShared>(
         this._endPoint(),
         { method: 'PUT', body: JSON.stringify({ visibility: this._choice }) },
         this._settings
       );
       this._shared = result;
-    } catch (reason) {
-      this._error = describeError(reason);
-    }
-    this._busy = false;
-    this._emit();
+    });
     return result;
-  }
-
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    Signal.clearData(this);
   }
 
   private _endPoint(): string {
@@ -177,18 +139,8 @@ export class VisibilityForm implements IDisposable {
     return [kind, ...parts.map(encodeURIComponent), 'visibility'].join('/');
   }
 
-  private _emit(): void {
-    if (!this._isDisposed) {
-      this._changed.emit();
-    }
-  }
-
-  private _busy = false;
-  private _changed = new Signal<this, void>(this);
   private _choice = '';
-  private _error: string | null = null;
   private _groups: string[];
-  private _isDisposed = false;
   private _settings: ServerConnection.ISettings | undefined;
   private _shared: IShared | null = null;
   private _trans: TranslationBundle;

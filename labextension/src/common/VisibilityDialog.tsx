@@ -2,9 +2,8 @@ import type { ServerConnection } from '@jupyterlab/services';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
 
-import { requestAPI } from '../../api';
-import type { IWorkspaceFacts } from '../../tokens';
-import { FormBody, FormDialog, launchForm } from '../jobs/fields';
+import type { IWorkspaceFactsProvider } from '../tokens';
+import { FormBody, FormDialog, launchForm } from './formDialog';
 import {
   describeVisibility,
   IShared,
@@ -20,16 +19,14 @@ import {
  */
 export async function shareDialog(options: {
   target: IShareTarget;
+  /** The workspace facts: the person's groups. */
+  workspace: IWorkspaceFactsProvider;
   trans: TranslationBundle;
   serverSettings?: ServerConnection.ISettings;
 }): Promise<IShared | null> {
   const { trans, serverSettings } = options;
   // Without the workspace facts the dialog offers no group, only me / everyone.
-  const facts = await requestAPI<IWorkspaceFacts>(
-    'workspace',
-    {},
-    serverSettings
-  ).catch(() => null);
+  const facts = await options.workspace.facts().catch(() => null);
   const form = new VisibilityForm({
     target: options.target,
     groups: facts?.groups ?? [],

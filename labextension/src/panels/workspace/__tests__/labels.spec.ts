@@ -4,14 +4,16 @@ import {
   formatBytes,
   formatCores,
   formatDuration,
+  shortenDigest
+} from '../../../common/format';
+import {
   formatGpus,
   formatGroups,
   formatIdleTimeout,
   formatImageName,
   formatMemory,
-  formatPlatform,
-  shortenDigest
-} from '../format';
+  formatPlatform
+} from '../labels';
 
 const trans = nullTranslator.load('labworks');
 

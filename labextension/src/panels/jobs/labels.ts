@@ -5,10 +5,8 @@ import {
   formatCores,
   formatDuration,
   shortenDigest
-} from '../workspace/format';
+} from '../../common/format';
 import type { IJob, IJobEnvironment, IJobProfile, JobStatus } from './types';
-
-export { formatDuration };
 
 /**
  * A job status in words.
@@ -33,48 +31,6 @@ export function statusLabel(
     default:
       return status;
   }
-}
-
-/**
- * A time as the person reads it, in a time zone (default: the browser's).
- */
-export function formatTime(iso: string | null, timeZone?: string): string {
-  if (!iso) {
-    return '—';
-  }
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) {
-    return iso;
-  }
-  try {
-    return date.toLocaleString(undefined, {
-      weekday: 'short',
-      year: 'numeric',
-      month: 'short',
-      day: 'numeric',
-      hour: '2-digit',
-      minute: '2-digit',
-      timeZone
-    });
-  } catch {
-    return date.toLocaleString(); // an unknown time zone
-  }
-}
-
-/**
- * How far a time is from `now`: "in 3 h 20 min", "5 min ago".
- */
-export function formatFromNow(
-  iso: string,
-  trans: TranslationBundle,
-  now: number = Date.now()
-): string {
-  const seconds = (Date.parse(iso) - now) / 1000;
-  if (Number.isNaN(seconds)) {
-    return '';
-  }
-  const span = formatDuration(Math.abs(seconds), trans, 2);
-  return seconds >= 0 ? trans.__('in %1', span) : trans.__('%1 ago', span);
 }
 
 /**
@@ -129,31 +85,6 @@ export function formatParameters(values: Record<string, unknown>): string {
   return Object.entries(values)
     .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
     .join(', ');
-}
-
-/**
- * The time zone of this browser (IANA name), `UTC` when unknown.
- */
-export function browserTimeZone(): string {
-  try {
-    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-  } catch {
-    return 'UTC';
-  }
-}
-
-/**
- * The IANA time zones this browser knows, for suggestions.
- */
-export function knownTimeZones(): string[] {
-  const intl = Intl as unknown as {
-    supportedValuesOf?: (key: string) => string[];
-  };
-  try {
-    return intl.supportedValuesOf?.('timeZone') ?? ['UTC'];
-  } catch {
-    return ['UTC'];
-  }
 }
 
 /**

@@ -1,15 +1,8 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 
-import type {
-  IGpuDevice,
-  IPlatformStatus,
-  IWorkspaceImage
-} from '../../tokens';
-
 /**
- * Pure helpers turning workspace facts into text a person reads.
- *
- * Each takes the translation bundle so that every word can be translated.
+ * Pure helpers turning numbers, sizes, durations and times into text a
+ * person reads. Each takes the translation bundle where it has words.
  */
 
 const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
@@ -22,9 +15,13 @@ export function formatNumber(value: number): string {
 }
 
 /**
- * Bytes in binary units with one decimal: 4294967296 -> "4.0 GiB".
+ * Bytes in binary units with one decimal: 4294967296 -> "4.0 GiB"; an
+ * unknown size (`undefined`) is "".
  */
-export function formatBytes(bytes: number): string {
+export function formatBytes(bytes: number | undefined): string {
+  if (bytes === undefined) {
+    return '';
+  }
   if (!Number.isFinite(bytes) || bytes < 0) {
     return String(bytes);
   }
@@ -40,16 +37,6 @@ export function formatBytes(bytes: number): string {
 }
 
 /**
- * A memory limit: bytes, or "unlimited" for `null`.
- */
-export function formatMemory(
-  bytes: number | null,
-  trans: TranslationBundle
-): string {
-  return bytes === null ? trans.__('unlimited') : formatBytes(bytes);
-}
-
-/**
  * A CPU limit: "1 core", "2 cores", "0.5 cores", or "unlimited" for `null`.
  */
 export function formatCores(
@@ -60,13 +47,6 @@ export function formatCores(
     return trans.__('unlimited');
   }
   return trans._n('%2 core', '%2 cores', cores, formatNumber(cores));
-}
-
-/**
- * A GPU count, or "none" for 0.
- */
-export function formatGpus(count: number, trans: TranslationBundle): string {
-  return count > 0 ? String(count) : trans.__('none');
 }
 
 /**
@@ -109,19 +89,6 @@ export function formatDuration(
 }
 
 /**
- * The idle shutdown policy: "after 1 h of inactivity", or "never" for 0.
- */
-export function formatIdleTimeout(
-  seconds: number,
-  trans: TranslationBundle
-): string {
-  if (seconds <= 0) {
-    return trans.__('never');
-  }
-  return trans.__('after %1 of inactivity', formatDuration(seconds, trans));
-}
-
-/**
  * An image digest shortened for display: the algorithm and 12 hex digits,
  * "sha256:0123456789ab". A digest that is already short is returned as is.
  */
@@ -133,58 +100,79 @@ export function shortenDigest(digest: string, length = 12): string {
 }
 
 /**
- * The image's name as displayed: "local environment", the reference, or
- * "unknown" when a non-local workspace did not report one.
+ * A time as the person reads it, in a time zone (default: the browser's).
  */
-export function formatImageName(
-  image: IWorkspaceImage,
-  trans: TranslationBundle
-): string {
-  if (image.local) {
-    return trans.__('local environment');
+export function formatTime(iso: string | null, timeZone?: string): string {
+  if (!iso) {
+    return '—';
   }
-  return image.name || trans.__('unknown');
-}
-
-/**
- * The platform status: "connected v0.1.0", or "unreachable: <error>".
- */
-export function formatPlatform(
-  platform: IPlatformStatus,
-  trans: TranslationBundle
-): string {
-  if (platform.reachable) {
-    return platform.version
-      ? trans.__('connected v%1', platform.version)
-      : trans.__('connected');
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) {
+    return iso;
   }
-  return platform.error
-    ? trans.__('unreachable: %1', platform.error)
-    : trans.__('unreachable');
+  try {
+    return date.toLocaleString(undefined, {
+      weekday: 'short',
+      year: 'numeric',
+      month: 'short',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      timeZone
+    });
+  } catch {
+    return date.toLocaleString(); // an unknown time zone
+  }
 }
 
 /**
- * The groups, comma separated, or "none".
+ * A time (ISO text or ms since the epoch) in the browser's locale and time
+ * zone, by default with date and seconds; "—" when there is none.
  */
-export function formatGroups(
-  groups: string[],
-  trans: TranslationBundle
+export function formatLocalTime(
+  when: string | number | null | undefined,
+  options?: Intl.DateTimeFormatOptions
 ): string {
-  return groups.length > 0 ? groups.join(', ') : trans.__('none');
+  return when ? new Date(when).toLocaleString(undefined, options) : '—';
 }
 
 /**
- * One GPU as a line: "NVIDIA H100 · 12.0 GiB of 80.0 GiB · 37% busy".
+ * How far a time is from `now`: "in 3 h 20 min", "5 min ago".
  */
-export function formatGpuDevice(
-  gpu: IGpuDevice,
-  trans: TranslationBundle
+export function formatFromNow(
+  iso: string,
+  trans: TranslationBundle,
+  now: number = Date.now()
 ): string {
-  return trans.__(
-    '%1 · %2 of %3 · %4% busy',
-    gpu.name,
-    formatBytes(gpu.memory_used),
-    formatBytes(gpu.memory_total),
-    gpu.utilization
-  );
+  const seconds = (Date.parse(iso) - now) / 1000;
+  if (Number.isNaN(seconds)) {
+    return '';
+  }
+  const span = formatDuration(Math.abs(seconds), trans, 2);
+  return seconds >= 0 ? trans.__('in %1', span) : trans.__('%1 ago', span);
+}
+
+/**
+ * The time zone of this browser (IANA name), `UTC` when unknown.
+ */
+export function browserTimeZone(): string {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  } catch {
+    return 'UTC';
+  }
+}
+
+/**
+ * The IANA time zones this browser knows, for suggestions.
+ */
+export function knownTimeZones(): string[] {
+  const intl = Intl as unknown as {
+    supportedValuesOf?: (key: string) => string[];
+  };
+  try {
+    return intl.supportedValuesOf?.('timeZone') ?? ['UTC'];
+  } catch {
+    return ['UTC'];
+  }
 }
