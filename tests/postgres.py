@@ -107,10 +107,12 @@ class PostgresServer:
         return self.url(name)
 
     def stop(self) -> None:
+        """A fast shutdown: the clients a session leaves open are cut off, not waited for
+        (a plain SIGTERM waits for them, and as root runuser would take 2 s more)."""
         if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
             try:
+                self._run(_pg_bin("pg_ctl"), "stop", "-D", str(self.dir / "data"), "-m", "fast")
                 self.proc.wait(30)
-            except subprocess.TimeoutExpired:
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
                 self.proc.kill()
         shutil.rmtree(self.dir, ignore_errors=True)

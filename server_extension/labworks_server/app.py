@@ -11,7 +11,7 @@ from traitlets import Float, Integer, Unicode, default
 
 from .client import PlatformClient
 from .datasets import datasets_handlers
-from .experiments import ARTIFACT_LIMIT_SETTING, MAX_ARTIFACT_BYTES, experiments_handlers
+from .experiments import ARTIFACT_LIMIT_SETTING, experiments_handlers
 from .gallery import gallery_handlers
 from .handlers import CLIENT_SETTING, STARTED_SETTING
 from .handlers import handlers as labworks_handlers
@@ -20,6 +20,7 @@ from .jobs import jobs_handlers
 from .nbdime_git import with_nbdime_git
 from .sharing import limit_hub_auth_cache, sharing_handlers
 from .tensorboard import stop_tensorboards, tensorboard_handlers
+from .tracking import MAX_ARTIFACT_BYTES
 from .visibility import visibility_handlers
 
 

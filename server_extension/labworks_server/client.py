@@ -6,7 +6,7 @@ import json
 from http import HTTPStatus
 from typing import Any
 
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest, HTTPResponse
 
 UNREACHABLE = 502
 
@@ -28,15 +28,38 @@ class PlatformError(Exception):
 
 
 class PlatformClient:
-    """Forwards requests to the platform service with ``Authorization: token <token>``.
+    """Forwards requests to a server of the platform with ``Authorization: token <token>``.
 
-    One instance per server, shared by all handlers; it keeps no per-request state.
+    One instance per server of the platform (the service's REST API; its MLflow tracking
+    server, made with ``beside``), shared by all handlers; it keeps no per-request state.
+
+    Args:
+        api_url: the root every path is relative to; empty when not configured.
+        token: the user's hub token; it never appears in an error.
+        timeout: seconds to wait for a connection and for an answer.
+        service: what the errors call the server (``"platform service"``).
+        code: the prefix of the error codes (``"platform"``: ``platform_unreachable``, ...).
     """
 
-    def __init__(self, api_url: str, token: str, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        api_url: str,
+        token: str,
+        timeout: float = 10.0,
+        *,
+        service: str = "platform service",
+        code: str = "platform",
+    ) -> None:
         self.api_url = api_url.rstrip("/")
         self._token = token
         self.timeout = timeout
+        self.service = service
+        self.code = code
+
+    def beside(self, api_url: str, *, service: str, code: str) -> PlatformClient:
+        """A client of another server of the platform at ``api_url``, with this token and
+        timeout."""
+        return PlatformClient(api_url, self._token, self.timeout, service=service, code=code)
 
     def url(self, path: str) -> str:
         """The absolute URL of ``path`` under the API root."""
@@ -48,7 +71,7 @@ class PlatformClient:
         Raises:
             PlatformError: not configured, unreachable, an error status, or a body that is not JSON.
         """
-        return await self._fetch("GET", path)
+        return await self._json("GET", path)
 
     async def post(self, path: str, body: Any) -> Any:
         """POST ``body`` as JSON to ``path`` and return the parsed JSON answer.
@@ -56,7 +79,7 @@ class PlatformClient:
         Raises:
             PlatformError: as for ``get``.
         """
-        return await self._fetch("POST", path, json.dumps(body).encode())
+        return await self._json("POST", path, json.dumps(body).encode())
 
     async def put(self, path: str, body: Any) -> Any:
         """PUT ``body`` as JSON to ``path`` and return the parsed JSON answer.
@@ -64,7 +87,7 @@ class PlatformClient:
         Raises:
             PlatformError: as for ``get``.
         """
-        return await self._fetch("PUT", path, json.dumps(body).encode())
+        return await self._json("PUT", path, json.dumps(body).encode())
 
     async def patch(self, path: str, body: Any) -> Any:
         """PATCH ``path`` with ``body`` as JSON and return the parsed JSON answer.
@@ -72,7 +95,7 @@ class PlatformClient:
         Raises:
             PlatformError: as for ``get``.
         """
-        return await self._fetch("PATCH", path, json.dumps(body).encode())
+        return await self._json("PATCH", path, json.dumps(body).encode())
 
     async def delete(self, path: str) -> Any:
         """DELETE ``path``; returns the parsed JSON answer, or None for an empty one (204).
@@ -80,9 +103,31 @@ class PlatformClient:
         Raises:
             PlatformError: as for ``get``.
         """
-        return await self._fetch("DELETE", path)
+        return await self._json("DELETE", path)
 
-    async def _fetch(self, method: str, path: str, body: bytes | None = None) -> Any:
+    async def forward(self, method: str, path: str, body: bytes | None = None) -> bytes:
+        """Send ``method path`` with a JSON ``body`` as it is; return the answer's raw bytes
+        (a large answer passes through without being parsed and written again).
+
+        Raises:
+            PlatformError: not configured, unreachable, or an error status or a redirect (never
+                followed), with the server's code and message.
+        """
+        response = await self.fetch(method, path, body)
+        if response.code >= 300:
+            raise self.refusal(response.code, response.body)
+        return response.body or b"{}"
+
+    async def fetch(
+        self, method: str, path: str, body: bytes | None = None, **options: Any
+    ) -> HTTPResponse:
+        """The one place a request leaves: ``method path`` with the token and a JSON ``body``;
+        the response whatever its status. ``options`` go to tornado's ``HTTPRequest``
+        (``streaming_callback``, ``request_timeout``, ...).
+
+        Raises:
+            PlatformError: not configured, or unreachable (no HTTP answer at all).
+        """
         if not self.api_url:
             raise PlatformError(
                 UNREACHABLE, "platform_not_configured", "platform service URL is not configured"
@@ -91,31 +136,68 @@ class PlatformClient:
         headers = {"Authorization": f"token {self._token}", "Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
+        options.setdefault("request_timeout", self.timeout)
         request = HTTPRequest(
             url,
             method=method,
             headers=headers,
             body=body,
             connect_timeout=self.timeout,
-            request_timeout=self.timeout,
             follow_redirects=False,
+            **options,
         )
         try:
             response = await AsyncHTTPClient().fetch(request, raise_error=False)
         except OSError as e:  # refused, unresolvable host, TLS failure, ...
-            raise _unreachable(url, e) from None
+            raise self._unreachable(url, e) from None
         if response.code == 599:  # tornado's code for "no HTTP response at all"
-            raise _unreachable(url, response.error)
+            raise self._unreachable(url, response.error)
+        return response
+
+    def refusal(self, status: int, raw: bytes | None) -> PlatformError:
+        """The server's error answer as a ``PlatformError``: its status, its code (``error``,
+        or MLflow's ``error_code``) and its message; a generic message for a body without one."""
+        body = _parse_json(raw)
+        if isinstance(body, dict):
+            message = body.get("message") or body.get("detail")  # ours, or FastAPI's default
+            if isinstance(message, str) and message:
+                code = body.get("error_code") or body.get("error")
+                return PlatformError(
+                    status, code if isinstance(code, str) else f"{self.code}_error", message
+                )
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = "error"
+        return PlatformError(
+            status, f"{self.code}_error", f"{self.service} answered {status} {phrase}"
+        )
+
+    async def _json(self, method: str, path: str, body: bytes | None = None) -> Any:
+        response = await self.fetch(method, path, body)
         if response.code == 204:
             return None
-        answer = _parse_json(response.body)
         if response.code >= 400:
-            raise _from_error_response(response.code, answer)
+            raise self.refusal(response.code, response.body)
+        answer = _parse_json(response.body)
         if answer is _INVALID:
             raise PlatformError(
-                UNREACHABLE, "platform_bad_response", f"platform service at {url} sent invalid JSON"
+                UNREACHABLE,
+                f"{self.code}_bad_response",
+                f"{self.service} at {self.url(path)} sent invalid JSON",
             )
         return answer
+
+    def _unreachable(self, url: str, error: BaseException | None) -> PlatformError:
+        if isinstance(error, HTTPClientError):
+            reason = error.message or str(error)
+        else:
+            reason = str(error) or type(error).__name__
+        return PlatformError(
+            UNREACHABLE,
+            f"{self.code}_unreachable",
+            f"{self.service} unreachable at {url}: {reason}",
+        )
 
 
 _INVALID = object()
@@ -126,27 +208,3 @@ def _parse_json(raw: bytes | None) -> Any:
         return json.loads(raw or b"")
     except ValueError:
         return _INVALID
-
-
-def _unreachable(url: str, error: BaseException | None) -> PlatformError:
-    if isinstance(error, HTTPClientError):
-        reason = error.message or str(error)
-    else:
-        reason = str(error) or type(error).__name__
-    return PlatformError(
-        UNREACHABLE, "platform_unreachable", f"platform service unreachable at {url}: {reason}"
-    )
-
-
-def _from_error_response(status: int, body: Any) -> PlatformError:
-    if isinstance(body, dict):
-        message = body.get("message") or body.get("detail")  # ours, or FastAPI's default
-        if isinstance(message, str) and message:
-            code = body.get("error")
-            code = code if isinstance(code, str) else "platform_error"
-            return PlatformError(status, code, message)
-    try:
-        phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = "error"
-    return PlatformError(status, "platform_error", f"platform service answered {status} {phrase}")

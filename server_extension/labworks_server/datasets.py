@@ -8,13 +8,11 @@ files. Pushing and downloading files are the kernel SDK's and the CLI's (``labwo
 
 from __future__ import annotations
 
-import os
 from urllib.parse import quote, urlencode
 
 import tornado.web
 
 from .handlers import LabworksHandler
-from .sharing import OwnerHandler
 
 OWNER = r"([^/]+)"
 NAME = r"([A-Za-z0-9][A-Za-z0-9._-]{0,127})"
@@ -25,17 +23,10 @@ def dataset_path(owner: str, name: str) -> str:
     return f"/datasets/{quote(owner, safe='')}/{quote(name, safe='')}"
 
 
-class DatasetsHandler(OwnerHandler):
+class DatasetsHandler(LabworksHandler):
     """Base of the dataset routes: the workspace owner's, as the token is."""
 
-    def check_owner(self) -> None:
-        owner = os.environ.get("JUPYTERHUB_USER")
-        if owner and self.username != owner:
-            raise tornado.web.HTTPError(
-                403,
-                f"only {owner}, who owns this workspace, can see datasets from it;"
-                " open your own workspace to see yours",
-            )
+    owner_may = "see datasets from it; open your own workspace to see yours"
 
 
 class DatasetListHandler(DatasetsHandler):
@@ -43,7 +34,6 @@ class DatasetListHandler(DatasetsHandler):
 
     @tornado.web.authenticated
     async def get(self) -> None:
-        self.check_owner()
         owner = self.get_query_argument("owner", "")
         query = f"?{urlencode({'owner': owner})}" if owner else ""
         self.finish(await self.platform.get(f"/datasets{query}"))
@@ -54,7 +44,6 @@ class DatasetHandler(DatasetsHandler):
 
     @tornado.web.authenticated
     async def get(self, owner: str, name: str) -> None:
-        self.check_owner()
         self.finish(await self.platform.get(dataset_path(owner, name)))
 
 
@@ -63,7 +52,6 @@ class DatasetVersionHandler(DatasetsHandler):
 
     @tornado.web.authenticated
     async def get(self, owner: str, name: str, version: str) -> None:
-        self.check_owner()
         self.finish(await self.platform.get(f"{dataset_path(owner, name)}/versions/{version}"))
 
 

@@ -6,9 +6,8 @@ tracking server with the server's hub token, bodies passing through untouched.
 ``/labworks/experiments/runs/<id>/artifact?path=P`` streams one artifact of a run, up to
 ``LabworksServerApp.artifact_download_limit``; ``/labworks/experiments/runs/export`` writes runs
 as CSV; ``/labworks/experiments/runs/table`` is one page of the runs table with only the columns
-the panel shows (the platform's ``/experiments/runs/table``). The tracking server sits beside
-the platform API: its URL is the platform API URL with the trailing ``/api/v1`` replaced by
-``/mlflow``, as in kernels and jobs.
+the panel shows (the platform's ``/experiments/runs/table``). Where the tracking server is and
+how an artifact streams: ``tracking.py``.
 """
 
 from __future__ import annotations
@@ -16,32 +15,25 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import json
 import math
-import os
-from collections.abc import Callable
 from datetime import UTC, datetime
-from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import tornado.web
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
-from tornado.httputil import HTTPHeaders, ResponseStartLine, parse_response_start_line
 
-from .client import UNREACHABLE, PlatformClient, PlatformError
+from .client import PlatformClient, PlatformError
 from .handlers import CLIENT_SETTING, LabworksHandler
-from .sharing import OwnerHandler
+from .tracking import (
+    MAX_ARTIFACT_BYTES,
+    ArtifactTooLarge,
+    artifact_path,
+    download,
+    tracking_client,
+)
 
 TRACKING_SETTING = "labworks_tracking_client"
-API_SUFFIX = "/api/v1"
-TRACKING_SUFFIX = "/mlflow"
-# What one download through the lab may weigh by default (LabworksServerApp.
-# artifact_download_limit); larger artifacts are for `mlflow artifacts download` in a
-# terminal, which streams to disk.
-MAX_ARTIFACT_BYTES = 512 * 1024 * 1024
 ARTIFACT_LIMIT_SETTING = "labworks_artifact_download_limit"
-DOWNLOAD_TIMEOUT = 600.0
 MAX_EXPORT_RUNS = 1000
 EXPORT_CONCURRENCY = 8
 RUN_ID = r"([0-9a-zA-Z]{1,64})"
@@ -61,210 +53,6 @@ FORWARDED_POSTS = frozenset(
 )
 # Spreadsheets run a cell that starts with one of these as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def tracking_url(api_url: str) -> str:
-    """The tracking server's URL for a platform API root: ``.../api/v1`` becomes ``.../mlflow``."""
-    root = api_url.rstrip("/")
-    if root.endswith(API_SUFFIX):
-        root = root[: -len(API_SUFFIX)]
-    return root + TRACKING_SUFFIX if root else ""
-
-
-class ArtifactTooLarge(Exception):
-    """An artifact is larger than a download through the lab may be."""
-
-    def __init__(self, size: int | None, limit: int) -> None:
-        super().__init__(f"artifact larger than {limit} bytes")
-        self.size = size
-        self.limit = limit
-
-
-class TrackingClient(PlatformClient):
-    """A ``PlatformClient`` for the MLflow tracking server.
-
-    JSON answers pass through as bytes (a page of runs can weigh megabytes: parsing and
-    writing it again would only cost time); MLflow's errors keep their ``error_code``; an
-    artifact streams, chunk by chunk, into a sink.
-    """
-
-    @classmethod
-    def for_platform(cls, platform: PlatformClient) -> TrackingClient:
-        """The tracking server beside ``platform``, with the same token and timeout."""
-        return cls(tracking_url(platform.api_url), platform._token, platform.timeout)
-
-    async def forward(self, method: str, path: str, body: bytes | None = None) -> bytes:
-        """Send ``method path`` (query included) and return the JSON answer's raw bytes.
-
-        Raises:
-            PlatformError: unreachable, not configured, or MLflow's error (its status, its
-                ``error_code`` as code, its message).
-        """
-        headers = {**self._headers(), "Accept": "application/json"}
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-        request = self._request(path, method=method, headers=headers, body=body)
-        try:
-            response = await AsyncHTTPClient().fetch(request, raise_error=False)
-        except OSError as e:
-            raise self._unreachable(e) from None
-        if response.code == 599:
-            raise self._unreachable(response.error)
-        if response.code >= 300:  # redirects are not followed: an answer MLflow never gives
-            raise mlflow_error(response.code, response.body)
-        return response.body or b"{}"
-
-    async def json(self, method: str, path: str, body: Any = None) -> Any:
-        """``forward`` with a JSON body, returning the parsed answer."""
-        raw = None if body is None else json.dumps(body).encode()
-        answer = await self.forward(method, path, raw)
-        try:
-            return json.loads(answer)
-        except ValueError:
-            raise PlatformError(
-                UNREACHABLE, "tracking_bad_response", "the tracking server sent invalid JSON"
-            ) from None
-
-    async def download(
-        self,
-        path: str,
-        sink: Callable[[bytes], None],
-        limit: int = MAX_ARTIFACT_BYTES,
-        on_size: Callable[[int | None], None] | None = None,
-    ) -> int:
-        """Stream the body of ``GET path`` into ``sink``; returns the bytes sent.
-
-        ``on_size`` learns the announced size (or None) before the first chunk.
-
-        Raises:
-            ArtifactTooLarge: announced or found larger than ``limit`` (the sink may have
-                taken part of it when the size was not announced).
-            PlatformError: unreachable, or MLflow's error answer.
-        """
-        stream = _Stream(sink, limit, on_size)
-        request = self._request(
-            path,
-            method="GET",
-            headers=self._headers(),
-            header_callback=stream.header,
-            streaming_callback=stream.chunk,
-            request_timeout=DOWNLOAD_TIMEOUT,
-        )
-        try:
-            response = await AsyncHTTPClient().fetch(request, raise_error=False)
-        except Exception as e:  # tornado wraps what a callback raised
-            if stream.too_large is not None:
-                raise stream.too_large from None
-            if isinstance(e, OSError):
-                raise self._unreachable(e) from None
-            raise
-        if stream.too_large is not None:
-            raise stream.too_large
-        if response.code == 599:
-            raise self._unreachable(response.error)
-        if stream.status >= 300:
-            raise mlflow_error(stream.status, bytes(stream.error_body))
-        return stream.received
-
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._token}"}
-
-    def _request(self, path: str, **kwargs: Any) -> HTTPRequest:
-        if not self.api_url:
-            raise PlatformError(
-                UNREACHABLE, "platform_not_configured", "platform service URL is not configured"
-            )
-        kwargs.setdefault("request_timeout", self.timeout)
-        return HTTPRequest(
-            self.url(path), connect_timeout=self.timeout, follow_redirects=False, **kwargs
-        )
-
-    def _unreachable(self, error: BaseException | None) -> PlatformError:
-        if isinstance(error, HTTPClientError):
-            reason = error.message or str(error)
-        else:
-            reason = str(error) or type(error).__name__
-        return PlatformError(
-            UNREACHABLE,
-            "tracking_unreachable",
-            f"tracking server unreachable at {self.api_url}: {reason}",
-        )
-
-
-class _Stream:
-    """The callbacks of one streamed download: status, announced size, chunks, the cap."""
-
-    def __init__(
-        self,
-        sink: Callable[[bytes], None],
-        limit: int,
-        on_size: Callable[[int | None], None] | None,
-    ) -> None:
-        self.sink = sink
-        self.limit = limit
-        self.on_size = on_size
-        self.status = 0
-        self.headers = HTTPHeaders()
-        self.received = 0
-        self.error_body = bytearray()
-        self.too_large: ArtifactTooLarge | None = None
-        self._started = False
-
-    def header(self, line: str) -> None:
-        if line.startswith("HTTP/"):
-            start = parse_response_start_line(line.strip())
-            assert isinstance(start, ResponseStartLine)
-            self.status, self.headers = start.code, HTTPHeaders()
-        elif line.strip():
-            self.headers.parse_line(line)
-        elif self.status < 300:  # end of the final headers: the size is known, or never will be
-            length = self.headers.get("Content-Length")
-            size = int(length) if length and length.isdigit() else None
-            if size is not None and size > self.limit:
-                self.too_large = ArtifactTooLarge(size, self.limit)
-                raise self.too_large  # stops the transfer
-            if self.on_size is not None and not self._started:
-                self.on_size(size)
-            self._started = True
-
-    def chunk(self, data: bytes) -> None:
-        if self.status >= 300:
-            if len(self.error_body) < 64 * 1024:
-                self.error_body.extend(data)
-            return
-        self.received += len(data)
-        if self.received > self.limit:
-            self.too_large = ArtifactTooLarge(None, self.limit)
-            raise self.too_large  # stops the transfer
-        self.sink(data)
-
-
-def mlflow_error(status: int, raw: bytes | None) -> PlatformError:
-    """MLflow's error answer as a ``PlatformError``: its ``error_code`` (else the gate's
-    ``error``) and its message; a generic message for a body that is not MLflow's JSON."""
-    try:
-        body = json.loads(raw or b"")
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and isinstance(body.get("message"), str) and body["message"]:
-        code = body.get("error_code") or body.get("error") or "tracking_error"
-        return PlatformError(status, str(code), body["message"])
-    try:
-        phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = "error"
-    return PlatformError(status, "tracking_error", f"tracking server answered {status} {phrase}")
-
-
-def artifact_path(run: dict[str, Any], path: str) -> str:
-    """Where the tracking server serves ``path`` of ``run``: its proxied artifact store
-    (``mlflow-artifacts:/``), else MLflow's ``get-artifact`` route for any other store."""
-    info = run.get("info", {})
-    root = str(info.get("artifact_uri", ""))
-    if root.startswith("mlflow-artifacts:"):
-        stem = root.removeprefix("mlflow-artifacts:").lstrip("/").rstrip("/")
-        return f"api/2.0/mlflow-artifacts/artifacts/{quote(stem)}/{quote(path)}"
-    return "get-artifact?" + urlencode({"run_id": info.get("run_id", ""), "path": path})
 
 
 def clean_artifact_path(path: str) -> str:
@@ -332,20 +120,22 @@ def runs_csv(runs: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-class TrackingHandler(OwnerHandler):
+class TrackingHandler(LabworksHandler):
     """Base of the tracking routes: the owner's token, so the owner only; reads are not
     activity (the panel reads in the background)."""
+
+    owner_may = "see experiments from it; open your own workspace to see yours"
 
     @property
     def _track_activity(self) -> bool:  # type: ignore[override]
         return self.request.method != "GET"
 
     @property
-    def tracking(self) -> TrackingClient:
-        """The tracking client, made once per server from the platform client."""
+    def tracking(self) -> PlatformClient:
+        """The tracking server's client, made once per server from the platform client."""
         client = self.settings.get(TRACKING_SETTING)
         if client is None:
-            client = TrackingClient.for_platform(self.settings[CLIENT_SETTING])
+            client = tracking_client(self.settings[CLIENT_SETTING])
             self.settings[TRACKING_SETTING] = client
         return client
 
@@ -357,15 +147,6 @@ class TrackingHandler(OwnerHandler):
         else:
             super().log_exception(typ, value, tb)
 
-    def check_owner(self) -> None:
-        owner = os.environ.get("JUPYTERHUB_USER")
-        if owner and self.username != owner:
-            raise tornado.web.HTTPError(
-                403,
-                f"only {owner}, who owns this workspace, can see experiments from it;"
-                " open your own workspace to see yours",
-            )
-
 
 class MlflowApiHandler(TrackingHandler):
     """``GET|POST /labworks/mlflow/api/2.0/mlflow/<endpoint>``: MLflow's REST API as it is
@@ -374,13 +155,11 @@ class MlflowApiHandler(TrackingHandler):
 
     @tornado.web.authenticated
     async def get(self, path: str) -> None:
-        self.check_owner()
         query = f"?{self.request.query}" if self.request.query else ""
         self._send(await self.tracking.forward("GET", path + query))
 
     @tornado.web.authenticated
     async def post(self, path: str) -> None:
-        self.check_owner()
         if path not in FORWARDED_POSTS:
             raise tornado.web.HTTPError(
                 403,
@@ -399,9 +178,8 @@ class ArtifactHandler(TrackingHandler):
 
     @tornado.web.authenticated
     async def get(self, run_id: str) -> None:
-        self.check_owner()
         path = clean_artifact_path(self.get_query_argument("path", ""))
-        run = (await self.tracking.json("GET", f"api/2.0/mlflow/runs/get?run_id={run_id}"))["run"]
+        run = (await self.tracking.get(f"api/2.0/mlflow/runs/get?run_id={run_id}"))["run"]
         size = await self._listed_size(run_id, path)
         limit = int(self.settings.get(ARTIFACT_LIMIT_SETTING, MAX_ARTIFACT_BYTES))
         if size > limit:
@@ -422,7 +200,7 @@ class ArtifactHandler(TrackingHandler):
             self.flush()
 
         try:
-            await self.tracking.download(artifact_path(run, path), write, limit, on_size=start)
+            await download(self.tracking, artifact_path(run, path), write, limit, on_size=start)
         except ArtifactTooLarge as e:  # it grew after it was listed
             if self._headers_written:
                 self.log.warning("labworks: %s of run %s passed %d bytes", path, run_id, e.limit)
@@ -435,7 +213,7 @@ class ArtifactHandler(TrackingHandler):
         """The artifact's size as its folder's listing gives it (404 when it is not there)."""
         folder = path.rsplit("/", 1)[0] if "/" in path else ""
         query = urlencode({"run_id": run_id, "path": folder})
-        listing = await self.tracking.json("GET", f"api/2.0/mlflow/artifacts/list?{query}")
+        listing = await self.tracking.get(f"api/2.0/mlflow/artifacts/list?{query}")
         for entry in listing.get("files", []):
             if entry.get("path") == path and not entry.get("is_dir"):
                 return int(entry.get("file_size") or 0)
@@ -465,7 +243,6 @@ class ExportHandler(TrackingHandler):
 
     @tornado.web.authenticated
     async def post(self) -> None:
-        self.check_owner()
         run_ids = self.json_object().get("run_ids")
         if (
             not isinstance(run_ids, list)
@@ -481,7 +258,7 @@ class ExportHandler(TrackingHandler):
 
         async def get(run_id: str) -> dict[str, Any]:
             async with gate:
-                answer = await self.tracking.json("GET", f"api/2.0/mlflow/runs/get?run_id={run_id}")
+                answer = await self.tracking.get(f"api/2.0/mlflow/runs/get?run_id={run_id}")
                 return answer["run"]
 
         runs = await asyncio.gather(*(get(i) for i in dict.fromkeys(run_ids)))
@@ -496,7 +273,6 @@ class RunsTableHandler(TrackingHandler):
 
     @tornado.web.authenticated
     async def post(self) -> None:
-        self.check_owner()
         self.finish(await self.platform.post("/experiments/runs/table", self.json_object()))
 
 
@@ -506,7 +282,6 @@ class ModelsHandler(TrackingHandler):
 
     @tornado.web.authenticated
     async def get(self) -> None:
-        self.check_owner()
         self.finish(await self.platform.get("/models"))
 
 

@@ -16,18 +16,23 @@ from jupyter_server.utils import ensure_async
 
 from .handlers import LabworksHandler
 from .notebooks import read_notebook, write_for_nbdime
-from .sharing import OwnerHandler
+from .sharing import MANAGE_SHARING
 
 DIFF_DIR = ".labworks/gallery"
 COPY_DIR = "Gallery"
 
 
-class GalleryHandler(OwnerHandler):
+class GalleryBaseHandler(LabworksHandler):
+    """The gallery routes publish and copy with the owner's token: the owner's only."""
+
+    owner_may = MANAGE_SHARING
+
+
+class GalleryHandler(GalleryBaseHandler):
     """``GET /labworks/gallery[?group=G]``: entries of my groups; ``POST`` publishes a notebook."""
 
     @tornado.web.authenticated
     async def get(self) -> None:
-        self.check_owner()
         group = self.get_query_argument("group", "")
         query = f"?{urlencode({'group': group})}" if group else ""
         self.finish(await self.platform.get(f"/gallery{query}"))
@@ -35,7 +40,6 @@ class GalleryHandler(OwnerHandler):
     @tornado.web.authenticated
     async def post(self) -> None:
         """Body: ``{"path": "<notebook in this workspace>", "group": G, "message": M}``."""
-        self.check_owner()
         body = self.json_object()
         path, group = body.get("path"), body.get("group")
         if not isinstance(path, str) or not path.strip("/"):
@@ -53,32 +57,29 @@ class GalleryHandler(OwnerHandler):
         self.finish(published)
 
 
-class EntryHandler(OwnerHandler):
+class EntryHandler(GalleryBaseHandler):
     """``GET /labworks/gallery/<id>``: an entry and its versions; ``DELETE`` unpublishes it."""
 
     @tornado.web.authenticated
     async def get(self, entry_id: str) -> None:
-        self.check_owner()
         self.finish(await self.platform.get(f"/gallery/{entry_id}"))
 
     @tornado.web.authenticated
     async def delete(self, entry_id: str) -> None:
-        self.check_owner()
         await self.platform.delete(f"/gallery/{entry_id}")
         self.set_status(204)
         self.finish()
 
 
-class VersionHandler(OwnerHandler):
+class VersionHandler(GalleryBaseHandler):
     """``GET /labworks/gallery/<id>/versions/<n>``: one version with its notebook."""
 
     @tornado.web.authenticated
     async def get(self, entry_id: str, number: str) -> None:
-        self.check_owner()
         self.finish(await self.platform.get(f"/gallery/{entry_id}/versions/{number}"))
 
 
-class CopyHandler(OwnerHandler):
+class CopyHandler(GalleryBaseHandler):
     """``POST /labworks/gallery/<id>/versions/<n>/copy``: an editable copy in the workspace.
 
     Answers ``{"path", "created"}``; an existing copy is kept as it is (it may hold edits).
@@ -86,7 +87,6 @@ class CopyHandler(OwnerHandler):
 
     @tornado.web.authenticated
     async def post(self, entry_id: str, number: str) -> None:
-        self.check_owner()
         version = await self.platform.get(f"/gallery/{entry_id}/versions/{number}")
         stem = posixpath.splitext(version["name"])[0]
         folder = f"{COPY_DIR}/{version['group']}"
@@ -103,24 +103,22 @@ class CopyHandler(OwnerHandler):
         self.finish({"path": path, "created": created})
 
 
-class DiffHandler(OwnerHandler):
+class DiffHandler(GalleryBaseHandler):
     """``GET /labworks/gallery/<id>/diff?base=N&remote=M``: nbdime's diff (JSON and text)."""
 
     @tornado.web.authenticated
     async def get(self, entry_id: str) -> None:
-        self.check_owner()
         base, remote = _version_args(self)
         query = urlencode({"base": base, "remote": remote})
         self.finish(await self.platform.get(f"/gallery/{entry_id}/diff?{query}"))
 
 
-class DiffFilesHandler(OwnerHandler):
+class DiffFilesHandler(GalleryBaseHandler):
     """``POST /labworks/gallery/<id>/diff-files?base=N&remote=M``: write both versions where
     nbdime's diff page (``/nbdime/difftool``) reads them; answers their paths."""
 
     @tornado.web.authenticated
     async def post(self, entry_id: str) -> None:
-        self.check_owner()
         paths = {}
         for side, number in zip(("base", "remote"), _version_args(self), strict=True):
             version = await self.platform.get(f"/gallery/{entry_id}/versions/{number}")

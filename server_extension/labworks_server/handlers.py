@@ -46,8 +46,36 @@ def error_body(status: int, error: BaseException | None) -> tuple[int, str, str]
     return 500, "internal_error", "internal server error; see the server log"
 
 
+def refuse_visitor(user: str | None, owner_may: str) -> None:
+    """403 unless ``user`` owns this workspace (``$JUPYTERHUB_USER``); outside JupyterHub (no
+    owner set) everyone does. ``owner_may`` ends the message: "only X ... can <owner_may>"."""
+    owner = os.environ.get("JUPYTERHUB_USER")
+    if owner and user != owner:
+        raise tornado.web.HTTPError(403, f"only {owner}, who owns this workspace, can {owner_may}")
+
+
 class LabworksHandler(ExtensionHandlerMixin, APIHandler):
-    """Base of every Labworks handler: JSON errors ``{"error", "message"}`` and shared services."""
+    """Base of every Labworks handler: the owner check, JSON errors ``{"error", "message"}``
+    and shared services.
+
+    A person this workspace is shared with uses the same server, but every call to the
+    platform carries the owner's token; so ``prepare()`` refuses anyone but the owner (403,
+    saying who may and ``owner_may``) before any method runs. A route about the workspace
+    itself (its facts, GPUs, idle clock) opts out with ``visitors_allowed = True``. Methods
+    keep ``@tornado.web.authenticated``.
+    """
+
+    visitors_allowed = False
+    """Whether a visitor of a shared workspace may use this route too."""
+
+    owner_may = "use it; open your own workspace to use yours"
+    """What only the owner may do, as the refusal puts it: "only X ... can <owner_may>"."""
+
+    async def prepare(self) -> None:  # type: ignore[override]  # as APIHandler.prepare
+        """Authenticate (jupyter_server), then refuse visitors unless ``visitors_allowed``."""
+        await super().prepare()
+        if not self.visitors_allowed:
+            refuse_visitor(self.username, self.owner_may)
 
     @property
     def platform(self) -> PlatformClient:
@@ -60,6 +88,13 @@ class LabworksHandler(ExtensionHandlerMixin, APIHandler):
         name = getattr(self.current_user, "username", None)
         return name or os.environ.get("JUPYTERHUB_USER") or None
 
+    def json_object(self) -> dict[str, Any]:
+        """The request body, which must be a JSON object (400 otherwise)."""
+        body = self.get_json_body()
+        if not isinstance(body, dict):
+            raise tornado.web.HTTPError(400, "send a JSON object in the request body")
+        return body
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """Render every error as ``{"error": code, "message": text}``."""
         exc_info = kwargs.get("exc_info")
@@ -70,7 +105,10 @@ class LabworksHandler(ExtensionHandlerMixin, APIHandler):
 
 
 class WorkspaceHandler(LabworksHandler):
-    """``GET /labworks/workspace``: the facts of this workspace (workspace-contract.md)."""
+    """``GET /labworks/workspace``: the facts of this workspace (workspace-contract.md), for
+    its visitors too."""
+
+    visitors_allowed = True
 
     @tornado.web.authenticated
     async def get(self) -> None:
@@ -93,6 +131,8 @@ class WorkspaceHandler(LabworksHandler):
 
 class GpuHandler(LabworksHandler):
     """``GET /labworks/gpus``: this workspace's GPUs with live memory and utilization."""
+
+    visitors_allowed = True
 
     @tornado.web.authenticated
     async def get(self) -> None:

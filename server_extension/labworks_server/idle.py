@@ -151,8 +151,10 @@ def timeout_from_env(env: Mapping[str, str]) -> float:
 class IdleHandler(LabworksHandler):
     """``GET /labworks/workspace/idle``: how long until the server stops for idleness.
 
-    Not counted as activity: the lab polls it in the background."""
+    Not counted as activity: the lab polls it in the background. A visitor's lab polls and
+    keeps it running too."""
 
+    visitors_allowed = True
     _track_activity = False
 
     @property

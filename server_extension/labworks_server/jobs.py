@@ -10,7 +10,6 @@ notebooks nbdime's diff page compares (``.labworks/jobs/<id>/{source,output}.ipy
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,7 +17,6 @@ import tornado.web
 
 from .handlers import LabworksHandler
 from .notebooks import read_notebook, write_for_nbdime
-from .sharing import OwnerHandler
 
 DIFF_DIR = ".labworks/jobs"
 JOB_ID = r"([0-9a-f]{1,64})"
@@ -42,25 +40,18 @@ def _query(handler: tornado.web.RequestHandler, names: tuple[str, ...], many: st
     return f"?{urlencode(pairs)}" if pairs else ""
 
 
-class JobsBaseHandler(OwnerHandler):
+class JobsBaseHandler(LabworksHandler):
     """The jobs routes act with the owner's token, so only the owner may use them.
 
     A GET is not activity: the lab polls jobs, logs and schedules in the background, and that
     must not keep an idle workspace running (a person's clicks are counted by the lab itself).
     """
 
+    owner_may = "run and see jobs from it; open your own workspace to run yours"
+
     @property
     def _track_activity(self) -> bool:  # type: ignore[override]
         return self.request.method != "GET"
-
-    def check_owner(self) -> None:
-        owner = os.environ.get("JUPYTERHUB_USER")
-        if owner and self.username != owner:
-            raise tornado.web.HTTPError(
-                403,
-                f"only {owner}, who owns this workspace, can run and see jobs from it;"
-                " open your own workspace to run yours",
-            )
 
     async def notebook_settings(self, fields: tuple[str, ...]) -> dict[str, Any]:
         """The request body's ``path`` read into ``content``, with the given fields."""
@@ -80,14 +71,12 @@ class JobsHandler(JobsBaseHandler):
 
     @tornado.web.authenticated
     async def get(self) -> None:
-        self.check_owner()
         names = ("status", "q", "mine", "updated_since", "limit", "offset")
         self.finish(await self.platform.get(f"/jobs{_query(self, names, many='status')}"))
 
     @tornado.web.authenticated
     async def post(self) -> None:
         """Body: ``{"path", "parameters", "profile", "name", "timeout", "retries", ...}``."""
-        self.check_owner()
         request = await self.notebook_settings(SETTINGS)
         job = await self.platform.post("/jobs", request)
         self.set_status(201)
@@ -100,7 +89,6 @@ class ProfilesHandler(JobsBaseHandler):
 
     @tornado.web.authenticated
     async def get(self) -> None:
-        self.check_owner()
         self.finish(await self.platform.get("/profiles"))
 
 
@@ -110,13 +98,11 @@ class NotificationsHandler(JobsBaseHandler):
 
     @tornado.web.authenticated
     async def get(self) -> None:
-        self.check_owner()
         self.finish(await self.platform.get("/jobs/notifications"))
 
     @tornado.web.authenticated
     async def put(self) -> None:
         """Body: ``{"webhook_url", "email", "events"}``."""
-        self.check_owner()
         body = self.json_object()
         settings = {key: body[key] for key in NOTIFY_SETTINGS if key in body}
         self.finish(await self.platform.put("/jobs/notifications", settings))
@@ -128,7 +114,6 @@ class InspectHandler(JobsBaseHandler):
 
     @tornado.web.authenticated
     async def get(self) -> None:
-        self.check_owner()
         content = await read_notebook(self.contents_manager, self.get_query_argument("path", ""))
         kernel = self.get_query_argument("kernel_name", "") or None
         self.finish(
@@ -141,7 +126,6 @@ class JobHandler(JobsBaseHandler):
 
     @tornado.web.authenticated
     async def get(self, job_id: str) -> None:
-        self.check_owner()
         self.finish(await self.platform.get(f"/jobs/{job_id}"))
 
 
@@ -151,7 +135,6 @@ class LogsHandler(JobsBaseHandler):
 
     @tornado.web.authenticated
     async def get(self, job_id: str) -> None:
-        self.check_owner()
         query = _query(self, ("offset", "limit", "attempt"))
         self.finish(await self.platform.get(f"/jobs/{job_id}/logs{query}"))
 
@@ -162,22 +145,17 @@ class OutputHandler(JobsBaseHandler):
 
     @tornado.web.authenticated
     async def get(self, job_id: str) -> None:
-        self.check_owner()
         query = _query(self, ("attempt",))
         self.finish(await self.platform.get(f"/jobs/{job_id}/output{query}"))
 
 
 class JobParametersHandler(JobsBaseHandler):
     """``GET /labworks/jobs/<id>/parameters``: the parameters the job's notebook declares,
-    read from the exact input notebook the platform kept."""
+    as the platform reads them from the exact input notebook it kept."""
 
     @tornado.web.authenticated
     async def get(self, job_id: str) -> None:
-        self.check_owner()
-        job = await self.platform.get(f"/jobs/{job_id}")
-        source = await self.platform.get(f"/jobs/{job_id}/notebook")
-        inspect = {"content": source["content"], "kernel_name": job.get("kernel_name")}
-        self.finish(await self.platform.post("/jobs/inspect", inspect))
+        self.finish(await self.platform.get(f"/jobs/{job_id}/parameters"))
 
 
 class CancelHandler(JobsBaseHandler):
@@ -185,7 +163,6 @@ class CancelHandler(JobsBaseHandler):
 
     @tornado.web.authenticated
     async def post(self, job_id: str) -> None:
-        self.check_owner()
         self.finish(await self.platform.post(f"/jobs/{job_id}/cancel", {}))
 
 
@@ -195,7 +172,6 @@ class RerunHandler(JobsBaseHandler):
 
     @tornado.web.authenticated
     async def post(self, job_id: str) -> None:
-        self.check_owner()
         body = self.get_json_body() or {}
         if not isinstance(body, dict):
             raise tornado.web.HTTPError(400, "send a JSON object in the request body")
@@ -217,7 +193,6 @@ class JobDiffFilesHandler(JobsBaseHandler):
 
     @tornado.web.authenticated
     async def post(self, job_id: str) -> None:
-        self.check_owner()
         source, output = await asyncio.gather(
             self.platform.get(f"/jobs/{job_id}/notebook"),
             self.platform.get(f"/jobs/{job_id}/output"),
@@ -239,13 +214,11 @@ class SchedulesHandler(JobsBaseHandler):
 
     @tornado.web.authenticated
     async def get(self) -> None:
-        self.check_owner()
         self.finish(await self.platform.get("/schedules"))
 
     @tornado.web.authenticated
     async def post(self) -> None:
         """Body: the fields of ``POST /labworks/jobs`` plus ``cron`` and ``timezone``."""
-        self.check_owner()
         request = await self.notebook_settings(SCHEDULE_SETTINGS)
         schedule = await self.platform.post("/schedules", request)
         self.set_status(201)
@@ -258,7 +231,6 @@ class PreviewHandler(JobsBaseHandler):
 
     @tornado.web.authenticated
     async def post(self) -> None:
-        self.check_owner()
         body = self.json_object()
         request = {key: body[key] for key in ("cron", "timezone", "count") if key in body}
         self.finish(await self.platform.post("/schedules/preview", request))
@@ -270,21 +242,18 @@ class ScheduleHandler(JobsBaseHandler):
 
     @tornado.web.authenticated
     async def get(self, schedule_id: str) -> None:
-        self.check_owner()
         self.finish(await self.platform.get(f"/schedules/{schedule_id}"))
 
     @tornado.web.authenticated
     async def patch(self, schedule_id: str) -> None:
         """Body: any of ``{"cron", "timezone", "parameters", "profile", "paused"}``; the
         fields left out stay as they are."""
-        self.check_owner()
         body = self.json_object()
         changes = {key: body[key] for key in SCHEDULE_CHANGES if key in body}
         self.finish(await self.platform.patch(f"/schedules/{schedule_id}", changes))
 
     @tornado.web.authenticated
     async def delete(self, schedule_id: str) -> None:
-        self.check_owner()
         await self.platform.delete(f"/schedules/{schedule_id}")
         self.set_status(204)
         self.finish()
@@ -295,29 +264,16 @@ class ScheduleActionHandler(JobsBaseHandler):
 
     @tornado.web.authenticated
     async def post(self, schedule_id: str, action: str) -> None:
-        self.check_owner()
         self.finish(await self.platform.post(f"/schedules/{schedule_id}/{action}", {}))
 
 
 class ScheduleParametersHandler(JobsBaseHandler):
     """``GET /labworks/schedules/<id>/parameters``: the parameters the schedule's notebook
-    declares, read from the exact notebook its latest run ran (the platform keeps it), or,
-    before its first run, from the notebook at its path in this workspace."""
+    declares, as the platform reads them from the notebook copy the schedule runs."""
 
     @tornado.web.authenticated
     async def get(self, schedule_id: str) -> None:
-        self.check_owner()
-        schedule, runs = await asyncio.gather(
-            self.platform.get(f"/schedules/{schedule_id}"),
-            self.platform.get(f"/schedules/{schedule_id}/runs?limit=1"),
-        )
-        if runs["jobs"]:
-            source = await self.platform.get(f"/jobs/{runs['jobs'][0]['id']}/notebook")
-            content = source["content"]
-        else:
-            content = await read_notebook(self.contents_manager, schedule["notebook_path"])
-        inspect = {"content": content, "kernel_name": schedule.get("kernel_name")}
-        self.finish(await self.platform.post("/jobs/inspect", inspect))
+        self.finish(await self.platform.get(f"/schedules/{schedule_id}/parameters"))
 
 
 class ScheduleRunsHandler(JobsBaseHandler):
@@ -325,7 +281,6 @@ class ScheduleRunsHandler(JobsBaseHandler):
 
     @tornado.web.authenticated
     async def get(self, schedule_id: str) -> None:
-        self.check_owner()
         query = _query(self, ("limit", "offset"))
         self.finish(await self.platform.get(f"/schedules/{schedule_id}/runs{query}"))
 

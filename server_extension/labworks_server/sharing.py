@@ -1,12 +1,12 @@
 """Workspace sharing on the user's own server: ``/labworks/shares``, forwarded to the platform.
 
 A person this workspace is shared with uses the same server, but acts with the owner's token
-here; so every route of this module, and of the gallery, answers to the owner only.
+here; so every route of this module answers to the owner only (``LabworksHandler``), saying
+``MANAGE_SHARING`` to anyone else (the gallery and visibility routes say the same).
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 from urllib.parse import quote
 
@@ -14,51 +14,33 @@ import tornado.web
 
 from .handlers import LabworksHandler
 
-
-class OwnerHandler(LabworksHandler):
-    """A handler only the workspace's owner (``$JUPYTERHUB_USER``) may use."""
-
-    def check_owner(self) -> None:
-        """403 for anyone but the owner; outside JupyterHub (no owner set) everyone is."""
-        owner = os.environ.get("JUPYTERHUB_USER")
-        if owner and self.username != owner:
-            raise tornado.web.HTTPError(
-                403,
-                f"only {owner}, who owns this workspace, can manage its sharing and gallery;"
-                " open your own workspace to manage yours",
-            )
-
-    def json_object(self) -> dict[str, Any]:
-        """The request body, which must be a JSON object (400 otherwise)."""
-        body = self.get_json_body()
-        if not isinstance(body, dict):
-            raise tornado.web.HTTPError(400, "send a JSON object in the request body")
-        return body
+MANAGE_SHARING = "manage its sharing and gallery; open your own workspace to manage yours"
 
 
-class SharesHandler(OwnerHandler):
+class SharesHandler(LabworksHandler):
     """``GET /labworks/shares``: who this workspace is shared with; ``POST`` shares it."""
+
+    owner_may = MANAGE_SHARING
 
     @tornado.web.authenticated
     async def get(self) -> None:
-        self.check_owner()
         self.finish(await self.platform.get("/shares"))
 
     @tornado.web.authenticated
     async def post(self) -> None:
-        self.check_owner()
         body = self.json_object()
         share = {key: body[key] for key in ("user", "group") if key in body}
         self.set_status(201)
         self.finish(await self.platform.post("/shares", share))
 
 
-class ShareHandler(OwnerHandler):
+class ShareHandler(LabworksHandler):
     """``DELETE /labworks/shares/(user|group)/<name>``: stop sharing with them."""
+
+    owner_may = MANAGE_SHARING
 
     @tornado.web.authenticated
     async def delete(self, kind: str, name: str) -> None:
-        self.check_owner()
         await self.platform.delete(f"/shares/{kind}/{quote(name, safe='')}")
         self.set_status(204)
         self.finish()

@@ -34,7 +34,7 @@ from tornado.ioloop import PeriodicCallback
 from traitlets import Float, List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
-from .sharing import OwnerHandler
+from .handlers import LabworksHandler, refuse_visitor
 
 MANAGER_SETTING = "labworks_tensorboards"
 RUN_ID = re.compile(r"[0-9a-zA-Z]{1,64}")
@@ -42,6 +42,7 @@ BOARD_ID = r"([0-9a-f]{12})"
 ARTIFACT_DIR = "tensorboard"
 PR_SET_PDEATHSIG = 1
 PROXY_SAFE = ":/?#[]@!$&'()*+,;=-._~"  # what jupyter-server-proxy leaves unquoted
+USE_TENSORBOARDS = "use its TensorBoards"  # only the owner may (LabworksHandler.owner_may)
 
 
 @dataclass
@@ -314,31 +315,26 @@ async def stop_tensorboards(settings: dict[str, Any]) -> None:
         await manager.stop_all()
 
 
-class TensorBoardOwnerHandler(OwnerHandler):
-    def check_owner(self) -> None:
-        owner = os.environ.get("JUPYTERHUB_USER")
-        if owner and self.username != owner:
-            raise tornado.web.HTTPError(
-                403, f"only {owner}, who owns this workspace, can use its TensorBoards"
-            )
+class TensorBoardBaseHandler(LabworksHandler):
+    """Base of the TensorBoard routes: the owner's only, as everything of this module."""
+
+    owner_may = USE_TENSORBOARDS
 
     @property
     def manager(self) -> TensorBoardManager:
         return manager_of(self.settings)
 
 
-class TensorBoardsHandler(TensorBoardOwnerHandler):
+class TensorBoardsHandler(TensorBoardBaseHandler):
     """``GET /labworks/tensorboard``: what runs; ``POST {"logdir"} | {"run_id"}``: open one."""
 
     @tornado.web.authenticated
     async def get(self) -> None:
-        self.check_owner()
         boards = [b.to_json(self.manager.root) for b in self.manager.boards.values()]
         self.finish({"tensorboards": boards})
 
     @tornado.web.authenticated
     async def post(self) -> None:
-        self.check_owner()
         body = self.json_object()
         logdir, run_id = body.get("logdir"), body.get("run_id")
         if (logdir is None) == (run_id is None):
@@ -352,12 +348,11 @@ class TensorBoardsHandler(TensorBoardOwnerHandler):
         self.finish(board.to_json(self.manager.root))
 
 
-class TensorBoardHandler(TensorBoardOwnerHandler):
+class TensorBoardHandler(TensorBoardBaseHandler):
     """``DELETE /labworks/tensorboard/<id>``: stop one."""
 
     @tornado.web.authenticated
     async def delete(self, board_id: str) -> None:
-        self.check_owner()
         await self.manager.stop(board_id)
         self.set_status(204)
         self.finish()
@@ -370,10 +365,7 @@ class TensorBoardProxyHandler(LocalProxyHandler):  # type: ignore[misc]
     the server's activity (an open tab must not keep an idle workspace alive)."""
 
     def _board(self, board_id: str) -> TensorBoard:
-        owner = os.environ.get("JUPYTERHUB_USER")
-        name = getattr(self.current_user, "username", None)
-        if owner and name != owner:
-            raise tornado.web.HTTPError(403, f"only {owner} can use this workspace's TensorBoards")
+        refuse_visitor(getattr(self.current_user, "username", None), USE_TENSORBOARDS)
         board = manager_of(self.settings).touch(board_id)
         self.proxy_base = url_path_join("labworks", "tensorboard", board_id)
         return board

@@ -15,21 +15,21 @@ import tornado.web
 
 from .datasets import NAME, OWNER
 from .handlers import LabworksHandler
-from .sharing import OwnerHandler
+from .sharing import MANAGE_SHARING
 
 
-class VisibilityHandler(OwnerHandler):
+class VisibilityHandler(LabworksHandler):
     """``/labworks/(experiments|models)/<id or name>/visibility``, and
     ``/labworks/datasets/<owner>/<name>/visibility`` (its key holds one ``/``)."""
 
+    owner_may = MANAGE_SHARING
+
     @tornado.web.authenticated
     async def get(self, kind: str, *key: str) -> None:
-        self.check_owner()
         self.finish(await self.platform.get(_thing_path(kind, key)))
 
     @tornado.web.authenticated
     async def put(self, kind: str, *key: str) -> None:
-        self.check_owner()
         visibility = self.json_object().get("visibility")
         if not isinstance(visibility, str):
             raise tornado.web.HTTPError(

@@ -246,6 +246,11 @@ def test_schedules_with_the_cli_and_the_api(platform, people, tmp_path):
     assert (shown["parameters"], shown["timezone"], shown["paused"]) == (
         {"day": "tue"}, "Europe/Berlin", False,
     )  # fmt: skip
+    declared = call(platform, token, "GET", f"/schedules/{schedule_id}/parameters")
+    assert declared.status_code == 200, declared.text
+    assert [(p["name"], p["default"]) for p in declared.json()["parameters"]] == [("day", "mon")]
+    hidden = call(platform, people["jcal"], "GET", f"/schedules/{schedule_id}/parameters")
+    assert hidden.status_code == 404
     assert "paused" in cli(platform, token, "schedules", "pause", schedule_id).stdout
     assert call(platform, token, "GET", f"/schedules/{schedule_id}").json()["paused"] is True
     assert cli(platform, token, "schedules", "resume", schedule_id).returncode == 0
@@ -302,5 +307,13 @@ def test_the_exact_input_notebook_is_kept_and_private(platform, people):
     assert ["".join(c["source"]) for c in cells] == ["lr = 0.5", "print(lr * 2)"]  # no injection
     assert len(got.json()["sha256"]) == 64
     other = call(platform, people["jcal"], "GET", f"/jobs/{job['id']}/notebook")
+    assert other.status_code == 404
+    # its parameters without the notebook making a round trip: as POST /jobs/inspect says
+    declared = call(platform, people["jana"], "GET", f"/jobs/{job['id']}/parameters")
+    inspected = call(platform, people["jana"], "POST", "/jobs/inspect",
+                     json={"content": source, "kernel_name": "python3"})  # fmt: skip
+    assert declared.status_code == 200 and declared.json() == inspected.json()
+    assert [p["name"] for p in declared.json()["parameters"]] == ["lr"]
+    other = call(platform, people["jcal"], "GET", f"/jobs/{job['id']}/parameters")
     assert other.status_code == 404
     wait_job(platform, people["jana"], job["id"])

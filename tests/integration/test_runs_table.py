@@ -18,7 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, event, inspect, text
 
-from labworks_hub.service.store.tracking import InvalidInput
+from labworks_hub.service.access import Invalid
 from labworks_hub.service.tracking import runs_table
 from labworks_hub.service.tracking.server import in_schema
 from tests.integration.test_tracking import as_user
@@ -156,7 +156,7 @@ def test_keys_bad_input_and_the_sort_index(mlflow_store):
     ):
         with pytest.raises(MlflowException) as mlflow_error:
             mlflow_store.search_runs([experiment_id], filter_, 1, 5, list(order_by), token)
-        with pytest.raises(InvalidInput) as ours:
+        with pytest.raises(Invalid) as ours:
             query = runs_table.RunsQuery((experiment_id,), filter_, order_by, 5, token)
             runs_table.runs_page(mlflow_store, query)
         assert str(ours.value) == mlflow_error.value.message
@@ -330,7 +330,7 @@ def token_of(offset: object) -> str:
 )  # fmt: skip
 def test_a_page_token_out_of_range_is_refused_not_a_crash(mlflow_store, token):
     experiment_id = mlflow_store.create_experiment(f"rt-{uuid.uuid4().hex[:8]}")
-    with pytest.raises(InvalidInput, match="page_token: not a page token of this table"):
+    with pytest.raises(Invalid, match="page_token: not a page token of this table"):
         runs_table.runs_page(mlflow_store, runs_table.RunsQuery((experiment_id,), page_token=token))
 
 
@@ -341,7 +341,7 @@ def test_a_number_out_of_range_in_the_filter_is_refused_not_a_crash(mlflow_store
         "attributes.start_time > 99999999999999999999",
         "attributes.end_time < -99999999999999999999",
     ):
-        with pytest.raises(InvalidInput, match="filter: a number in it is out of range"):
+        with pytest.raises(Invalid, match="filter: a number in it is out of range"):
             runs_table.runs_page(mlflow_store, runs_table.RunsQuery((experiment_id,), filter_))
     last = runs_table.RunsQuery((experiment_id,), page_token=token_of(12))
     assert len(runs_table.runs_page(mlflow_store, last).runs) == 1  # a real offset still pages

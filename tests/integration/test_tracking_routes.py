@@ -97,6 +97,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import Mount
 from labworks_hub.service.auth import Caller
 from labworks_hub.service.errors import APIError
+from labworks_hub.service.jobs.artifacts import ArtifactStore
 from labworks_hub.service.tracking.gate import TrackingGate
 from labworks_hub.service.tracking.server import TrackingServer
 
@@ -112,7 +113,8 @@ class Identity:
             raise APIError(401, "invalid token")
         return CALLERS[token]
 
-server = TrackingServer(state_dir=HOME, platform_db_url=f"sqlite:///{HOME}/lw.sqlite")
+server = TrackingServer(ArtifactStore(state_dir=HOME), state_dir=HOME,
+                        platform_db_url=f"sqlite:///{HOME}/lw.sqlite")
 app = FastAPI()
 app.mount("/mlflow", TrackingGate(server, Identity()))
 client = TestClient(app).__enter__()  # one event loop for every request

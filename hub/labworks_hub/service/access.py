@@ -14,16 +14,17 @@ raising `Refused` kinds, and a router using the `viewer` dependency (docs/develo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import String, false, or_
-from sqlalchemy.orm import Mapped, declarative_mixin, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
 PRIVATE = "private"
 PUBLIC = "public"
 GROUP = "group:"
-MAX_GROUP_NAME = 255
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")  # hub user and group names
 
 
 # --- refusals ---------------------------------------------------------------------------------
@@ -46,6 +47,13 @@ class Invalid(Refused):
 
     status = 400
     code = "bad_request"
+
+
+class Unauthenticated(Refused):
+    """No hub token, or none the hub knows."""
+
+    status = 401
+    code = "unauthorized"
 
 
 class Forbidden(Refused):
@@ -120,6 +128,16 @@ class Viewer:
 # --- visibility -------------------------------------------------------------------------------
 
 
+def check_name(name: str, what: str = "user name") -> str:
+    """`name` if it is a valid hub user or group name; Invalid (naming `what`) otherwise."""
+    if not NAME_RE.match(name):
+        raise Invalid(
+            f"invalid {what} {name!r}: use 1-63 lowercase letters, digits, '.', '_' or '-',"
+            " starting with a letter or digit"
+        )
+    return name
+
+
 @dataclass(frozen=True)
 class Visibility:
     """`private`, `group:<name>` or `public`, parsed and checked."""
@@ -132,16 +150,16 @@ class Visibility:
 
     @classmethod
     def parse(cls, text: str) -> Visibility:
-        """Invalid unless `text` is one of the three forms (with a non-empty group name)."""
+        """Invalid unless `text` is one of the three forms, with a valid group name."""
         value = text.strip() if isinstance(text, str) else ""
         if value in (PRIVATE, PUBLIC):
             return cls(value)
-        group = value.removeprefix(GROUP) if value.startswith(GROUP) else ""
-        if group and len(group) <= MAX_GROUP_NAME and group.isprintable():
-            return cls(value)
-        raise Invalid(
-            f"invalid visibility {text!r}: use 'private', 'public' or 'group:<group name>'"
-        )
+        if not value.startswith(GROUP) or value == GROUP:
+            raise Invalid(
+                f"invalid visibility {text!r}: use 'private', 'public' or 'group:<group name>'"
+            )
+        check_name(value.removeprefix(GROUP), "group name")
+        return cls(value)
 
     @classmethod
     def of_group(cls, group: str | None) -> Visibility:
@@ -169,7 +187,6 @@ class Visibility:
         return self.value
 
 
-@declarative_mixin
 class Shareable:
     """An owned row that its owner may share: `owner` (a hub user name) and `visibility`."""
 

@@ -12,6 +12,7 @@ from .. import __version__
 from .auth import HubIdentity, install_oauth
 from .errors import ERROR_RESPONSES, install_error_handlers
 from .guard import BodyLimits, RequestGuard
+from .jobs.service import build_artifact_store
 from .metrics import install_metrics
 from .routers import (
     datasets,
@@ -64,9 +65,10 @@ def create_app(settings: ServiceSettings, store: Store | None = None) -> FastAPI
     app.state.settings = settings
     app.state.store = store
     app.state.identity = HubIdentity(settings)
+    app.state.artifacts = build_artifact_store(settings)  # the one: jobs, datasets, tracking
     limits = BodyLimits(
         notebook=lambda: body_limit(service_of(app)),
-        raw=lambda: service_of(app).artifacts.max_blob_size,
+        raw=lambda: app.state.artifacts.max_blob_size,
         routes={settings.api_prefix + "/datasets/{owner}/{name}/versions": VERSION_LIST_BYTES},
     )
     app.add_middleware(RequestGuard, limits=limits)  # auth, XSRF, types, sizes before the body

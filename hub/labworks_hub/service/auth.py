@@ -27,7 +27,7 @@ from tornado.web import HTTPError
 from .access import Viewer
 from .errors import APIError
 from .hubapi import token_digest
-from .settings import ServiceSettings
+from .settings import USER_CACHE_SECONDS, ServiceSettings
 
 log = logging.getLogger("labworks.service")
 TOKEN_COOKIE = "labworks-token"  # noqa: S105 (a cookie name)
@@ -35,7 +35,6 @@ STATE_COOKIE = "labworks-oauth-state"
 XSRF_COOKIE = "_xsrf"  # read by the API docs page's script, echoed in XSRF_HEADER
 XSRF_HEADER = "X-XSRFToken"
 _OUTCOME = "labworks.caller"  # where a request keeps its caller (or refusal) in its scope
-USER_CACHE_SECONDS = 30
 
 # Labworks-level permissions a route may require. `require_scope` refuses any other name at
 # import time, so a typo cannot silently open a route.

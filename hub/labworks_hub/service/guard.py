@@ -55,7 +55,8 @@ FRAME_ANCESTORS = "frame-ancestors 'none'"
 @dataclass(frozen=True)
 class BodyLimits:
     """The largest body, in bytes, of each kind of route. `notebook` and `raw` are asked per
-    request: they live in the job service, which the app builds after the guard."""
+    request: they live in the job service, which the app builds after the guard, and in the
+    artifact store (`app.state.artifacts`), which the operator's configuration may replace."""
 
     notebook: Callable[[], int]  # routes reading a JSON body themselves (they carry notebooks)
     raw: Callable[[], int]  # routes taking raw bytes (dataset blobs)

@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
+# How long the service trusts the hub's answers about a token or a user (and what it derived
+# from them: MLflow's copy of the user, remembered decisions), in seconds.
+USER_CACHE_SECONDS = 30
+
 
 @dataclass(frozen=True)
 class ServiceSettings:

@@ -11,9 +11,14 @@ without `.` or `..` segments.
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
+
+from .access import Invalid, Refused
+
+M = TypeVar("M", bound=BaseModel)
 
 MAX_OFFSET = 2**62  # far past any listing, log or page; a larger one overflows the database
 MAX_PATH_CHARS = 1024
@@ -87,6 +92,28 @@ def check_text(text: str) -> str:
     if problem:
         raise ValueError(f"invalid text: {problem}")
     return text
+
+
+def parse_body(model: type[M], raw: bytes, refusal: type[Refused] = Invalid) -> M:
+    """`raw` (a JSON body) as `model`, or `refusal` saying what is wrong (`error_message`), for
+    routes that read their body themselves."""
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as e:
+        raise refusal(error_message(e.errors())) from None
+
+
+def error_message(errors: Sequence[Mapping[str, Any]]) -> str:
+    """What pydantic (or FastAPI's request validation) found wrong, for a person: each problem
+    as `where: what`, joined by '; '. The one validation message of the API."""
+    parts = []
+    for err in errors:
+        if err.get("type") == "json_invalid":
+            parts.append(f"the request body is not JSON: {err.get('msg')}")
+            continue
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+        parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
+    return "; ".join(parts) or "invalid request"
 
 
 def _shown_path(path: str) -> str:

@@ -8,13 +8,14 @@ import hashlib
 import pytest
 from sqlalchemy import func, inspect, select
 
+from labworks_hub.service.access import Forbidden, Invalid, NotFound, Viewer
 from labworks_hub.service.store import datasets as d
 from labworks_hub.service.store.models import DatasetVersion
 
-ANA = d.Viewer("ana", frozenset({"ml", "vision"}))
-BEN = d.Viewer("ben", frozenset({"ml"}))
-CAL = d.Viewer("cal", frozenset({"finance"}))
-SERVICE = d.Viewer("")
+ANA = Viewer("ana", frozenset({"ml", "vision"}))
+BEN = Viewer("ben", frozenset({"ml"}))
+CAL = Viewer("cal", frozenset({"finance"}))
+SERVICE = Viewer("")
 
 
 def sha(text: str) -> str:
@@ -97,20 +98,20 @@ def test_every_blob_must_be_held_with_its_size(store):
     ],
 )
 def test_bad_paths_are_refused(store, path, reason):
-    with pytest.raises(d.InvalidInput, match=reason):
+    with pytest.raises(Invalid, match=reason):
         push(store, files=[d.FileEntry(path, TRAIN.sha256, 8)])
 
 
 def test_bad_manifests_and_names_are_refused(store):
-    with pytest.raises(d.InvalidInput, match="listed twice"):
+    with pytest.raises(Invalid, match="listed twice"):
         push(store, files=[TRAIN, d.FileEntry("train.csv", TEST.sha256, 8)])
-    with pytest.raises(d.InvalidInput, match="1 to 10000 files"):
+    with pytest.raises(Invalid, match="1 to 10000 files"):
         push(store, files=[])
-    with pytest.raises(d.InvalidInput, match="sha256"):
+    with pytest.raises(Invalid, match="sha256"):
         push(store, files=[d.FileEntry("x", "ABC", 8)])
-    with pytest.raises(d.InvalidInput, match="dataset name"):
+    with pytest.raises(Invalid, match="dataset name"):
         push(store, name=".hidden")
-    with pytest.raises(d.InvalidInput, match="message"):
+    with pytest.raises(Invalid, match="message"):
         push(store, message="m" * 2001)
 
 
@@ -119,12 +120,12 @@ def test_private_datasets_are_their_owners_only(store):
     with store.session() as s:
         for viewer in (BEN, CAL, SERVICE):
             assert d.list_datasets(s, viewer) == []
-            with pytest.raises(d.NotFound):
+            with pytest.raises(NotFound):
                 d.get_dataset(s, viewer, "ana", "iris")
-            with pytest.raises(d.NotFound):
+            with pytest.raises(NotFound):
                 d.listed_blob(s, viewer, "ana", "iris", TRAIN.sha256)
         d.listed_blob(s, ANA, "ana", "iris", TRAIN.sha256)
-        with pytest.raises(d.NotFound, match="lists no file"):
+        with pytest.raises(NotFound, match="lists no file"):
             d.listed_blob(s, ANA, "ana", "iris", sha("not in it"))
 
 
@@ -137,13 +138,13 @@ def test_sharing_gives_read_to_the_group_or_everyone_never_write(store):
         assert [x.name for x in d.list_datasets(s, BEN, owner="ana")] == ["iris"]
         assert d.list_datasets(s, CAL) == []
         d.listed_blob(s, BEN, "ana", "iris", TEST.sha256)
-        with pytest.raises(d.Forbidden, match="only 'ana'"):
+        with pytest.raises(Forbidden, match="only 'ana'"):
             d.set_visibility(s, BEN, "ana", "iris", "public")
-        with pytest.raises(d.Forbidden):
+        with pytest.raises(Forbidden):
             d.delete_dataset(s, BEN, "ana", "iris")
-        with pytest.raises(d.NotFound):  # a reader of nothing: as if absent
+        with pytest.raises(NotFound):  # a reader of nothing: as if absent
             d.delete_dataset(s, CAL, "ana", "iris")
-    with pytest.raises(d.Forbidden, match="only 'ana' can push"), store.session() as s:
+    with pytest.raises(Forbidden, match="only 'ana' can push"), store.session() as s:
         d.create_version(s, BEN, "ana", "iris", [TRAIN], HELD)
     with store.session() as s:
         d.set_visibility(s, ANA, "ana", "iris", "public")
@@ -152,14 +153,25 @@ def test_sharing_gives_read_to_the_group_or_everyone_never_write(store):
         assert d.list_datasets(s, SERVICE) == []
 
 
+def test_setting_the_visibility_it_has_changes_nothing(store):
+    push(store)
+    with store.session() as s:
+        before = d.set_visibility(s, ANA, "ana", "iris", "group:ml").updated_at
+    with store.session() as s:
+        again = d.set_visibility(s, ANA, "ana", "iris", " group:ml ")
+        assert (again.visibility, again.updated_at) == ("group:ml", before)
+        assert before.tzinfo is not None  # aware UTC on every backend (store/models.UTCDateTime)
+        assert d.set_visibility(s, ANA, "ana", "iris", "public").updated_at > before
+
+
 def test_visibility_must_be_valid_and_one_of_the_owners_groups(store):
     push(store)
     with store.session() as s:
-        with pytest.raises(d.Forbidden, match="not a member of group 'finance'"):
+        with pytest.raises(Forbidden, match="not a member of group 'finance'"):
             d.set_visibility(s, ANA, "ana", "iris", "group:finance")
-        with pytest.raises(d.InvalidInput, match="invalid visibility"):
+        with pytest.raises(Invalid, match="invalid visibility"):
             d.set_visibility(s, ANA, "ana", "iris", "friends")
-        with pytest.raises(d.NotFound):
+        with pytest.raises(NotFound):
             d.set_visibility(s, ANA, "ana", "nothing", "public")
 
 
@@ -172,10 +184,10 @@ def test_list_is_most_recently_updated_first(store):
 
 
 def test_missing_versions_are_not_found(store):
-    with store.session() as s, pytest.raises(d.NotFound):
+    with store.session() as s, pytest.raises(NotFound):
         d.get_version(s, ANA, "ana", "iris", "latest")
     push(store)
-    with store.session() as s, pytest.raises(d.NotFound, match="no version 2"):
+    with store.session() as s, pytest.raises(NotFound, match="no version 2"):
         d.get_version(s, ANA, "ana", "iris", 2)
 
 

@@ -3,11 +3,15 @@ client sees for health, missing tokens, a hub outage, browser logins and unknown
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
 from labworks_hub.service.app import create_app
 from labworks_hub.service.auth import require_scope
+from labworks_hub.service.jobs.artifacts import ArtifactStore
+from labworks_hub.service.routers.jobs_common import service_of
 from labworks_hub.service.settings import ServiceSettings
 from labworks_hub.service.store import Store
 from tests.platform import free_port
@@ -29,6 +33,37 @@ def client(tmp_path):
     )
     with TestClient(create_app(settings)) as c:
         yield c
+
+
+class OtherArtifactStore(ArtifactStore):
+    """An operator's own artifact store class."""
+
+
+def _settings(tmp_path, jobs_config: dict) -> ServiceSettings:
+    return ServiceSettings.from_env(
+        {
+            "LABWORKS_DB_URL": f"sqlite:///{tmp_path / 'store.sqlite'}",
+            "LABWORKS_STATE_DIR": str(tmp_path / "state"),
+            "LABWORKS_JOBS_CONFIG": json.dumps(jobs_config),
+            "JUPYTERHUB_API_URL": f"http://127.0.0.1:{free_port()}/hub/api",
+            "JUPYTERHUB_API_TOKEN": "service-token",
+        }
+    )
+
+
+def test_the_artifact_store_is_one_object_as_the_operator_configured_it(tmp_path):
+    default = create_app(_settings(tmp_path, {}))
+    assert type(default.state.artifacts) is ArtifactStore
+    assert default.state.artifacts.url == f"{tmp_path / 'state'}/jobs/artifacts"
+    config = {
+        "JobService": {"artifact_store_class": f"{__name__}.OtherArtifactStore"},
+        "ArtifactStore": {"url": str(tmp_path / "objects"), "max_blob_size": 1234},
+    }
+    app = create_app(_settings(tmp_path, config))
+    artifacts = app.state.artifacts
+    assert type(artifacts) is OtherArtifactStore
+    assert (artifacts.url, artifacts.max_blob_size) == (str(tmp_path / "objects"), 1234)
+    assert service_of(app).artifacts is artifacts  # jobs and datasets keep objects in it
 
 
 def test_health_needs_nothing_and_migrates_the_store(client, tmp_path):

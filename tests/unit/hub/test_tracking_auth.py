@@ -27,17 +27,9 @@ from flask import Flask
 from labworks_hub.service.auth import HubIdentity, install_oauth
 from labworks_hub.service.errors import install_error_handlers
 from labworks_hub.service.settings import ServiceSettings
-from labworks_hub.service.tracking import decisions
-from labworks_hub.service.tracking import gate as gate_module
-from labworks_hub.service.tracking.gate import (
-    ADMINS_ONLY,
-    NOT_FOUND,
-    READ_ONLY,
-    TrackingGate,
-    authorization,
-    current_user,
-    refused_a_reader,
-)
+from labworks_hub.service.tracking import decisions, identity
+from labworks_hub.service.tracking.gate import ADMINS_ONLY, NOT_FOUND, READ_ONLY, TrackingGate
+from labworks_hub.service.tracking.identity import authorization, current_user, refused_a_reader
 from labworks_hub.service.tracking.server import TrackingError
 from tests.platform import free_port
 
@@ -130,8 +122,8 @@ class Server:
         if self.broken:
             raise TrackingError(self.broken)
 
-    async def sync_user(self, caller) -> None:
-        self.synced.append((caller.name, caller.groups))
+    async def sync_user(self, viewer) -> None:
+        self.synced.append((viewer.name, tuple(sorted(viewer.groups))))
 
 
 @pytest.fixture
@@ -293,12 +285,8 @@ def test_write_checks_ask_the_read_check_only_after_a_refusal():
     assert table[("/r", "GET")] is read and table[("/p", "POST")] is lonely
 
     def noted(f) -> list[bool]:
-        cell: list[bool] = []
-        reset = gate_module._refused_reader.set(cell)
-        try:
+        with identity.serving("ana") as cell:
             assert f() is False
-        finally:
-            gate_module._refused_reader.reset(reset)
         return cell
 
     assert noted(table[("/u", "POST")]) == [True]
@@ -371,11 +359,13 @@ def test_the_token_is_checked_before_the_body_is_read(gate):
 
 RULES = """
 import json, sys
+from labworks_hub.service.access import Refused, Viewer
+from labworks_hub.service.jobs.artifacts import ArtifactStore
 from labworks_hub.service.store import tracking as store
-from labworks_hub.service.store.tracking import Viewer
 from labworks_hub.service.tracking.server import TrackingServer
 
-server = TrackingServer(state_dir=sys.argv[1], platform_db_url=sys.argv[2])
+artifacts = ArtifactStore(state_dir=sys.argv[1])
+server = TrackingServer(artifacts, state_dir=sys.argv[1], platform_db_url=sys.argv[2])
 server.start()
 from mlflow.server import auth as mlflow_auth
 from mlflow.server.handlers import _get_tracking_store
@@ -394,7 +384,7 @@ def outcome(f):
     try:
         info = f()
         return [info.visibility, info.owner, info.yours] if hasattr(info, "owner") else info
-    except store.TrackingStoreError as e:
+    except Refused as e:
         return [type(e).__name__, str(e)]
 
 def mlflow_says(name):
@@ -441,6 +431,12 @@ def sharing_rules(state_dir, db_url: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+NOT_HER_GROUP = (
+    "you are not a member of group 'vision'; share with a group of yours (an administrator"
+    " adds you to one with `labworks groups add`)"
+)
+
+
 def check_rules(out: dict) -> None:
     nowhere = ["NotFound", "no experiment '1' that you can see"]
     assert out["private"] == {
@@ -449,11 +445,8 @@ def check_rules(out: dict) -> None:
         "cal": [nowhere, [False, False, False], []],
     }
     assert out["ben shares"] == nowhere  # to ben it does not exist
-    assert out["ana: bad"][0] == "InvalidInput" and "invalid visibility" in out["ana: bad"][1]
-    assert out["ana: not her group"] == [
-        "Forbidden",
-        "you are not a member of group 'vision'; share with your own groups",
-    ]
+    assert out["ana: bad"][0] == "Invalid" and "invalid visibility" in out["ana: bad"][1]
+    assert out["ana: not her group"] == ["Forbidden", NOT_HER_GROUP]
     assert out["ana: ml"] == ["group:ml", "ana", True]
     assert out["group"] == {
         "ana": [[True, True, True], ["ana-exp"]],
@@ -523,11 +516,8 @@ def test_only_allows_are_remembered_per_user_and_run_and_not_for_long(monkeypatc
     )
 
     def as_user(name: str) -> bool:
-        reset = gate_module._user.set(name)
-        try:
+        with identity.serving(name):
             return check()
-        finally:
-            gate_module._user.reset(reset)
 
     assert [as_user("ana") for _ in range(3)] == [True, True, True]
     assert asked == [("ana", "run-1")]  # asked once, then remembered

@@ -3,11 +3,21 @@ and the MLflow server settings the tracking server derives from the platform's c
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
+from types import SimpleNamespace
+
 import pytest
+from starlette.applications import Starlette
 from traitlets.config import Config
 
-from labworks_hub.service.store.tracking import InvalidInput, check_visibility
+from labworks_hub.service.access import Invalid, Unavailable
+from labworks_hub.service.jobs.artifacts import ArtifactStore
+from labworks_hub.service.settings import ServiceSettings
+from labworks_hub.service.store.tracking import check_visibility
 from labworks_hub.service.tracking.env import tracking_env, tracking_uri
+from labworks_hub.service.tracking.gate import install_tracking
 from labworks_hub.service.tracking.server import (
     TrackingError,
     TrackingServer,
@@ -18,6 +28,37 @@ from tests.platform import free_port
 from tests.unit.hub.test_kube_spawner import env_of, no_cluster, pod_of  # noqa: F401 (fixture)
 from tests.unit.hub.test_kube_spawner import make_spawner as make_kube_spawner
 from tests.unit.hub.test_spawner import apply, make_spawner, no_gpus  # noqa: F401 (fixture)
+
+
+def local_artifacts(state_dir) -> ArtifactStore:
+    """The embedded default artifact store of a platform with this state directory."""
+    return ArtifactStore(state_dir=str(state_dir))
+
+
+def test_tracking_keeps_artifacts_in_the_apps_artifact_store(tmp_path):
+    class OperatorsStore(ArtifactStore):
+        """A configured artifact store class: tracking must use the object, not rebuild it."""
+
+    app = Starlette()
+    app.state.identity = SimpleNamespace()  # the gate only keeps it
+    app.state.artifacts = OperatorsStore(url=str(tmp_path / "objects"))
+    server = install_tracking(app, ServiceSettings.from_env({"LABWORKS_STATE_DIR": str(tmp_path)}))
+    assert app.state.tracking is server and server.artifacts is app.state.artifacts
+    env = server.environment()
+    assert env["_MLFLOW_SERVER_ARTIFACT_DESTINATION"] == f"{tmp_path}/objects/mlflow"
+    assert [route.path for route in app.routes] == ["/services/labworks/mlflow"]
+
+
+def test_identity_and_model_files_import_neither_fastapi_nor_mlflow():
+    """MLflow reads its configuration at import (tracking/server.py); no FastAPI below the
+    routers (shared/ARCHITECTURE.md)."""
+    code = (
+        "import sys, labworks_hub.service.tracking.identity,"
+        " labworks_hub.service.tracking.model_files;"
+        " print(sorted(m for m in ('fastapi', 'mlflow') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 def test_tracking_uri_replaces_the_api_root():
@@ -54,7 +95,9 @@ async def test_kubernetes_pods_get_the_tracking_env():
 
 def test_embedded_default_keeps_mlflow_in_its_own_sqlite_files_and_serves_artifacts(tmp_path):
     server = TrackingServer(
-        state_dir=str(tmp_path), platform_db_url=f"sqlite:///{tmp_path}/labworks.sqlite"
+        local_artifacts(tmp_path),
+        state_dir=str(tmp_path),
+        platform_db_url=f"sqlite:///{tmp_path}/labworks.sqlite",
     )
     env = server.environment()
     assert env["_MLFLOW_SERVER_FILE_STORE"] == f"sqlite:///{tmp_path}/mlflow.sqlite"
@@ -65,7 +108,7 @@ def test_embedded_default_keeps_mlflow_in_its_own_sqlite_files_and_serves_artifa
     assert env["MLFLOW_BASIC_AUTH_FAIL_CLOSED"] == "true"
     config = server.auth_config()
     assert "default_permission = NO_PERMISSIONS" in config
-    assert "authorization_function = labworks_hub.service.tracking.gate:authorization" in config
+    assert "authorization_function = labworks_hub.service.tracking.identity:authorization" in config
     assert "password" not in config
 
 
@@ -83,7 +126,10 @@ def test_postgresql_platform_gets_two_schemas_and_s3_artifacts_get_credentials(t
         }
     )
     server = TrackingServer(
-        config=config, state_dir=str(tmp_path), platform_db_url="postgresql://lw:pw@db/labworks"
+        ArtifactStore(config=config),
+        config=config,
+        state_dir=str(tmp_path),
+        platform_db_url="postgresql://lw:pw@db/labworks",
     )
     env = server.environment()
     assert env["_MLFLOW_SERVER_FILE_STORE"] == (
@@ -100,6 +146,7 @@ def test_postgresql_platform_gets_two_schemas_and_s3_artifacts_get_credentials(t
 
 def test_explicit_settings_win(tmp_path):
     server = TrackingServer(
+        local_artifacts(tmp_path),
         config=Config(
             {
                 "TrackingServer": {
@@ -123,17 +170,20 @@ def test_helpers():
     }
     assert check_visibility(" group:ml ") == "group:ml"
     for bad in ("group:", "friends", ""):
-        with pytest.raises(InvalidInput, match="invalid visibility"):
+        with pytest.raises(Invalid, match="invalid visibility"):
             check_visibility(bad)
-    with pytest.raises(InvalidInput, match="invalid group name 'ML Team'"):
+    with pytest.raises(Invalid, match="invalid group name 'ML Team'"):
         check_visibility("group:ML Team")
 
 
 def test_a_database_that_cannot_be_prepared_stops_the_start_with_the_reason(tmp_path):
     url = f"postgresql://lw:secret-pw@127.0.0.1:{free_port()}/labworks"
-    server = TrackingServer(state_dir=str(tmp_path), platform_db_url=url)
+    server = TrackingServer(local_artifacts(tmp_path), state_dir=str(tmp_path), platform_db_url=url)
     with pytest.raises(TrackingError) as failed:
         server.start()  # fails before MLflow is imported
     message = str(failed.value)
     assert message.startswith("cannot start the tracking server: cannot create schema 'mlflow'")
     assert "lw:***@127.0.0.1" in message and "secret-pw" not in message
+    # What the gate and the routers answer (503): the same reason.
+    with pytest.raises(Unavailable, match=r"^the tracking server is not available: cannot start"):
+        asyncio.run(server.ready())

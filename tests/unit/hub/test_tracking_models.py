@@ -9,16 +9,20 @@ import json
 import subprocess
 import sys
 
+from labworks_hub.service.jobs.artifacts import ArtifactStore
 from labworks_hub.service.tracking.server import VERSION_SOURCES, TrackingServer
+from tests.unit.hub.test_tracking_auth import NOT_HER_GROUP
 
 RULES = """
 import json, sys
+from labworks_hub.service.access import Refused, Viewer
+from labworks_hub.service.jobs.artifacts import ArtifactStore
 from labworks_hub.service.store import tracking as store
-from labworks_hub.service.store.tracking import Viewer
-from labworks_hub.service.tracking import gate
+from labworks_hub.service.tracking.model_files import model_files_readable
 from labworks_hub.service.tracking.server import TrackingServer
 
-server = TrackingServer(state_dir=sys.argv[1], platform_db_url=sys.argv[2])
+artifacts = ArtifactStore(state_dir=sys.argv[1])
+server = TrackingServer(artifacts, state_dir=sys.argv[1], platform_db_url=sys.argv[2])
 server.start()
 from mlflow.server import auth as mlflow_auth
 from mlflow.server.handlers import _get_model_registry_store, _get_tracking_store
@@ -43,7 +47,7 @@ def outcome(f):
     try:
         info = f()
         return [info.visibility, info.owner, info.yours]
-    except store.TrackingStoreError as e:
+    except Refused as e:
         return [type(e).__name__, str(e)]
 
 def listed(name):
@@ -54,7 +58,7 @@ def share(name, visibility, model="churn"):
     return outcome(lambda: store.set_model_visibility(auth, registry, who, model, visibility))
 
 def files(name):
-    return [gate._model_files_readable(mlflow_auth, name, f"{exp}/{run}/artifacts/{p}")
+    return [model_files_readable(mlflow_auth, name, f"{exp}/{run}/artifacts/{p}")
             for p in ("sk/MLmodel", "sk", "secret.txt", "")]
 
 out = {"private": {n: [outcome(lambda: store.get_model(auth, registry, viewer[n], "churn")),
@@ -100,10 +104,7 @@ def test_model_sharing_rules_on_mlflows_own_stores(tmp_path):
         "cal": [nowhere, [], [False, False, False, False]],
     }
     assert out["ben shares"] == nowhere
-    assert out["ana: not her group"] == [
-        "Forbidden",
-        "you are not a member of group 'vision'; share with your own groups",
-    ]
+    assert out["ana: not her group"] == ["Forbidden", NOT_HER_GROUP]
     assert out["ana: ml"] == ["group:ml", "ana", True]
     # Read the model and its version's files, nothing else of the run.
     assert out["group"] == {
@@ -128,7 +129,9 @@ def test_model_version_sources_must_be_anchored():
     import re
 
     assert (
-        TrackingServer().environment()["MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX"]
+        TrackingServer(ArtifactStore()).environment()[
+            "MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX"
+        ]
         == VERSION_SOURCES
     )
     allowed = ["runs:/abc/model", "models:/m-1", "models:/churn/2", "dummy-source",

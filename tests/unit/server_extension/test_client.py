@@ -12,16 +12,26 @@ from tornado.testing import bind_unused_port
 from labworks_server.client import PlatformClient, PlatformError
 from labworks_server.handlers import error_body
 
+from .conftest import closed_port
+
 
 class Answer(tornado.web.RequestHandler):
-    """Answers with the status and raw body given in the route's kwargs."""
+    """Answers with the status and raw body given in the route's kwargs, and says what
+    authorization and body it got in headers."""
 
     def initialize(self, status: int, body: bytes) -> None:
         self.status, self.body = status, body
 
     def get(self) -> None:
         self.set_status(self.status)
+        self.set_header("X-Authorization", self.request.headers.get("Authorization", ""))
+        self.set_header("X-Body", self.request.body.decode())
         self.finish(self.body)
+
+    post = get
+
+
+MLFLOW_MISSING = b'{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "no run 7"}'
 
 
 @pytest.fixture
@@ -33,6 +43,8 @@ async def server_url() -> Any:
         (r"/fastapi", Answer, {"status": 404, "body": b'{"detail": "Not Found"}'}),
         (r"/ours", Answer, {"status": 409, "body": b'{"error": "conflict", "message": "busy"}'}),
         (r"/plain", Answer, {"status": 503, "body": b"down"}),
+        (r"/mlflow", Answer, {"status": 404, "body": MLFLOW_MISSING}),
+        (r"/moved", Answer, {"status": 302, "body": b""}),
     ]
     server = HTTPServer(tornado.web.Application(routes))
     server.add_sockets([sock])
@@ -67,6 +79,49 @@ async def test_errors_carry_status_code_and_message(
 async def test_not_configured() -> None:
     with pytest.raises(PlatformError, match="not configured"):
         await PlatformClient("", token="secret-token").get("/me")
+
+
+async def test_forward_passes_the_bytes_through_with_the_token(server_url: str) -> None:
+    client = PlatformClient(server_url, token="t")
+    assert await client.forward("POST", "/ok", b'{"q": 1}') == b'{"a": 1}'
+    response = await client.fetch("POST", "/ok", b'{"q": 1}')
+    assert response.headers["X-Authorization"] == "token t"
+    assert response.headers["X-Body"] == '{"q": 1}'
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "code", "message"),
+    [
+        ("/mlflow", 404, "RESOURCE_DOES_NOT_EXIST", "no run 7"),
+        ("/moved", 302, "tracking_error", "tracking server answered 302 Found"),
+    ],
+)
+async def test_a_server_beside_keeps_the_token_and_names_itself_in_errors(
+    server_url: str, path: str, status: int, code: str, message: str
+) -> None:
+    tracking = PlatformClient("", token="t", timeout=3).beside(
+        server_url, service="tracking server", code="tracking"
+    )
+    assert (tracking.timeout, tracking.service) == (3, "tracking server")
+    response = await tracking.fetch("GET", "/ok")
+    assert response.headers["X-Authorization"] == "token t"
+    with pytest.raises(PlatformError) as info:
+        await tracking.forward("GET", path)
+    assert (info.value.status, info.value.code, info.value.message) == (status, code, message)
+
+
+async def test_an_unreachable_server_is_named_without_the_token() -> None:
+    port = closed_port()
+    tracking = PlatformClient(f"http://127.0.0.1:{port}", token="secret-token").beside(
+        f"http://127.0.0.1:{port}/mlflow", service="tracking server", code="tracking"
+    )
+    with pytest.raises(PlatformError) as info:
+        await tracking.forward("GET", "api/2.0/mlflow/runs/get")
+    assert (info.value.status, info.value.code) == (502, "tracking_unreachable")
+    assert info.value.message.startswith(
+        f"tracking server unreachable at http://127.0.0.1:{port}/mlflow/api/2.0/mlflow/runs/get"
+    )
+    assert "secret-token" not in info.value.message
 
 
 def test_error_mapper() -> None:

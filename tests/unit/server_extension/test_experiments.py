@@ -21,7 +21,8 @@ import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
 
 from labworks_server import experiments
-from labworks_server.experiments import ArtifactTooLarge, _Stream, runs_csv, tracking_url
+from labworks_server.experiments import runs_csv
+from labworks_server.tracking import ArtifactTooLarge, _Stream, tracking_url
 
 from .conftest import IDP_USER, closed_port
 

@@ -216,19 +216,39 @@ async def test_unknown_job_ids_are_the_platforms_404_and_odd_ids_never_leave(
     assert [s.path for s in jobs_platform.sent] == ["/jobs/ffff00000000"]
 
 
-async def test_job_parameters_are_read_from_its_input_notebook(
-    lab: Any, jobs_platform: JobsPlatform
-) -> None:
-    source = notebook("epochs = 10")
-    jobs_platform.answer("GET", f"/jobs/{JOB_ID}", job(kernel_name="labworks-python3"))
-    jobs_platform.answer("GET", f"/jobs/{JOB_ID}/notebook", {"content": source})
-    jobs_platform.answer("POST", "/jobs/inspect", {"parameters": []})
+INSPECTED = {"kernel_name": "labworks-python3", "language": "python",
+             "has_parameters_cell": True, "inspectable": True,
+             "parameters": [{"name": "epochs", "type": "int", "default": "10"}]}  # fmt: skip
 
-    assert (await lab("GET", f"jobs/{JOB_ID}/parameters")).code == 200
-    assert jobs_platform.only("POST", "/jobs/inspect").body == {
-        "content": source,
-        "kernel_name": "labworks-python3",
-    }
+
+@pytest.mark.parametrize("kind", ["jobs", "schedules"])
+async def test_parameters_are_the_platforms_answer_in_one_call(
+    lab: Any, jobs_platform: JobsPlatform, kind: str
+) -> None:
+    thing = JOB_ID if kind == "jobs" else SCHEDULE_ID
+    jobs_platform.answer("GET", f"/{kind}/{thing}/parameters", INSPECTED)
+
+    reply = await lab("GET", f"{kind}/{thing}/parameters")
+
+    assert reply.code == 200
+    assert answer_of(reply) == INSPECTED
+    assert [(s.method, s.path) for s in jobs_platform.sent] == [
+        ("GET", f"/{kind}/{thing}/parameters")
+    ]
+
+
+@pytest.mark.parametrize("kind", ["jobs", "schedules"])
+async def test_parameters_of_what_i_may_not_see_are_the_platforms_404(
+    lab: Any, jobs_platform: JobsPlatform, kind: str
+) -> None:
+    thing = JOB_ID if kind == "jobs" else SCHEDULE_ID
+    refusal = {"error": "not_found", "message": f"no {kind[:-1]} {thing}"}
+    jobs_platform.answer("GET", f"/{kind}/{thing}/parameters", refusal, status=404)
+
+    reply = await lab("GET", f"{kind}/{thing}/parameters")
+
+    assert reply.code == 404
+    assert answer_of(reply) == refusal
 
 
 async def test_diff_files_write_the_exact_input_and_the_output_for_nbdime(
@@ -409,46 +429,3 @@ async def test_a_refused_notification_setting_keeps_the_platforms_422(
     assert answer_of(reply) == {"error": "invalid", "message": message}
     assert (await lab("PUT", "jobs/notifications", "events")).code == 400
     assert len(jobs_platform.sent) == 1
-
-
-async def test_schedule_parameters_come_from_the_notebook_its_latest_run_ran(
-    lab: Any, jobs_platform: JobsPlatform, jp_root_dir: Path
-) -> None:
-    put_notebook(jp_root_dir, "report.ipynb", notebook("region = 'edited since'"))
-    source = notebook("region = 'amer'")
-    schedule = {"id": SCHEDULE_ID, "notebook_path": "report.ipynb", "kernel_name": "python3"}
-    jobs_platform.answer("GET", f"/schedules/{SCHEDULE_ID}", schedule)
-    jobs_platform.answer("GET", f"/schedules/{SCHEDULE_ID}/runs", {"jobs": [job()], "total": 1})
-    jobs_platform.answer("GET", f"/jobs/{JOB_ID}/notebook", {"content": source})
-    jobs_platform.answer("POST", "/jobs/inspect", {"parameters": []})
-
-    reply = await lab("GET", f"schedules/{SCHEDULE_ID}/parameters")
-
-    assert reply.code == 200
-    assert jobs_platform.only("GET", f"/schedules/{SCHEDULE_ID}/runs").query == [("limit", "1")]
-    assert jobs_platform.only("POST", "/jobs/inspect").body == {
-        "content": source,
-        "kernel_name": "python3",
-    }
-
-
-async def test_before_its_first_run_a_schedules_parameters_come_from_the_workspace(
-    lab: Any, jobs_platform: JobsPlatform, jp_root_dir: Path
-) -> None:
-    here = notebook("region = 'amer'")
-    put_notebook(jp_root_dir, "reports/weekly.ipynb", here)
-    schedule = {"id": SCHEDULE_ID, "notebook_path": "reports/weekly.ipynb", "kernel_name": "ir"}
-    jobs_platform.answer("GET", f"/schedules/{SCHEDULE_ID}", schedule)
-    jobs_platform.answer("GET", f"/schedules/{SCHEDULE_ID}/runs", {"jobs": [], "total": 0})
-    jobs_platform.answer("POST", "/jobs/inspect", {"parameters": []})
-
-    assert (await lab("GET", f"schedules/{SCHEDULE_ID}/parameters")).code == 200
-    assert jobs_platform.only("POST", "/jobs/inspect").body == {
-        "content": here,
-        "kernel_name": "ir",
-    }
-
-    (jp_root_dir / "reports/weekly.ipynb").unlink()
-    gone = await lab("GET", f"schedules/{SCHEDULE_ID}/parameters")
-    assert gone.code == 404
-    assert answer_of(gone)["message"] == "no notebook at reports/weekly.ipynb in this workspace"

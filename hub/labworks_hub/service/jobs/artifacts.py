@@ -43,9 +43,15 @@ class ArtifactStore(LoggingConfigurable):
         5 * 2**30, help="Largest dataset file (blob) one upload may hold, in bytes (413 above)."
     ).tag(config=True)
 
+    state_dir = Unicode(help="The platform's state directory (default: its parent's, or '.').")
+
+    @default("state_dir")
+    def _default_state_dir(self) -> str:
+        return str(getattr(self.parent, "state_dir", "."))
+
     @default("url")
     def _default_url(self) -> str:
-        return f"{getattr(self.parent, 'state_dir', '.')}/jobs/artifacts"
+        return f"{self.state_dir}/jobs/artifacts"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

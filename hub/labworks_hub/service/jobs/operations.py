@@ -2,8 +2,9 @@
 outputs, manage schedules and notification settings.
 
 Each function takes the `JobService` and the `Viewer` asking, checks the input (clear
-messages, raised as `JobError`s with their HTTP status), and works through the store's query
-layer, which alone decides who sees what. Routers translate to and from HTTP, nothing more.
+messages, raised as the access layer's `Refused` kinds, which errors.py maps to HTTP), and works
+through the store's query layer, which alone decides who sees what. Routers translate to and
+from HTTP, nothing more.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,8 +20,18 @@ from sqlalchemy.orm import Session
 
 from ...catalog import CatalogError
 from ...profiles import Profile, ProfileError, choose_profile, image_refusal
+from ..access import (
+    Forbidden,
+    Invalid,
+    NotFound,
+    Refused,
+    TooLarge,
+    Unavailable,
+    Unprocessable,
+    Viewer,
+)
 from ..store import jobs as store
-from ..store.jobs import FINISHED, RUNNING, JobDefinition, JobError, JobRun, JobSchedule, Viewer
+from ..store.jobs import FINISHED, RUNNING, JobDefinition, JobRun, JobSchedule
 from . import models, parameters, scheduler
 from .artifacts import ArtifactError, run_key
 from .executors.base import ExecutorError
@@ -29,22 +40,6 @@ from .queue import Demand
 from .service import JobService
 
 LOG_LIMIT = 256 * 1024
-
-
-class InvalidInput(JobError):
-    status = 400
-
-
-class TooLarge(JobError):
-    status = 413
-
-
-class Unprocessable(JobError):
-    status = 422
-
-
-class Unavailable(JobError):
-    status = 503
 
 
 # --- wire forms ------------------------------------------------------------------------------
@@ -65,7 +60,7 @@ def read_notebook(service: JobService, content: Any) -> Any:
     try:
         notebook = parameters.read_notebook(content)
     except parameters.NotebookError as e:
-        raise InvalidInput(str(e)) from None
+        raise Invalid(str(e)) from None
     size = len(parameters.canonical(notebook).encode())
     if size > service.max_notebook_bytes:
         raise TooLarge(
@@ -77,18 +72,47 @@ def read_notebook(service: JobService, content: Any) -> Any:
 
 async def inspect(service: JobService, body: models.InspectRequest) -> models.InspectResult:
     notebook = read_notebook(service, body.content)
-    info = parameters.inspect_notebook(notebook, body.kernel_name or "")
+    return _inspected(notebook, body.kernel_name or "")
+
+
+def _inspected(notebook: Any, kernel_name: str) -> models.InspectResult:
+    info = parameters.inspect_notebook(notebook, kernel_name)
     return models.InspectResult.model_validate(info.to_dict())
+
+
+async def job_parameters(service: JobService, viewer: Viewer, run_id: str) -> models.InspectResult:
+    """The parameters the job's input notebook declares (NotFound unless the job is visible)."""
+    return await _declared(service, lambda s: store.get_run(s, viewer, run_id))
+
+
+async def schedule_parameters(
+    service: JobService, viewer: Viewer, schedule_id: str
+) -> models.InspectResult:
+    """The parameters the schedule's notebook declares (NotFound unless it is visible)."""
+    return await _declared(service, lambda s: store.get_schedule(s, viewer, schedule_id).definition)
+
+
+async def _declared(
+    service: JobService, find: Callable[[Session], JobRun | JobDefinition]
+) -> models.InspectResult:
+    """What the notebook of the run or definition `find` gives declares, for its kernel."""
+
+    def read(session: Session) -> tuple[str, str]:
+        spec = find(session)
+        return store.notebook_content(session, spec.notebook_sha256), spec.kernel_name
+
+    content, kernel_name = await service.db(read)
+    return _inspected(parameters.read_notebook(content), kernel_name)
 
 
 def _pick_profile(service: JobService, viewer: Viewer, name: str | None) -> Profile:
     try:
         profile = choose_profile(service.profiles, name, set(viewer.groups))
     except ProfileError as e:
-        raise InvalidInput(str(e)) from None
+        raise Invalid(str(e)) from None
     refusal = service.cannot_run(profile)
     if refusal:
-        raise InvalidInput(f"profile {profile.name!r} {refusal}")
+        raise Invalid(f"profile {profile.name!r} {refusal}")
     return profile
 
 
@@ -98,25 +122,25 @@ async def _image(service: JobService, viewer: Viewer, profile: Profile, ref: str
     if not ref:
         return str(getattr(executor, "image", "") or "") if executor.runs_images else ""
     if not executor.runs_images:
-        raise InvalidInput(
+        raise Invalid(
             "this platform runs jobs in its own environment (local executor); leave out image"
         )
     if service.catalog is None or not service.catalog.configured:
-        raise InvalidInput("this platform has no image catalog: leave out image")
+        raise Invalid("this platform has no image catalog: leave out image")
     try:
         image = await service.catalog.resolve(ref, viewer.name)
     except CatalogError as e:
         raise _catalog_error(e) from None
     refusal = image_refusal(profile, image.repository)
     if refusal:
-        raise InvalidInput(refusal)
+        raise Invalid(refusal)
     return f"{service.catalog.pull_reference(image)}@{image.digest}"
 
 
-def _catalog_error(e: CatalogError) -> JobError:
-    error = JobError(str(e))
-    error.status = e.status
-    return error
+def _catalog_error(e: CatalogError) -> Refused:
+    """The catalog's refusal as the access kind of its status (400 for any other)."""
+    kinds = {k.status: k for k in (Forbidden, NotFound, Unavailable)}
+    return kinds.get(e.status, Invalid)(str(e))
 
 
 async def _spec(
@@ -127,19 +151,19 @@ async def _spec(
     profile = _pick_profile(service, viewer, body.profile)
     info = parameters.inspect_notebook(notebook, body.kernel_name or "")
     if not info.kernel_name:
-        raise InvalidInput("the notebook names no kernel (no kernelspec); choose a kernel_name")
+        raise Invalid("the notebook names no kernel (no kernelspec); choose a kernel_name")
     problem = service.executor.check_kernel(info.kernel_name)
     if problem:
-        raise InvalidInput(problem)
+        raise Invalid(problem)
     try:
         values = parameters.check(info, body.parameters)
     except parameters.ParameterError as e:
-        raise InvalidInput(str(e)) from None
+        raise Invalid(str(e)) from None
     image = await _image(service, viewer, profile, body.image)
     try:
         environment = service.executor.environment(image)
     except ExecutorError as e:
-        raise InvalidInput(str(e)) from None
+        raise Invalid(str(e)) from None
     path = body.path.strip()
     name = body.name.strip() or posixpath.basename(path) or "notebook"
     spec = {
@@ -224,8 +248,8 @@ async def rerun(
 ) -> models.JobDetail:
     def load(session: Session) -> tuple[JobRun, str]:
         run = store.get_run(session, viewer, run_id)
-        if run.owner != viewer.name:
-            raise store.Forbidden(f"job {run_id} belongs to {run.owner!r}; only they can rerun it")
+        if not viewer.owns(run.owner):
+            raise Forbidden(f"job {run_id} belongs to {run.owner!r}; only they can rerun it")
         return run, store.notebook_content(session, run.notebook_sha256)
 
     run, content = await service.db(load)
@@ -234,7 +258,7 @@ async def rerun(
     try:
         values = parameters.check(info, values)
     except parameters.ParameterError as e:
-        raise InvalidInput(str(e)) from None
+        raise Invalid(str(e)) from None
     profile = _pick_profile(service, viewer, run.profile)
 
     def work(session: Session) -> models.JobDetail:
@@ -256,7 +280,7 @@ def _attempt_of(run: JobRun, attempt: int | None) -> int:
     if attempt is None:
         return run.attempt
     if not 1 <= attempt <= run.attempt:
-        raise store.NotFound(f"job {run.id} has no attempt {attempt} (it has {run.attempt})")
+        raise NotFound(f"job {run.id} has no attempt {attempt} (it has {run.attempt})")
     return attempt
 
 
@@ -299,13 +323,11 @@ async def output(
     else:
         data = await _artifact(service, run_key(run.id, number, "output.ipynb"), 0, None)
     if not data:
-        raise store.NotFound(f"job {run.id} has no output notebook (yet) for attempt {number}")
+        raise NotFound(f"job {run.id} has no output notebook (yet) for attempt {number}")
     try:
         content = json.loads(data)
     except ValueError:
-        raise store.NotFound(
-            f"job {run.id}: the output notebook is being written; ask again"
-        ) from None
+        raise NotFound(f"job {run.id}: the output notebook is being written; ask again") from None
     return models.Output(job_id=run.id, attempt=number, complete=live is None, content=content)
 
 
@@ -340,13 +362,13 @@ async def preview(body: models.PreviewRequest, now: datetime) -> models.Preview:
 
 
 def _when(cron: str, timezone: str, after: datetime, count: int = 1) -> tuple[str, list[datetime]]:
-    """The normalized cron expression and its next `count` firings after `after`; InvalidInput
+    """The normalized cron expression and its next `count` firings after `after`; Invalid
     when the expression or the time zone is not valid, or the expression never fires."""
     try:
         cron = scheduler.check_cron(cron)
         return cron, scheduler.next_times(cron, timezone, after, count)
     except scheduler.ScheduleError as e:
-        raise InvalidInput(str(e)) from None
+        raise Invalid(str(e)) from None
 
 
 async def create_schedule(
@@ -410,14 +432,14 @@ async def update_schedule(
     if profile is not None and image:
         refusal = image_refusal(profile, _repository(service, image))
         if refusal:
-            raise InvalidInput(refusal)
+            raise Invalid(refusal)
     values = None
     if body.parameters is not None:
         info = parameters.inspect_notebook(parameters.read_notebook(content))
         try:
             values = parameters.check(info, body.parameters)
         except parameters.ParameterError as e:
-            raise InvalidInput(str(e)) from None
+            raise Invalid(str(e)) from None
 
     def work(session: Session) -> models.Schedule:
         now = service.clock()
@@ -477,14 +499,14 @@ async def put_notify(
     """Replace the viewer's settings. A bad webhook is a 400; an e-mail address that is not
     one, or any new address where the platform cannot send mail, a 422. An address saved
     before the platform lost its SMTP server may be kept (it is not used)."""
-    if not viewer.name:
-        raise store.Forbidden("only users have notification settings")
+    if not viewer.is_user:
+        raise Forbidden("only users have notification settings")
     url, email = body.webhook_url.strip(), body.email.strip()
     if url:
         try:
             service.notifiers["webhook_url"].check(url)
         except NotifyError as e:
-            raise InvalidInput(str(e)) from None
+            raise Invalid(str(e)) from None
 
     def work(session: Session) -> models.NotifySettingsModel:
         if email and email != store.notify_settings(session, viewer.name).email:
@@ -499,10 +521,6 @@ async def put_notify(
 
 
 __all__ = [
-    "InvalidInput",
-    "TooLarge",
-    "Unavailable",
-    "Unprocessable",
     "cancel",
     "create_schedule",
     "delete_schedule",
@@ -510,6 +528,7 @@ __all__ = [
     "get_notify",
     "get_schedule",
     "inspect",
+    "job_parameters",
     "list_jobs",
     "list_schedules",
     "logs",
@@ -517,6 +536,7 @@ __all__ = [
     "preview",
     "put_notify",
     "rerun",
+    "schedule_parameters",
     "submit",
     "update_schedule",
 ]

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from jupyterhub.traitlets import EntryPointType
 from sqlalchemy.orm import Session
-from traitlets import Float, Integer, List, Type, Unicode
+from traitlets import Float, Integer, List, Type, Unicode, import_item
 from traitlets.config import Config, LoggingConfigurable
 
 from ...catalog import ImageCatalog
@@ -37,7 +37,8 @@ from ..lifeline import Lifeline, watch_parent
 from ..settings import ServiceSettings
 from ..store import Store
 from ..store import jobs as store
-from ..store.jobs import FAILED, FINISHED, QUEUED, RUNNING, JobRun, JobSchedule, utcnow
+from ..store.jobs import FAILED, FINISHED, QUEUED, RUNNING, JobRun, JobSchedule
+from ..store.models import utcnow
 from ..tracking.env import personal_experiment
 from . import scheduler
 from .artifacts import ArtifactError, ArtifactStore, run_key
@@ -116,6 +117,7 @@ class JobService(LoggingConfigurable):
         clock: Callable[[], datetime] = utcnow,
         catalog: ImageCatalog | None = None,
         hub: HubTokens | None = None,
+        artifacts: ArtifactStore | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -126,7 +128,8 @@ class JobService(LoggingConfigurable):
         self.hub = hub  # gives each attempt a hub token of its owner; None: no token
         self.token_revoked: Callable[[str], None] = lambda digest: None  # told each revoke
         self._tokens: dict[str, str] = {}  # run id -> digest of its attempt's token
-        self.artifacts: ArtifactStore = self.artifact_store_class(parent=self)
+        # the platform's one artifact store (app.state.artifacts); its own in tests
+        self.artifacts: ArtifactStore = artifacts or self.artifact_store_class(parent=self)
         self.executor: Executor = self.executor_class(parent=self)
         self.executor.wakeup = self.wake
         self.notifiers: dict[str, Notifier] = {  # channel (a settings field) -> notifier
@@ -199,8 +202,11 @@ class JobService(LoggingConfigurable):
                 await self.tick()
             except Exception:
                 self.log.exception("Jobs loop step failed; trying again")
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for loses a cancel that comes
+            # with a wakeup, and stop() would wait for a loop that never ends.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._event.wait(), self.poll_interval)
+                async with asyncio.timeout(self.poll_interval):
+                    await self._event.wait()
 
     async def tick(self) -> None:
         """One step: fire due schedules, look at running attempts, start what fits."""
@@ -210,12 +216,7 @@ class JobService(LoggingConfigurable):
 
     async def db(self, work: Callable[..., T], *args: Any) -> T:
         """Run `work(session, *args)` in one store transaction, off the event loop."""
-
-        def run() -> T:
-            with self.store.session() as session:
-                return work(session, *args)
-
-        return await asyncio.to_thread(run)
+        return await self.store.run(work, *args)
 
     # --- profiles and environment ----------------------------------------------------------
 
@@ -364,7 +365,7 @@ class JobService(LoggingConfigurable):
             await self._finish(spec.run_id, base, Outcome(FAILED, f"could not start: {e}"))
             return
         self._active[spec.run_id] = state
-        await self.db(_save_state, spec.run_id, state)
+        await self.db(store.save_running_state, spec.run_id, state)
 
     # --- watching and finishing ------------------------------------------------------------
 
@@ -408,7 +409,7 @@ class JobService(LoggingConfigurable):
                 reason = f"{reason} (output not kept: {e})".strip()
         await self._forget(run_id, state)  # its GPUs are free once its end is seen
         now = self.clock()
-        status = await self.db(_end_attempt, run_id, outcome.status, reason, has_output,
+        status = await self.db(store.end_attempt, run_id, outcome.status, reason, has_output,
                                self.retry_backoff, now)  # fmt: skip
         if state:
             with contextlib.suppress(Exception):
@@ -423,7 +424,8 @@ class JobService(LoggingConfigurable):
     async def some_run_ended(self, timeout: float) -> None:
         """Return when a run ends (any run), or after `timeout` seconds."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._ended.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._ended.wait()
 
     def live_state(self, run_id: str) -> dict[str, Any] | None:
         """The executor state of a running attempt this process watches, else None."""
@@ -469,7 +471,9 @@ class JobService(LoggingConfigurable):
                 self._active[run_id] = state
                 if digest := state.get("hub_token", {}).get("digest"):
                     self._tokens[run_id] = digest  # refused here too once the attempt ends
-                await self.db(_event, run_id, "reattached", "re-attached after a restart")
+                await self.db(
+                    store.add_run_event, run_id, "reattached", "re-attached after a restart"
+                )
                 self.log.info("Job %s re-attached", run_id)
             else:
                 self.log.warning("Job %s: %s", run_id, LOST)
@@ -556,41 +560,18 @@ class JobService(LoggingConfigurable):
                 self.log.error("Job %s: a notice failed: %r", run_id, result)
 
 
-def _save_state(session: Session, run_id: str, state: dict[str, Any]) -> None:
-    run = session.get(JobRun, run_id)
-    if run is not None and run.status == RUNNING:
-        store.set_executor_state(session, run, state)
+def build_artifact_store(settings: ServiceSettings) -> ArtifactStore:
+    """The platform's one artifact store (jobs, datasets, tracking), as the operator configured
+    it: the class `c.JobService.artifact_store_class`, its settings `c.ArtifactStore`."""
+    config = Config(settings.jobs_config)
+    chosen = config.JobService.get("artifact_store_class", ArtifactStore)
+    store_class = import_item(chosen) if isinstance(chosen, str) else chosen
+    return store_class(config=config, state_dir=settings.state_dir)
 
 
-def _event(session: Session, run_id: str, kind: str, message: str) -> None:
-    run = session.get(JobRun, run_id)
-    if run is not None:
-        store.add_event(session, run_id, kind, message, attempt=run.attempt)
-
-
-def _end_attempt(
-    session: Session,
-    run_id: str,
-    status: str,
-    reason: str,
-    has_output: bool,
-    backoff: float,
-    now: datetime,
-) -> str:
-    run = session.get(JobRun, run_id)
-    if run is None:
-        return ""
-    if run.status == QUEUED:  # could not start at all: no attempt to retry
-        store.move(session, run, QUEUED, FAILED, reason, now=now)
-        return FAILED
-    if run.status != RUNNING:
-        return run.status
-    return store.finish(
-        session, run, status, reason, retry_backoff=backoff, now=now, has_output=has_output
-    )
-
-
-def build_job_service(settings: ServiceSettings, store_: Store) -> JobService:
+def build_job_service(
+    settings: ServiceSettings, store_: Store, artifacts: ArtifactStore
+) -> JobService:
     """The job service of the platform service: its config sections, profiles and catalog as
     `labworks up` hands them over (ServiceSettings), the state directory for local files."""
     config = Config(settings.jobs_config)
@@ -598,8 +579,9 @@ def build_job_service(settings: ServiceSettings, store_: Store) -> JobService:
     catalog = ImageCatalog(**settings.image_catalog) if settings.image_catalog else None
     hub = HubTokens(settings.hub_api_url, settings.api_token) if settings.api_token else None
     service = JobService(
-        store_, profiles, config=config, catalog=catalog, state_dir=settings.state_dir, hub=hub
-    )
+        store_, profiles, config=config, catalog=catalog, state_dir=settings.state_dir, hub=hub,
+        artifacts=artifacts,
+    )  # fmt: skip
     if not service.api_url:  # the address this service listens on, unless configured
         service.api_url = f"http://{settings.host}:{settings.port}{settings.api_prefix}"
     return service

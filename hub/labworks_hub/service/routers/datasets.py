@@ -1,6 +1,6 @@
 """Versioned datasets over REST: push blobs and versions (manifests), list, read, share, delete.
 
-Blobs are the files' contents by sha256, kept in the artifact store the jobs use (keys under
+Blobs are the files' contents by sha256, kept in the platform's one artifact store (keys under
 `datasets/<owner>/<name>/blobs/`). Who may read or write what is decided in the store
 (store/datasets.py), never here; this module moves bytes and translates HTTP.
 """
@@ -11,7 +11,7 @@ import asyncio
 import hashlib
 import tempfile
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import IO, Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -19,15 +19,15 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.convertors import Convertor, register_url_convertor
 
-from ..auth import Caller, current_caller
-from ..errors import APIError, ErrorBody
+from ..access import NotFound, Unavailable, Viewer
+from ..auth import viewer
+from ..errors import ErrorBody
 from ..jobs.artifacts import ArtifactError, ArtifactStore
 from ..store import Store
 from ..store import datasets as store
-from ..store.datasets import DatasetError, FileEntry, Viewer
+from ..store.datasets import FileEntry
 from ..store.models import Dataset, DatasetVersion
 from ..validation import Text
-from .jobs_common import service_of
 
 
 class Sha256Convertor(Convertor[str]):
@@ -128,47 +128,29 @@ class VisibilityRequest(BaseModel):
     )
 
 
-def viewer(caller: Caller = Depends(current_caller)) -> Viewer:
-    """Users read and write datasets; services see none."""
-    name = caller.name if caller.kind == "user" else ""
-    return Viewer(name=name, groups=frozenset(caller.groups))
-
-
 def _artifacts(request: Request) -> ArtifactStore:
-    """The artifact store of the job service: one configured place for all stored objects."""
-    return service_of(request.app).artifacts
+    """The platform's one artifact store (app.py builds it): all stored objects in one place."""
+    return request.app.state.artifacts
 
 
 async def _off_loop(work: Callable[..., T], *args: Any) -> T:
-    """Run blocking `work(*args)` in a thread, its refusals as the API's JSON errors."""
+    """Run blocking `work(*args)` in a thread; storage that fails is Unavailable (503)."""
     try:
         return await asyncio.to_thread(work, *args)
-    except DatasetError as e:
-        raise APIError(e.status, str(e), e.code) from None
     except ArtifactError as e:
-        raise APIError(503, str(e)) from None
+        raise Unavailable(str(e)) from None
 
 
 async def _in_store(request: Request, work: Callable[..., T], *args: Any) -> T:
     """Run `work(session, *args)` in a store transaction off the event loop."""
     db: Store = request.app.state.store
-
-    def run() -> T:
-        with db.session() as session:
-            return work(session, *args)
-
-    return await _off_loop(run)
-
-
-def _utc(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes; they are UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return await db.run(work, *args)
 
 
 def _version_info(v: DatasetVersion) -> VersionInfo:
     return VersionInfo(
         number=v.number, digest=v.digest, size=v.size, file_count=v.file_count,
-        message=v.message, created_by=v.created_by, created_at=_utc(v.created_at),
+        message=v.message, created_by=v.created_by, created_at=v.created_at,
     )  # fmt: skip
 
 
@@ -183,9 +165,7 @@ def _detail(dataset: Dataset, v: DatasetVersion) -> VersionDetail:
 def _dataset(
     d: Dataset, who: Viewer, latest: int | None, versions: list[VersionInfo]
 ) -> DatasetModel:
-    fields = store.describe(d, who, latest)
-    fields.update(created_at=_utc(d.created_at), updated_at=_utc(d.updated_at))
-    return DatasetModel(**fields, versions=versions)
+    return DatasetModel(**store.describe(d, who, latest), versions=versions)
 
 
 def _full(d: Dataset, who: Viewer) -> DatasetModel:
@@ -234,7 +214,7 @@ async def show_version(
 ) -> VersionDetail:
     """One version with its files (sorted by path); 404 when there is no such version."""
     if version != "latest" and int(version) > MAX_ID:
-        raise APIError(404, f"dataset {owner}/{name} has no version {version}")
+        raise NotFound(f"dataset {owner}/{name} has no version {version}")
 
     def work(session) -> VersionDetail:
         v = store.get_version(session, who, owner, name, version)
@@ -253,7 +233,7 @@ async def missing_blobs(
 ) -> MissingBlobs:
     """Which of these blobs the dataset does not hold yet (upload those). Owner only; the
     dataset need not exist yet."""
-    await _off_loop(store.check_owner, who, owner, name)
+    store.check_owner(who, owner, name)
     held = await _off_loop(_artifacts(request).sizes, store.blob_prefix(owner, name))
     return MissingBlobs(missing=[s for s in dict.fromkeys(body.sha256) if s not in held])
 
@@ -275,11 +255,11 @@ async def put_blob(
 ) -> Blob:
     """Upload one file's content (the raw body), checked against its sha256. Owner only; 400
     `digest_mismatch`: the body has another sha256; 413: over the platform's blob size limit."""
-    await _off_loop(store.check_owner, who, owner, name)
+    store.check_owner(who, owner, name)
     artifacts = _artifacts(request)
     key = f"{store.blob_prefix(owner, name)}/{sha256}"
     with tempfile.NamedTemporaryFile(prefix="lw-blob-") as spool:
-        size = await _receive(request, spool, artifacts.max_blob_size, sha256)
+        size = await _receive(request, spool, sha256)
         if await _off_loop(artifacts.exists, key):
             response.status_code = 200
         else:
@@ -288,28 +268,19 @@ async def put_blob(
     return Blob(sha256=sha256, size=size)
 
 
-async def _receive(request: Request, spool: IO[bytes], limit: int, sha256: str) -> int:
-    """Stream the body into `spool` while hashing it; its size, or 413 / 400 digest_mismatch."""
-    declared = request.headers.get("content-length", "")
-    too_large = store.TooLarge(
-        f"the file is larger than this platform's blob limit of {limit} bytes"
-        " (the administrator sets ArtifactStore.max_blob_size)"
-    )
-    if declared.isdigit() and int(declared) > limit:
-        raise APIError(too_large.status, str(too_large), too_large.code)
+async def _receive(request: Request, spool: IO[bytes], sha256: str) -> int:
+    """Stream the body into `spool` while hashing it; its size, or 400 digest_mismatch. The
+    request guard has limited it to ArtifactStore.max_blob_size (413)."""
     digest, size = hashlib.sha256(), 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > limit:
-            raise APIError(too_large.status, str(too_large), too_large.code)
         digest.update(chunk)
         spool.write(chunk)
     if digest.hexdigest() != sha256:
-        mismatch = store.DigestMismatch(
+        raise store.DigestMismatch(
             f"the body's sha256 is {digest.hexdigest()}, not {sha256}: it changed on the way"
             " or the file changed while it was read; upload it again"
         )
-        raise APIError(mismatch.status, str(mismatch), mismatch.code)
     return size
 
 
@@ -331,7 +302,7 @@ async def get_blob(
     key = f"{store.blob_prefix(owner, name)}/{sha256}"
     opened = await _off_loop(_artifacts(request).open, key)
     if opened is None:
-        raise APIError(404, f"the blob {sha256} of dataset {owner}/{name} is gone from storage")
+        raise NotFound(f"the blob {sha256} of dataset {owner}/{name} is gone from storage")
     stream, size = opened
     return StreamingResponse(
         _chunks(stream),
@@ -364,7 +335,7 @@ async def push_version(
     """Add a version (a manifest of files whose blobs are uploaded), creating the dataset
     (private) on its first. 200 with the latest version when it has this manifest already.
     Owner only; 400 `missing_blobs`: upload those first."""
-    await _off_loop(store.check_owner, who, owner, name)
+    store.check_owner(who, owner, name)
     held = await _off_loop(_artifacts(request).sizes, store.blob_prefix(owner, name))
     files = [FileEntry(path=f.path, sha256=f.sha256, size=f.size) for f in body.files]
 

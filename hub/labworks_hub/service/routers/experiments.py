@@ -9,15 +9,16 @@ share what is decided in store/tracking.py, never here.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 
+from ..access import Viewer
 from ..store import tracking as store
-from ..store.tracking import Viewer
 from ..tracking import runs_table
-from .tracking_common import in_store, tracking_store, tracking_viewer
+from .tracking_common import in_mlflow, tracking_store, tracking_viewer
 
 router = APIRouter(tags=["experiments"])
 ExperimentId = Path(description="MLflow experiment id.", max_length=32)
@@ -90,7 +91,7 @@ async def list_experiments(
     request: Request, viewer: Viewer = Depends(tracking_viewer)
 ) -> ExperimentList:
     """The active experiments you can read: yours, your groups', public ones."""
-    found = await in_store(request, store.list_experiments, tracking_store(), viewer)
+    found = await in_mlflow(request, store.list_experiments, tracking_store(), viewer)
     return ExperimentList(experiments=[_model(e) for e in found])
 
 
@@ -102,7 +103,7 @@ async def get_experiment(
 ) -> Experiment:
     """One experiment; 404 when it does not exist or you cannot read it."""
     return _model(
-        await in_store(request, store.get_experiment, tracking_store(), viewer, experiment_id)
+        await in_mlflow(request, store.get_experiment, tracking_store(), viewer, experiment_id)
     )
 
 
@@ -116,7 +117,7 @@ async def set_visibility(
     """Who besides you may read the experiment (its runs, metrics, artifacts, models):
     nobody, one of your groups, or every user. Owner only (403); 400: not a visibility."""
     return _model(
-        await in_store(
+        await in_mlflow(
             request, store.set_visibility, tracking_store(), viewer, experiment_id, body.visibility
         )
     )
@@ -124,13 +125,11 @@ async def set_visibility(
 
 @router.post("/experiments/runs/table", response_model=RunsTablePage)
 async def runs_table_page(
-    request: Request, body: RunsTableRequest, viewer: Viewer = Depends(tracking_viewer)
+    body: RunsTableRequest, viewer: Viewer = Depends(tracking_viewer)
 ) -> RunsTablePage:
     """One page of runs of experiments you can read (404 for any other) with only the chosen
     columns' values; filter, order_by and page tokens as MLflow's runs/search takes them
     (400 with MLflow's message when they are not valid)."""
-    for experiment_id in dict.fromkeys(body.experiment_ids):
-        await in_store(request, store.get_experiment, tracking_store(), viewer, experiment_id)
     columns = body.columns
     query = runs_table.RunsQuery(
         experiment_ids=tuple(body.experiment_ids),
@@ -143,9 +142,7 @@ async def runs_table_page(
             tuple(columns.metrics), tuple(columns.params), tuple(columns.tags)
         ),
     )
-    page = await in_store(
-        request, lambda _auth, tracking: runs_table.runs_page(tracking, query), tracking_store()
-    )
+    page = await asyncio.to_thread(runs_table.visible_runs_page, tracking_store(), viewer, query)
     return RunsTablePage(
         runs=page.runs, next_page_token=page.next_page_token, keys=RunKeys(**page.keys)
     )

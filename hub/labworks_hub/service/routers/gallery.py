@@ -5,29 +5,25 @@ Who may see or publish what is decided in the store (store/gallery.py), never he
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from ..auth import Caller, current_caller
-from ..errors import APIError
+from ..access import Viewer
+from ..auth import viewer
 from ..store import Store
 from ..store import gallery as store_gallery
-from ..store.gallery import GalleryError, Viewer
 from ..store.models import GalleryEntry, GalleryVersion
-from ..validation import Text
+from ..validation import Text, parse_body
 
 router = APIRouter(tags=["gallery"])
 MAX_ID = 2**31 - 1  # ids and numbers are INTEGER columns: a larger one names nothing
 EntryId = Path(ge=1, le=MAX_ID, description="The gallery entry's id.")
 T = TypeVar("T")
-# The JSON envelope (group, name, message) around the notebook may add this much.
-ENVELOPE_BYTES = 64 * 1024
 
 
 class PublishRequest(BaseModel):
@@ -83,35 +79,16 @@ class Diff(BaseModel):
     text: str = Field(description="The same diff as plain text, as `nbdiff` prints it.")
 
 
-def viewer(caller: Caller = Depends(current_caller)) -> Viewer:
-    """Users see their own groups' galleries; services see none."""
-    name = caller.name if caller.kind == "user" else ""
-    return Viewer(name=name, groups=frozenset(caller.groups))
-
-
 async def _in_store(request: Request, work: Callable[..., T], *args: Any) -> T:
     """Run `work(session, *args)` in a store transaction off the event loop."""
     store: Store = request.app.state.store
-
-    def run() -> T:
-        with store.session() as session:
-            return work(session, *args)
-
-    try:
-        return await asyncio.to_thread(run)
-    except GalleryError as e:
-        raise _api_error(e) from None
-
-
-def _utc(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes; they are UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return await store.run(work, *args)
 
 
 def _version_info(v: GalleryVersion) -> VersionInfo:
     return VersionInfo(
         number=v.number, sha256=v.sha256, size=v.size, message=v.message,
-        published_at=_utc(v.published_at),
+        published_at=v.published_at,
     )  # fmt: skip
 
 
@@ -119,31 +96,12 @@ def _summary(entry: GalleryEntry, latest: int) -> dict[str, Any]:
     return {
         "id": entry.id,
         "owner": entry.owner,
-        "group": entry.group_name,
+        "group": entry.group,
         "name": entry.name,
-        "created_at": _utc(entry.created_at),
-        "updated_at": _utc(entry.updated_at),
+        "created_at": entry.created_at,
+        "updated_at": entry.updated_at,
         "latest_version": latest,
     }
-
-
-async def _read_limited(request: Request) -> bytes:
-    """The request body, refusing (413) past the gallery's limit without reading it all."""
-    limit = store_gallery.MAX_NOTEBOOK_BYTES + ENVELOPE_BYTES
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _api_error(store_gallery.too_large(int(declared)))
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _api_error(store_gallery.too_large(size))
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _api_error(e: GalleryError) -> APIError:
-    return APIError(e.status, str(e))
 
 
 @router.post(
@@ -158,12 +116,9 @@ def _api_error(e: GalleryError) -> APIError:
     },
 )
 async def publish(request: Request, who: Viewer = Depends(viewer)) -> Published:
-    """Publish a notebook to a group's gallery: a new read-only version of it."""
-    raw = await _read_limited(request)
-    try:
-        body = PublishRequest.model_validate_json(raw)
-    except ValidationError as e:
-        raise APIError(400, _first_error(e)) from None
+    """Publish a notebook to a group's gallery: a new read-only version of it (the request
+    guard limits the body to the notebook limit)."""
+    body = parse_body(PublishRequest, await request.body())
 
     def work(session) -> Published:
         version = store_gallery.publish(
@@ -224,7 +179,7 @@ async def read_version(
         v = store_gallery.get_version(session, who, entry_id, number)
         return VersionContent(
             **_version_info(v).model_dump(), entry_id=entry_id, owner=v.entry.owner,
-            group=v.entry.group_name, name=v.entry.name, content=json.loads(v.content),
+            group=v.entry.group, name=v.entry.name, content=json.loads(v.content),
         )  # fmt: skip
 
     return await _in_store(request, work)
@@ -249,14 +204,3 @@ async def delete_entry(
 ) -> None:
     """Remove an entry and all its versions (its publisher only)."""
     await _in_store(request, store_gallery.delete_entry, who, entry_id)
-
-
-def _first_error(e: ValidationError) -> str:
-    errors = e.errors()
-    if not errors:
-        return "invalid request"
-    err = errors[0]
-    where = ".".join(str(p) for p in err.get("loc", ()))
-    if err.get("type") == "json_invalid":
-        return f"the request body is not JSON: {err.get('msg')}"
-    return f"{where}: {err.get('msg')}" if where else str(err.get("msg"))

@@ -17,19 +17,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from pydantic import BeforeValidator
 
+from ..access import Viewer
+from ..auth import viewer
 from ..jobs import models
 from ..jobs import operations as ops
 from ..jobs.service import JobService
-from ..store.jobs import Viewer
 from ..validation import MAX_OFFSET
 from .jobs_common import (
-    answer,
-    body_limit,
     body_schema,
     job_service,
     read_body,
     service_of,
-    viewer,
 )
 
 
@@ -67,8 +65,8 @@ async def inspect(
     service: JobService = Depends(job_service),
 ) -> models.InspectResult:
     """The parameters a notebook declares in its `parameters` cell: names, types, defaults."""
-    body = await read_body(request, models.InspectRequest, body_limit(service))
-    return await answer(ops.inspect(service, body))
+    body = await read_body(request, models.InspectRequest)
+    return await ops.inspect(service, body)
 
 
 @router.post(
@@ -84,8 +82,8 @@ async def submit(
 ) -> models.JobDetail:
     """Run a notebook as a job now. 400: not a notebook, bad parameters, unknown profile or
     kernel; 413: the notebook is too large."""
-    body = await read_body(request, models.JobRequest, body_limit(service))
-    return await answer(ops.submit(service, who, body))
+    body = await read_body(request, models.JobRequest)
+    return await ops.submit(service, who, body)
 
 
 @router.get("/jobs", response_model=models.JobList)
@@ -106,11 +104,10 @@ async def list_jobs(
     service: JobService = Depends(job_service),
 ) -> models.JobList:
     """My jobs and my groups' jobs, newest first."""
-    listing = ops.list_jobs(
+    return await ops.list_jobs(
         service, who, status=status, search=q, mine=mine, updated_since=updated_since,
         limit=limit, offset=offset,
     )  # fmt: skip
-    return await answer(listing)
 
 
 @router.get("/jobs/notifications", response_model=models.NotifySettingsModel)
@@ -119,7 +116,7 @@ async def get_notifications(
 ) -> models.NotifySettingsModel:
     """How I hear about my jobs ending: a webhook and/or an e-mail address, and for which
     outcomes; `email_available` says whether this platform can send mail."""
-    return await answer(ops.get_notify(service, who))
+    return await ops.get_notify(service, who)
 
 
 @router.put("/jobs/notifications", response_model=models.NotifySettingsModel)
@@ -131,7 +128,7 @@ async def put_notifications(
     """Set my webhook (POSTed `{"event": "job.ended", "job": {...}}`), my e-mail address and
     the outcomes to hear about. 400: a webhook that is refused; 422: not an e-mail address,
     or e-mail is not configured on this platform."""
-    return await answer(ops.put_notify(service, who, body))
+    return await ops.put_notify(service, who, body)
 
 
 @router.get("/jobs/{job_id}", response_model=models.JobDetail)
@@ -144,7 +141,7 @@ async def show(
     service: JobService = Depends(job_service),
 ) -> models.JobDetail:
     """One job with its history (attempts, retries, cancel requests)."""
-    return await answer(ops.get_job(service, who, job_id, wait))
+    return await ops.get_job(service, who, job_id, wait)
 
 
 @router.get("/jobs/{job_id}/logs", response_model=models.LogChunk)
@@ -159,7 +156,7 @@ async def logs(
     service: JobService = Depends(job_service),
 ) -> models.LogChunk:
     """The job's log (papermill's output and the cells' printed output), from `offset`."""
-    return await answer(ops.logs(service, who, job_id, attempt=attempt, offset=offset, limit=limit))
+    return await ops.logs(service, who, job_id, attempt=attempt, offset=offset, limit=limit)
 
 
 @router.get("/jobs/{job_id}/output", response_model=models.Output)
@@ -171,7 +168,7 @@ async def output(
 ) -> models.Output:
     """The output notebook; while the job runs, its latest save. A failed job's output marks
     the failing cell."""
-    return await answer(ops.output(service, who, job_id, attempt=attempt))
+    return await ops.output(service, who, job_id, attempt=attempt)
 
 
 @router.get("/jobs/{job_id}/notebook", response_model=models.Input)
@@ -179,7 +176,16 @@ async def input_notebook(
     job_id: str, who: Viewer = Depends(viewer), service: JobService = Depends(job_service)
 ) -> models.Input:
     """The exact input notebook the job ran, as submitted (before parameters were injected)."""
-    return await answer(ops.input_notebook(service, who, job_id))
+    return await ops.input_notebook(service, who, job_id)
+
+
+@router.get("/jobs/{job_id}/parameters", response_model=models.InspectResult)
+async def job_parameters(
+    job_id: str, who: Viewer = Depends(viewer), service: JobService = Depends(job_service)
+) -> models.InspectResult:
+    """The parameters the job's input notebook declares (names, types, defaults), as
+    POST /jobs/inspect answers for that notebook and kernel."""
+    return await ops.job_parameters(service, who, job_id)
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=models.JobDetail)
@@ -188,7 +194,7 @@ async def cancel(
 ) -> models.JobDetail:
     """Cancel a queued job, or stop a running one with its whole kernel process tree (the
     status becomes `cancelled` once it stopped). 409 if it already ended."""
-    return await answer(ops.cancel(service, who, job_id))
+    return await ops.cancel(service, who, job_id)
 
 
 @router.post("/jobs/{job_id}/rerun", response_model=models.JobDetail, status_code=201)
@@ -199,6 +205,4 @@ async def rerun(
     service: JobService = Depends(job_service),
 ) -> models.JobDetail:
     """Run the same notebook again (a new job), optionally with other parameters."""
-    return await answer(
-        ops.rerun(service, who, job_id, body or models.RerunRequest(parameters=None))
-    )
+    return await ops.rerun(service, who, job_id, body or models.RerunRequest(parameters=None))

@@ -11,9 +11,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 
+from ..access import Viewer
 from ..store import tracking as store
-from ..store.tracking import Viewer
-from .tracking_common import in_store, registry_store, tracking_viewer
+from .tracking_common import in_mlflow, registry_store, tracking_viewer
 
 router = APIRouter(tags=["models"])
 ModelName = Path(description="Registered model name.", min_length=1, max_length=256)
@@ -59,7 +59,7 @@ def _model(info: store.ModelInfo) -> Model:
 async def list_models(request: Request, viewer: Viewer = Depends(tracking_viewer)) -> ModelList:
     """The registered models you can read: yours, your groups', public ones; the most recently
     updated first."""
-    found = await in_store(request, store.list_models, registry_store(), viewer)
+    found = await in_mlflow(request, store.list_models, registry_store(), viewer)
     return ModelList(models=[_model(m) for m in found])
 
 
@@ -68,7 +68,7 @@ async def get_model(
     request: Request, name: str = ModelName, viewer: Viewer = Depends(tracking_viewer)
 ) -> Model:
     """One registered model; 404 when it does not exist or you cannot read it."""
-    return _model(await in_store(request, store.get_model, registry_store(), viewer, name))
+    return _model(await in_mlflow(request, store.get_model, registry_store(), viewer, name))
 
 
 @router.put("/models/{name:path}/visibility", response_model=Model)
@@ -82,7 +82,7 @@ async def set_visibility(
     nobody, one of your groups, or every user. Nobody but you may change it. Owner only
     (403); 400: not a visibility."""
     return _model(
-        await in_store(
+        await in_mlflow(
             request, store.set_model_visibility, registry_store(), viewer, name, body.visibility
         )
     )

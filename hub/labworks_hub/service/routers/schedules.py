@@ -9,18 +9,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from ..access import Viewer
+from ..auth import viewer
 from ..jobs import models
 from ..jobs import operations as ops
 from ..jobs.service import JobService
-from ..store.jobs import Viewer
 from ..validation import MAX_OFFSET
 from .jobs_common import (
-    answer,
-    body_limit,
     body_schema,
     job_service,
     read_body,
-    viewer,
 )
 
 router = APIRouter(tags=["schedules"])
@@ -33,7 +31,7 @@ async def preview(
     service: JobService = Depends(job_service),
 ) -> models.Preview:
     """The next firing times of a cron expression in a time zone (400 if either is invalid)."""
-    return await answer(ops.preview(body, service.clock()))
+    return await ops.preview(body, service.clock())
 
 
 @router.post(
@@ -49,8 +47,8 @@ async def create(
 ) -> models.Schedule:
     """Run a notebook on a cron schedule. The notebook, parameters and profile are checked now,
     as for POST /jobs."""
-    body = await read_body(request, models.ScheduleRequest, body_limit(service))
-    return await answer(ops.create_schedule(service, who, body))
+    body = await read_body(request, models.ScheduleRequest)
+    return await ops.create_schedule(service, who, body)
 
 
 @router.get("/schedules", response_model=models.ScheduleList)
@@ -58,14 +56,23 @@ async def list_schedules(
     who: Viewer = Depends(viewer), service: JobService = Depends(job_service)
 ) -> models.ScheduleList:
     """My schedules and my groups' schedules, with next run and the status of the last run."""
-    return await answer(ops.list_schedules(service, who))
+    return await ops.list_schedules(service, who)
 
 
 @router.get("/schedules/{schedule_id}", response_model=models.Schedule)
 async def show(
     schedule_id: str, who: Viewer = Depends(viewer), service: JobService = Depends(job_service)
 ) -> models.Schedule:
-    return await answer(ops.get_schedule(service, who, schedule_id))
+    return await ops.get_schedule(service, who, schedule_id)
+
+
+@router.get("/schedules/{schedule_id}/parameters", response_model=models.InspectResult)
+async def schedule_parameters(
+    schedule_id: str, who: Viewer = Depends(viewer), service: JobService = Depends(job_service)
+) -> models.InspectResult:
+    """The parameters the schedule's notebook declares (names, types, defaults), as
+    POST /jobs/inspect answers for that notebook and kernel."""
+    return await ops.schedule_parameters(service, who, schedule_id)
 
 
 @router.patch("/schedules/{schedule_id}", response_model=models.Schedule)
@@ -77,7 +84,7 @@ async def update(
 ) -> models.Schedule:
     """Change the cron expression, time zone, parameters, profile or paused state (its owner
     only); omitted fields stay."""
-    return await answer(ops.update_schedule(service, who, schedule_id, body))
+    return await ops.update_schedule(service, who, schedule_id, body)
 
 
 @router.post("/schedules/{schedule_id}/pause", response_model=models.Schedule)
@@ -85,9 +92,7 @@ async def pause(
     schedule_id: str, who: Viewer = Depends(viewer), service: JobService = Depends(job_service)
 ) -> models.Schedule:
     """Stop firing until resumed; runs already queued or running go on."""
-    return await answer(
-        ops.update_schedule(service, who, schedule_id, models.ScheduleUpdate(paused=True))
-    )
+    return await ops.update_schedule(service, who, schedule_id, models.ScheduleUpdate(paused=True))
 
 
 @router.post("/schedules/{schedule_id}/resume", response_model=models.Schedule)
@@ -95,9 +100,7 @@ async def resume(
     schedule_id: str, who: Viewer = Depends(viewer), service: JobService = Depends(job_service)
 ) -> models.Schedule:
     """Fire again, from the next time after now (missed times are not caught up)."""
-    return await answer(
-        ops.update_schedule(service, who, schedule_id, models.ScheduleUpdate(paused=False))
-    )
+    return await ops.update_schedule(service, who, schedule_id, models.ScheduleUpdate(paused=False))
 
 
 @router.delete("/schedules/{schedule_id}", status_code=204)
@@ -105,7 +108,7 @@ async def delete(
     schedule_id: str, who: Viewer = Depends(viewer), service: JobService = Depends(job_service)
 ) -> None:
     """Remove the schedule (its owner only); the jobs it ran stay in the job list."""
-    await answer(ops.delete_schedule(service, who, schedule_id))
+    await ops.delete_schedule(service, who, schedule_id)
 
 
 @router.get("/schedules/{schedule_id}/runs", response_model=models.JobList)
@@ -117,7 +120,5 @@ async def runs(
     service: JobService = Depends(job_service),
 ) -> models.JobList:
     """The jobs this schedule ran, newest first."""
-    await answer(ops.get_schedule(service, who, schedule_id))  # 404 unless visible
-    return await answer(
-        ops.list_jobs(service, who, schedule_id=schedule_id, limit=limit, offset=offset)
-    )
+    await ops.get_schedule(service, who, schedule_id)  # 404 unless visible
+    return await ops.list_jobs(service, who, schedule_id=schedule_id, limit=limit, offset=offset)

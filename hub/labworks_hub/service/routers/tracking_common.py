@@ -1,5 +1,5 @@
 """What the experiments and models routers share: the calling user as the tracking server
-knows them, and store work run off the event loop."""
+knows them, and the tracking server's stores. Refusals are access.py's (errors.py answers)."""
 
 from __future__ import annotations
 
@@ -9,36 +9,28 @@ from typing import Any, TypeVar
 
 from fastapi import Depends, Request
 
-from ..auth import Caller, current_caller
-from ..errors import APIError
-from ..store.tracking import TrackingStoreError, Viewer
-from ..tracking.server import TrackingError, TrackingServer
+from ..access import Viewer
+from ..auth import viewer
+from ..tracking.server import TrackingServer
 
 T = TypeVar("T")
 
 
-async def tracking_viewer(request: Request, caller: Caller = Depends(current_caller)) -> Viewer:
+async def tracking_viewer(request: Request, who: Viewer = Depends(viewer)) -> Viewer:
     """A user, known to the tracking server with their current groups (403 for a service's
     token: experiments and models belong to users; 503 when the tracking server is down)."""
-    if caller.kind != "user":
-        raise APIError(403, "experiments and models belong to users; use a user's token")
+    who.require_user("use experiments and models")
     server: TrackingServer = request.app.state.tracking
-    try:
-        await server.ready()
-        await server.sync_user(caller)
-    except TrackingError as e:
-        raise APIError(503, f"the tracking server is not available: {e}") from None
-    return Viewer(name=caller.name, groups=frozenset(caller.groups))
+    await server.ready()
+    await server.sync_user(who)
+    return who
 
 
-async def in_store(request: Request, work: Callable[..., T], mlflow_store: Any, *args) -> T:
-    """`work(auth_store, mlflow_store, *args)` off the event loop; its refusals become JSON
-    errors."""
+async def in_mlflow(request: Request, work: Callable[..., T], mlflow_store: Any, *args: Any) -> T:
+    """Run `work(auth_store, mlflow_store, *args)` off the event loop: MLflow's auth store
+    (users, roles, grants) and one of its other stores, of the running tracking server."""
     server: TrackingServer = request.app.state.tracking
-    try:
-        return await asyncio.to_thread(work, server.auth_store, mlflow_store, *args)
-    except TrackingStoreError as e:
-        raise APIError(e.status, str(e)) from None
+    return await asyncio.to_thread(work, server.auth_store, mlflow_store, *args)
 
 
 def tracking_store() -> Any:

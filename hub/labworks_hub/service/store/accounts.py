@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 
 from argon2 import PasswordHasher
@@ -10,9 +9,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..access import Invalid, check_name
 from .models import Account, utcnow
 
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 _hasher = PasswordHasher()
 
 
@@ -21,12 +20,10 @@ class AccountError(ValueError):
 
 
 def validate_name(name: str, what: str = "user name") -> str:
-    if not NAME_RE.match(name):
-        raise AccountError(
-            f"invalid {what} {name!r}: use 1-63 lowercase letters, digits, '.', '_' or '-',"
-            " starting with a letter or digit"
-        )
-    return name
+    try:
+        return check_name(name, what)
+    except Invalid as e:
+        raise AccountError(e.message) from None
 
 
 def generate_password() -> str:

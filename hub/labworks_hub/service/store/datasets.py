@@ -2,10 +2,10 @@
 contents are blobs addressed by sha256 (kept in the artifact store by the caller, under
 `blob_prefix`).
 
-Who may read or write what is decided here and only here: a dataset is readable by its owner,
-by the members of its group (`group:<g>`) and by every user when `public` (`_visible`); only
-its owner writes. A dataset the viewer may not read is reported as missing (404), so its
-existence does not leak; a write to one the viewer may read is refused (403).
+Who may read or write what is the access layer's one rule (`Dataset.visible_to`, access.py): a
+dataset is readable by its owner, by the members of its group (`group:<g>`) and by every user
+when `public`; only its owner writes. A dataset the viewer may not read is reported as missing
+(404), so its existence does not leak; a write to one the viewer may read is refused (403).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, cast, false, func, or_, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
 from .. import validation
-from . import tracking
+from ..access import PRIVATE, Conflict, Forbidden, Invalid, NotFound, Viewer, Visibility
 from .models import Dataset, DatasetVersion, utcnow
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -30,54 +30,18 @@ MAX_FILES = 10_000
 MAX_PATH_CHARS = validation.MAX_PATH_CHARS
 MAX_MESSAGE_CHARS = 2000
 MAX_DESCRIPTION_CHARS = 2000
-PRIVATE, PUBLIC, GROUP = "private", "public", "group:"
 
 
-class DatasetError(Exception):
-    """A refused dataset request; `status` is the HTTP status, `code` the API's error code,
-    the message is user-facing."""
+class MissingBlobs(Invalid):
+    """A version lists files whose blobs are not uploaded (with that size)."""
 
-    status = 400
-    code: str | None = None
-
-
-class InvalidInput(DatasetError):
-    status = 400
-
-
-class MissingBlobs(DatasetError):
-    status = 400
     code = "missing_blobs"
 
 
-class DigestMismatch(DatasetError):
-    status = 400
+class DigestMismatch(Invalid):
+    """An uploaded body's sha256 is not the one it was sent as."""
+
     code = "digest_mismatch"
-
-
-class Forbidden(DatasetError):
-    status = 403
-
-
-class NotFound(DatasetError):
-    status = 404
-
-
-class Conflict(DatasetError):
-    status = 409
-
-
-class TooLarge(DatasetError):
-    status = 413
-    code = "too_large"
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """Who is asking: a hub user name (empty for a service) and the user's hub groups."""
-
-    name: str
-    groups: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -99,20 +63,9 @@ def dataset_prefix(owner: str, name: str) -> str:
     return f"datasets/{owner}/{name}"
 
 
-def _visible(viewer: Viewer) -> ColumnElement[bool]:
-    """The one visibility rule: its owner, its group's members, and everyone when public."""
-    if not viewer.name:
-        return false()
-    return or_(
-        Dataset.owner == viewer.name,
-        Dataset.visibility == PUBLIC,
-        Dataset.visibility.in_([GROUP + g for g in viewer.groups]),
-    )
-
-
 def check_name(name: str) -> str:
     if not NAME_RE.match(name):
-        raise InvalidInput(
+        raise Invalid(
             f"invalid dataset name {name!r}: use 1-128 letters, digits, '.', '_' or '-',"
             " starting with a letter or digit"
         )
@@ -121,32 +74,32 @@ def check_name(name: str) -> str:
 
 def check_sha256(value: str) -> str:
     if not SHA256_RE.match(value):
-        raise InvalidInput(f"invalid sha256 {value!r}: expected 64 lowercase hex digits")
+        raise Invalid(f"invalid sha256 {value!r}: expected 64 lowercase hex digits")
     return value
 
 
 def check_path(path: str) -> str:
-    """A relative POSIX path inside the dataset (validation.path_problem); InvalidInput
+    """A relative POSIX path inside the dataset (validation.path_problem); Invalid
     otherwise."""
     problem = validation.path_problem(path)
     if problem:
-        raise InvalidInput(f"invalid file path {path!r}: {problem}")
+        raise Invalid(f"invalid file path {path!r}: {problem}")
     return path
 
 
 def check_manifest(files: Iterable[FileEntry]) -> list[FileEntry]:
-    """The files sorted by path, each checked, paths unique; InvalidInput otherwise."""
+    """The files sorted by path, each checked, paths unique; Invalid otherwise."""
     entries = sorted(files, key=lambda f: f.path)
     if not 1 <= len(entries) <= MAX_FILES:
-        raise InvalidInput(f"a version holds 1 to {MAX_FILES} files, not {len(entries)}")
+        raise Invalid(f"a version holds 1 to {MAX_FILES} files, not {len(entries)}")
     previous = None
     for entry in entries:
         check_path(entry.path)
         check_sha256(entry.sha256)
         if entry.size < 0:
-            raise InvalidInput(f"invalid size {entry.size} of {entry.path!r}")
+            raise Invalid(f"invalid size {entry.size} of {entry.path!r}")
         if entry.path == previous:
-            raise InvalidInput(f"the file path {entry.path!r} is listed twice")
+            raise Invalid(f"the file path {entry.path!r} is listed twice")
         previous = entry.path
     return entries
 
@@ -159,22 +112,9 @@ def manifest_digest(files: Iterable[FileEntry]) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def check_visibility(value: str, viewer: Viewer) -> str:
-    """`private`, `public` or `group:<g>`, else InvalidInput; g must be one of the viewer's
-    groups, else Forbidden (as for experiments and models)."""
-    try:
-        visibility = tracking.check_visibility(value)
-    except tracking.InvalidInput as e:
-        raise InvalidInput(str(e)) from None
-    group = visibility.removeprefix(GROUP) if visibility.startswith(GROUP) else ""
-    if group and group not in viewer.groups:
-        raise Forbidden(f"you are not a member of group {group!r}; share with your own groups")
-    return visibility
-
-
 def list_datasets(session: Session, viewer: Viewer, owner: str | None = None) -> list[Dataset]:
     """The datasets the viewer may read, most recently updated first, optionally one owner's."""
-    query = select(Dataset).where(_visible(viewer))
+    query = select(Dataset).where(Dataset.visible_to(viewer))
     if owner:
         query = query.where(Dataset.owner == owner)
     query = query.order_by(Dataset.updated_at.desc(), Dataset.id.desc())
@@ -196,7 +136,9 @@ def latest_numbers(session: Session, dataset_ids: list[int]) -> dict[int, int]:
 def get_dataset(session: Session, viewer: Viewer, owner: str, name: str) -> Dataset:
     """The dataset (its `versions` newest first); NotFound if absent or not readable."""
     found = session.scalar(
-        select(Dataset).where(Dataset.owner == owner, Dataset.name == name, _visible(viewer))
+        select(Dataset).where(
+            Dataset.owner == owner, Dataset.name == name, Dataset.visible_to(viewer)
+        )
     )
     if found is None:
         raise NotFound(f"no dataset {owner}/{name} that you can read")
@@ -224,14 +166,14 @@ def check_owner(viewer: Viewer, owner: str, name: str) -> None:
     """Refuse (Forbidden) a push to `<owner>/<name>` by anyone but `owner`; it need not exist,
     so the answer is the same whether it does or not."""
     check_name(name)
-    if not viewer.name or viewer.name != owner:
+    if not viewer.owns(owner):
         raise Forbidden(f"only {owner!r} can push to dataset {owner}/{name}")
 
 
 def owned(session: Session, viewer: Viewer, owner: str, name: str) -> Dataset:
     """The viewer's own existing dataset: NotFound if not readable, Forbidden if only read."""
     dataset = get_dataset(session, viewer, owner, name)
-    if dataset.owner != viewer.name:
+    if not viewer.owns(dataset.owner):
         raise Forbidden(f"only {dataset.owner!r}, its owner, can change dataset {owner}/{name}")
     return dataset
 
@@ -255,15 +197,15 @@ def create_version(
 
     Raises:
         Forbidden: the viewer is not `owner`.
-        InvalidInput: bad name, message, description or manifest.
+        Invalid: bad name, message, description or manifest.
         MissingBlobs: a file's blob is not held, or not with that size.
         Conflict: a concurrent push won.
     """
     check_owner(viewer, owner, name)
     if len(message) > MAX_MESSAGE_CHARS:
-        raise InvalidInput(f"the message is longer than {MAX_MESSAGE_CHARS} characters")
+        raise Invalid(f"the message is longer than {MAX_MESSAGE_CHARS} characters")
     if description is not None and len(description) > MAX_DESCRIPTION_CHARS:
-        raise InvalidInput(f"the description is longer than {MAX_DESCRIPTION_CHARS} characters")
+        raise Invalid(f"the description is longer than {MAX_DESCRIPTION_CHARS} characters")
     entries = check_manifest(files)
     missing = [e for e in entries if held.get(e.sha256) != e.size]
     if missing:
@@ -312,11 +254,14 @@ def set_visibility(
     session: Session, viewer: Viewer, owner: str, name: str, visibility: str
 ) -> Dataset:
     """Share the viewer's dataset read-only with one of their groups or everyone, or make it
-    private again; NotFound, Forbidden (not the owner) or InvalidInput."""
+    private again; NotFound, Forbidden (not the owner, or not the viewer's group) or Invalid.
+    Setting the visibility it has already changes nothing."""
     dataset = owned(session, viewer, owner, name)
-    dataset.visibility = check_visibility(visibility, viewer)
-    dataset.updated_at = utcnow()
-    session.flush()
+    wanted = Visibility.parse(visibility).settable_by(viewer).value
+    if wanted != dataset.visibility:
+        dataset.visibility = wanted
+        dataset.updated_at = utcnow()
+        session.flush()
     return dataset
 
 
@@ -352,7 +297,7 @@ def describe(dataset: Dataset, viewer: Viewer, latest: int | None) -> dict[str, 
         "name": dataset.name,
         "description": dataset.description,
         "visibility": dataset.visibility,
-        "yours": dataset.owner == viewer.name,
+        "yours": viewer.owns(dataset.owner),
         "latest_version": latest,
         "created_at": dataset.created_at,
         "updated_at": dataset.updated_at,

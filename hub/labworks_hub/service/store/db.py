@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -15,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "lw_alembic_version"
+T = TypeVar("T")
 
 
 class StoreError(Exception):
@@ -72,14 +75,35 @@ class Store:
                 f"cannot connect to database {redact_url(self.url)}: {reason}"
             ) from None
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest revision (idempotent; safe at every start)."""
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to `revision`, the newest by default (idempotent; safe at every
+        start)."""
         self.check()
-        with self.engine.begin() as conn:
-            cfg = Config()
-            cfg.set_main_option("script_location", str(MIGRATIONS))
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        self._alembic(command.upgrade, revision)
+
+    def downgrade(self, revision: str) -> None:
+        """Take the schema back to `revision` (an operator's way back from an upgrade)."""
+        self._alembic(command.downgrade, revision)
+
+    def _alembic(self, step, revision: str) -> None:
+        """Run an Alembic `step` in one transaction. On SQLite, foreign keys are off meanwhile:
+        a migration that rebuilds a table (batch mode) drops the old one, which would otherwise
+        cascade to the rows that refer to it."""
+        sqlite = self.url.startswith("sqlite")
+        with self.engine.connect() as conn:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                conn.commit()
+            try:
+                with conn.begin():
+                    cfg = Config()
+                    cfg.set_main_option("script_location", str(MIGRATIONS))
+                    cfg.attributes["connection"] = conn
+                    step(cfg, revision)
+            finally:
+                if sqlite:
+                    conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    conn.commit()
 
     def revision(self) -> str | None:
         with self.engine.connect() as conn:
@@ -95,6 +119,16 @@ class Store:
         """A session that commits on success and rolls back on error."""
         with self._sessions() as session, session.begin():
             yield session
+
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        """`work(session, *args)` in one transaction (`session()`), in a thread: how async code
+        (routers, the job service) uses the store without blocking the event loop."""
+
+        def run() -> T:
+            with self.session() as session:
+                return work(session, *args)
+
+        return await asyncio.to_thread(run)
 
     def dispose(self) -> None:
         self.engine.dispose()

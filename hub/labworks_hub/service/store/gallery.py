@@ -1,9 +1,10 @@
 """The notebook gallery: notebooks published read-only to a group, as numbered versions.
 
-Who may see what is decided here and only here: an entry is visible to the members of its
-group and to its owner (`_visible`), and only members of a group may publish to it. Every
-query takes the `Viewer` asking; an entry the viewer may not see is reported as missing (404),
-so its existence does not leak.
+Who may see what is the access layer's one rule (`GalleryEntry.visible_to`, access.py): an
+entry's visibility is `group:<its group>`, so it is visible to the members of its group and to
+its owner, and only members of a group may publish to it. Every query takes the `Viewer`
+asking; an entry the viewer may not see is reported as missing (404), so its existence does not
+leak.
 """
 
 from __future__ import annotations
@@ -13,18 +14,18 @@ import io
 import json
 import re
 import warnings
-from dataclasses import dataclass
 from typing import Any
 
 import nbformat
 from nbdime import diff_notebooks
 from nbdime.prettyprint import PrettyPrintConfig, pretty_print_diff
 from nbformat.warnings import MissingIDFieldWarning
-from sqlalchemy import ColumnElement, false, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
 from .. import validation
+from ..access import Conflict, Forbidden, Invalid, NotFound, TooLarge, Viewer, Visibility
 from .accounts import AccountError, validate_name
 from .models import GalleryEntry, GalleryVersion, utcnow
 
@@ -32,47 +33,6 @@ from .models import GalleryEntry, GalleryVersion, utcnow
 MAX_NOTEBOOK_BYTES = 16 * 1024 * 1024
 MAX_MESSAGE_CHARS = 2000
 _NAME_RE = re.compile(r"^[^/\\\x00-\x1f.][^/\\\x00-\x1f]{0,248}\.ipynb$")
-
-
-class GalleryError(Exception):
-    """A refused gallery request; `status` is the HTTP status, the message is user-facing."""
-
-    status = 400
-
-
-class InvalidInput(GalleryError):
-    status = 400
-
-
-class NotFound(GalleryError):
-    status = 404
-
-
-class Forbidden(GalleryError):
-    status = 403
-
-
-class Conflict(GalleryError):
-    status = 409
-
-
-class TooLarge(GalleryError):
-    status = 413
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """Who is asking: a user name and the groups the hub says they belong to."""
-
-    name: str
-    groups: frozenset[str] = frozenset()
-
-
-def _visible(viewer: Viewer) -> ColumnElement[bool]:
-    """The one visibility rule: members of the entry's group, and its owner."""
-    if not viewer.name:
-        return false()
-    return or_(GalleryEntry.owner == viewer.name, GalleryEntry.group_name.in_(viewer.groups))
 
 
 def too_large(size: int) -> TooLarge:
@@ -89,7 +49,7 @@ def check_notebook_size(size: int) -> None:
 
 
 def canonical_notebook(content: Any) -> str:
-    """The notebook as nbformat writes it, after validation; raises InvalidInput or TooLarge.
+    """The notebook as nbformat writes it, after validation; raises Invalid or TooLarge.
 
     `content` is the notebook as JSON text or as the parsed object.
     """
@@ -98,9 +58,9 @@ def canonical_notebook(content: Any) -> str:
     try:
         raw = json.loads(text)
     except ValueError as e:
-        raise InvalidInput(f"not a Jupyter notebook: the content is not JSON ({e})") from None
+        raise Invalid(f"not a Jupyter notebook: the content is not JSON ({e})") from None
     if not isinstance(raw, dict) or raw.get("nbformat") != 4:
-        raise InvalidInput(
+        raise Invalid(
             'not a Jupyter notebook: expected a JSON object with "nbformat": 4'
             " (save it with JupyterLab 3 or later)"
         )
@@ -109,12 +69,12 @@ def canonical_notebook(content: Any) -> str:
             warnings.simplefilter("ignore", MissingIDFieldWarning)
             notebook = nbformat.reads(text, as_version=4)
     except Exception as e:  # nbformat raises NotJSONError, ValueError, KeyError, ...
-        raise InvalidInput(f"not a Jupyter notebook: {_first_line(e)}") from None
+        raise Invalid(f"not a Jupyter notebook: {_first_line(e)}") from None
     try:
         nbformat.validate(notebook)
     except nbformat.ValidationError as e:
         where = "/".join(str(p) for p in e.absolute_path) or "notebook"
-        raise InvalidInput(f"invalid notebook at {where}: {_first_line(e.message)}") from None
+        raise Invalid(f"invalid notebook at {where}: {_first_line(e.message)}") from None
     canonical = nbformat.writes(notebook)
     check_notebook_size(len(canonical.encode()))
     return canonical
@@ -133,30 +93,28 @@ def publish(
 
     Raises:
         Forbidden: the viewer is not a member of `group`.
-        InvalidInput: bad group, name, message or notebook.
+        Invalid: bad group, name, message or notebook.
         TooLarge: the notebook is over MAX_NOTEBOOK_BYTES.
         Conflict: the content equals the latest version, or a concurrent publish won.
     """
     group = _valid_group(group)
     name = _valid_name(name)
     if len(message) > MAX_MESSAGE_CHARS:
-        raise InvalidInput(f"the message is longer than {MAX_MESSAGE_CHARS} characters")
-    if group not in viewer.groups:
-        raise Forbidden(
-            f"you are not a member of group {group!r}; you can publish to your own groups only"
-        )
+        raise Invalid(f"the message is longer than {MAX_MESSAGE_CHARS} characters")
+    viewer.require_user("publish to the gallery")
+    shared = Visibility.of_group(group).settable_by(viewer).value
     canonical = canonical_notebook(content)
     digest = hashlib.sha256(canonical.encode()).hexdigest()
     entry = session.scalar(
         select(GalleryEntry).where(
             GalleryEntry.owner == viewer.name,
-            GalleryEntry.group_name == group,
+            GalleryEntry.visibility == shared,
             GalleryEntry.name == name,
         )
     )
     try:
         if entry is None:
-            entry = GalleryEntry(owner=viewer.name, group_name=group, name=name)
+            entry = GalleryEntry(owner=viewer.name, visibility=shared, name=name)
             session.add(entry)
             session.flush()
             number = 1
@@ -191,9 +149,9 @@ def publish(
 
 def list_entries(session: Session, viewer: Viewer, group: str | None = None) -> list[GalleryEntry]:
     """The entries the viewer may see, newest first, optionally of one group."""
-    query = select(GalleryEntry).where(_visible(viewer))
+    query = select(GalleryEntry).where(GalleryEntry.visible_to(viewer))
     if group:
-        query = query.where(GalleryEntry.group_name == group)
+        query = query.where(GalleryEntry.visibility == Visibility.of_group(group).value)
     query = query.order_by(GalleryEntry.updated_at.desc(), GalleryEntry.id.desc())
     return list(session.scalars(query))
 
@@ -213,7 +171,7 @@ def latest_numbers(session: Session, entry_ids: list[int]) -> dict[int, int]:
 def get_entry(session: Session, viewer: Viewer, entry_id: int) -> GalleryEntry:
     """The entry with its versions (without content); NotFound if absent or not visible."""
     entry = session.scalar(
-        select(GalleryEntry).where(GalleryEntry.id == entry_id, _visible(viewer))
+        select(GalleryEntry).where(GalleryEntry.id == entry_id, GalleryEntry.visible_to(viewer))
     )
     if entry is None:
         raise NotFound(f"no gallery entry {entry_id} in your groups")
@@ -256,7 +214,7 @@ def diff_versions(
 def delete_entry(session: Session, viewer: Viewer, entry_id: int) -> None:
     """Remove an entry and all its versions; only its owner may."""
     entry = get_entry(session, viewer, entry_id)
-    if entry.owner != viewer.name:
+    if not viewer.owns(entry.owner):
         raise Forbidden(f"only {entry.owner!r}, who published it, can delete entry {entry_id}")
     session.delete(entry)
 
@@ -274,18 +232,18 @@ def _valid_group(group: str) -> str:
     try:
         return validate_name(group, "group name")
     except AccountError as e:
-        raise InvalidInput(str(e)) from None
+        raise Invalid(str(e)) from None
 
 
 def _valid_name(name: str) -> str:
     if not _NAME_RE.match(name):
-        raise InvalidInput(
+        raise Invalid(
             f"invalid notebook name {name!r}: give the file name only (no folders), ending in"
             " .ipynb, not starting with '.'"
         )
     problem = validation.path_problem(name)
     if problem:
-        raise InvalidInput(f"invalid notebook name {name!r}: {problem}")
+        raise Invalid(f"invalid notebook name {name!r}: {problem}")
     return name
 
 

@@ -1,10 +1,11 @@
 """Notebook jobs in the store: job definitions, runs, schedules, run events, input notebooks.
 
 Every state change is a row here first; the job service acts on it afterwards, so a restart
-finds everything it needs in these tables. Who may see what is decided here and only here
-(`_visible`): a run, definition or schedule is visible to its owner and, when shared with a
-group, to that group's members. Anything not visible is reported as missing (404) so its
-existence does not leak; only the owner may change it (cancel, pause, delete).
+finds everything it needs in these tables. Who may see what is the access layer's one rule
+(`Shareable.visible_to`, access.py): a run, definition or schedule is visible to its owner and,
+when shared with a group (`visibility` `group:<name>`; `share_group` on the wire), to that
+group's members. Anything not visible is reported as missing (404) so its existence does not
+leak; only the owner may change it (cancel, pause, delete).
 
 A run moves through the states of `TRANSITIONS`; every move is an UPDATE guarded by the state
 it leaves (compare and set) plus an event row, so concurrent requests cannot both win.
@@ -15,20 +16,16 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
     Boolean,
-    ColumnElement,
     CursorResult,
-    DateTime,
     ForeignKey,
     Integer,
     String,
     Text,
-    TypeDecorator,
-    false,
     func,
     or_,
     select,
@@ -37,24 +34,19 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, undefer
 
-from .gallery import Viewer
-from .models import Base
+from ..access import Conflict, Forbidden, NotFound, Shareable, Viewer, Visibility
+from .models import Base, UTCDateTime, utcnow
 
 __all__ = [
     "ACTIVE",
     "FINISHED",
     "TRANSITIONS",
-    "Conflict",
-    "Forbidden",
     "JobDefinition",
-    "JobError",
     "JobNotebook",
     "JobRun",
     "JobRunEvent",
     "JobSchedule",
-    "NotFound",
     "NotifySettings",
-    "Viewer",
 ]
 
 QUEUED, RUNNING = "queued", "running"
@@ -71,48 +63,9 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def new_id() -> str:
     """12 hex digits: short enough to type, random enough not to be guessed or collide."""
     return secrets.token_hex(6)
-
-
-class UTCDateTime(TypeDecorator):
-    """A timezone-aware UTC datetime on every backend (SQLite hands back naive values)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC) if value is not None else None
-
-    def process_result_value(self, value, dialect):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value
-
-
-class JobError(Exception):
-    """A refused jobs request; `status` is the HTTP status, the message is user-facing."""
-
-    status = 400
-
-
-class NotFound(JobError):
-    status = 404
-
-
-class Forbidden(JobError):
-    status = 403
-
-
-class Conflict(JobError):
-    status = 409
 
 
 class JobNotebook(Base):
@@ -141,15 +94,21 @@ class _Spec:
     priority: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class JobDefinition(_Spec, Base):
+class _GroupShared(Shareable):
+    """Jobs are shared with one group or none: `share_group` is that group, as on the wire."""
+
+    @property
+    def share_group(self) -> str | None:
+        return self.shared_as.group
+
+
+class JobDefinition(_GroupShared, _Spec, Base):
     """What to run: a notebook with parameters, profile and limits. One per submitted job or
     schedule; reruns and scheduled firings make more runs of the same definition."""
 
     __tablename__ = "lw_job_definitions"
 
     id: Mapped[str] = mapped_column(String(12), primary_key=True, default=new_id)
-    owner: Mapped[str] = mapped_column(String(255), index=True)
-    share_group: Mapped[str | None] = mapped_column(String(255), index=True, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     schedule: Mapped[JobSchedule | None] = relationship(
         back_populates="definition", uselist=False, cascade="all, delete-orphan"
@@ -175,7 +134,7 @@ class JobSchedule(Base):
     definition: Mapped[JobDefinition] = relationship(back_populates="schedule")
 
 
-class JobRun(_Spec, Base):
+class JobRun(_GroupShared, _Spec, Base):
     """One execution of a definition with its exact inputs, environment and outcome."""
 
     __tablename__ = "lw_job_runs"
@@ -187,8 +146,6 @@ class JobRun(_Spec, Base):
     schedule_id: Mapped[str | None] = mapped_column(String(12), index=True, default=None)
     rerun_of: Mapped[str | None] = mapped_column(String(12), default=None)
     trigger: Mapped[str] = mapped_column(String(16), default="api")  # api, schedule, rerun
-    owner: Mapped[str] = mapped_column(String(255), index=True)
-    share_group: Mapped[str | None] = mapped_column(String(255), index=True, default=None)
     resources: Mapped[dict] = mapped_column(default=dict)  # cpu, memory, gpus of the profile
     environment: Mapped[dict] = mapped_column(default=dict)  # env hash or image digest
     executor: Mapped[str] = mapped_column(String(64), default="")
@@ -238,18 +195,11 @@ SPEC_FIELDS = (
 )  # fmt: skip
 
 
-# --- who may see what: the one rule ----------------------------------------------------------
-
-
-def _visible(model: Any, viewer: Viewer) -> ColumnElement[bool]:
-    """The owner, and the members of the group it is shared with."""
-    if not viewer.name:
-        return false()
-    return or_(model.owner == viewer.name, model.share_group.in_(viewer.groups))
+# --- who may change what ---------------------------------------------------------------------
 
 
 def _owned(thing: Any, viewer: Viewer, what: str) -> None:
-    if thing.owner != viewer.name:
+    if not viewer.owns(thing.owner):
         raise Forbidden(f"{what} belongs to {thing.owner!r}; only they can change it")
 
 
@@ -282,9 +232,9 @@ def notebook_content(session: Session, sha256: str) -> str:
 def create_definition(
     session: Session, viewer: Viewer, share_group: str | None, **spec: Any
 ) -> JobDefinition:
-    if share_group and share_group not in viewer.groups:
-        raise Forbidden(f"you are not a member of group {share_group!r}; share with your own")
-    definition = JobDefinition(owner=viewer.name, share_group=share_group or None, **spec)
+    """A new definition of the viewer's, shared with `share_group` (one of theirs) or no one."""
+    visibility = Visibility.of_group(share_group).settable_by(viewer)
+    definition = JobDefinition(owner=viewer.name, visibility=visibility.value, **spec)
     session.add(definition)
     session.flush()
     return definition
@@ -309,7 +259,7 @@ def create_run(
     if parameters is not None:
         spec["parameters"] = parameters
     run = JobRun(
-        definition_id=definition.id, owner=definition.owner, share_group=definition.share_group,
+        definition_id=definition.id, owner=definition.owner, visibility=definition.visibility,
         trigger=trigger, schedule_id=schedule_id, rerun_of=rerun_of, resources=resources or {},
         environment=environment or {}, executor=executor, created_at=now, updated_at=now,
         not_before=now, **spec,
@@ -338,7 +288,7 @@ def add_event(
 
 
 def get_run(session: Session, viewer: Viewer, run_id: str) -> JobRun:
-    run = session.scalar(select(JobRun).where(JobRun.id == run_id, _visible(JobRun, viewer)))
+    run = session.scalar(select(JobRun).where(JobRun.id == run_id, JobRun.visible_to(viewer)))
     if run is None:
         raise NotFound(f"no job {run_id!r} (yours or your groups')")
     return run
@@ -357,7 +307,7 @@ def list_runs(
     offset: int = 0,
 ) -> tuple[list[JobRun], int]:
     """Visible runs, newest first, and how many match in all."""
-    query = select(JobRun).where(_visible(JobRun, viewer))
+    query = select(JobRun).where(JobRun.visible_to(viewer))
     if mine:
         query = query.where(JobRun.owner == viewer.name)
     if status:
@@ -441,9 +391,43 @@ def move(
     return True
 
 
-def set_executor_state(session: Session, run: JobRun, state: dict) -> None:
-    run.executor_state = dict(state)
-    run.updated_at = utcnow()
+def save_running_state(session: Session, run_id: str, state: dict) -> None:
+    """Keep the executor's state of a running attempt (what a restart re-attaches to)."""
+    run = session.get(JobRun, run_id)
+    if run is not None and run.status == RUNNING:
+        run.executor_state = dict(state)
+        run.updated_at = utcnow()
+
+
+def add_run_event(session: Session, run_id: str, kind: str, message: str) -> None:
+    """An event of the run's current attempt, if the run still exists."""
+    run = session.get(JobRun, run_id)
+    if run is not None:
+        add_event(session, run_id, kind, message, attempt=run.attempt)
+
+
+def end_attempt(
+    session: Session,
+    run_id: str,
+    status: str,
+    reason: str,
+    has_output: bool,
+    backoff: float,
+    now: datetime,
+) -> str:
+    """Record the end of the run's attempt (finish, or fail a run that never started); the
+    status taken, '' when the run is gone."""
+    run = session.get(JobRun, run_id)
+    if run is None:
+        return ""
+    if run.status == QUEUED:  # could not start at all: no attempt to retry
+        move(session, run, QUEUED, FAILED, reason, now=now)
+        return FAILED
+    if run.status != RUNNING:
+        return run.status
+    return finish(
+        session, run, status, reason, retry_backoff=backoff, now=now, has_output=has_output
+    )
 
 
 def runs_due(session: Session, now: datetime, limit: int = 200) -> list[JobRun]:
@@ -498,7 +482,7 @@ def get_schedule(session: Session, viewer: Viewer, schedule_id: str) -> JobSched
     schedule = session.scalar(
         select(JobSchedule)
         .join(JobDefinition)
-        .where(JobSchedule.id == schedule_id, _visible(JobDefinition, viewer))
+        .where(JobSchedule.id == schedule_id, JobDefinition.visible_to(viewer))
     )
     if schedule is None:
         raise NotFound(f"no schedule {schedule_id!r} (yours or your groups')")
@@ -509,7 +493,7 @@ def list_schedules(session: Session, viewer: Viewer) -> list[JobSchedule]:
     query = (
         select(JobSchedule)
         .join(JobDefinition)
-        .where(_visible(JobDefinition, viewer))
+        .where(JobDefinition.visible_to(viewer))
         .order_by(JobSchedule.created_at.desc(), JobSchedule.id)
     )
     return list(session.scalars(query))

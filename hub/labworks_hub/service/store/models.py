@@ -15,13 +15,35 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from ..access import Shareable
+
 
 def utcnow() -> datetime:
+    """Now, in UTC: the one clock of the store."""
     return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on every backend (SQLite hands back naive values): the
+    one SQLite time-zone fix of the store, so nothing above it repairs datetimes."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
 
 
 class Base(DeclarativeBase):
@@ -38,31 +60,35 @@ class Account(Base):
     password_hash: Mapped[str] = mapped_column(Text)
     admin: Mapped[bool] = mapped_column(Boolean, default=False)
     groups: Mapped[list] = mapped_column(default=list)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class GalleryEntry(Base):
-    """A notebook published read-only to a group gallery; its content lives in its versions.
+class GalleryEntry(Shareable, Base):
+    """A notebook published read-only to a group gallery (`visibility` is `group:<name>`); its
+    content lives in its versions.
 
     One entry per (owner, group, name): publishing the same notebook again adds a version.
     """
 
     __tablename__ = "lw_gallery_entries"
-    __table_args__ = (UniqueConstraint("owner", "group_name", "name", name="uq_lw_gallery_entry"),)
+    __table_args__ = (UniqueConstraint("owner", "visibility", "name", name="uq_lw_gallery_entry"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    owner: Mapped[str] = mapped_column(String(255), index=True)
-    group_name: Mapped[str] = mapped_column(String(255), index=True)
     name: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     versions: Mapped[list[GalleryVersion]] = relationship(
         back_populates="entry",
         order_by="GalleryVersion.number",
         cascade="all, delete-orphan",
         passive_deletes=True,
     )
+
+    @property
+    def group(self) -> str:
+        """The group whose gallery holds it (the API's `group`)."""
+        return self.shared_as.group or ""
 
 
 class GalleryVersion(Base):
@@ -80,11 +106,11 @@ class GalleryVersion(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     message: Mapped[str] = mapped_column(Text, default="")
-    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     entry: Mapped[GalleryEntry] = relationship(back_populates="versions")
 
 
-class Dataset(Base):
+class Dataset(Shareable, Base):
     """A versioned dataset `<owner>/<name>`; its files are listed by its versions, and their
     contents are blobs in the artifact store (store/datasets.py)."""
 
@@ -92,12 +118,10 @@ class Dataset(Base):
     __table_args__ = (UniqueConstraint("owner", "name", name="uq_lw_dataset"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    owner: Mapped[str] = mapped_column(String(255), index=True)
     name: Mapped[str] = mapped_column(String(128))
     description: Mapped[str] = mapped_column(Text, default="")
-    visibility: Mapped[str] = mapped_column(String(255), default="private")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     versions: Mapped[list[DatasetVersion]] = relationship(
         back_populates="dataset",
         order_by="DatasetVersion.number.desc()",
@@ -124,5 +148,5 @@ class DatasetVersion(Base):
     files: Mapped[list] = mapped_column(default=list, deferred=True)
     message: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     dataset: Mapped[Dataset] = relationship(back_populates="versions")

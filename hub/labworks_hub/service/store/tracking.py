@@ -7,11 +7,13 @@ user holds. Labworks adds two kinds of role, in MLflow's `default` workspace:
 - `group:<name>` — held by the members of hub group <name>;
 - `public` — held by every user.
 
+A role is named as the visibility it gives (access.Visibility).
+
 Sharing an experiment or a registered model is one READ grant on it to one of those roles
 (`set_visibility`, `set_model_visibility`), so its visibility is `private` (no such grant),
 `group:<name>` or `public`. Role membership
 follows the hub at each (cached) request (`sync_user`). The same rule answers our REST API:
-`_permission` is MLflow's own resolution.
+`_permission` is MLflow's own resolution. Viewers and refusals are the platform's (access.py).
 
 MLflow is imported inside the functions: its server modules read their configuration at import,
 which must happen after the tracking server set it (tracking/server.py).
@@ -20,47 +22,16 @@ which must happen after the tracking server set it (tracking/server.py).
 from __future__ import annotations
 
 import contextlib
-import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .accounts import AccountError, validate_name
+from ..access import GROUP, PRIVATE, PUBLIC, Forbidden, NotFound, Viewer, Visibility
 
-GROUP_ROLE_PREFIX = "group:"
-PUBLIC_ROLE = "public"
-PRIVATE = "private"
 WORKSPACE = "default"  # MLflow's workspace when workspaces are off: where grants live
 EXPERIMENT = "experiment"
 REGISTERED_MODEL = "registered_model"
-_VISIBILITY = re.compile(r"^(private|public|group:(.+))$")
-
-
-class TrackingStoreError(Exception):
-    """A refused request; `status` is the HTTP status, the message is user-facing."""
-
-    status = 400
-
-
-class InvalidInput(TrackingStoreError):
-    status = 400
-
-
-class Forbidden(TrackingStoreError):
-    status = 403
-
-
-class NotFound(TrackingStoreError):
-    status = 404
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """Who is asking: a hub user and the hub groups they are in."""
-
-    name: str
-    groups: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -98,18 +69,8 @@ class ModelInfo:
 
 
 def check_visibility(value: str) -> str:
-    """`private`, `public` or `group:<name>`; InvalidInput otherwise."""
-    found = _VISIBILITY.match(value.strip())
-    if not found:
-        raise InvalidInput(
-            f"invalid visibility {value!r}: use 'private', 'public' or 'group:<group name>'"
-        )
-    if found.group(2) is not None:
-        try:
-            validate_name(found.group(2), "group name")
-        except AccountError as e:
-            raise InvalidInput(str(e)) from None
-    return found.group(1)
+    """`private`, `public` or `group:<name>` of a valid hub group name; Invalid otherwise."""
+    return Visibility.parse(value).value
 
 
 def sync_user(auth: Any, name: str, groups: Iterable[str], admin: bool = False) -> None:
@@ -129,7 +90,7 @@ def sync_user(auth: Any, name: str, groups: Iterable[str], admin: bool = False) 
     if user.is_admin != admin:
         user = auth.update_user(name, is_admin=admin)
     held = {r.name: r.id for r in auth.list_user_roles(user.id) if _is_sharing_role(r.name)}
-    wanted = {PUBLIC_ROLE, *(GROUP_ROLE_PREFIX + g for g in groups)}
+    wanted = {PUBLIC, *(GROUP + g for g in groups)}
     for role in wanted - held.keys():
         with contextlib.suppress(MlflowException):  # a concurrent request assigned it first
             auth.assign_role_to_user(user.id, _role_id(auth, role))
@@ -139,7 +100,7 @@ def sync_user(auth: Any, name: str, groups: Iterable[str], admin: bool = False) 
 
 def get_experiment(auth: Any, tracking: Any, viewer: Viewer, experiment_id: str) -> ExperimentInfo:
     """One experiment the viewer may read; NotFound otherwise (its existence does not leak)."""
-    experiment = _readable(tracking, viewer, experiment_id)
+    experiment = readable_experiment(tracking, viewer, experiment_id)
     return _infos(auth, viewer, [experiment])[0]
 
 
@@ -169,12 +130,12 @@ def set_visibility(
     private again. Only who may manage it (its owner) may.
 
     Raises:
-        InvalidInput: not a visibility.
+        Invalid: not a visibility.
         NotFound: no such experiment, or one the viewer may not read.
         Forbidden: the viewer may read it but not manage it, or is not in the group.
     """
     visibility = check_visibility(visibility)
-    experiment = _readable(tracking, viewer, experiment_id)
+    experiment = readable_experiment(tracking, viewer, experiment_id)
     if not _permission(viewer, experiment.experiment_id).can_manage:
         raise Forbidden(f"only the owner of experiment {experiment.name!r} may change who sees it")
     _share(auth, viewer, EXPERIMENT, experiment.experiment_id, visibility)
@@ -211,7 +172,7 @@ def set_model_visibility(
     group of the viewer or with everyone, or make it private again. Owner only.
 
     Raises:
-        InvalidInput: not a visibility.
+        Invalid: not a visibility.
         NotFound: no such model, or one the viewer may not read.
         Forbidden: the viewer may read it but not manage it, or is not in the group.
     """
@@ -244,7 +205,7 @@ def anchor_run_source(tracking: Any, registry: Any, name: str, version: str, sou
     storage location, as MLflow itself does for `models:/` sources: the files of the logged
     model of that name from that run when there is one (MLflow 3 prefers them too), else the
     run's artifact folder. Loading the version then reads those files, which the model's
-    readers may (gate.share_model_files), instead of resolving the run, which they may not."""
+    readers may (tracking/model_files.py), instead of resolving the run, which they may not."""
     from mlflow.store.model_registry.dbmodels.models import SqlModelVersion
 
     run_id, _, path = source.removeprefix("runs:/").partition("/")
@@ -271,7 +232,7 @@ def anchor_run_source(tracking: Any, registry: Any, name: str, version: str, sou
 
 
 def _is_sharing_role(name: str) -> bool:
-    return name == PUBLIC_ROLE or name.startswith(GROUP_ROLE_PREFIX)
+    return name == PUBLIC or name.startswith(GROUP)
 
 
 def _role_id(auth: Any, name: str) -> int:
@@ -293,9 +254,7 @@ def _share(auth: Any, viewer: Viewer, resource_type: str, key: str, visibility: 
     visibility it already has is left as it is."""
     from mlflow.server.auth.db.models import SqlRolePermission
 
-    group = visibility.removeprefix(GROUP_ROLE_PREFIX) if visibility.startswith("group:") else ""
-    if group and group not in viewer.groups:
-        raise Forbidden(f"you are not a member of group {group!r}; share with your own groups")
+    Visibility(visibility).settable_by(viewer)
     role_id = _role_id(auth, visibility) if visibility != PRIVATE else None
     with auth.ManagedSessionMaker(read_only=False) as session:
         held = _sharing_grants(session, [key], resource_type)
@@ -365,7 +324,9 @@ def _readable_model(registry: Any, viewer: Viewer, name: str) -> Any:
     return model
 
 
-def _readable(tracking: Any, viewer: Viewer, experiment_id: str) -> Any:
+def readable_experiment(tracking: Any, viewer: Viewer, experiment_id: str) -> Any:
+    """MLflow's experiment `experiment_id` if the viewer may read it; NotFound otherwise (for
+    the REST API and the runs table alike: its existence does not leak)."""
     from mlflow.exceptions import MlflowException
 
     missing = NotFound(f"no experiment {experiment_id!r} that you can see")
@@ -390,7 +351,7 @@ def _sharing_grants(session: Any, keys: list[str], resource_type: str = EXPERIME
         .join(SqlRole, SqlRole.id == SqlRolePermission.role_id)
         .where(
             SqlRole.workspace == WORKSPACE,
-            or_(SqlRole.name == PUBLIC_ROLE, SqlRole.name.startswith(GROUP_ROLE_PREFIX)),
+            or_(SqlRole.name == PUBLIC, SqlRole.name.startswith(GROUP)),
             SqlRolePermission.resource_type == resource_type,
             SqlRolePermission.resource_pattern.in_(keys),
         )

@@ -37,8 +37,8 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..auth import USER_CACHE_SECONDS
-from .gate import current_user, refused_a_reader
+from ..settings import USER_CACHE_SECONDS
+from .identity import current_user, refused_a_reader
 
 REMEMBER_SECONDS = USER_CACHE_SECONDS
 MAX_ENTRIES = 100_000
@@ -221,7 +221,7 @@ class FastAPIRoutesChecked:
 def tell_readers_apart(auth: Any) -> None:
     """Wrap MLflow's write checks (every `*BEFORE_REQUEST_VALIDATORS` table, and the artifact
     proxy's Flask and FastAPI checks) so that a refusal of something the caller may read
-    calls `gate.refused_a_reader()`. The read check runs only after a refusal, on the same
+    calls `identity.refused_a_reader()`. The read check runs only after a refusal, on the same
     request; a thing with no read check stays "not there".
 
     Raises:

@@ -5,10 +5,10 @@ hub token from `Authorization: Bearer|token <token>` (what the stock client send
 MLFLOW_TRACKING_TOKEN) or the service's OAuth cookie, checks it with the hub through the
 service's cached `HubIdentity`, makes the user known to MLflow's auth store with the roles of
 their hub groups (TrackingServer.sync_user, cached), and hands the request to MLflow with the user
-set for it. MLflow's auth app then asks `authorization()`, its configured
+set for it (identity.py). MLflow's auth app then asks `identity.authorization()`, its configured
 `authorization_function`, who is calling, and decides per experiment and registered model as
-it always does, with one widening (`share_model_files`): a registered model's readers may read
-its versions' files. No token: 401; a token of a service rather than a user: 403. Nothing of
+it always does, with one widening (model_files.py): a registered model's readers may read its
+versions' files. No token: 401; a token of a service rather than a user: 403. Nothing of
 the request body is read before the token is checked.
 
 Two answers are the gate's own, the same on every route:
@@ -21,37 +21,29 @@ Two answers are the gate's own, the same on every route:
   tells whether someone else's experiment, run, model or file exists. A refused write to
   something the caller may read (a reader logging to a shared experiment) stays a 403
   PERMISSION_DENIED (`READ_ONLY`), which tells them nothing they cannot read: MLflow's read
-  check says so for the same request (decisions.tell_readers_apart, `refused_a_reader`).
+  check says so for the same request (decisions.tell_readers_apart,
+  `identity.refused_a_reader`).
+
+Refusals are the platform's (access.py kinds, errors.APIError) in MLflow's wire form
+(`identity.mlflow_error`).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from contextvars import ContextVar
-from typing import Any
 
-from fastapi import FastAPI
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
+from ..access import Forbidden, NotFound, Refused, Unauthenticated
 from ..auth import HubIdentity, OAuthRedirect, token_from_request
 from ..errors import APIError
 from ..settings import ServiceSettings
-from .server import TrackingError, TrackingServer, build_tracking_server
+from .identity import Refusal, mlflow_error, serving
+from .server import TrackingServer, build_tracking_server
 
-_user: ContextVar[str | None] = ContextVar("labworks_tracking_user", default=None)
-# Per request: set (mutated in MLflow's threads) when a refused write was to a readable thing.
-_refused_reader: ContextVar[list[bool] | None] = ContextVar("labworks_refused", default=None)
-
-# MLflow's error codes for our answers, so the stock client reports them by name.
-_MLFLOW_CODES = {
-    401: "UNAUTHENTICATED",
-    403: "PERMISSION_DENIED",
-    404: "RESOURCE_DOES_NOT_EXIST",
-    503: "TEMPORARILY_UNAVAILABLE",
-}
-_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 503: "unavailable"}
 NOT_FOUND = (
     "not found: there is no such experiment, run, model or file, or you may not use it this"
     " way; its owner can share it with `labworks experiments share`"
@@ -70,122 +62,12 @@ ADMIN_ONLY = re.compile(r"(^|/)mlflow/(users|roles|workspaces)(/|$)|^/signup$|/p
 OWN_IDENTITY = re.compile(r"/mlflow/users/current(/permissions)?$")
 
 
-def current_user() -> str | None:
-    """The hub user of the request being served, as the gate authenticated it."""
-    return _user.get()
-
-
-def refused_a_reader() -> None:
-    """Mark the request being served: MLflow refused a write to something the caller may
-    read, so its "Permission denied" is answered 403 READ_ONLY rather than 404."""
-    noted = _refused_reader.get()
-    if noted is not None:
-        noted.append(True)
-
-
-def authorization() -> Any:
-    """MLflow's `authorization_function` (basic_auth.ini): the user the gate authenticated
-    from this request's hub token; a 401 response when there is none."""
-    from flask import Response
-    from werkzeug.datastructures import Authorization
-
-    name = _user.get()
-    if name is None:
-        return Response(
-            _error_body(401, "authentication required: send your hub API token"),
-            status=401,
-            content_type="application/json",
-        )
-    return Authorization("bearer", {"username": name})
-
-
-def share_model_files(auth: Any) -> None:
-    """Let the readers of a registered model read its versions' files.
-
-    The stock client loads `models:/<name>/<version>` from where the version's files are (the
-    logged model's or run's artifacts, `mlflow-artifacts:/<experiment>/...`), and MLflow's auth
-    decides those reads by the experiment alone. So a model shared with a group could not be
-    loaded by its members unless its whole experiment was shared too. This wraps MLflow's two
-    artifact-proxy read checks (downloads, served by FastAPI; listings, by Flask): what MLflow
-    denies is allowed when the path lies inside the files of a live model version whose
-    registered model the user may read. Writes and deletes are never widened.
-
-    Raises:
-        RuntimeError: this MLflow does not have the checks this function knows.
-    """
-    fastapi_check = getattr(auth, "_authorize_fastapi_artifact_proxy", None)
-    flask_check = getattr(auth, "_authorize_flask_artifact_proxy", None)
-    if fastapi_check is None or flask_check is None:
-        raise RuntimeError("mlflow.server.auth has no artifact proxy checks where expected")
-
-    def fastapi(path: str, username: str, query_path: str | None, action: str) -> bool:
-        if fastapi_check(path, username, query_path, action):
-            return True
-        wanted = auth._artifact_proxy_path_from_request_path(path, query_path)
-        return action == "read" and _model_files_readable(auth, username, wanted)
-
-    def flask(action: str) -> bool:
-        if flask_check(action):
-            return True
-        user = current_user()
-        wanted = auth._artifact_proxy_path()
-        return action == "read" and user is not None and _model_files_readable(auth, user, wanted)
-
-    auth._authorize_fastapi_artifact_proxy = fastapi
-    auth._authorize_flask_artifact_proxy = flask
-
-
-ARTIFACTS_SCHEME = "mlflow-artifacts:"
-
-
-def _model_files_readable(auth: Any, username: str, path: str | None) -> bool:
-    """Whether `path` (below the artifact root) is inside the files of a live model version
-    of a registered model `username` may read."""
-    from mlflow.entities.model_registry.model_version_stages import STAGE_DELETED_INTERNAL
-    from mlflow.server.handlers import _get_model_registry_store
-    from mlflow.store.model_registry.dbmodels.models import SqlModelVersion
-    from sqlalchemy import and_, or_, select
-
-    canonical = auth._canonical_artifact_proxy_path(path) if path else None
-    parts = [p for p in (canonical or "").split("/") if p]
-    if len(parts) < 2:  # an experiment's root: never a model's files
-        return False
-    places = set()
-    for end in range(2, len(parts) + 1):
-        prefix = "/".join(parts[:end])
-        places |= {f"{ARTIFACTS_SCHEME}/{prefix}", f"{ARTIFACTS_SCHEME}/{prefix}/"}
-    query: Any = select(SqlModelVersion.name).where(
-        SqlModelVersion.current_stage != STAGE_DELETED_INTERNAL,
-        or_(
-            SqlModelVersion.storage_location.in_(places),
-            and_(SqlModelVersion.storage_location.is_(None), SqlModelVersion.source.in_(places)),
-        ),
-    )
-    with _get_model_registry_store().ManagedSessionMaker() as session:
-        names = {row[0] for row in session.execute(query)}
-    return any(
-        auth._get_role_permission_or_default(
-            auth._role_permission_for_known_workspace(username, "registered_model", name, None)
-        ).can_read
-        for name in sorted(names)
-    )
-
-
-def _error_body(status: int, message: str) -> bytes:
-    body = {
-        "error": _CODES.get(status, "error"),
-        "error_code": _MLFLOW_CODES.get(status, "INTERNAL_ERROR"),
-        "message": message,
-    }
-    return json.dumps(body).encode()
-
-
-async def _respond(send: Send, status: int, message: str, headers=()) -> None:
-    body = _error_body(status, message)
+async def _respond(send: Send, refusal: Refusal, headers=()) -> None:
+    body = mlflow_error(refusal)
     await send(
         {
             "type": "http.response.start",
-            "status": status,
+            "status": refusal.status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
@@ -214,33 +96,26 @@ class TrackingGate:
             if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
                 raise OAuthRedirect(request.url.path)  # a browser: log in through the hub
             message = "authentication required: set MLFLOW_TRACKING_TOKEN to your hub API token"
-            await _respond(send, 401, message, [(b"www-authenticate", b"Bearer")])
+            await _respond(send, Unauthenticated(message), [(b"www-authenticate", b"Bearer")])
             return
         try:
             caller = await self.identity.caller_for_token(token)
             if caller.kind != "user":
-                raise APIError(403, "experiment tracking is for users' tokens, not services'")
+                raise Forbidden("experiment tracking is for users' tokens, not services'")
+            viewer = caller.viewer()
             await self.server.ready()
-            await self.server.sync_user(caller)
-        except APIError as e:
-            await _respond(send, e.status, e.message)
-            return
-        except TrackingError as e:
-            await _respond(send, 503, f"the tracking server is not available: {e}")
+            await self.server.sync_user(viewer)
+        except (APIError, Refused) as e:
+            await _respond(send, e)
             return
         path = _route_path(scope)
-        if admin_only(path) and not caller.admin:
-            await _respond(send, 403, ADMINS_ONLY)
+        if admin_only(path) and not viewer.admin:
+            await _respond(send, Forbidden(ADMINS_ONLY))
             return
         inner = dict(scope, root_path="", path=path)
         inner["raw_path"] = path.encode()
-        noted: list[bool] = []
-        reset, reset_noted = _user.set(caller.name), _refused_reader.set(noted)
-        try:
-            await self.server.app(inner, receive, _not_found(send, noted))
-        finally:
-            _user.reset(reset)
-            _refused_reader.reset(reset_noted)
+        with serving(viewer.name) as refused_reader:
+            await self.server.app(inner, receive, _not_found(send, refused_reader))
 
 
 def _route_path(scope: Scope) -> str:
@@ -277,9 +152,9 @@ def _not_found(send: Send, refused_reader: list[bool]) -> Send:
             return
         whole = b"".join(body)
         if held["status"] == 403 and refused_reader and _hides_existence(403, whole):
-            await _respond(send, 403, READ_ONLY)
+            await _respond(send, Forbidden(READ_ONLY))
         elif _hides_existence(held["status"], whole):
-            await _respond(send, 404, NOT_FOUND)
+            await _respond(send, NotFound(NOT_FOUND))
         else:
             await send(held)
             await send({"type": "http.response.body", "body": whole})
@@ -304,10 +179,11 @@ def _hides_existence(status: int, body: bytes) -> bool:
         return False
 
 
-def install_tracking(app: FastAPI, settings: ServiceSettings) -> TrackingServer:
-    """Mount the tracking server at `<prefix>mlflow`; it starts on first use (importing
-    MLflow takes seconds, and a platform that is never asked pays nothing)."""
-    server = build_tracking_server(settings)
+def install_tracking(app: Starlette, settings: ServiceSettings) -> TrackingServer:
+    """Mount the tracking server at `<prefix>mlflow`, keeping artifacts in the platform's one
+    artifact store (`app.state.artifacts`); it starts on first use (importing MLflow takes
+    seconds, and a platform that is never asked pays nothing)."""
+    server = build_tracking_server(settings, app.state.artifacts)
     app.state.tracking = server
     app.mount(settings.prefix + "mlflow", TrackingGate(server, app.state.identity))
     return server

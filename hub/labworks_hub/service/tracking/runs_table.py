@@ -27,7 +27,8 @@ from sqlalchemy import Index, inspect, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, OperationalError
 
-from ..store.tracking import InvalidInput
+from ..access import Invalid, Viewer
+from ..store import tracking as store
 from ..validation import MAX_OFFSET
 
 log = logging.getLogger("labworks.service")
@@ -72,19 +73,27 @@ class RunsPage:
     keys: dict[str, list[str]]
 
 
+def visible_runs_page(tracking: Any, viewer: Viewer, query: RunsQuery) -> RunsPage:
+    """`runs_page` for `viewer`: NotFound for an experiment they cannot read (or that does not
+    exist), decided by the store's one rule (store.tracking.readable_experiment)."""
+    for experiment_id in dict.fromkeys(query.experiment_ids):
+        store.readable_experiment(tracking, viewer, experiment_id)
+    return runs_page(tracking, query)
+
+
 def runs_page(tracking: Any, query: RunsQuery) -> RunsPage:
-    """One page of runs of `query.experiment_ids` (the caller checked they are readable).
+    """One page of runs of `query.experiment_ids` (readable ones: `visible_runs_page`).
 
     Raises:
-        InvalidInput: a bad filter, order_by, page token or max_results (MLflow's message), or
+        Invalid: a bad filter, order_by, page token or max_results (MLflow's message), or
             a number in them past what the database holds.
     """
     from mlflow.exceptions import MlflowException
 
     if not 1 <= query.max_results <= MAX_RESULTS:
-        raise InvalidInput(f"max_results must be between 1 and {MAX_RESULTS}")
+        raise Invalid(f"max_results must be between 1 and {MAX_RESULTS}")
     if query.run_view_type not in VIEW_TYPES:
-        raise InvalidInput(f"run_view_type must be one of {', '.join(VIEW_TYPES)}")
+        raise Invalid(f"run_view_type must be one of {', '.join(VIEW_TYPES)}")
     if any(o.strip().lower().startswith(("metric.", "metrics.")) for o in query.order_by):
         _fresh_statistics(tracking.engine)
     try:
@@ -95,11 +104,11 @@ def runs_page(tracking: Any, query: RunsQuery) -> RunsPage:
             keys = _keys(session, ids)
     except MlflowException as e:
         if isinstance(e.__cause__, OverflowError | DataError):  # SQLite's, PostgreSQL's
-            raise InvalidInput(
+            raise Invalid(
                 f"filter: a number in it is out of range (the largest is {2**63 - 1})"
             ) from None
         if e.get_http_status_code() == 400:
-            raise InvalidInput(e.message) from None
+            raise Invalid(e.message) from None
         raise
     return RunsPage(runs=runs, next_page_token=next_token, keys=keys)
 
@@ -205,7 +214,7 @@ def _page_ids(
 
 def start_offset(page_token: str | None) -> int:
     """The first row of the page a token names (MLflow's tokens and MLflow's messages);
-    InvalidInput also for what MLflow's parser does not expect and for an offset out of range."""
+    Invalid also for what MLflow's parser does not expect and for an offset out of range."""
     from mlflow.utils.search_utils import SearchUtils
 
     try:
@@ -213,7 +222,7 @@ def start_offset(page_token: str | None) -> int:
     except (AttributeError, TypeError, OverflowError, RecursionError):  # e.g. `[1]`, 1e999
         offset = -1
     if not 0 <= offset <= MAX_OFFSET:
-        raise InvalidInput(
+        raise Invalid(
             "page_token: not a page token of this table; ask for the first page without one"
         )
     return offset

@@ -5,8 +5,8 @@ workers: it sets MLflow's server environment variables, imports `mlflow.server`,
 Flask app with `mlflow.server.auth.create_app` (permissions per experiment and registered model,
 enforced on every route, search endpoints filtered). Two things differ:
 
-- the auth app's `authorization_function` is Labworks' (tracking/gate.py): it accepts the hub
-  user the gate authenticated from a hub token, never a password;
+- the auth app's `authorization_function` is Labworks' (tracking/identity.py): it accepts the
+  hub user the gate authenticated from a hub token, never a password;
 - `default_permission` is NO_PERMISSIONS: an experiment is private to the people holding a grant
   on it (its creator gets MANAGE), plus what sharing adds (store/tracking.py).
 
@@ -32,15 +32,19 @@ from sqlalchemy.engine import make_url
 from traitlets import Dict, Unicode, default
 from traitlets.config import Config, LoggingConfigurable
 
-from ..auth import USER_CACHE_SECONDS, Caller
+from ..access import Unavailable, Viewer
 from ..jobs.artifacts import ArtifactStore
-from ..settings import ServiceSettings
+from ..settings import USER_CACHE_SECONDS, ServiceSettings
 from ..store import tracking as store
 from ..store.db import normalize_url, redact_url
+from .decisions import flask_routes_skip_fastapi_checks, remember_decisions, tell_readers_apart
 from .env import PERSONAL_PREFIX, personal_experiment
+from .identity import current_user
+from .model_files import share_model_files
+from .runs_table import ensure_indexes
 
 ADMIN = "_labworks"  # MLflow's bootstrap admin; hub names cannot start with "_"
-AUTHORIZATION_FUNCTION = "labworks_hub.service.tracking.gate:authorization"
+AUTHORIZATION_FUNCTION = "labworks_hub.service.tracking.identity:authorization"
 SCHEMAS = {"tracking": "mlflow", "auth": "mlflow_auth"}  # PostgreSQL: one schema each
 USER_TAG = "mlflow.user"  # MLflow's tag of who started a run
 SQLITE_FILES = {"tracking": "mlflow.sqlite", "auth": "mlflow-auth.sqlite"}
@@ -61,13 +65,14 @@ REGISTRY_LIFECYCLE = {
 }
 
 
-class TrackingError(Exception):
+class TrackingError(Unavailable):
     """The tracking server cannot start; the message says why (no passwords)."""
 
 
 class TrackingServer(LoggingConfigurable):
-    """MLflow behind hub auth. Not restartable: `start()` once per process (blocking; call it
-    off the event loop), then `app` is the ASGI app and `auth_store` MLflow's auth store."""
+    """MLflow behind hub auth, keeping artifacts in the platform's artifact store (`artifacts`).
+    Not restartable: `start()` once per process (blocking; call it off the event loop), then
+    `app` is the ASGI app and `auth_store` MLflow's auth store."""
 
     backend_store_uri = Unicode(
         help="SQLAlchemy URL of MLflow's tracking database (experiments, runs, models). Default:"
@@ -81,12 +86,12 @@ class TrackingServer(LoggingConfigurable):
     artifacts_destination = Unicode(
         help="Where run artifacts and models are kept; clients upload and download them through"
         " the tracking server and never need storage credentials. Default: <artifact store"
-        " url>/mlflow (c.ArtifactStore.url, where job outputs go)."
+        " url>/mlflow (the platform's artifact store, where job outputs go)."
     ).tag(config=True)
     s3_environment = Dict(
         value_trait=Unicode(),
         help="Extra variables for MLflow's S3 client when artifacts_destination is s3://..."
-        " (AWS_*, MLFLOW_S3_ENDPOINT_URL); by default taken from c.ArtifactStore.storage_options.",
+        " (AWS_*, MLFLOW_S3_ENDPOINT_URL); by default the artifact store's storage_options.",
     ).tag(config=True)
 
     state_dir = Unicode(".", help="The platform's state directory.")
@@ -105,19 +110,17 @@ class TrackingServer(LoggingConfigurable):
 
     @default("artifacts_destination")
     def _default_artifacts_destination(self) -> str:
-        return self._artifact_store().url.rstrip("/") + "/mlflow"
+        return self.artifacts.url.rstrip("/") + "/mlflow"
 
     @default("s3_environment")
     def _default_s3_environment(self) -> dict[str, str]:
-        return s3_environment(self._artifact_store().storage_options)
+        return s3_environment(self.artifacts.storage_options)
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, artifacts: ArtifactStore, **kwargs: Any) -> None:
+        self.artifacts = artifacts
         super().__init__(**kwargs)
         self._ready: asyncio.Future[None] | None = None
-        self._synced: dict[tuple[str, tuple[str, ...], bool], float] = {}
-
-    def _artifact_store(self) -> ArtifactStore:
-        return ArtifactStore(parent=self)  # c.ArtifactStore; its default url uses our state_dir
+        self._synced: dict[Viewer, float] = {}
 
     def _default_db(self, which: str) -> str:
         if _is_postgresql(self.platform_db_url):
@@ -185,14 +188,6 @@ class TrackingServer(LoggingConfigurable):
             from mlflow.server import auth
             from mlflow.server.handlers import _get_tracking_store, initialize_backend_stores
 
-            from .decisions import (
-                flask_routes_skip_fastapi_checks,
-                remember_decisions,
-                tell_readers_apart,
-            )
-            from .gate import share_model_files
-            from .runs_table import ensure_indexes
-
             initialize_backend_stores(
                 self.backend_store_uri, self.backend_store_uri, ARTIFACTS_ROOT
             )
@@ -232,32 +227,37 @@ class TrackingServer(LoggingConfigurable):
             self.log.error("%s", future.exception())
 
     async def ready(self) -> None:
-        """Return once the server is started, starting it (in a thread) on the first call;
-        TrackingError if it could not start."""
+        """Return once the server is started, starting it (in a thread) on the first call.
+
+        Raises:
+            Unavailable: it could not start (the message says why).
+        """
         self._start_in_background()
         assert self._ready is not None
-        await asyncio.shield(self._ready)
+        try:
+            await asyncio.shield(self._ready)
+        except TrackingError as e:
+            raise Unavailable(f"the tracking server is not available: {e}") from None
 
-    async def sync_user(self, caller: Caller) -> None:
-        """Make the caller an MLflow user holding the roles of their hub groups, and an
-        MLflow admin if a hub admin; the hub's answer is trusted for USER_CACHE_SECONDS, like
+    async def sync_user(self, viewer: Viewer) -> None:
+        """Make a user an MLflow user holding the roles of their hub groups, and an MLflow
+        admin if a hub admin; the hub's answer is trusted for USER_CACHE_SECONDS, like
         everywhere in the service."""
-        key = (caller.name, caller.groups, caller.admin)
         now = time.monotonic()
-        if self._synced.get(key, 0) > now:
+        if self._synced.get(viewer, 0) > now:
             return
-        await asyncio.to_thread(
-            store.sync_user, self.auth_store, caller.name, caller.groups, caller.admin
-        )
+        groups = sorted(viewer.groups)
+        await asyncio.to_thread(store.sync_user, self.auth_store, viewer.name, groups, viewer.admin)
         if len(self._synced) > 10_000:
             self._synced = {k: v for k, v in self._synced.items() if v > now}
-        self._synced[key] = now + USER_CACHE_SECONDS
+        self._synced[viewer] = now + USER_CACHE_SECONDS
 
 
-def build_tracking_server(settings: ServiceSettings) -> TrackingServer:
-    """The tracking server of the platform service: `c.TrackingServer` and `c.ArtifactStore`
-    as `labworks up` hands them over with the job config sections."""
+def build_tracking_server(settings: ServiceSettings, artifacts: ArtifactStore) -> TrackingServer:
+    """The tracking server of the platform service (`c.TrackingServer` as `labworks up` hands
+    it over with the job config sections), keeping artifacts in `artifacts`."""
     return TrackingServer(
+        artifacts,
         config=Config(settings.jobs_config),
         state_dir=settings.state_dir,
         platform_db_url=settings.db_url,
@@ -393,8 +393,6 @@ def _reserve_personal_names():
     """Flask before_request, after MLflow's auth: names under `users/<name>/` are <name>'s."""
     from flask import jsonify, request
 
-    from .gate import current_user
-
     if request.method != "POST" or not request.path.endswith(
         ("/mlflow/experiments/create", "/mlflow/experiments/update")
     ):
@@ -419,8 +417,6 @@ def _runs_belong_to_caller() -> None:
     sends its OS user (`user_id` and the `mlflow.user` tag), which in a workspace or a job is
     a system account, and any client could send any name."""
     from flask import request
-
-    from .gate import current_user
 
     user = current_user()
     if user is None or request.method != "POST" or not request.path.endswith("/runs/create"):

@@ -1,4 +1,5 @@
-"""Helpers of the jobs tests: small notebooks, a job service on a temporary state directory."""
+"""Helpers of the jobs tests: small notebooks, job services on a temporary state directory and
+a fresh store of each backend (`store` of tests/conftest.py: SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -20,11 +21,11 @@ import nbformat
 import pytest
 
 from labworks_hub.profiles import DEFAULT_PROFILES, Profile
+from labworks_hub.service.access import Viewer
 from labworks_hub.service.jobs import operations as ops
 from labworks_hub.service.jobs.models import JobDetail
 from labworks_hub.service.jobs.service import JobService
-from labworks_hub.service.store import Store
-from labworks_hub.service.store.jobs import FINISHED, Viewer
+from labworks_hub.service.store.jobs import FINISHED
 from tests.platform import free_port
 
 ANA = Viewer("ana", frozenset({"ml"}))
@@ -61,23 +62,16 @@ class FastClock:
 
 
 @pytest.fixture
-def sqlite_store(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
-    store.migrate()
-    yield store
-    store.dispose()
-
-
-@pytest.fixture
-async def make_service(tmp_path, sqlite_store):
-    """Start job services on one store and state directory. At the end of the test they are
-    stopped and whatever they still run is killed: no test leaves a process behind."""
+async def make_service(tmp_path, store):
+    """Start job services on one store (each test runs once on SQLite, once on PostgreSQL) and
+    state directory. At the end of the test they are stopped and whatever they still run is
+    killed: no test leaves a process behind."""
     started: list[JobService] = []
 
     async def make(**kwargs) -> JobService:
         kwargs.setdefault("poll_interval", 0.2)
         kwargs.setdefault("retry_backoff", 0.2)
-        service = JobService(sqlite_store, PROFILES, state_dir=str(tmp_path / "state"), **kwargs)
+        service = JobService(store, PROFILES, state_dir=str(tmp_path / "state"), **kwargs)
         await service.start()
         started.append(service)
         return service
@@ -157,13 +151,10 @@ class SeaweedS3:
         return {"key": "labworks", "secret": "labworks-secret", "client_kwargs": client}
 
     def stop(self) -> None:
+        """Kill it: its data is thrown away, and SeaweedFS takes 25 s to stop gracefully."""
         if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
         self.log.close()
 
 

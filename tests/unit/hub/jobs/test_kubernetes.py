@@ -302,7 +302,7 @@ async def test_state_machine_from_submit_through_kueue_to_success():
 @pytest.mark.parametrize(
     ("reason", "terminated", "status", "message"),
     [
-        ("DeadlineExceeded", None, "timed_out", "timed out (the Job's activeDeadlineSeconds)"),
+        ("DeadlineExceeded", None, "timed_out", "timed out after 3600 s"),
         ("BackoffLimitExceeded", {"reason": "OOMKilled", "exitCode": 137}, "failed",
          "the job ran out of memory (OOMKilled); choose a larger profile"),
         ("BackoffLimitExceeded",

@@ -22,6 +22,7 @@ import pytest
 from traitlets.config import Config
 
 from labworks_hub.isolation import NOBODY, Account, RunAs, become
+from labworks_hub.service.access import Conflict, Invalid, NotFound, TooLarge
 from labworks_hub.service.hubapi import HubTokens
 from labworks_hub.service.jobs import models
 from labworks_hub.service.jobs import operations as ops
@@ -29,10 +30,9 @@ from labworks_hub.service.jobs.artifacts import ArtifactStore
 from labworks_hub.service.jobs.executors.base import RunSpec
 from labworks_hub.service.jobs.executors.local import LocalExecutor, alive, proc_stat
 from labworks_hub.service.jobs.service import LOST
-from labworks_hub.service.store.jobs import Conflict, NotFound
 from tests.platform import free_port
 
-from .conftest import ANA, CAL, PROFILES, FastClock, notebook, wait_until, wait_until_ended
+from .conftest import ANA, BEN, CAL, PROFILES, FastClock, notebook, wait_until, wait_until_ended
 
 
 def request(content: dict, **fields) -> models.JobRequest:
@@ -187,12 +187,29 @@ async def test_a_schedule_fires_twice_in_a_row_on_a_fast_clock(make_service):
     assert again.last_status == "succeeded"
 
 
+async def test_a_jobs_and_a_schedules_parameters_are_read_where_they_are_visible(make_service):
+    service = await make_service()
+    nb = notebook("print(n, name)", parameters="n = 1\nname = 'a'")
+    expected = await ops.inspect(service, models.InspectRequest(content=nb, kernel_name="python3"))
+    assert [p.name for p in expected.parameters] == ["n", "name"]
+    job = await ops.submit(service, ANA, request(nb, share_with_group="ml"))
+    body = models.ScheduleRequest(content=nb, path="p.ipynb", cron="0 0 29 2 *")  # private
+    schedule = await ops.create_schedule(service, ANA, body)
+    assert await ops.job_parameters(service, BEN, job.id) == expected  # shared with ml
+    assert await ops.schedule_parameters(service, ANA, schedule.id) == expected
+    with pytest.raises(NotFound):
+        await ops.job_parameters(service, CAL, job.id)
+    with pytest.raises(NotFound):
+        await ops.schedule_parameters(service, BEN, schedule.id)
+    await wait_until_ended(service, ANA, job.id)
+
+
 async def test_rerun_with_edited_parameters_is_a_new_job(make_service):
     service = await make_service()
     nb = notebook("print('n is', n)", parameters="n = 1")
     first = await ops.submit(service, ANA, request(nb, parameters={"n": 2}))
     await wait_until_ended(service, ANA, first.id)
-    with pytest.raises(ops.InvalidInput, match="'n' must be an integer"):
+    with pytest.raises(Invalid, match="'n' must be an integer"):
         await ops.rerun(service, ANA, first.id, models.RerunRequest(parameters={"n": "3"}))
     second = await ops.rerun(service, ANA, first.id, models.RerunRequest(parameters={"n": 3}))
     assert (second.rerun_of, second.trigger, second.parameters) == (first.id, "rerun", {"n": 3})
@@ -308,7 +325,7 @@ async def test_a_failed_job_is_posted_to_its_owners_webhook(make_service, webhoo
     assert "ZeroDivisionError" in received[0]["job"]["reason"]
 
 
-def test_webhooks_to_private_addresses_are_refused_by_default(tmp_path, sqlite_store):
+def test_webhooks_to_private_addresses_are_refused_by_default():
     from labworks_hub.service.jobs.notify import NotifyError, WebhookNotifier
 
     notifier = WebhookNotifier()
@@ -327,14 +344,14 @@ async def test_bad_submissions_get_clear_messages(make_service):
     service = await make_service()
     nb = notebook("print(x)", parameters="x = 1")
     cases = [
-        (request({"cells": []}), ops.InvalidInput, "not a Jupyter notebook"),
-        (request(nb, parameters={"y": 1}), ops.InvalidInput, "unknown parameter 'y'"),
-        (request(nb, parameters={"x": "one"}), ops.InvalidInput, "'x' must be an integer"),
-        (request(notebook("1"), parameters={"x": 1}), ops.InvalidInput, "no cell tagged"),
-        (request(nb, profile="huge"), ops.InvalidInput, "unknown profile 'huge'; choose one of"),
-        (request(nb, profile="gpu-1"), ops.InvalidInput, "cannot run jobs here: needs 1 GPU"),
-        (request(nb, kernel_name="julia-9"), ops.InvalidInput, "no kernel named 'julia-9'"),
-        (request(nb, image="labworks/minimal:ci-1"), ops.InvalidInput, "leave out image"),
+        (request({"cells": []}), Invalid, "not a Jupyter notebook"),
+        (request(nb, parameters={"y": 1}), Invalid, "unknown parameter 'y'"),
+        (request(nb, parameters={"x": "one"}), Invalid, "'x' must be an integer"),
+        (request(notebook("1"), parameters={"x": 1}), Invalid, "no cell tagged"),
+        (request(nb, profile="huge"), Invalid, "unknown profile 'huge'; choose one of"),
+        (request(nb, profile="gpu-1"), Invalid, "cannot run jobs here: needs 1 GPU"),
+        (request(nb, kernel_name="julia-9"), Invalid, "no kernel named 'julia-9'"),
+        (request(nb, image="labworks/minimal:ci-1"), Invalid, "leave out image"),
         (request(nb, share_with_group="finance"), Exception, "not a member of group"),
     ]
     if service.executor.capacity().gpus:
@@ -343,7 +360,7 @@ async def test_bad_submissions_get_clear_messages(make_service):
         with pytest.raises(error, match=message):
             await ops.submit(service, ANA, body)
     service.max_notebook_bytes = 1000
-    with pytest.raises(ops.TooLarge, match="jobs take notebooks of at most"):
+    with pytest.raises(TooLarge, match="jobs take notebooks of at most"):
         await ops.submit(service, ANA, request(notebook("x = '" + "a" * 2000 + "'")))
     assert (await ops.list_jobs(service, ANA)).total == 0
 

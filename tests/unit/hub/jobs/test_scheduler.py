@@ -1,4 +1,5 @@
-"""Cron schedules: checking expressions and time zones, previews across DST, firing due ones."""
+"""Cron schedules: checking expressions and time zones, previews across DST, firing due ones
+(on SQLite and PostgreSQL: `store` of tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -56,11 +57,6 @@ def test_next_times_are_in_the_time_zone_across_a_dst_change():
 def test_next_times_are_strictly_after():
     at = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
     assert scheduler.next_times("0 10 * * *", "UTC", at, 1)[0].day == 24
-
-
-@pytest.fixture
-def store(sqlite_store):
-    return sqlite_store
 
 
 def add_schedule(store, cron: str, next_run: datetime, paused: bool = False) -> str:

@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 
 import labworks_hub.service.store
+from labworks_hub.service.access import Conflict, Forbidden, NotFound, Viewer
 from labworks_hub.service.store import jobs as j
 
 from .conftest import ANA, BEN, CAL, notebook
@@ -71,29 +72,29 @@ def test_owner_and_shared_group_see_a_run_others_get_not_found(store):
         assert j.get_run(s, ANA, private).owner == "ana"
         assert j.get_run(s, BEN, shared).owner == "ana"
         for viewer, run_id in ((BEN, private), (CAL, private), (CAL, shared)):
-            with pytest.raises(j.NotFound, match=f"no job '{run_id}'"):
+            with pytest.raises(NotFound, match=f"no job '{run_id}'"):
                 j.get_run(s, viewer, run_id)
-        nobody = j.Viewer("", frozenset({"ml"}))  # a service token: sees nothing
+        nobody = Viewer("", frozenset({"ml"}))  # a service token: sees nothing
         assert j.list_runs(s, nobody) == ([], 0)
         assert {r.id for r in j.list_runs(s, BEN)[0]} == {shared}
         assert j.list_runs(s, ANA)[1] == 2
 
 
 def test_sharing_with_a_group_one_is_not_in_is_refused(store):
-    with store.session() as s, pytest.raises(j.Forbidden, match="not a member of group 'finance'"):
+    with store.session() as s, pytest.raises(Forbidden, match="not a member of group 'finance'"):
         definition(s, ANA, share="finance")
 
 
 def test_only_the_owner_cancels_and_a_queued_run_is_cancelled_at_once(store):
     run_id = queued(store, share="ml")
     with store.session() as s:
-        with pytest.raises(j.Forbidden, match="belongs to 'ana'"):
+        with pytest.raises(Forbidden, match="belongs to 'ana'"):
             j.request_cancel(s, BEN, run_id)
-        with pytest.raises(j.NotFound):
+        with pytest.raises(NotFound):
             j.request_cancel(s, CAL, run_id)
         run = j.request_cancel(s, ANA, run_id)
         assert (run.status, run.reason) == ("cancelled", "cancelled while queued")
-        with pytest.raises(j.Conflict, match="already ended \\(cancelled\\)"):
+        with pytest.raises(Conflict, match="already ended \\(cancelled\\)"):
             j.request_cancel(s, ANA, run_id)
 
 
@@ -194,9 +195,9 @@ def test_schedules_are_visible_like_runs_and_changed_by_their_owner_only(store):
         assert [x.id for x in j.list_schedules(s, BEN)] == [schedule_id]
         assert len(j.list_schedules(s, ANA)) == 2
         assert j.list_schedules(s, CAL) == []
-        with pytest.raises(j.NotFound):
+        with pytest.raises(NotFound):
             j.get_schedule(s, CAL, schedule_id)
-        with pytest.raises(j.Forbidden):
+        with pytest.raises(Forbidden):
             j.owned_schedule(s, BEN, schedule_id)
         assert [x.id for x in j.schedules_due(s, NOW)] == [schedule_id]  # not the paused one
         assert j.schedules_due(s, NOW - timedelta(seconds=1)) == []

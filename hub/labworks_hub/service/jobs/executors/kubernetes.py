@@ -451,7 +451,9 @@ class KubernetesExecutor(Placement, Executor):
                 return Outcome(SUCCEEDED)
             if condition.get("type") == "Failed":
                 if condition.get("reason") == "DeadlineExceeded":
-                    return Outcome(TIMED_OUT, "timed out (the Job's activeDeadlineSeconds)")
+                    limit = (job.get("spec") or {}).get("activeDeadlineSeconds")
+                    said = f"after {limit} s" if limit else "(the Job's activeDeadlineSeconds)"
+                    return Outcome(TIMED_OUT, f"timed out {said}")
                 return Outcome(FAILED, await self._failure(namespace, state))
         if status.get("succeeded"):
             return Outcome(SUCCEEDED)
