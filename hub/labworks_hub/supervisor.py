@@ -42,6 +42,7 @@ from jupyterhub.app import JupyterHub
 from tornado.ioloop import PeriodicCallback
 from traitlets import Float, Unicode
 
+from .processes import start_time
 from .redaction import redact_hub_log
 
 PORTS_KEY = "internal_ports"  # in labworks.json
@@ -79,15 +80,6 @@ def lock_instance(path: Path) -> None:
 
 
 # --- the record of started processes --------------------------------------------------------
-
-
-def start_time(pid: int) -> int | None:
-    """When `pid` started, in clock ticks after boot; None when no such process."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return int(stat.rpartition(")")[2].split()[19])  # field 22; the name may hold ") "
 
 
 @dataclass(frozen=True)

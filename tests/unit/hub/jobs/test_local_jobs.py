@@ -22,13 +22,14 @@ import pytest
 from traitlets.config import Config
 
 from labworks_hub.isolation import NOBODY, Account, RunAs, become
+from labworks_hub.processes import alive, proc_stat
 from labworks_hub.service.access import Conflict, Invalid, NotFound, TooLarge
 from labworks_hub.service.hubapi import HubTokens
 from labworks_hub.service.jobs import models
 from labworks_hub.service.jobs import operations as ops
 from labworks_hub.service.jobs.artifacts import ArtifactStore
 from labworks_hub.service.jobs.executors.base import RunSpec
-from labworks_hub.service.jobs.executors.local import LocalExecutor, alive, proc_stat
+from labworks_hub.service.jobs.executors.local import LocalExecutor
 from labworks_hub.service.jobs.service import LOST
 from tests.platform import free_port
 

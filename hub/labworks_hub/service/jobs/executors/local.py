@@ -61,9 +61,8 @@ from ....launcher import (
     LauncherClient,
     LauncherError,
     StartRequest,
-    alive,
-    proc_stat,
 )
+from ....processes import alive, proc_stat
 from ....userfiles import RefusedFile, UserFolder
 from ..artifacts import ArtifactStore
 from ..queue import Capacity
@@ -73,7 +72,7 @@ from .base import SUCCEEDED, Executor, ExecutorError, Outcome, RunSpec
 OUTPUT = "output.ipynb"
 PID_BYTES, RESULT_BYTES = 64, 64 * 1024  # the most the runner's pid and result files hold
 EXIT_BYTES = 64  # the launcher's exit record
-__all__ = ["LocalExecutor", "alive", "local_env_hash", "proc_stat"]
+__all__ = ["LocalExecutor", "local_env_hash"]
 
 
 def local_env_hash() -> str:
