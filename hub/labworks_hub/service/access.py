@@ -41,6 +41,13 @@ class Refused(Exception):
         super().__init__(message)
         self.message = message
 
+    @staticmethod
+    def of_status(status: int, message: str) -> Refused:
+        """The refusal kind of an HTTP `status` from code outside the service (the image
+        catalog's errors carry one); Invalid for a status with no kind of its own."""
+        kinds = {kind.status: kind for kind in _KINDS}
+        return kinds.get(status, Invalid)(message)
+
 
 class Invalid(Refused):
     """The input cannot be done as asked (a bad name, path, cron, parameter)."""
@@ -96,6 +103,10 @@ class Unavailable(Refused):
 
     status = 503
     code = "unavailable"
+
+
+_KINDS = (Invalid, Unauthenticated, Forbidden, NotFound, Conflict, TooLarge, Unprocessable,
+          Unavailable)  # fmt: skip
 
 
 # --- who is asking ----------------------------------------------------------------------------

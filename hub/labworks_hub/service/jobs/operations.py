@@ -130,17 +130,11 @@ async def _image(service: JobService, viewer: Viewer, profile: Profile, ref: str
     try:
         image = await service.catalog.resolve(ref, viewer.name)
     except CatalogError as e:
-        raise _catalog_error(e) from None
+        raise Refused.of_status(e.status, str(e)) from None
     refusal = image_refusal(profile, image.repository)
     if refusal:
         raise Invalid(refusal)
     return f"{service.catalog.pull_reference(image)}@{image.digest}"
-
-
-def _catalog_error(e: CatalogError) -> Refused:
-    """The catalog's refusal as the access kind of its status (400 for any other)."""
-    kinds = {k.status: k for k in (Forbidden, NotFound, Unavailable)}
-    return kinds.get(e.status, Invalid)(str(e))
 
 
 async def _spec(

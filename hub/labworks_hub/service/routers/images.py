@@ -16,8 +16,8 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from pydantic import BaseModel
 
 from ...catalog import CatalogError, ImageCatalog, ImageInfo, owner_of
+from ..access import Refused, Unavailable
 from ..auth import Caller, current_caller
-from ..errors import APIError
 
 log = logging.getLogger("labworks.service")
 
@@ -104,7 +104,7 @@ async def list_images(
         )
     snapshot = await catalog.snapshot()
     if snapshot.fetched_at is None:
-        raise APIError(503, snapshot.warning or "the image catalog could not be read")
+        raise Unavailable(snapshot.warning or "the image catalog could not be read")
     return ImageList(
         registry=catalog.registry_url,
         tag_pattern=catalog.tag_pattern,
@@ -127,5 +127,5 @@ async def resolve_image(
     try:
         image = await catalog.resolve(ref, _user(caller))
     except CatalogError as e:
-        raise APIError(e.status, str(e)) from None
+        raise Refused.of_status(e.status, str(e)) from None
     return _model(catalog, image)
