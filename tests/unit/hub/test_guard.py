@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from uvicorn.logging import AccessFormatter
 
 from labworks_hub.redaction import RedactSecrets, redact
-from labworks_hub.service.__main__ import log_config
+from labworks_hub.service.__main__ import NoPlainSuccesses, log_config
 from labworks_hub.service.app import create_app
 from labworks_hub.service.auth import Caller, HubIdentity, xsrf_token
 from labworks_hub.service.errors import APIError
@@ -295,8 +295,23 @@ def test_the_access_log_hides_oauth_codes_states_and_tokens():
         " HTTP/1.1 302 Found"
     )
     config = log_config()
-    assert all(h["filters"] == ["secrets"] for h in config["handlers"].values())
+    assert config["handlers"]["default"]["filters"] == ["secrets"]
+    assert config["handlers"]["access"]["filters"] == ["successes", "secrets"]
     assert config["filters"]["secrets"]["()"] is RedactSecrets
+
+
+@pytest.mark.parametrize(("status", "kept"), [(200, False), (204, False), (304, False),
+                                               (302, True), (404, True), (500, True)])  # fmt: skip
+def test_the_access_log_leaves_out_plain_successes(status, kept):
+    """As jupyter_server does: 2xx and 304 are not worth a line (MLflow logging makes
+    thousands); redirects, refusals and failures are kept."""
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "POST", "/services/labworks/mlflow/api/2.0/mlflow/runs/log-metric",
+         "1.1", status),
+        None,
+    )  # fmt: skip
+    assert NoPlainSuccesses().filter(record) is kept
 
 
 def test_the_hub_log_hides_oauth_states_inside_a_next_url():
