@@ -7,7 +7,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect, sync_playwright
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -51,3 +51,25 @@ def open_page(width: int = 1500, height: int = 1000) -> Iterator[Page]:
         context.set_default_timeout(TIMEOUT_MS)
         yield context.new_page()
         browser.close()
+
+
+def panel_tab(page: Page, panel: str) -> Locator:
+    """The side-bar tab of a Labworks panel (``workspace``, ``jobs``, ``experiments``, ``data``,
+    ``gallery``, ``admin``)."""
+    return page.locator(f'.jp-SideBar .lm-TabBar-tab[data-id="labworks-{panel}"]')
+
+
+def open_panel(page: Page, panel: str) -> Locator:
+    """Show a Labworks panel by clicking its side-bar tab, as a person does, unless it is the
+    open tab already (a click on it would close the side bar); returns the panel's content.
+
+    It waits for the lab to finish restoring its layout first (the splash screen gone), so the
+    restored layout cannot switch to another tab after the click."""
+    tab = panel_tab(page, panel)
+    expect(tab).to_be_visible()
+    expect(page.locator("#jupyterlab-splash")).to_have_count(0)
+    if tab.get_attribute("aria-selected") != "true":
+        tab.click()
+    content = page.locator(f'[data-testid="labworks-{panel}-panel"]')
+    expect(content).to_be_visible()
+    return content

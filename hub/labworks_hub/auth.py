@@ -13,7 +13,8 @@ from .service.store.accounts import verify_password
 
 class LabworksAuthenticator(Authenticator):
     """Accounts are created with `labworks users add`; groups and the admin flag come from the
-    account at each login (`manage_groups`), so the store is the one source of truth."""
+    account at each login (`manage_groups`), so the store is the one source of truth. Disabled
+    and deleted accounts cannot log in (`verify_password` refuses them)."""
 
     db_url = Unicode(help="Platform store URL holding the accounts.").tag(config=True)
 

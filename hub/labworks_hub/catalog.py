@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import hashlib
 import json
 import os
 import re
+import sys
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, distributions, version
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,8 +49,11 @@ __all__ = [
     "ImageInfo",
     "ImageNotFound",
     "ImageRefused",
+    "LocalEnvironment",
     "RegistryUnavailable",
     "image_facts",
+    "local_env_hash",
+    "local_environment",
     "owner_of",
     "parse_ref",
     "visible_to",
@@ -58,6 +64,58 @@ USERS_PREFIX = "users/"
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _REPOSITORY = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+
+# Packages named on the local environment's entry, those installed (the digest covers all).
+KEY_PACKAGES = (
+    "labworks", "jupyterlab", "mlflow", "papermill", "numpy", "pandas", "scikit-learn", "torch",
+)  # fmt: skip
+LOCAL = "local"  # the local environment's name where an image reference would be
+
+
+def local_env_hash() -> str:
+    """The lock digest of the local environment: sha256 over the sorted `name==version` of
+    every installed distribution (what a job in it records, executors/local.py)."""
+    names = sorted({f"{(d.metadata['Name'] or '').lower()}=={d.version}" for d in distributions()})
+    return "sha256:" + hashlib.sha256("\n".join(names).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class LocalEnvironment:
+    """The Python environment this platform runs in: what the local backends (LocalWorkspace-
+    Spawner, LocalExecutor) run every workspace and job in, shown beside the catalog's images."""
+
+    name: str
+    title: str
+    description: str
+    digest: str  # local_env_hash()
+    python: str  # e.g. 3.11.2
+    prefix: str  # sys.prefix
+    packages: list[str]  # `name==version` of the KEY_PACKAGES installed
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def local_environment() -> LocalEnvironment:
+    """The local environment as it is now (reads the installed distributions: call it off the
+    event loop)."""
+    packages = []
+    for name in KEY_PACKAGES:
+        try:
+            packages.append(f"{name}=={version(name)}")
+        except PackageNotFoundError:
+            continue
+    return LocalEnvironment(
+        name=LOCAL,
+        title="Local environment",
+        description="The Python environment this platform runs in; every workspace and job on"
+        " this machine runs in it.",
+        digest=local_env_hash(),
+        python=".".join(map(str, sys.version_info[:3])),
+        prefix=sys.prefix,
+        packages=packages,
+    )
 
 
 @dataclass(frozen=True)
@@ -235,7 +293,10 @@ class ImageCatalog(LoggingConfigurable):
         """The image `ref` names, with the digest the registry gives for its tag now. When the
         registry is unreachable, the digest of the last good catalog (tags are never moved)."""
         if not self.configured:
-            raise ImageNotFound("no image registry is configured on this platform")
+            raise ImageNotFound(
+                "no image registry is configured on this platform (an admin sets one with"
+                " `labworks up --registry URL`)"
+            )
         repository, tag = self.check_ref(ref, user)
         try:
             async with self._client() as client:

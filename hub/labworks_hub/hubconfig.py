@@ -20,6 +20,7 @@ from traitlets.config import Config
 
 from . import group_shares
 from .home import LabworksHome
+from .public_url import PUBLIC_URL_ENV, listening_url, normalized
 
 SERVICE_NAME = "labworks"
 
@@ -112,6 +113,8 @@ def configure(c, s: HubSettings) -> None:
     c.Spawner.server_token_scopes = [
         "users:activity!user",
         "access:servers!server",
+        # An idle workspace stops itself through the hub, which then knows at once.
+        "servers!server",
         f"access:services!service={SERVICE_NAME}",
         # Workspace sharing from the lab: the server may share itself (not other servers),
         # naming users and groups (docs/user-guide/workspace-panel.md).
@@ -167,8 +170,20 @@ def configure(c, s: HubSettings) -> None:
         {
             "name": "labworks-service",
             # tokens: each notebook job gets a token of its owner (the scopes it asks for are
-            # checked against the owner's own), revoked when the job ends.
-            "scopes": ["read:users", "read:groups", "list:users", "tokens"],
+            # checked against the owner's own), revoked when the job ends. The rest is for
+            # administrators' changes (service/lifecycle.py): a disabled or deleted user's
+            # servers stop and their hub user goes (tokens, logins); groups follow the store.
+            "scopes": [
+                "read:users",
+                "read:groups",
+                "list:users",
+                "tokens",
+                "delete:users",
+                "delete:servers",
+                "admin:groups",
+                "groups",
+                "delete:groups",
+            ],
             "services": [SERVICE_NAME],
         },
         {
@@ -201,12 +216,15 @@ def remembered_options(saved: dict, registry: str | None, profiles: str | None) 
 
 def finish(c, s: HubSettings) -> None:
     """After the operator's overrides: refuse bad workspace profiles now (the hub does not
-    start, and says why), give the platform service the hub's image catalog settings, and
-    run it as the platform's account where `labworks up` made one."""
+    start, and says why), give the platform service the hub's image catalog settings and the
+    public URL, and run it as the platform's account where `labworks up` made one."""
     from .catalog import ImageCatalog
 
     home = LabworksHome(Path(s.home))
     environment = jobs_environment(c, check_profiles(c))
+    environment[PUBLIC_URL_ENV] = public_url(c, s)
+    if "platform_public_url" not in c.WorkspaceSpawnerMixin:
+        c.WorkspaceSpawnerMixin.platform_public_url = environment[PUBLIC_URL_ENV]
     catalog = ImageCatalog(config=c)
     if catalog.configured:
         settings = {name: getattr(catalog, name) for name in catalog.trait_names(config=True)}
@@ -217,6 +235,13 @@ def finish(c, s: HubSettings) -> None:
         service.setdefault("environment", {}).update(environment)
         if s.platform_account:
             split_privileges(c, home, service)
+
+
+def public_url(c, s: HubSettings) -> str:
+    """The address people open: the operator's `c.JupyterHub.public_url` (a reverse proxy, a
+    host name), else the one `labworks up` prints (public_url.py)."""
+    configured = c.JupyterHub.get("public_url", "")
+    return normalized(configured) or listening_url(s.ip, s.port, s.base_url)
 
 
 def split_privileges(c, home: LabworksHome, service: dict) -> None:

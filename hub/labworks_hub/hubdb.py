@@ -62,3 +62,14 @@ def new_token(
         )
     finally:
         db.close()
+
+
+def token_id(hub_db_url: str, value: str) -> str | None:
+    """The hub's id of a token (`a42`), to revoke it through the hub's API: deleting its row
+    here would leave a running hub's session with a stale object that breaks its next commit."""
+    db = _session(hub_db_url)
+    try:
+        found = orm.APIToken.find(db, value)
+        return found.api_id if found is not None else None
+    finally:
+        db.close()

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from . import track
+from .api import Api, PlatformError
 
 __all__ = [
     "Client",
@@ -66,17 +67,11 @@ MAX_FILES = 10_000
 MAX_PATH_CHARS = 1024
 UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 CHUNK = 1 << 20
-TIMEOUT = 60.0
 
 
-class DataError(Exception):
+class DataError(PlatformError):
     """A dataset operation failed; ``status`` is the platform's HTTP status (None when the
     platform was not asked or did not answer)."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -172,28 +167,18 @@ class Client:
     use ``Client.from_env()``."""
 
     def __init__(self, api_url: str, token: str, cache: str | os.PathLike[str] | None = None):
-        if urllib.parse.urlsplit(api_url).scheme not in ("http", "https"):
-            raise DataError(f"the platform API address must be http(s), not {api_url!r}")
-        self.api_url = api_url.rstrip("/")
-        self.token = token
+        self.api = Api(api_url, token, DataError)
+        self.api_url = self.api.api_url
         self.cache = Path(cache) if cache else Path.home() / ".cache/labworks/datasets"
         self._user: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Client:
-        """A client from LABWORKS_API_URL, the first token of ``track.TOKEN_VARIABLES`` and
+        """A client from LABWORKS_API_URL, the first token of ``api.TOKEN_VARIABLES`` and
         LABWORKS_DATA_CACHE."""
         env = os.environ if environ is None else environ
-        api = env.get("LABWORKS_API_URL", "")
-        token = next((env[k] for k in track.TOKEN_VARIABLES if env.get(k)), "")
-        missing = [] if api else ["LABWORKS_API_URL (the platform API address)"]
-        if not token:
-            missing.append("a token in " + " or ".join(track.TOKEN_VARIABLES))
-        if missing:
-            raise DataError(
-                "labworks.data needs " + " and ".join(missing) + "; workspaces and jobs have them"
-            )
-        return cls(api, token, env.get(CACHE_VARIABLE) or None)
+        api = Api.from_env("labworks.data", DataError, env)
+        return cls(api.api_url, api.token, env.get(CACHE_VARIABLE) or None)
 
     # --- the API -------------------------------------------------------------------------
 
@@ -362,30 +347,10 @@ class Client:
         track.record_dataset(detail["ref"], int(detail["number"]), detail["digest"], url)
 
     def _json(self, method: str, path: str, body: Any = None, size: int | None = None) -> Any:
-        with self._open(method, path, body, size) as response:
-            return json.load(response)
+        return self.api.json(method, path, body, size)
 
     def _open(self, method: str, path: str, body: Any = None, size: int | None = None) -> Any:
-        """One request; a file object `body` is streamed (`size` bytes), anything else sent
-        as JSON. The response, open; a refusal is a DataError with the platform's message."""
-        headers = {"Authorization": f"token {self.token}", "Accept": "application/json"}
-        if size is not None:
-            headers.update({"Content-Type": "application/octet-stream",
-                            "Content-Length": str(size)})  # fmt: skip
-        elif body is not None:
-            body = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        # The scheme is http(s), checked in __init__.
-        request = urllib.request.Request(  # noqa: S310
-            f"{self.api_url}/{path}", data=body, method=method, headers=headers
-        )
-        try:
-            return urllib.request.urlopen(request, timeout=TIMEOUT)  # noqa: S310
-        except urllib.error.HTTPError as e:
-            with e:
-                raise DataError(_message(e), e.code) from None
-        except (OSError, urllib.error.URLError) as e:
-            raise DataError(f"cannot reach the platform at {self.api_url}: {e}") from None
+        return self.api.open(method, path, body, size)
 
 
 def push(
@@ -496,13 +461,3 @@ def _version(v: Mapping[str, Any]) -> Version:
 
 def _time(text: str) -> datetime:
     return datetime.fromisoformat(text)
-
-
-def _message(error: urllib.error.HTTPError) -> str:
-    try:
-        body = json.load(error)
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and body.get("message"):
-        return str(body["message"])
-    return f"{error.code} {error.reason}"

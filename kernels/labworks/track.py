@@ -43,13 +43,14 @@ from importlib.metadata import distributions
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .api import TOKEN_VARIABLES
+
 if TYPE_CHECKING:
     from mlflow import ActiveRun
 
 __all__ = ["LineageRunContext", "lineage", "record_dataset", "run"]
 
 PREFIX = "labworks."
-TOKEN_VARIABLES = ("LABWORKS_API_TOKEN", "JUPYTERHUB_API_TOKEN", "MLFLOW_TRACKING_TOKEN")
 GIT_TIMEOUT = 5.0
 API_TIMEOUT = 5.0
 MLFLOW_DIGEST_LENGTH = 32  # of the version digest's hex; MLflow keeps at most 36 characters

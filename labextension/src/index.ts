@@ -4,10 +4,11 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { refreshIcon } from '@jupyterlab/ui-components';
 
-import { labworksIcon } from './icons';
+import { workspaceIcon } from './icons';
 import type { IIdleNotifier } from './idle';
 // The Workspace panel and its model are in the sidebar from the start: they cannot load lazily.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -21,7 +22,9 @@ import { dataPlugin } from './panels/data/plugin';
 import { experimentsPlugin } from './panels/experiments/plugin';
 import { galleryPlugin } from './panels/gallery/plugin';
 import { jobsPlugin } from './panels/jobs/plugin';
-import { LabworksSidebar } from './sidebar';
+import { launcherPlugin } from './launcher';
+import { adminPlugin } from './panels/admin/plugin';
+import { addOpenCommand, LabworksSidebar, Placements } from './sidebar';
 import { tensorboardPlugin } from './tensorboard';
 import { ILabworksSidebar, IWorkspaceFactsProvider } from './tokens';
 import { workspaceFactsPlugin } from './workspaceFacts';
@@ -35,28 +38,38 @@ export namespace CommandIDs {
 }
 
 /**
- * The Labworks sidebar in the left area; panels add themselves through
- * the ILabworksSidebar token.
+ * The registry of Labworks panels: each one a tab of the side area, placed
+ * as the `labworks:sidebar` settings say and restored with the layout.
  */
 const sidebarPlugin: JupyterFrontEndPlugin<ILabworksSidebar> = {
   id: 'labworks:sidebar',
-  description: 'The Labworks sidebar, a container of Labworks panels.',
+  description: 'The Labworks panels, each a tab of the side area.',
   autoStart: true,
   provides: ILabworksSidebar,
-  optional: [ILayoutRestorer, ITranslator],
-  activate: (
+  optional: [ILayoutRestorer, ISettingRegistry],
+  activate: async (
     app: JupyterFrontEnd,
     restorer: ILayoutRestorer | null,
-    translator: ITranslator | null
-  ): ILabworksSidebar => {
+    registry: ISettingRegistry | null
+  ): Promise<ILabworksSidebar> => {
+    // Read before any panel is added, so that each tab is placed once.
+    const settings = registry
+      ? await registry.load(sidebarPlugin.id).catch(reason => {
+          console.warn('Labworks: the sidebar settings did not load', reason);
+          return null;
+        })
+      : null;
+    const placements = (): Placements =>
+      (settings?.composite ?? {}) as unknown as Placements;
     const sidebar = new LabworksSidebar({
-      translator: translator ?? nullTranslator,
-      reveal: () => app.shell.activateById(sidebar.id)
+      shell: app.shell,
+      restorer,
+      placements: placements()
     });
-    app.shell.add(sidebar, 'left', { rank: 900 });
-    if (restorer) {
-      restorer.add(sidebar, sidebar.id);
-    }
+    settings?.changed.connect(() => sidebar.setPlacements(placements()));
+    // The restored layout puts each tab back where it was saved: where the
+    // settings said then, which may not be what they say now.
+    void app.restored.then(() => sidebar.reconcile());
     return sidebar;
   }
 };
@@ -84,15 +97,15 @@ const workspacePlugin: JupyterFrontEndPlugin<void> = {
       facts
     });
     const panel = new WorkspacePanel({ model, translator });
+    panel.title.icon = workspaceIcon;
     panel.disposed.connect(() => model.dispose());
-    sidebar.addPanel(panel, { rank: 0 });
+    sidebar.addPanel(panel, { command: CommandIDs.openWorkspace });
 
-    app.commands.addCommand(CommandIDs.openWorkspace, {
-      label: trans.__('Open Labworks Workspace'),
-      caption: trans.__('Show the Workspace panel of the Labworks sidebar'),
-      icon: labworksIcon,
-      describedBy: { args: { type: 'object', properties: {} } },
-      execute: () => sidebar.activatePanel(panel.id)
+    addOpenCommand(app.commands, CommandIDs.openWorkspace, {
+      sidebar,
+      panel,
+      trans,
+      caption: trans.__('Show the Labworks Workspace panel')
     });
     app.commands.addCommand(CommandIDs.refreshWorkspace, {
       label: trans.__('Refresh Labworks Workspace Facts'),
@@ -190,6 +203,8 @@ export { requestAPI, APIError } from './api';
 export default [
   sidebarPlugin,
   workspacePlugin,
+  launcherPlugin,
+  adminPlugin,
   idlePlugin,
   galleryPlugin,
   jobsPlugin,

@@ -1,4 +1,5 @@
 import { Token } from '@lumino/coreutils';
+import type { ISignal } from '@lumino/signaling';
 import type { Widget } from '@lumino/widgets';
 
 /**
@@ -56,10 +57,27 @@ export interface IPlatformStatus {
 /**
  * The body of GET /labworks/workspace.
  */
+/**
+ * Who is looking at a workspace: its owner, or someone it is shared with.
+ */
+export interface IWorkspaceViewer {
+  /** The person's hub name. */
+  name: string;
+  /** Whether they own this workspace. */
+  is_owner: boolean;
+  /** `owner`, or what the server lets a visitor do: `read-write` or `read-only`. */
+  access: 'owner' | 'read-write' | 'read-only';
+}
+
+/**
+ * The facts of a workspace. `user`, `groups` and `admin` describe its owner,
+ * whoever is looking; `viewer` is who is looking.
+ */
 export interface IWorkspaceFacts {
   user: string;
   groups: string[];
   admin: boolean;
+  viewer: IWorkspaceViewer;
   profile: IWorkspaceProfile;
   image: IWorkspaceImage;
   /** ISO 8601 timestamp of the server start. */
@@ -120,26 +138,41 @@ export interface IErrorBody {
 }
 
 /**
- * The Labworks sidebar: one left-area widget holding one section per panel.
+ * The Labworks panels' registry: each panel is its own tab in the shell's
+ * side area (left or right), with its own icon and tooltip, as the file
+ * browser and Git are. Where a tab goes (area and rank) comes from the
+ * `labworks:sidebar` settings, else from the options of `addPanel`.
  */
 export interface ILabworksSidebar {
   /**
-   * The id of the sidebar widget in the shell.
-   */
-  readonly id: string;
-
-  /**
-   * Add a panel as a collapsible section of the sidebar.
+   * Put a panel into the shell's side area as its own tab, restored with the
+   * layout.
    *
-   * The section header shows `panel.title.label`; the panel must have an id.
-   * Panels are ordered by rank (lower first, default 100), then by insertion.
+   * The panel must have an id, and should have a `title.icon` (the tab) and
+   * a `title.caption` (the tab's tooltip).
    */
   addPanel(panel: Widget, options?: ILabworksSidebar.IPanelOptions): void;
 
   /**
-   * Reveal the sidebar in the shell and expand the panel with the given id.
+   * Show the tab of the panel with the given id (nothing if there is none).
    */
   activatePanel(panelId: string): void;
+
+  /**
+   * Where the tab of the panel with this id goes (or would go): the
+   * settings' placement, else the one of its options, else the default.
+   */
+  placement(panelId: string): ILabworksSidebar.IPlacement;
+
+  /**
+   * The panels added so far, with their options, in the order of addition.
+   */
+  readonly panels: ReadonlyArray<ILabworksSidebar.IPanel>;
+
+  /**
+   * Emitted when a panel is added.
+   */
+  readonly panelAdded: ISignal<ILabworksSidebar, ILabworksSidebar.IPanel>;
 }
 
 /**
@@ -147,21 +180,45 @@ export interface ILabworksSidebar {
  */
 export namespace ILabworksSidebar {
   /**
-   * Options to add a panel to the sidebar.
+   * Where a panel's tab goes.
+   */
+  export interface IPlacement {
+    /** The side area. */
+    area: 'left' | 'right';
+    /** The position in the area; lower ranks come first. */
+    rank: number;
+  }
+
+  /**
+   * Options to add a panel.
    */
   export interface IPanelOptions {
     /**
-     * The position of the panel; lower ranks come first. Default 100.
+     * The placement when the settings name none for this panel; default
+     * left, rank 900.
      */
-    rank?: number;
+    placement?: Partial<IPlacement>;
+
+    /**
+     * The command that opens the panel (its launcher card).
+     */
+    command?: string;
+  }
+
+  /**
+   * A panel of the registry.
+   */
+  export interface IPanel {
+    readonly widget: Widget;
+    readonly options: IPanelOptions;
   }
 }
 
 /**
- * The Labworks sidebar token: later panels (Experiments, Jobs, Data, Costs)
- * require it and add themselves.
+ * The Labworks sidebar token: the panels (Workspace, Jobs, Experiments, Data,
+ * Gallery, Admin) require it and add themselves.
  */
 export const ILabworksSidebar = new Token<ILabworksSidebar>(
   'labworks:ILabworksSidebar',
-  'The Labworks sidebar, to which Labworks panels add themselves.'
+  'The registry of Labworks panels: each one a tab of the side area.'
 );

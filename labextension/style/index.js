@@ -3,3 +3,5 @@ import './sharing.css';
 import './jobs.css';
 import './experiments.css';
 import './data.css';
+import './sidebar.css';
+import './admin.css';

@@ -9,15 +9,23 @@ from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
 from traitlets import Float, Integer, Unicode, default
 
+from .admin import admin_handlers
 from .client import PlatformClient
 from .datasets import datasets_handlers
 from .experiments import ARTIFACT_LIMIT_SETTING, experiments_handlers
 from .gallery import gallery_handlers
 from .handlers import CLIENT_SETTING, STARTED_SETTING
 from .handlers import handlers as labworks_handlers
-from .idle import MONITOR_SETTING, IdleMonitor, check_interval, idle_handlers, timeout_from_env
+from .idle import (
+    MONITOR_SETTING,
+    IdleMonitor,
+    check_interval,
+    idle_handlers,
+    stop_idle_server,
+    timeout_from_env,
+)
 from .jobs import jobs_handlers
-from .nbdime_git import with_nbdime_git
+from .nbdime_git import with_git_ceiling, with_nbdime_git
 from .sharing import limit_hub_auth_cache, sharing_handlers
 from .tensorboard import stop_tensorboards, tensorboard_handlers
 from .tracking import MAX_ARTIFACT_BYTES
@@ -77,7 +85,7 @@ class LabworksServerApp(ExtensionApp):
     def initialize_settings(self) -> None:
         """Build the platform client and record when the server started."""
         assert self.serverapp is not None
-        os.environ.update(with_nbdime_git(os.environ))
+        os.environ.update(with_git_ceiling(with_nbdime_git(os.environ), self.serverapp.root_dir))
         self._choose_default_kernel()
         started = self.serverapp.web_app.settings.get("started")
         if not isinstance(started, datetime):
@@ -136,6 +144,7 @@ class LabworksServerApp(ExtensionApp):
                 *tensorboard_handlers,
                 *visibility_handlers,
                 *datasets_handlers,
+                *admin_handlers,
             ]
         )
 
@@ -157,8 +166,9 @@ class LabworksServerApp(ExtensionApp):
 
     def _stop_idle_server(self) -> None:
         self.log.info(
-            "labworks: idle for %g s (no person, no kernel at work); stopping, files are kept",
+            "labworks: idle for %g s (no person, no kernel at work); stopping through the hub,"
+            " files are kept",
             self.idle_timeout,
         )
         assert self.serverapp is not None
-        self.serverapp.stop()
+        stop_idle_server(self.serverapp.stop, os.environ)

@@ -148,7 +148,7 @@ class PlatformClient:
         )
         try:
             response = await AsyncHTTPClient().fetch(request, raise_error=False)
-        except OSError as e:  # refused, unresolvable host, TLS failure, ...
+        except (OSError, HTTPClientError) as e:  # refused, TLS failure, a timeout (599), ...
             raise self._unreachable(url, e) from None
         if response.code == 599:  # tornado's code for "no HTTP response at all"
             raise self._unreachable(url, response.error)

@@ -15,7 +15,7 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 
 from .client import PlatformClient, PlatformError
 from .gpu import probe_gpus
-from .workspace import local_facts, workspace_document
+from .workspace import local_facts, viewer_facts, workspace_document
 
 CLIENT_SETTING = "labworks_client"
 STARTED_SETTING = "labworks_started_at"
@@ -106,7 +106,7 @@ class LabworksHandler(ExtensionHandlerMixin, APIHandler):
 
 class WorkspaceHandler(LabworksHandler):
     """``GET /labworks/workspace``: the facts of this workspace (workspace-contract.md), for
-    its visitors too."""
+    its visitors too: whose it is and who is asking."""
 
     visitors_allowed = True
 
@@ -114,19 +114,22 @@ class WorkspaceHandler(LabworksHandler):
     async def get(self) -> None:
         started: datetime = self.settings[STARTED_SETTING]
         local = local_facts(os.environ, started)
+        owner = os.environ.get("JUPYTERHUB_USER") or None
+        may_write = self.authorizer.is_authorized(self, self.current_user, "write", "contents")
+        viewer = viewer_facts(owner, self.username, bool(may_write))
         replies: list[dict[str, Any] | BaseException] = await asyncio.gather(
             self.platform.get("/me"), self.platform.get("/health"), return_exceptions=True
         )
         for reply in replies:  # report /me's failure first, whichever finished first
             if isinstance(reply, PlatformError):  # the contract's degraded answer, not an error
                 self.log.warning("labworks: platform call failed: %s", reply.message)
-                self.finish(workspace_document(self.username, local, error=reply.message))
+                self.finish(workspace_document(owner, viewer, local, error=reply.message))
                 return
             if isinstance(reply, BaseException):
                 raise reply
         me, health = (r for r in replies if isinstance(r, dict))
         me = {**me, "version": health.get("version")}
-        self.finish(workspace_document(self.username, local, me=me))
+        self.finish(workspace_document(owner, viewer, local, me=me))
 
 
 class GpuHandler(LabworksHandler):

@@ -10,22 +10,29 @@ workspace left open in a browser would never stop. The ``IdleMonitor`` counts in
   cell is never culled);
 - terminals.
 
-When the profile's idle time has passed with none of these, the server stops itself; files stay
-on disk. Idle kernels are culled by jupyter_server's kernel culler (``cull_busy=False``) as before.
+When the profile's idle time has passed with none of these, the server asks JupyterHub to stop it
+(``stop_idle_server``), so the hub, and ``labworks workspace status``, know at once rather than at
+the hub's next poll; it stops itself where the hub cannot be asked. Files stay on disk. Idle
+kernels are culled by jupyter_server's kernel culler (``cull_busy=False``) as before.
 ``GET /labworks/workspace/idle`` tells the lab how long is left, so it can warn before the stop.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import tornado.web
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
 from .handlers import LabworksHandler
 
+log = logging.getLogger(__name__)
 MONITOR_SETTING = "labworks_idle_monitor"
 # ServerApp.last_activity() counts every setting whose key ends with "_last_activity", which the
 # hub's activity reports (and so the backstop culler) read: a busy kernel and a person count there.
@@ -148,6 +155,53 @@ def timeout_from_env(env: Mapping[str, str]) -> float:
     return value if value > 0 and value != float("inf") else 0.0
 
 
+def hub_server_url(env: Mapping[str, str]) -> str | None:
+    """This server in JupyterHub's REST API (``/users/<name>/server`` or
+    ``/users/<name>/servers/<server>``); None outside JupyterHub."""
+    api, user = env.get("JUPYTERHUB_API_URL"), env.get("JUPYTERHUB_USER")
+    if not api or not user:
+        return None
+    server = env.get("JUPYTERHUB_SERVER_NAME", "")
+    tail = f"servers/{quote(server, safe='')}" if server else "server"
+    return f"{api.rstrip('/')}/users/{quote(user, safe='')}/{tail}"
+
+
+async def ask_hub_to_stop(env: Mapping[str, str], timeout: float = 10.0) -> bool:
+    """``DELETE`` this server through the hub with the server's own token (its scopes hold
+    ``servers!server``: this server only). True when the hub took the stop (202 or 204)."""
+    url, token = hub_server_url(env), env.get("JUPYTERHUB_API_TOKEN")
+    if not url or not token:
+        return False
+    request = HTTPRequest(
+        url, method="DELETE", headers={"Authorization": f"token {token}"},
+        request_timeout=timeout,
+    )  # fmt: skip
+    try:
+        response = await AsyncHTTPClient().fetch(request, raise_error=False)
+    except OSError as e:
+        log.warning("labworks: could not ask the hub to stop this server: %s", e)
+        return False
+    if response.code not in (202, 204):
+        log.warning("labworks: the hub did not stop this server (HTTP %s)", response.code)
+        return False
+    return True
+
+
+def stop_idle_server(
+    stop: Callable[[], None], env: Mapping[str, str], grace: float = 60.0
+) -> asyncio.Task[None]:
+    """Stop an idle server through the hub, so that its state is true at once; ``stop()`` (the
+    server stopping itself) where the hub cannot be asked, or has not stopped it in ``grace`` s.
+    """
+
+    async def run() -> None:
+        if await ask_hub_to_stop(env):
+            await asyncio.sleep(grace)  # the hub stops this process; this is the backstop
+        stop()
+
+    return asyncio.ensure_future(run())
+
+
 class IdleHandler(LabworksHandler):
     """``GET /labworks/workspace/idle``: how long until the server stops for idleness.
 
@@ -185,8 +239,11 @@ idle_handlers: list[tuple[str, type[LabworksHandler]]] = [
 __all__ = [
     "IdleMonitor",
     "IdleStatus",
+    "ask_hub_to_stop",
     "check_interval",
+    "hub_server_url",
     "idle_handlers",
+    "stop_idle_server",
     "timeout_from_env",
     "warn_window",
 ]

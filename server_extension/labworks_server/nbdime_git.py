@@ -9,6 +9,7 @@ so git run by jupyterlab-git, terminals and kernels diffs and merges notebooks w
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -50,4 +51,23 @@ def with_nbdime_git(env: Mapping[str, str], bin_dir: Path | None = None) -> dict
         out[f"GIT_CONFIG_VALUE_{count}"] = value
         count += 1
     out["GIT_CONFIG_COUNT"] = str(count)
+    return out
+
+
+def with_git_ceiling(env: Mapping[str, str], root_dir: str | Path) -> dict[str, str]:
+    """`env` with the folder above the workspace root added to ``GIT_CEILING_DIRECTORIES``.
+
+    Git then finds repositories at or below the workspace root only, never one the workspace
+    merely sits in (``labworks up`` in a clone keeps workspaces under ``./.labworks``): such a
+    repository is someone else's, git refuses it as of "dubious ownership", and jupyterlab-git
+    answers every lab load's ``POST git/show_prefix`` with a 500. jupyterlab-git ignores a
+    repository above the root anyway.
+    """
+    out = dict(env)
+    root = Path(root_dir).expanduser().resolve()
+    if root.parent == root:
+        return out
+    ceilings = [c for c in env.get("GIT_CEILING_DIRECTORIES", "").split(os.pathsep) if c]
+    if str(root.parent) not in ceilings:
+        out["GIT_CEILING_DIRECTORIES"] = os.pathsep.join([*ceilings, str(root.parent)])
     return out

@@ -105,16 +105,38 @@ def local_facts(
     }
 
 
+def viewer_facts(owner: str | None, viewer: str | None, may_write: bool) -> dict[str, Any]:
+    """Who is looking at this workspace: its owner, or a visitor it is shared with.
+
+    Args:
+        owner: the workspace's owner (``$JUPYTERHUB_USER``); ``None`` outside JupyterHub, where
+            whoever is authenticated owns the server.
+        viewer: the authenticated requester (the hub's user model of the request).
+        may_write: whether the server lets the viewer change files and run code.
+
+    Returns:
+        ``{"name", "is_owner", "access"}``; ``access`` is ``"owner"``, ``"read-write"`` or
+        ``"read-only"``.
+    """
+    is_owner = owner is None or viewer == owner
+    access = "owner" if is_owner else ("read-write" if may_write else "read-only")
+    return {"name": viewer or owner, "is_owner": is_owner, "access": access}
+
+
 def workspace_document(
-    user: str | None,
+    owner: str | None,
+    viewer: Mapping[str, Any],
     local: Mapping[str, Any],
     me: Any = None,
     error: str | None = None,
 ) -> dict[str, Any]:
-    """The ``GET /labworks/workspace`` body: local facts merged with the platform's ``/me``.
+    """The ``GET /labworks/workspace`` body: the owner (``user``, ``groups``, ``admin``, from the
+    platform's ``/me`` asked with the owner's token), who is looking (``viewer``) and the local
+    facts.
 
     Args:
-        user: the authenticated user's name.
+        owner: the workspace owner's name (``$JUPYTERHUB_USER``); ``/me``'s name when unset.
+        viewer: the result of ``viewer_facts``.
         local: the result of ``local_facts``.
         me: the platform's ``/me`` JSON, with ``version`` added from ``/health``.
         error: set when the platform could not be asked; ``me`` is then ignored.
@@ -123,10 +145,12 @@ def workspace_document(
     me = me if reachable else {}
     groups = me.get("groups")
     version = me.get("version")
+    name = me.get("name")
     return {
-        "user": user,
+        "user": owner or (name if isinstance(name, str) and name else None) or viewer.get("name"),
         "groups": [g for g in groups if isinstance(g, str)] if isinstance(groups, list) else [],
         "admin": me.get("admin") is True,
+        "viewer": dict(viewer),
         **local,
         "platform": {
             "reachable": reachable,

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser import open_panel
+
 pytestmark = pytest.mark.e2e
 # The first non-transparent background colour from an element up to the page.
 EFFECTIVE_BACKGROUND = """el => {
@@ -57,17 +59,12 @@ def test_login_spawn_and_workspace_panel(platform, page, screenshots):
     expect(gpu).to_contain_text("Unavailable: no NVIDIA GPU on this machine")
     expect(page.locator('label.lw-profile[data-profile="cpu-small"]')).to_contain_text("$0.10/h")
     start_from_form(page, "wendy", "cpu-small", screenshots / "01b-spawn-form.png")
-    tab = page.locator('.jp-SideBar .lm-TabBar-tab[data-id="labworks-sidebar"]')
-    expect(tab).to_be_visible()
-    tab.click()
-
-    panel = page.locator('[data-testid="labworks-workspace-panel"]')
-    expect(panel).to_be_visible()
+    panel = open_panel(page, "workspace")
 
     def fact(key: str):
         return panel.locator(f'[data-testid="labworks-fact-{key}"]')
 
-    expect(fact("user")).to_have_text("wendy")
+    expect(fact("owner")).to_have_text("wendy (you)")
     expect(fact("groups")).to_contain_text("research")
     expect(fact("role")).to_contain_text("user")
     expect(fact("profile")).to_contain_text("CPU small")
@@ -92,16 +89,16 @@ def test_login_spawn_and_workspace_panel(platform, page, screenshots):
 
     # The refresh button asks the server again and keeps the facts on screen.
     panel.get_by_role("button", name="Refresh workspace facts").click()
-    expect(fact("user")).to_have_text("wendy")
+    expect(fact("owner")).to_have_text("wendy (you)")
 
     # Dark theme through the real menu: the panel must follow the theme.
     page.click('.lm-MenuBar-itemLabel:text("Settings")')
     page.click('.lm-Menu-itemLabel:text("Theme")')
     page.click('.lm-Menu-itemLabel:text("JupyterLab Dark")')
     expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "false")
-    expect(fact("user")).to_have_text("wendy")
+    expect(fact("owner")).to_have_text("wendy (you)")
     background = panel.evaluate(EFFECTIVE_BACKGROUND)
-    color = fact("user").evaluate("el => getComputedStyle(el).color")
+    color = fact("owner").evaluate("el => getComputedStyle(el).color")
     assert _luminance(background) < 0.3 < _luminance(color), (background, color)
     page.screenshot(path=screenshots / "03-workspace-panel-dark.png")
 
@@ -112,8 +109,7 @@ def test_second_user_starts_another_profile_and_docs_open_after_hub_oauth(
     password = platform.add_user("xena")
     log_in(page, platform.url, "xena", password)
     start_from_form(page, "xena", "cpu-large")
-    page.locator('.jp-SideBar .lm-TabBar-tab[data-id="labworks-sidebar"]').click()
-    panel = page.locator('[data-testid="labworks-workspace-panel"]')
+    panel = open_panel(page, "workspace")
     expect(panel.locator('[data-testid="labworks-fact-profile"]')).to_contain_text("CPU large")
     expect(panel.locator('[data-testid="labworks-fact-memory"]')).to_contain_text("32.0 GiB")
 

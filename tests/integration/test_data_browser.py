@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser import TIMEOUT_MS
+from tests.browser import TIMEOUT_MS, open_panel
 from tests.integration.test_browser import log_in, start_from_form
 from tests.platform import API
 
@@ -51,13 +51,6 @@ def readable(platform, token: str) -> list[str]:
     return [d["ref"] for d in listing.json()["datasets"]]
 
 
-def open_data_panel(page: Page) -> None:
-    """Show the Labworks sidebar with the other sections folded, so the Data panel has room."""
-    page.locator('.jp-SideBar .lm-TabBar-tab[data-id="labworks-sidebar"]').click()
-    for section in ("Workspace", "Jobs", "Experiments", "Gallery"):
-        page.locator(f'.lm-AccordionPanel-title[aria-label="{section} Section"]').click()
-
-
 def test_see_copy_and_share_a_dataset_from_the_data_panel(platform, page: Page, screenshots):
     password = platform.add_user(OWNER, "--group", GROUP)
     reader_password = platform.add_user(READER, "--group", GROUP)
@@ -68,7 +61,7 @@ def test_see_copy_and_share_a_dataset_from_the_data_panel(platform, page: Page, 
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     log_in(page, platform.url, OWNER, password)
     start_from_form(page, OWNER, "cpu-small")
-    open_data_panel(page)
+    open_panel(page, "data")
     panel = page.locator('[data-testid="labworks-data-panel"]')
     item = panel.locator(f'[data-testid="labworks-dataset-{REF}"]')
     expect(item).to_contain_text("v1 · private · mine")
@@ -112,7 +105,7 @@ def test_see_copy_and_share_a_dataset_from_the_data_panel(platform, page: Page, 
         other = reader.new_page()
         log_in(other, platform.url, READER, reader_password)
         start_from_form(other, READER, "cpu-small")
-        open_data_panel(other)
+        open_panel(other, "data")
         shared = other.locator(f'[data-testid="labworks-dataset-{REF}"]')
         expect(shared).to_contain_text(f"v1 · group {GROUP} · shared by {OWNER}")
         expect(other.locator(f'[data-testid="labworks-dataset-share-{REF}"]')).to_have_count(0)

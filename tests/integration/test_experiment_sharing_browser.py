@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser import open_panel
 from tests.integration.test_browser import log_in, start_from_form
 from tests.integration.test_tracking import as_user
 
@@ -38,9 +39,7 @@ def test_share_an_experiment_with_a_group_from_the_panel(platform, page: Page, s
 
     log_in(page, platform.url, "vera", password)
     start_from_form(page, "vera", "cpu-small")
-    page.locator('.jp-SideBar .lm-TabBar-tab[data-id="labworks-sidebar"]').click()
-    for section in ("Workspace", "Jobs", "Gallery"):  # room for the Experiments section
-        page.locator(f'.lm-AccordionPanel-title[aria-label="{section} Section"]').click()
+    open_panel(page, "experiments")
     share = page.locator(f'[data-testid="labworks-experiment-share-{logged["experiment_id"]}"]')
     share.click()
 

@@ -22,6 +22,7 @@ import nbformat
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser import open_panel
 from tests.integration.test_browser import log_in, start_from_form
 from tests.platform import API, auth, labworks
 
@@ -113,10 +114,7 @@ def test_compare_two_runs_and_open_a_runs_artifacts(platform, page: Page, screen
     log_in(page, platform.url, "exa", password)
     start_from_form(page, "exa", "cpu-small")
 
-    page.locator('.jp-SideBar .lm-TabBar-tab[data-id="labworks-sidebar"]').click()
-    for section in ("Workspace", "Jobs", "Gallery"):  # room for the Experiments section
-        page.locator(f'.lm-AccordionPanel-title[aria-label="{section} Section"]').click()
-    panel = page.locator('[data-testid="labworks-experiments-panel"]')
+    panel = open_panel(page, "experiments")
     panel.get_by_role("button", name=EXPERIMENT).click()
 
     # The runs table: one row per run, the metrics and parameters as columns.

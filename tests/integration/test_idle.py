@@ -3,6 +3,7 @@ with "Keep running", and then stops; files are kept (the platform's "blink" and 
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
@@ -10,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests.integration.test_browser import log_in
 from tests.kernel_client import run_code
-from tests.platform import wait_for_lab
+from tests.platform import labworks, wait_for_lab
 
 
 def spawn(platform, user: str, profile: str) -> dict[str, str]:
@@ -82,3 +83,34 @@ def test_an_untouched_lab_warns_keeps_running_on_request_then_stops(platform, pa
     wait_until_stopped(platform, "nadia", headers, timeout=90)
     expect(page.get_by_text("This workspace stopped because it was idle")).to_be_visible()
     page.screenshot(path=screenshots / "idle-stopped.png")
+
+
+def test_the_hub_knows_at_once_that_an_idle_workspace_stopped(platform):
+    """Issue 15 #9: `labworks workspace status` said `ready` until the hub's next poll (30 s by
+    default) after a server stopped itself. It now stops through the hub: never is the server
+    gone while the hub still calls it ready, and the first status read after says so."""
+    platform.add_user("ivo")
+    headers = spawn(platform, "ivo", "blink")  # 2 s idle
+    idle = f"{platform.url}/user/ivo/labworks/workspace/idle"  # polling it is not activity
+    deadline = time.monotonic() + 60
+    while True:
+        answered = httpx.get(idle, headers=headers, timeout=10).status_code == 200
+        model = httpx.get(f"{platform.url}/hub/api/users/ivo", headers=headers, timeout=10)
+        server = model.json()["servers"].get("")
+        if not answered:
+            assert not (server and server["ready"]), f"gone, but the hub says ready: {server}"
+            break
+        if not server or not server["ready"]:
+            break  # the hub knew before the server went away
+        assert time.monotonic() < deadline, "the blink workspace did not stop for idleness"
+        time.sleep(0.1)
+
+    env = {"LABWORKS_URL": platform.url, "LABWORKS_TOKEN": headers["Authorization"].split()[1]}
+    status = json.loads(
+        labworks("workspace", "status", "--json", home=platform.home, env=env).stdout
+    )
+    assert status["state"] in ("stopping", "stopped") and status["url"] is None
+    wait_until_stopped(platform, "ivo", headers, timeout=30)
+    log = platform.log()
+    assert "stopping through the hub" in log
+    assert "could not ask the hub" not in log and "the hub did not stop" not in log

@@ -252,8 +252,14 @@ def test_schedules_with_the_cli_and_the_api(platform, people, tmp_path):
     hidden = call(platform, people["jcal"], "GET", f"/schedules/{schedule_id}/parameters")
     assert hidden.status_code == 404
     assert "paused" in cli(platform, token, "schedules", "pause", schedule_id).stdout
-    assert call(platform, token, "GET", f"/schedules/{schedule_id}").json()["paused"] is True
-    assert cli(platform, token, "schedules", "resume", schedule_id).returncode == 0
+    paused = call(platform, token, "GET", f"/schedules/{schedule_id}").json()
+    assert (paused["paused"], paused["next_run_at"]) == (True, None)  # no next run while paused
+    row = next(r for r in cli(platform, token, "schedules", "list").stdout.splitlines()
+               if r.startswith(schedule_id))  # fmt: skip
+    assert row.split("\t")[4:6] == ["paused", "paused"]  # STATE, NEXT RUN
+    resumed = cli(platform, token, "schedules", "resume", schedule_id)
+    assert resumed.returncode == 0 and "next run 20" in resumed.stdout
+    assert call(platform, token, "GET", f"/schedules/{schedule_id}").json()["next_run_at"]
     listing = cli(platform, token, "schedules", "list")
     assert schedule_id in listing.stdout and "active" in listing.stdout
     other = call(platform, people["jcal"], "POST", f"/schedules/{schedule_id}/pause")

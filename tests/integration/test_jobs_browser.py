@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser import TIMEOUT_MS as TIMEOUT
+from tests.browser import open_panel
 from tests.integration.test_browser import log_in, start_from_form
 from tests.platform import API, auth, labworks
 
@@ -222,16 +223,17 @@ def test_notification_settings_are_saved_and_read_back(platform, page: Page, scr
     start_from_form(page, "nell", "cpu-small")
     token = platform.token("nell")
 
-    page.locator('.jp-SideBar .lm-TabBar-tab[data-id="labworks-sidebar"]').click()
-    panel = page.locator('[data-testid="labworks-jobs-panel"]')
+    panel = open_panel(page, "jobs")
     panel.get_by_role("button", name="Notification settings").click()
     form = panel.locator('[data-testid="labworks-notifications"]')
     webhook = form.get_by_label("Webhook URL")
     expect(webhook).to_be_enabled()
     expect(webhook).to_have_value("")
-    # No SMTP server on this platform: the address cannot be set, and the form says why.
-    expect(form.get_by_label("E-mail address")).to_be_disabled()
-    expect(form).to_contain_text("E-mail notifications are not configured on this platform")
+    # No SMTP server on this platform: the address is kept for later, and the form says how
+    # an admin turns mail on.
+    expect(form.get_by_label("E-mail address")).to_be_enabled()
+    expect(form).to_contain_text("E-mail is not configured on this platform")
+    expect(form).to_contain_text("c.EmailNotifier.smtp_host")
 
     # The platform refuses a loopback webhook; the reason shows and the text stays.
     webhook.fill("http://127.0.0.1:9/hook")
@@ -241,23 +243,23 @@ def test_notification_settings_are_saved_and_read_back(platform, page: Page, scr
     expect(webhook).to_have_value("http://127.0.0.1:9/hook")
 
     webhook.fill("https://hooks.example.org/T0/B0/nell")
+    form.get_by_label("E-mail address").fill("nell@example.org")
     form.get_by_label("Tell me about").select_option("finished")
     form.get_by_role("button", name="Save").click()
     expect(form.get_by_role("status")).to_have_text("Saved.")
     expect(error).to_have_count(0)
-    for section in ("Workspace", "Gallery"):  # room for the Jobs section in the screenshot
-        page.locator(f'.lm-AccordionPanel-title[aria-label="{section} Section"]').click()
     expect(form).to_be_in_viewport()
     page.screenshot(path=screenshots / "28-jobs-notification-settings.png")
     saved = httpx.get(platform.url + API + "/jobs/notifications", headers=auth(token)).json()
-    assert (saved["webhook_url"], saved["events"]) == (
+    assert (saved["webhook_url"], saved["email"], saved["events"]) == (
         "https://hooks.example.org/T0/B0/nell",
+        "nell@example.org",
         "finished",
     )
 
     # In a newly loaded lab (with a fresh layout) the panel reads them back from the platform.
     page.goto(f"{platform.url}/user/nell/lab?reset")
-    page.locator('.jp-SideBar .lm-TabBar-tab[data-id="labworks-sidebar"]').click()
+    open_panel(page, "jobs")
     panel.get_by_role("button", name="Notification settings").click()
     expect(form.get_by_label("Webhook URL")).to_have_value("https://hooks.example.org/T0/B0/nell")
     expect(form.get_by_label("Tell me about")).to_have_value("finished")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from labworks_hub.service.jobs.notify import EMAIL_UNAVAILABLE, PASSWORD_ENV
+from labworks_hub.service.jobs.notify import EMAIL_SETUP, PASSWORD_ENV
 from tests.integration.test_jobs import call, cli, notebook
 from tests.platform import Platform, free_port
 from tests.unit.hub.jobs.test_notify import PASSWORD, USER, Mailbox, body, certificate
@@ -42,8 +42,9 @@ def test_notifications_are_shown_and_changed_with_the_cli(platform, tokens):
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.splitlines() == [
         "webhook: -",
-        "email: - (not available on this platform)",
+        "email: - (e-mail is not configured on this platform)",
         "on: failed (failures and timeouts)",
+        f"To send mail, {EMAIL_SETUP}.",
     ]
 
     hook = "https://hooks.example.org/T0/secret"
@@ -52,12 +53,19 @@ def test_notifications_are_shown_and_changed_with_the_cli(platform, tokens):
     assert f"webhook: {hook}" in changed.stdout and "on: finished (every end)" in changed.stdout
     assert settings_of(platform, nora) == {
         "webhook_url": hook, "email": "", "events": "finished", "email_available": False,
+        "email_setup": EMAIL_SETUP,
     }  # fmt: skip
     assert settings_of(platform, tokens["nick"])["webhook_url"] == ""  # each user their own
 
-    refused = cli(platform, nora, "jobs", "notifications", "--email", "nora@example.org")
+    # The README's example: saved, and the CLI says why no mail goes out and what to do.
+    mail = cli(platform, nora, "jobs", "notifications", "--email", "nora@example.org")
+    assert mail.returncode == 0, mail.stderr
+    assert "email: nora@example.org (saved, not sent yet: e-mail is not configured" in mail.stdout
+    assert "c.EmailNotifier.smtp_host" in mail.stdout
+    refused = cli(platform, nora, "jobs", "notifications", "--email", "nora")
     assert refused.returncode == 1
-    assert f"failed (422): {EMAIL_UNAVAILABLE}" in refused.stderr
+    assert "failed (422): 'nora' is not an e-mail address" in refused.stderr
+    assert settings_of(platform, nora)["email"] == "nora@example.org"
     private = cli(platform, nora, "jobs", "notifications", "--webhook", "http://127.0.0.1:8081/x")
     assert private.returncode == 1 and "private or loopback" in private.stderr
     assert settings_of(platform, nora)["webhook_url"] == hook  # nothing lost on a refusal
@@ -67,7 +75,8 @@ def test_notifications_are_shown_and_changed_with_the_cli(platform, tokens):
     cleared = cli(platform, nora, "jobs", "notifications", "--no-webhook", "--json")
     assert cleared.returncode == 0, cleared.stderr
     assert json.loads(cleared.stdout) == {
-        "webhook_url": "", "email": "", "events": "finished", "email_available": False,
+        "webhook_url": "", "email": "nora@example.org", "events": "finished",
+        "email_available": False, "email_setup": EMAIL_SETUP,
     }  # fmt: skip
     bad_choice = cli(platform, nora, "jobs", "notifications", "--on", "sometimes")
     assert bad_choice.returncode == 2 and "sometimes" in bad_choice.stderr

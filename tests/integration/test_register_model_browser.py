@@ -15,6 +15,7 @@ import sys
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser import open_panel
 from tests.integration.test_browser import log_in, start_from_form
 
 pytestmark = pytest.mark.e2e
@@ -74,12 +75,7 @@ def test_register_a_runs_model_from_the_run_page(platform, page: Page, screensho
     log_in(page, platform.url, "rmb", password)
     start_from_form(page, "rmb", "cpu-small")
 
-    page.locator('.jp-SideBar .lm-TabBar-tab[data-id="labworks-sidebar"]').click()
-    for section in ("Workspace", "Jobs", "Gallery"):  # room for the Experiments section
-        page.locator(f'.lm-AccordionPanel-title[aria-label="{section} Section"]').click()
-    page.locator('[data-testid="labworks-experiments-panel"]').get_by_role(
-        "button", name=EXPERIMENT
-    ).click()
+    open_panel(page, "experiments").get_by_role("button", name=EXPERIMENT).click()
     runs = page.locator('[data-testid="labworks-runs"]')
     runs.locator(".jp-Labworks-runLink", has_text="fit").click()
     run_page = page.locator('[data-testid="labworks-run-page"]:visible')

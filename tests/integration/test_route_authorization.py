@@ -119,6 +119,13 @@ DECISIONS: dict[Route, Decision] = {
     ("POST", "/api/v1/schedules/{schedule_id}/resume"): OWNER_WRITES,
     ("DELETE", "/api/v1/schedules/{schedule_id}"): OWNER_WRITES,
     ("GET", "/api/v1/schedules/{schedule_id}/runs"): READ_SHARED,
+    ("POST", "/api/v1/sweeps"): IN_GROUP,
+    ("GET", "/api/v1/sweeps"): ANY_USER,
+    ("GET", "/api/v1/sweeps/{sweep_id}"): READ_SHARED,
+    ("POST", "/api/v1/sweeps/{sweep_id}/stop"): OWNER_WRITES,
+    ("POST", "/api/v1/sweeps/{sweep_id}/resume"): OWNER_WRITES,
+    ("POST", "/api/v1/sweeps/{sweep_id}/extend"): OWNER_WRITES,
+    ("PUT", "/api/v1/sweeps/{sweep_id}/visibility"): OWNER_WRITES,
     ("GET", "/api/v1/experiments"): ANY_USER,
     ("GET", "/api/v1/experiments/{experiment_id}"): READ_SHARED,
     ("PUT", "/api/v1/experiments/{experiment_id}/visibility"): OWNER_WRITES,
@@ -135,13 +142,27 @@ DECISIONS: dict[Route, Decision] = {
     ("POST", "/api/v1/datasets/{owner}/{name}/versions"): OWN_NAME,
     ("PUT", "/api/v1/datasets/{owner}/{name}/visibility"): OWNER_WRITES,
     ("DELETE", "/api/v1/datasets/{owner}/{name}"): OWNER_WRITES,
+    # The admin asks about itself (it may not disable, delete or hand over to itself: 409, 400)
+    # and a group of its own, so the table's other tests keep their users and groups.
+    ("GET", "/api/v1/admin/users"): ADMINS,
+    ("POST", "/api/v1/admin/users/{user}/disable"): ADMINS,
+    ("POST", "/api/v1/admin/users/{user}/enable"): ADMINS,
+    ("DELETE", "/api/v1/admin/users/{user}"): ADMINS,
+    ("POST", "/api/v1/admin/users/{user}/transfer"): ADMINS,
+    ("GET", "/api/v1/admin/groups"): ADMINS,
+    ("POST", "/api/v1/admin/groups"): ADMINS,
+    ("DELETE", "/api/v1/admin/groups/{group}"): ADMINS,
+    ("PUT", "/api/v1/admin/groups/{group}/members/{user}"): ADMINS,
+    ("DELETE", "/api/v1/admin/groups/{group}/members/{user}"): ADMINS,
 }
 # Apps mounted inside the service, each with its own route-table test.
 MOUNTS = {"/mlflow/{path}": "tests/integration/test_tracking_routes.py"}
 
 
-def notebook(*sources: str) -> dict:
+def notebook(*sources: str, parameters: str = "") -> dict:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    if parameters:
+        nb.cells.insert(0, nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}))
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"c{i}"
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
@@ -156,6 +177,11 @@ BLOB = b"x,y\n1,2\n"
 SHA = hashlib.sha256(BLOB).hexdigest()
 MANIFEST = {"files": [{"path": "data.csv", "sha256": SHA, "size": len(BLOB)}]}
 SHARED = {"visibility": f"group:{TEAM}"}
+SWEEP = {
+    "content": notebook("print(x)", parameters="x = 0.0"),
+    "space": {"x": {"type": "float", "low": 0, "high": 1}},
+    "metric": "m", "sampler": "random", "trials": 1, "share_with_group": TEAM,
+}  # fmt: skip
 
 
 @dataclass
@@ -197,6 +223,9 @@ REQUESTS: dict[Route, Callable[[World], dict[str, Any]]] = {
     ("POST", "/api/v1/schedules/preview"): lambda w: {"json": {"cron": RARE_CRON}},
     ("POST", "/api/v1/schedules"): lambda w: {"json": SCHEDULE},
     ("PATCH", "/api/v1/schedules/{schedule_id}"): lambda w: {"json": {"paused": True}},
+    ("POST", "/api/v1/sweeps"): lambda w: {"json": SWEEP},
+    ("POST", "/api/v1/sweeps/{sweep_id}/extend"): lambda w: {"json": {"trials": 1}},
+    ("PUT", "/api/v1/sweeps/{sweep_id}/visibility"): lambda w: {"json": SHARED},
     ("PUT", "/api/v1/experiments/{experiment_id}/visibility"): lambda w: {"json": PUBLIC_NOW},
     ("POST", "/api/v1/experiments/runs/table"): lambda w: {
         "json": {"experiment_ids": [w.values["experiments"]["experiment_id"]]}
@@ -211,6 +240,8 @@ REQUESTS: dict[Route, Callable[[World], dict[str, Any]]] = {
     },
     ("POST", "/api/v1/datasets/{owner}/{name}/versions"): lambda w: {"json": MANIFEST},
     ("PUT", "/api/v1/datasets/{owner}/{name}/visibility"): lambda w: {"json": PUBLIC_NOW},
+    ("POST", "/api/v1/admin/users/{user}/transfer"): lambda w: {"json": {"to": ADMIN}},
+    ("POST", "/api/v1/admin/groups"): lambda w: {"json": {"name": TEAM}},  # exists: 409
 }
 # A 404 that is an answer about the input where the test platform lacks a part.
 ABSENT_PARTS = {("GET", "/api/v1/images/resolve"): "no image registry is configured"}
@@ -218,11 +249,13 @@ ABSENT_PARTS = {("GET", "/api/v1/images/resolve"): "no image registry is configu
 UNKNOWN = {
     "jobs": {"job_id": "0123456789ab"},
     "schedules": {"schedule_id": "0123456789ab"},
+    "sweeps": {"sweep_id": "0123456789ab"},
     "gallery": {"entry_id": "2147480000"},
     "experiments": {"experiment_id": "987654321"},
     "models": {"name": "az-no-such-model"},
     "datasets": {"name": "az-no-such-dataset"},
     "shares": {"name": "azghost"},
+    "admin": {"user": "azghost", "group": "azghost"},
 }
 
 
@@ -231,6 +264,10 @@ UNKNOWN = {
 
 def make_schedule(w: World) -> dict[str, str]:
     return {"schedule_id": w.owner("POST", "/api/v1/schedules", json=SCHEDULE)["id"]}
+
+
+def make_sweep(w: World) -> dict[str, str]:
+    return {"sweep_id": w.owner("POST", "/api/v1/sweeps", json=SWEEP)["id"]}
 
 
 def make_entry(w: World) -> dict[str, str]:
@@ -263,6 +300,14 @@ def make_model(w: World) -> dict[str, str]:
     return {"name": name}
 
 
+def make_admin_group(w: World) -> dict[str, str]:
+    """A group of the admin's to change; the user it names is the admin itself."""
+    name = f"az-admin-{next(w.serial)}"
+    reply = w.call("admin", "POST", "/api/v1/admin/groups", json={"name": name})
+    assert reply.status_code == 201, reply.text
+    return {"user": ADMIN, "group": name}
+
+
 def share_with_member(w: World) -> dict[str, str]:
     w.owner("POST", "/api/v1/shares", json={"user": MEMBER})
     return {"kind": "user", "name": MEMBER}
@@ -272,11 +317,13 @@ def share_with_member(w: World) -> dict[str, str]:
 # get one made for the request (they would take it from the others).
 MAKERS: dict[str, Callable[[World], dict[str, str]]] = {
     "schedules": make_schedule,
+    "sweeps": make_sweep,
     "gallery": make_entry,
     "datasets": make_dataset,
     "experiments": make_experiment,
     "models": make_model,
     "shares": share_with_member,
+    "admin": make_admin_group,
 }
 
 

@@ -9,17 +9,13 @@ import json
 import httpx
 import nbformat
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
+from tests.browser import open_panel
 from tests.integration.test_browser import log_in, start_from_form
 from tests.platform import API, auth
 
 pytestmark = pytest.mark.e2e
-
-
-def open_sidebar(page: Page) -> None:
-    page.locator('.jp-SideBar .lm-TabBar-tab[data-id="labworks-sidebar"]').click()
-    expect(page.locator(".jp-Launcher")).to_be_visible()
 
 
 def notebook(*sources: str) -> dict:
@@ -34,7 +30,8 @@ def test_share_the_workspace_from_the_panel_and_revoke_it(platform, page, screen
     platform.add_user("bert")
     log_in(page, platform.url, "bria", password)
     start_from_form(page, "bria", "cpu-small")
-    open_sidebar(page)
+    expect(page.locator(".jp-Launcher")).to_be_visible()
+    open_panel(page, "workspace")
     sharing = page.locator('[data-testid="labworks-sharing"]')
     expect(sharing).to_contain_text("Not shared with anyone.")
 

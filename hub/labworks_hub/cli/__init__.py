@@ -6,6 +6,7 @@ import click
 
 from .. import __version__
 from .accounts import token, users
+from .admin import groups
 from .client import health, me
 from .datasets import datasets
 from .experiments import experiments
@@ -16,6 +17,7 @@ from .models import models
 from .platform import up
 from .profiles import profiles
 from .sharing import share
+from .sweeps import sweeps
 from .workspace import workspace
 
 
@@ -26,8 +28,8 @@ def cli() -> None:
 
 
 for command in (
-    up, users, token, me, health, workspace, share, gallery, images, jobs, schedules, profiles,
-    experiments, models, datasets,
+    up, users, groups, token, me, health, workspace, share, gallery, images, jobs, schedules,
+    profiles, experiments, models, datasets, sweeps,
 ):  # fmt: skip
     cli.add_command(command)
 

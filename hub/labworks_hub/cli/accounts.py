@@ -1,4 +1,6 @@
-"""Operator commands on accounts: `labworks users ...` and `labworks token NAME`."""
+"""Operator commands on accounts: `labworks users add|list|reset-password` and `labworks token
+NAME` work on the state directory; `users disable|enable|delete|transfer` call the platform
+(cli/admin.py)."""
 
 from __future__ import annotations
 
@@ -13,12 +15,17 @@ from ..service.store.accounts import (
     list_accounts,
     set_password,
 )
+from .admin import LIFECYCLE
 from .options import home_option, open_home, open_store
 
 
 @click.group()
 def users() -> None:
-    """Manage who can log in (needs the state directory)."""
+    """Manage who can log in (add, list, reset-password: on the state directory)."""
+
+
+for _command in LIFECYCLE:
+    users.add_command(_command)
 
 
 @users.command("add")
@@ -27,7 +34,7 @@ def users() -> None:
 @click.option("--group", "groups", multiple=True, metavar="G", help="Add to group G (repeatable).")
 @home_option
 def users_add(name: str, admin: bool, groups: tuple[str, ...], home: str | None) -> None:
-    """Create user NAME and print a generated password once."""
+    """Create user NAME and print a generated password once (groups named are created)."""
     lw = open_home(home, create=False)
     store = open_store(lw.db_url())
     password = generate_password()
@@ -46,12 +53,13 @@ def users_add(name: str, admin: bool, groups: tuple[str, ...], home: str | None)
 @users.command("list")
 @home_option
 def users_list(home: str | None) -> None:
-    """List users with their role and groups."""
+    """List users with their role and groups; disabled ones say so."""
     lw = open_home(home, create=False)
     with open_store(lw.db_url()).session() as session:
         for account in list_accounts(session):
             role = "admin" if account.admin else "user"
-            click.echo(f"{account.name}\t{role}\t{','.join(account.groups) or '-'}")
+            state = "\tdisabled" if account.disabled else ""
+            click.echo(f"{account.name}\t{role}\t{','.join(account.groups) or '-'}{state}")
 
 
 @users.command("reset-password")
@@ -92,8 +100,10 @@ def token(name: str, expires_in: int, scopes: tuple[str, ...], note: str, home: 
     lw = open_home(home, create=False)
     with open_store(lw.db_url()).session() as session:
         account = get_account(session, name)
-    if account is None:
+    if account is None or account.deleted:
         raise click.ClickException(f"no such user: {name!r} (create it with `labworks users add`)")
+    if account.disabled:
+        raise click.ClickException(f"user {name!r} is disabled (`labworks users enable {name}`)")
     try:
         value = hubdb.new_token(
             lw.hub_db_url, account, scopes=list(scopes), expires_in=expires_in, note=note

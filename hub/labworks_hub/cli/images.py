@@ -24,15 +24,12 @@ def images() -> None:
 @images.command("list")
 @json_option
 def images_list(as_json: bool) -> None:
-    """List the images you may pick: reference, digest, GPU, build date, title."""
+    """List the images you may pick: reference, digest, GPU, build date, title. Where
+    workspaces and jobs run in the platform's own Python environment, it comes first as
+    `local`, with the digest of its lock (every installed name==version)."""
     catalog = _get("images")
     if as_json:
         click.echo(json.dumps(catalog, indent=2))
-        return
-    if catalog.get("warning"):
-        click.secho(f"Warning: {catalog['warning']}", fg="yellow", err=True)
-    if not catalog["images"]:
-        click.echo("No images.")
         return
     rows = [
         (
@@ -44,10 +41,26 @@ def images_list(as_json: bool) -> None:
         )
         for i in catalog["images"]
     ]
-    widths = [max(len(row[n]) for row in rows) for n in range(4)]
+    local = catalog.get("local")
+    if local:
+        default = ", the default" if local["default"] else ""
+        title = f"{local['title']}: Python {local['python']}{default}"
+        rows.insert(0, (local["name"], local["digest"][:19], "-", "-", title))
+    if not rows:
+        click.echo("No images.")
+    widths = [max(len(row[n]) for row in rows) for n in range(4)] if rows else []
     for row in rows:
         padded = [v.ljust(w) for v, w in zip(row[:4], widths, strict=True)]
         click.echo("  ".join([*padded, row[4]]))
+    if local:
+        click.echo(f"\n{local['name']}: {local['description']}")
+        click.echo(f"  digest:   {local['digest']}")
+        click.echo(f"  prefix:   {local['prefix']}")
+        click.echo(f"  packages: {', '.join(local['packages']) or '-'}")
+    if catalog.get("warning") and catalog.get("registry") is None:
+        click.echo(f"\nCatalog images: none; {catalog['warning']}.")
+    elif catalog.get("warning"):
+        click.secho(f"Warning: {catalog['warning']}", fg="yellow", err=True)
 
 
 @images.command("resolve")

@@ -80,7 +80,7 @@ def job_options(command: Callable) -> Callable:
     return command
 
 
-def _body(notebook: Path, options: dict[str, Any]) -> dict[str, Any]:
+def job_body(notebook: Path, options: dict[str, Any]) -> dict[str, Any]:
     content = _read_notebook(notebook)
     return {
         "content": content, "path": str(notebook), "name": options["name"],
@@ -104,7 +104,7 @@ def jobs() -> None:
 @json_option
 def jobs_run(notebook: Path, wait: bool, as_json: bool, **options: Any) -> None:
     """Run NOTEBOOK as a job now; prints the job id."""
-    job = call("POST", "jobs", json=_body(notebook, options))
+    job = call("POST", "jobs", json=job_body(notebook, options))
     if as_json and not wait:
         echo_json(job)
         return
@@ -296,12 +296,14 @@ def jobs_notifications(
         return
     mail = settings["email"] or "-"
     if settings["email"] and not settings["email_available"]:
-        mail += " (not sent: e-mail notifications are not configured on this platform)"
+        mail += " (saved, not sent yet: e-mail is not configured on this platform)"
     elif not settings["email_available"]:
-        mail += " (not available on this platform)"
+        mail += " (e-mail is not configured on this platform)"
     click.echo(f"webhook: {settings['webhook_url'] or '-'}")
     click.echo(f"email: {mail}")
     click.echo(f"on: {settings['events']} ({EVENTS.get(settings['events'], '?')})")
+    if not settings["email_available"] and settings.get("email_setup"):
+        click.echo(f"To send mail, {settings['email_setup']}.")
 
 
 @jobs.command("output")
@@ -336,7 +338,7 @@ def schedules_create(
     notebook: Path, cron: str, timezone: str, as_json: bool, **options: Any
 ) -> None:
     """Run NOTEBOOK on a cron schedule; prints the schedule id and its next runs."""
-    body = {**_body(notebook, options), "cron": cron, "timezone": timezone}
+    body = {**job_body(notebook, options), "cron": cron, "timezone": timezone}
     schedule = call("POST", "schedules", json=body)
     if as_json:
         echo_json(schedule)
@@ -362,8 +364,13 @@ def schedules_list(as_json: bool) -> None:
         state = "paused" if s["paused"] else "active"
         click.echo(
             f"{s['id']}\t{s['name']}\t{s['cron']}\t{s['timezone']}\t{state}"
-            f"\t{s['next_run_at'] or '-'}\t{s['last_status'] or '-'}"
+            f"\t{_next_run(s)}\t{s['last_status'] or '-'}"
         )
+
+
+def _next_run(schedule: dict) -> str:
+    """`paused`, the next run's time, or `-` when there is none."""
+    return "paused" if schedule["paused"] else (schedule["next_run_at"] or "-")
 
 
 @schedules.command("show")
@@ -422,14 +429,15 @@ def schedules_update(
         f"{schedule_id}: {schedule['cron']} ({schedule['timezone']}) on {schedule['profile']},"
         f" parameters {json.dumps(schedule['parameters'])}"
     )
-    state = "paused" if schedule["paused"] else f"next run {schedule['next_run_at'] or '-'}"
-    click.echo(state, err=True)
+    state = _next_run(schedule)
+    click.echo(state if schedule["paused"] else f"next run {state}", err=True)
 
 
 def _set_paused(schedule_id: str, paused: bool) -> None:
     action = "pause" if paused else "resume"
     schedule = call("POST", f"schedules/{schedule_id}/{action}")
-    click.echo(f"{schedule_id}: {'paused' if paused else 'next run ' + schedule['next_run_at']}")
+    state = _next_run(schedule)
+    click.echo(f"{schedule_id}: {state if paused else 'next run ' + state}")
 
 
 @schedules.command("pause")

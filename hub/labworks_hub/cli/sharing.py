@@ -11,6 +11,7 @@ from urllib.parse import quote, urlsplit
 
 import click
 
+from ..public_url import from_environment
 from .client import call, json_option
 
 
@@ -21,8 +22,9 @@ def _target(user: str | None, group: str | None) -> tuple[str, str]:
 
 
 def _full_url(path: str) -> str:
-    """The address to open: LABWORKS_URL's origin plus the path, when LABWORKS_URL is set."""
-    public = os.environ.get("LABWORKS_URL", "").rstrip("/")
+    """The address to open: the origin of LABWORKS_URL (or, in a workspace, of the platform's
+    public URL) plus the path."""
+    public = os.environ.get("LABWORKS_URL", "").rstrip("/") or from_environment()
     if public and path.startswith("/"):
         parts = urlsplit(public)
         return f"{parts.scheme}://{parts.netloc}{path}"

@@ -11,10 +11,12 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import click
 import httpx
+
+from ..public_url import from_environment
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
@@ -40,8 +42,10 @@ class Hub:
                     f"LABWORKS_URL must start with http:// or https://, not {public!r}"
                 )
             return cls(public + "/hub/api", public, token)
-        if env.get("JUPYTERHUB_API_URL"):
-            return cls(env["JUPYTERHUB_API_URL"].rstrip("/"), None, token)
+        if env.get("JUPYTERHUB_API_URL"):  # in a workspace: links at the platform's public URL
+            parts = urlsplit(from_environment(env))
+            origin = f"{parts.scheme}://{parts.netloc}" if parts.netloc else None
+            return cls(env["JUPYTERHUB_API_URL"].rstrip("/"), origin, token)
         raise click.ClickException(
             "set LABWORKS_URL to the platform address, e.g. http://127.0.0.1:8000"
         )
@@ -141,6 +145,18 @@ def stop(wait: bool) -> None:
     click.echo(f"Stopped the workspace of {name}" if wait else f"Stopping the workspace of {name}")
 
 
+def server_state(server: dict | None) -> str:
+    """`stopped`, `starting`, `ready` or `stopping`, from the hub's server model.
+
+    An idle workspace asks the hub to stop it, so the hub knows at once (no wait for its poll).
+    """
+    if not server:
+        return "stopped"
+    if server.get("ready"):
+        return "ready"
+    return {"spawn": "starting", "stop": "stopping"}.get(server.get("pending") or "", "starting")
+
+
 @workspace.command()
 @json_option
 def status(as_json: bool) -> None:
@@ -150,9 +166,7 @@ def status(as_json: bool) -> None:
     server = user.get("servers", {}).get("")
     facts = {
         "user": user["name"],
-        "state": "stopped"
-        if not server
-        else ("ready" if server.get("ready") else server.get("pending") or "starting"),
+        "state": server_state(server),
         "profile": (server or {}).get("user_options", {}).get("profile"),
         "started": (server or {}).get("started"),
         "last_activity": (server or {}).get("last_activity"),

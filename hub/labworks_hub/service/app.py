@@ -15,6 +15,7 @@ from .guard import BodyLimits, RequestGuard
 from .jobs.service import build_artifact_store
 from .metrics import install_metrics
 from .routers import (
+    admin,
     datasets,
     experiments,
     gallery,
@@ -24,6 +25,7 @@ from .routers import (
     profiles,
     schedules,
     sharing,
+    sweeps,
     system,
 )
 from .routers.jobs_common import body_limit, service_of
@@ -83,10 +85,12 @@ def create_app(settings: ServiceSettings, store: Store | None = None) -> FastAPI
     app.include_router(images.router, prefix=settings.api_prefix)
     app.include_router(jobs.router, prefix=settings.api_prefix)  # starts the job service
     app.include_router(schedules.router, prefix=settings.api_prefix)
+    app.include_router(sweeps.router, prefix=settings.api_prefix)  # after jobs: runs on them
     app.include_router(profiles.router, prefix=settings.api_prefix)
     app.include_router(experiments.router, prefix=settings.api_prefix)
     app.include_router(models.router, prefix=settings.api_prefix)
     app.include_router(datasets.router, prefix=settings.api_prefix)
+    app.include_router(admin.router, prefix=settings.api_prefix)
 
     @app.get(settings.prefix, include_in_schema=False)
     async def landing():

@@ -85,6 +85,16 @@ class HubIdentity:
         self._revoked = {d: t for d, t in self._revoked.items() if now - t < USER_CACHE_SECONDS}
         self._revoked[digest] = now
 
+    def forget(self, name: str) -> None:
+        """Drop what the hub said about user `name` and their tokens: an administrator just
+        changed their groups or took their access away, which counts now, not in
+        USER_CACHE_SECONDS."""
+        self._users.pop(name, None)
+        cache = self.hub.cache
+        for key, model in list(cache.values.items()):
+            if isinstance(model, dict) and model.get("name") == name:
+                cache.pop(key, None)
+
     async def caller_for_token(self, token: str) -> Caller:
         if self._revoked and token_digest(token) in self._revoked:
             raise APIError(401, "invalid or expired token")

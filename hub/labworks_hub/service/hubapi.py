@@ -1,4 +1,5 @@
-"""JupyterHub's REST API on behalf of users: the API tokens the platform gives notebook jobs.
+"""JupyterHub's REST API on behalf of users: the API tokens the platform gives notebook jobs
+(HubTokens), and the administration of people and groups (HubAdmin).
 
 The platform service asks the hub, with its own token, for a token of a job's owner
 (POST /users/{name}/tokens, which needs the `tokens` scope on the service's role) and revokes
@@ -8,6 +9,7 @@ never logged or stored; its id ("a42") is what the caller keeps to revoke it.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -71,3 +73,54 @@ def _message(reply: httpx.Response) -> str:
     except (ValueError, AttributeError):
         message = None
     return f"{reply.status_code} {message or reply.reason_phrase}".strip()
+
+
+class HubAdmin:
+    """What the platform's administration asks of the hub with the service's own token: stop
+    a user's servers and remove the hub user (their tokens and login sessions go with it), and
+    mirror groups and memberships. Scopes of the service's role (hubconfig.py): read:users,
+    delete:users, delete:servers, admin:groups, groups, delete:groups."""
+
+    def __init__(self, api_url: str, service_token: str, timeout: float = 60.0) -> None:
+        self._hub = HubTokens(api_url, service_token, timeout)
+        self.api_url = self._hub.api_url
+
+    async def _call(self, method: str, *path: str, ok: tuple[int, ...], **kwargs) -> int:
+        url = "/".join([self.api_url, *(quote(p, safe="") for p in path)])
+        reply = await self._hub._send(method, url, **kwargs)
+        if reply.status_code not in ok:
+            raise HubError(f"JupyterHub refused {method} /{'/'.join(path)}: {_message(reply)}")
+        return reply.status_code
+
+    async def has_user(self, name: str) -> bool:
+        return await self._call("GET", "users", name, ok=(200, 404)) == 200
+
+    async def remove_user(self, name: str) -> None:
+        """Stop the user's server and delete the hub user: every API and OAuth token and login
+        cookie of theirs stops working now. They come back at their next login, if allowed."""
+        if not await self.has_user(name):
+            return
+        await self._call("DELETE", "users", name, "server", ok=(202, 204, 400, 404))
+        for _ in range(120):  # 400 while a stop is under way: wait for it, up to a minute
+            if await self._call("DELETE", "users", name, ok=(204, 400, 404)) != 400:
+                return
+            await asyncio.sleep(0.5)
+        raise HubError(f"the server of {name!r} did not stop within a minute")
+
+    async def create_group(self, name: str) -> None:
+        await self._call("POST", "groups", name, ok=(201, 409))
+
+    async def delete_group(self, name: str) -> None:
+        await self._call("DELETE", "groups", name, ok=(204, 404))
+
+    async def set_member(self, group: str, user: str, member: bool) -> None:
+        """Put `user` in the hub group or take them out; a user the hub does not know yet
+        gets their groups at their first login."""
+        if not await self.has_user(user):
+            return
+        body = {"users": [user]}
+        if member:
+            await self.create_group(group)
+            await self._call("POST", "groups", group, "users", ok=(200,), json=body)
+        else:
+            await self._call("DELETE", "groups", group, "users", ok=(200, 404), json=body)

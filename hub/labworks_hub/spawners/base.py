@@ -4,6 +4,7 @@ extension reads (docs/reference/workspace-contract.md)."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -12,7 +13,14 @@ from tornado.web import HTTPError
 from traitlets import Integer, List, TraitError, Unicode, default, validate
 from traitlets.config import LoggingConfigurable
 
-from ..catalog import CatalogError, ImageCatalog, ImageInfo, RegistryUnavailable, owner_of
+from ..catalog import (
+    CatalogError,
+    ImageCatalog,
+    ImageInfo,
+    RegistryUnavailable,
+    local_environment,
+    owner_of,
+)
 from ..profiles import (
     DEFAULT_PROFILES,
     GPUStatus,
@@ -25,6 +33,7 @@ from ..profiles import (
     read_profiles_file,
     unavailable_reason,
 )
+from ..public_url import HUB_PUBLIC_URL_ENV, PUBLIC_URL_ENV, from_environment
 from ..service.tracking.env import tracking_env
 
 _templates = Environment(
@@ -69,6 +78,11 @@ class WorkspaceSpawnerMixin(LoggingConfigurable):
 
     platform_api_url = Unicode(
         "", help="Platform service API root that workspace servers forward to."
+    ).tag(config=True)
+    platform_public_url = Unicode(
+        help="The platform's public URL (https://lab.example.org/), which links shown to people"
+        " start with (MLflow's run links: kernels track through it). Default: JupyterHub's"
+        " public URL (JupyterHub.public_url); `labworks up` sets the address it prints."
     ).tag(config=True)
 
     image = Unicode("", help="Image reference of the workspace; empty for the local environment.")
@@ -136,8 +150,11 @@ class WorkspaceSpawnerMixin(LoggingConfigurable):
             cards.append({**_profile_facts(profile), "reason": reason, "checked": checked})
         chosen = next((c["profile"] for c in cards if c["checked"]), None)
         images, warning = await self._image_cards(profiles, chosen)
+        runs_here = not self.runs_images and not self.configured_image()
+        local = await asyncio.to_thread(local_environment) if runs_here else None
         return _templates.get_template("profile_form.html").render(
             cards=cards,
+            local=local,
             catalog=self.image_catalog().configured,
             images=images,
             warning=warning,
@@ -287,8 +304,13 @@ class WorkspaceSpawnerMixin(LoggingConfigurable):
             "LABWORKS_CULL_IDLE_TIMEOUT": str(profile.idle_cull_timeout),
             "LABWORKS_API_URL": self.platform_api_url,
         }
+        hub_public = getattr(self, "public_hub_url", "")  # JupyterHub's Spawner trait
+        public = self.platform_public_url or from_environment({HUB_PUBLIC_URL_ENV: hub_public})
+        if public:
+            env[PUBLIC_URL_ENV] = public
         # The stock mlflow client logs to the platform's tracking server as this user.
-        env.update(tracking_env(self.platform_api_url, self.user.name, self.api_token or ""))
+        token = self.api_token or ""
+        env.update(tracking_env(self.platform_api_url, self.user.name, token, public))
         return env
 
     def idle_shutdown_args(self) -> list[str]:

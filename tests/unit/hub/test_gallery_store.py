@@ -129,7 +129,7 @@ def test_migration_0006_moves_sharing_into_the_visibility_column_and_back(db_url
             assert [v for _, v in _rows(store, table, "id", "share_group")] == [None, "ml"]
         assert _rows(store, "lw_gallery_versions", "entry_id") == [(1,)]
         assert _rows(store, "lw_job_run_events", "run_id") == [("r-shared",)]
-        store.migrate()
+        store.migrate("0006")
         assert store.revision() == "0006"
         if store.url.startswith("sqlite"):  # the migration's connection enforces them again
             with store.engine.connect() as conn:

@@ -40,7 +40,10 @@ def test_hub_runs_our_parts(tmp_path):
     assert environment["LABWORKS_STATE_DIR"] == str(tmp_path / "platform")
     jobs = json.loads(environment["LABWORKS_JOBS_CONFIG"])  # the pinned places of job files
     assert jobs["LocalExecutor"]["runs_dir"] == str(tmp_path / "jobs" / "runs")
-    assert set(environment) == {"LABWORKS_DB_URL", "LABWORKS_STATE_DIR", "LABWORKS_JOBS_CONFIG"}
+    assert set(environment) == {
+        "LABWORKS_DB_URL", "LABWORKS_STATE_DIR", "LABWORKS_JOBS_CONFIG", "LABWORKS_PUBLIC_URL",
+    }  # fmt: skip
+    assert environment["LABWORKS_PUBLIC_URL"] == "http://127.0.0.1:8000/"  # what people open
     assert "--timeout=3600" in services["idle-culler"]["command"]
     socket = str(tmp_path / "secrets" / "preload.sock")
     assert services["preload"]["command"][-1] == socket

@@ -9,7 +9,7 @@ import pytest
 from tornado.web import HTTPError
 from traitlets import TraitError
 
-from labworks_hub.catalog import ImageCatalog
+from labworks_hub.catalog import ImageCatalog, local_environment
 from labworks_hub.gpus import GPU, GPUAllocator
 from labworks_hub.service.store import Store
 from labworks_hub.spawners import LocalWorkspaceSpawner, WorkspaceSpawnerMixin
@@ -120,7 +120,12 @@ async def test_form_greys_out_what_the_user_cannot_start(tmp_path, no_gpus):
     assert 'value="ml-box" disabled' in html
     assert "Unavailable: limited to groups ml" in html
     assert "$0.40/h" in html
-    assert "Image: the local environment" in html  # no catalog: no image choice
+    # no catalog: the local environment is the one entry, the default, with its lock digest
+    local = local_environment()
+    assert 'data-testid="lw-local-image"' in html
+    assert 'Local environment<span class="lw-badge">default</span>' in html
+    assert f'title="{local.digest}"' in html and f"Python {local.python}" in html
+    assert "labworks up --registry URL" in html  # and how to offer more
     assert 'name="image"' not in html
     assert make_spawner(tmp_path).options_from_form({"profile": ["cpu-large"]}) == {
         "profile": "cpu-large"

@@ -206,7 +206,7 @@ def test_the_environment_names_what_is_missing(tmp_path: Path) -> None:
     env = {"LABWORKS_API_URL": "http://h/api/v1/", "JUPYTERHUB_API_TOKEN": "t",
            "LABWORKS_DATA_CACHE": str(tmp_path)}  # fmt: skip
     client = data.Client.from_env(env)
-    assert (client.api_url, client.token, client.cache) == ("http://h/api/v1", "t", tmp_path)
+    assert (client.api_url, client.api.token, client.cache) == ("http://h/api/v1", "t", tmp_path)
     assert data.Client.from_env({**env, "LABWORKS_DATA_CACHE": ""}).cache == (
         Path.home() / ".cache/labworks/datasets"
     )

@@ -124,6 +124,20 @@ async def test_an_unreachable_server_is_named_without_the_token() -> None:
     assert "secret-token" not in info.value.message
 
 
+async def test_a_server_that_never_answers_is_a_502_not_a_crash() -> None:
+    """A listening socket that accepts and says nothing: tornado raises its timeout (599)."""
+    sock, port = bind_unused_port()
+    sock.listen(1)
+    try:
+        client = PlatformClient(f"http://127.0.0.1:{port}", token="t", timeout=0.5)
+        with pytest.raises(PlatformError) as info:
+            await client.fetch("GET", "me")
+    finally:
+        sock.close()
+    assert info.value.status == 502
+    assert "unreachable" in info.value.message and "Timeout" in info.value.message
+
+
 def test_error_mapper() -> None:
     missing = PlatformError(404, "missing", "no run 7")
     assert error_body(500, missing) == (404, "missing", "no run 7")

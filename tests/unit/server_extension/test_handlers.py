@@ -36,7 +36,8 @@ async def test_facts_come_from_the_environment(
 
     body = await get_workspace(jp_fetch)
 
-    assert body["user"] == idp_user  # the identity provider wins over $JUPYTERHUB_USER
+    assert body["user"] == "alice"  # the owner ($JUPYTERHUB_USER), not who is asking
+    assert body["viewer"] == {"name": idp_user, "is_owner": False, "access": "read-write"}
     assert body["profile"] == {
         "name": "gpu-large",
         "display_name": "GPU large",
@@ -57,7 +58,7 @@ async def test_facts_come_from_the_environment(
     assert body["started_at"] == jp_serverapp.web_app.settings["started"].isoformat()
     assert body["uptime_seconds"] >= 0
     assert list(body) == [
-        "user", "groups", "admin", "profile", "image", "started_at",
+        "user", "groups", "admin", "viewer", "profile", "image", "started_at",
         "uptime_seconds", "idle_cull_timeout_seconds", "links", "platform",
     ]  # fmt: skip
 

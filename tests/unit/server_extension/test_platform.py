@@ -42,3 +42,45 @@ async def test_platform_401_surfaces_as_unreachable_with_its_message(
         "version": None,
         "error": "hub token rejected by platform",
     }
+
+
+async def test_the_owner_looking_at_their_workspace(
+    jp_fetch: Any, fake_platform: Any, workspace_env: pytest.MonkeyPatch, idp_user: str
+) -> None:
+    workspace_env.setenv("JUPYTERHUB_USER", idp_user)
+
+    body = json.loads((await jp_fetch("labworks", "workspace")).body)
+
+    assert body["user"] == idp_user
+    assert body["viewer"] == {"name": idp_user, "is_owner": True, "access": "owner"}
+
+
+async def test_a_visitor_sees_the_owner_facts_and_themself_as_viewer(
+    jp_fetch: Any, fake_platform: Any, workspace_env: pytest.MonkeyPatch, idp_user: str
+) -> None:
+    """Issue 15 #5: the visitor's name was shown as the user beside the owner's groups/role."""
+    workspace_env.setenv("JUPYTERHUB_USER", "owner-ann")
+    fake_platform.me = {"name": "owner-ann", "groups": ["ops"], "admin": True}
+
+    body = json.loads((await jp_fetch("labworks", "workspace")).body)
+
+    assert (body["user"], body["groups"], body["admin"]) == ("owner-ann", ["ops"], True)
+    assert body["viewer"] == {"name": idp_user, "is_owner": False, "access": "read-write"}
+
+
+async def test_a_visitor_the_server_lets_only_read_is_read_only(
+    jp_fetch: Any, jp_serverapp: Any, fake_platform: Any, workspace_env: pytest.MonkeyPatch
+) -> None:
+    workspace_env.setenv("JUPYTERHUB_USER", "owner-ann")
+    asked: list[tuple[str, str]] = []
+
+    def is_authorized(handler: Any, user: Any, action: str, resource: str) -> bool:
+        asked.append((action, resource))
+        return action == "read"
+
+    workspace_env.setattr(jp_serverapp.authorizer, "is_authorized", is_authorized)
+
+    body = json.loads((await jp_fetch("labworks", "workspace")).body)
+
+    assert body["viewer"]["access"] == "read-only"
+    assert ("write", "contents") in asked

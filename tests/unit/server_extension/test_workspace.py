@@ -11,6 +11,7 @@ from labworks_server.workspace import (
     link_facts,
     local_facts,
     profile_facts,
+    viewer_facts,
     workspace_document,
 )
 
@@ -95,25 +96,61 @@ def test_naive_start_is_utc_and_other_zones_kept() -> None:
     assert local_facts({}, cet, STARTED)["uptime_seconds"] == 0
 
 
+OWNER = viewer_facts("alice", "alice", may_write=True)
+
+
 def test_document_with_platform_me() -> None:
     me = {"name": "alice", "groups": ["ml", 3], "admin": True, "version": "0.1.0"}
-    doc = workspace_document("alice", {"links": {}}, me=me)
+    doc = workspace_document("alice", OWNER, {"links": {}}, me=me)
     assert doc == {
         "user": "alice",
         "groups": ["ml"],
         "admin": True,
+        "viewer": {"name": "alice", "is_owner": True, "access": "owner"},
         "links": {},
         "platform": {"reachable": True, "version": "0.1.0", "error": None},
     }
 
 
 def test_document_when_platform_failed() -> None:
-    doc = workspace_document("alice", {}, me={"admin": True}, error="down")
+    doc = workspace_document("alice", OWNER, {}, me={"admin": True}, error="down")
+    assert doc["user"] == "alice"
     assert doc["groups"] == []
     assert doc["admin"] is False
     assert doc["platform"] == {"reachable": False, "version": None, "error": "down"}
 
 
 def test_document_admin_must_be_true_not_truthy() -> None:
-    assert workspace_document("a", {}, me={"admin": "yes", "groups": "ml"})["admin"] is False
-    assert workspace_document("a", {}, me=["not", "a", "dict"])["platform"]["reachable"] is False
+    assert workspace_document("a", OWNER, {}, me={"admin": "yes", "groups": "ml"})["admin"] is False
+    doc = workspace_document("a", OWNER, {}, me=["not", "a", "dict"])
+    assert doc["platform"]["reachable"] is False
+
+
+def test_a_visitor_sees_the_owner_as_user_and_themself_as_viewer() -> None:
+    """Issue 15 #5: bob looking at admin's workspace got "User bob" with admin's groups/role."""
+    visitor = viewer_facts("admin", "bob", may_write=True)
+    me = {"name": "admin", "groups": ["ops"], "admin": True}
+    doc = workspace_document("admin", visitor, {}, me=me)
+    assert (doc["user"], doc["groups"], doc["admin"]) == ("admin", ["ops"], True)
+    assert doc["viewer"] == {"name": "bob", "is_owner": False, "access": "read-write"}
+
+
+@pytest.mark.parametrize(
+    ("owner", "viewer", "may_write", "expected"),
+    [("alice", "alice", True, ("alice", True, "owner")),
+     ("alice", "alice", False, ("alice", True, "owner")),
+     ("alice", "bob", True, ("bob", False, "read-write")),
+     ("alice", "bob", False, ("bob", False, "read-only")),
+     (None, "carol", True, ("carol", True, "owner"))],
+)  # fmt: skip
+def test_viewer_facts(
+    owner: str | None, viewer: str, may_write: bool, expected: tuple[str, bool, str]
+) -> None:
+    facts = viewer_facts(owner, viewer, may_write)
+    assert (facts["name"], facts["is_owner"], facts["access"]) == expected
+
+
+def test_owner_name_falls_back_to_me_then_viewer() -> None:
+    outside = viewer_facts(None, "carol", may_write=True)
+    assert workspace_document(None, outside, {}, me={"name": "carol-hub"})["user"] == "carol-hub"
+    assert workspace_document(None, outside, {}, error="down")["user"] == "carol"

@@ -152,7 +152,7 @@ class Job(BaseModel):
     attempt: int = Field(description="Attempts started so far (0 while first queued).")
     cancel_requested: bool
     has_output: bool
-    trigger: Literal["api", "schedule", "rerun"]
+    trigger: Literal["api", "schedule", "rerun", "sweep"]
     schedule_id: str | None
     rerun_of: str | None
     created_at: datetime
@@ -297,6 +297,11 @@ class NotifySettingsModel(NotifySettingsUpdate):
 
     email_available: bool = Field(
         False,
-        description="False: the platform has no SMTP server, and an e-mail address is refused"
-        " (read-only; ignored in a PUT).",
+        description="False: the platform has no SMTP server; an address is kept but no mail is"
+        " sent until it has one (read-only; ignored in a PUT).",
+    )
+    email_setup: str = Field(
+        "",
+        description="When e-mail is not available: how an admin configures it (read-only;"
+        " ignored in a PUT).",
     )

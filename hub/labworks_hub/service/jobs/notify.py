@@ -3,10 +3,11 @@
 `JobService` holds one `Notifier` per channel (`webhook_notifier_class`,
 `email_notifier_class`). The contract of a notifier:
 
-- `available`: whether the channel works on this platform; users cannot choose one that does
-  not (the e-mail notifier needs an SMTP server).
-- `check(destination)` refuses a destination it will not deliver to, with the reason (shown
-  when the user saves it).
+- `available`: whether the channel delivers on this platform (the e-mail notifier needs an SMTP
+  server). A user may save a destination of a channel that is not available; it is kept, and
+  used once an admin configures the channel (`setup` says how).
+- `check(destination)` refuses a destination it would never deliver to (not an address), with
+  the reason (shown when the user saves it).
 - `notify(destination, job)` delivers one notice of an ended job (the job's JSON), logging and
   never raising when it cannot: a notice that fails never changes the job.
 
@@ -42,8 +43,14 @@ import httpx
 from traitlets import Bool, CaselessStrEnum, Float, Integer, Unicode, default
 from traitlets.config import LoggingConfigurable
 
+from ...public_url import from_environment
+
 PASSWORD_ENV = "LABWORKS_SMTP_PASSWORD"  # noqa: S105 (the variable's name)
-EMAIL_UNAVAILABLE = "e-mail notifications are not configured on this platform; ask your admin"
+EMAIL_SETUP = (
+    "an admin sets c.EmailNotifier.smtp_host (and smtp_port, username, security) in"
+    " jupyterhub_config.local.py in the state directory (./.labworks/ by default; the"
+    " password in $LABWORKS_SMTP_PASSWORD) and restarts Labworks (admin guide: E-mail notices)"
+)
 OUTCOMES = {
     "succeeded": "succeeded",
     "failed": "failed",
@@ -62,6 +69,11 @@ class Notifier(LoggingConfigurable):
     @property
     def available(self) -> bool:
         return True
+
+    @property
+    def setup(self) -> str:
+        """How an admin makes an unavailable channel available; '' when it is."""
+        return ""
 
     def check(self, destination: str) -> None:
         """Raise NotifyError when `destination` cannot be used."""
@@ -154,14 +166,15 @@ class EmailNotifier(Notifier):
     ).tag(config=True)
     hub_url = Unicode(
         help="Public URL of the hub (https://lab.example.org/hub/) for the link to the lab in"
-        " mails; default: JUPYTERHUB_PUBLIC_HUB_URL, set when JupyterHub.public_url is."
-        " Empty: no link.",
+        " mails; default: the platform's public URL ($LABWORKS_PUBLIC_URL, which `labworks up`"
+        " sets, or $JUPYTERHUB_PUBLIC_HUB_URL) + hub/. Empty: no link.",
     ).tag(config=True)
     timeout = Float(20.0, help="Seconds to wait for the SMTP server.").tag(config=True)
 
     @default("hub_url")
     def _hub_url_default(self) -> str:
-        return os.environ.get("JUPYTERHUB_PUBLIC_HUB_URL", "")
+        public = from_environment()
+        return public + "hub/" if public else ""
 
     @default("from_address")
     def _from_address_default(self) -> str:
@@ -172,13 +185,15 @@ class EmailNotifier(Notifier):
         return bool(self.smtp_host.strip())
 
     @property
+    def setup(self) -> str:
+        return "" if self.available else EMAIL_SETUP
+
+    @property
     def port(self) -> int:
         return self.smtp_port or {"starttls": 587, "tls": 465}.get(self.security, 25)
 
     def check(self, destination: str) -> None:
-        if not self.available:
-            raise NotifyError(EMAIL_UNAVAILABLE)
-        check_address(destination)
+        check_address(destination)  # kept without an SMTP server: used once there is one
 
     def password(self) -> str:
         """The SMTP password, from `password_file` or $LABWORKS_SMTP_PASSWORD."""
@@ -368,7 +383,7 @@ def _safe(url: str) -> str:
 
 
 __all__ = [
-    "EMAIL_UNAVAILABLE",
+    "EMAIL_SETUP",
     "EmailNotifier",
     "Notifier",
     "NotifyError",

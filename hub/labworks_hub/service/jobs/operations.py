@@ -137,7 +137,7 @@ async def _image(service: JobService, viewer: Viewer, profile: Profile, ref: str
     return f"{service.catalog.pull_reference(image)}@{image.digest}"
 
 
-async def _spec(
+async def job_spec(
     service: JobService, viewer: Viewer, body: models.Settings
 ) -> tuple[dict[str, Any], str, dict, dict]:
     """The checked definition fields, canonical notebook, resources and environment."""
@@ -173,7 +173,7 @@ async def _spec(
 
 
 async def submit(service: JobService, viewer: Viewer, body: models.JobRequest) -> models.JobDetail:
-    spec, notebook, resources, environment = await _spec(service, viewer, body)
+    spec, notebook, resources, environment = await job_spec(service, viewer, body)
 
     def work(session: Session) -> models.JobDetail:
         sha = store.save_notebook(session, notebook)
@@ -369,7 +369,7 @@ async def create_schedule(
     service: JobService, viewer: Viewer, body: models.ScheduleRequest
 ) -> models.Schedule:
     cron = _when(body.cron, body.timezone, service.clock())[0]
-    spec, notebook, _resources, _environment = await _spec(service, viewer, body)
+    spec, notebook, _resources, _environment = await job_spec(service, viewer, body)
 
     def work(session: Session) -> models.Schedule:
         now = service.clock()
@@ -445,7 +445,7 @@ async def update_schedule(
             schedule.definition.parameters = values
         if profile is not None:
             schedule.definition.profile = profile.name
-        schedule.next_run_at = scheduler.next_time(cron, timezone, now)
+        schedule.next_run_at = scheduler.next_run(cron, timezone, schedule.paused, now)
         schedule.updated_at = now
         session.flush()
         return models.Schedule.from_row(
@@ -480,6 +480,7 @@ def _notify_model(service: JobService, found: store.NotifySettings) -> models.No
     return models.NotifySettingsModel(
         webhook_url=found.webhook_url, email=found.email or "", events=found.events,  # type: ignore[arg-type]
         email_available=service.notifiers["email"].available,
+        email_setup=service.notifiers["email"].setup,
     )  # fmt: skip
 
 
@@ -491,8 +492,8 @@ async def put_notify(
     service: JobService, viewer: Viewer, body: models.NotifySettingsUpdate
 ) -> models.NotifySettingsModel:
     """Replace the viewer's settings. A bad webhook is a 400; an e-mail address that is not
-    one, or any new address where the platform cannot send mail, a 422. An address saved
-    before the platform lost its SMTP server may be kept (it is not used)."""
+    one a 422. An address is saved where the platform cannot send mail yet (`email_available`
+    false, `email_setup` says how an admin turns it on): it is used once it can."""
     if not viewer.is_user:
         raise Forbidden("only users have notification settings")
     url, email = body.webhook_url.strip(), body.email.strip()
@@ -501,13 +502,13 @@ async def put_notify(
             service.notifiers["webhook_url"].check(url)
         except NotifyError as e:
             raise Invalid(str(e)) from None
+    if email:
+        try:
+            service.notifiers["email"].check(email)
+        except NotifyError as e:
+            raise Unprocessable(str(e)) from None
 
     def work(session: Session) -> models.NotifySettingsModel:
-        if email and email != store.notify_settings(session, viewer.name).email:
-            try:
-                service.notifiers["email"].check(email)
-            except NotifyError as e:
-                raise Unprocessable(str(e)) from None
         saved = store.save_notify_settings(session, viewer, url, body.events, email=email)
         return _notify_model(service, saved)
 

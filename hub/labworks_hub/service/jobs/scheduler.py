@@ -6,7 +6,8 @@ means 9:00 on weekdays where the user lives, across daylight-saving changes (cro
 
 Firing (`fire_due`) creates one queued run per due schedule and moves `next_run_at` to the
 first time after now, in the same transaction: a schedule whose firings were missed while the
-service was down fires once when it comes back, not once per missed time.
+service was down fires once when it comes back, not once per missed time. A paused schedule
+has no `next_run_at` (`next_run`); resuming it sets the first time after the resume.
 """
 
 from __future__ import annotations
@@ -77,6 +78,12 @@ def next_times(expression: str, timezone: str, after: datetime, count: int = 3) 
 
 def next_time(expression: str, timezone: str, after: datetime) -> datetime:
     return next_times(expression, timezone, after, 1)[0].astimezone(UTC)
+
+
+def next_run(expression: str, timezone: str, paused: bool, now: datetime) -> datetime | None:
+    """When a schedule fires next: None while it is paused (it does not fire, so it lists no
+    next run); resuming computes the first time after `now` again."""
+    return None if paused else next_time(expression, timezone, now)
 
 
 def fire_due(

@@ -26,20 +26,21 @@ from typing import Any, TypeVar
 
 from jupyterhub.traitlets import EntryPointType
 from sqlalchemy.orm import Session
-from traitlets import Float, Integer, List, Type, Unicode, import_item
+from traitlets import Float, Integer, List, Type, Unicode, default, import_item
 from traitlets.config import Config, LoggingConfigurable
 
 from ...catalog import ImageCatalog
 from ...gpus import GPU, GPUAllocator, NoGPUAvailable, job_holder
 from ...profiles import DEFAULT_PROFILES, Profile, parse_profiles
+from ...public_url import PUBLIC_URL_ENV, from_environment
 from ..hubapi import HubError, HubTokens, token_digest
 from ..lifeline import Lifeline, watch_parent
 from ..settings import ServiceSettings
 from ..store import Store
 from ..store import jobs as store
-from ..store.jobs import FAILED, FINISHED, QUEUED, RUNNING, JobRun, JobSchedule
+from ..store.jobs import FAILED, FINISHED, QUEUED, RUNNING, JobDefinition, JobRun, JobSchedule
 from ..store.models import utcnow
-from ..tracking.env import personal_experiment
+from ..tracking.env import personal_experiment, tracking_uri
 from . import scheduler
 from .artifacts import ArtifactError, ArtifactStore, run_key
 from .executors.base import (
@@ -90,6 +91,11 @@ class JobService(LoggingConfigurable):
         help="Platform API root given to jobs as LABWORKS_API_URL (default: the address the"
         " service listens on; on Kubernetes the chart sets the platform Service's address).",
     ).tag(config=True)
+    public_url = Unicode(
+        help="The platform's public URL, which the links jobs print start with (MLflow's run"
+        " links: jobs track through it). Default: $LABWORKS_PUBLIC_URL, which `labworks up`"
+        " sets, else JupyterHub's public URL; empty: the platform service's own address."
+    ).tag(config=True)
     poll_interval = Float(1.0, help="Seconds between looks at running jobs.").tag(config=True)
     retry_backoff = Float(
         30.0, help="Seconds before the first retry of a failed attempt; doubles each retry."
@@ -108,6 +114,10 @@ class JobService(LoggingConfigurable):
     token_margin = Integer(
         600, help="Seconds a job's hub token outlives the job's timeout (it is revoked at the end)."
     ).tag(config=True)
+
+    @default("public_url")
+    def _public_url_default(self) -> str:
+        return from_environment()
 
     def __init__(
         self,
@@ -247,9 +257,11 @@ class JobService(LoggingConfigurable):
         parameters = json.dumps(run.parameters)
         if len(parameters) <= LINEAGE_PARAMETERS_MAX:  # larger ones are read from the API
             env["LABWORKS_JOB_PARAMETERS"] = parameters
-        if self.api_url.endswith("/api/v1"):
-            env["MLFLOW_TRACKING_URI"] = self.api_url.removesuffix("/api/v1") + "/mlflow"
-            env["MLFLOW_EXPERIMENT_NAME"] = personal_experiment(run.owner)  # see tracking/env.py
+        if self.public_url:
+            env[PUBLIC_URL_ENV] = self.public_url
+        if self.api_url.endswith("/api/v1"):  # the stock mlflow client, as in workspaces
+            env["MLFLOW_TRACKING_URI"] = tracking_uri(self.api_url, self.public_url)
+            env["MLFLOW_EXPERIMENT_NAME"] = personal_experiment(run.owner)
         if profile.cpu_limit:
             env["CPU_LIMIT"] = f"{profile.cpu_limit:g}"
         if profile.mem_limit:
@@ -269,23 +281,35 @@ class JobService(LoggingConfigurable):
         return fired
 
     def queue_scheduled(self, session: Session, schedule: JobSchedule) -> JobRun:
-        """A run of a schedule's definition, as submitted jobs get them (in the transaction
-        that moves the schedule on). A profile removed since is the run's failure."""
-        definition = schedule.definition
+        """A run of a schedule's definition (in the transaction that moves the schedule on)."""
+        return self.queue_run(session, schedule.definition, "schedule", schedule_id=schedule.id)
+
+    def queue_run(
+        self,
+        session: Session,
+        definition: JobDefinition,
+        trigger: str,
+        *,
+        parameters: dict[str, Any] | None = None,
+        schedule_id: str | None = None,
+    ) -> JobRun:
+        """A new queued run of `definition`, as submitted jobs get them, for the service's own
+        triggers (a schedule firing, a sweep's trial). A profile removed since, or an
+        environment the executor cannot give, is the run's failure, recorded on it."""
         profile = self.profile_named(definition.profile)
         now = self.clock()
         environment: dict[str, Any] = {}
         problem = None
         if profile is None:
-            problem = f"profile {definition.profile!r} no longer exists; edit the schedule"
+            problem = f"profile {definition.profile!r} no longer exists; edit the {trigger}"
         else:
             try:
                 environment = self.executor.environment(definition.image)
             except ExecutorError as e:
                 problem = str(e)
         run = store.create_run(
-            session, definition, trigger="schedule", schedule_id=schedule.id, now=now,
-            resources=Demand.of(profile).to_dict() if profile else {},
+            session, definition, trigger=trigger, schedule_id=schedule_id, now=now,
+            parameters=parameters, resources=Demand.of(profile).to_dict() if profile else {},
             environment=environment, executor=self.executor.name,
         )  # fmt: skip
         if problem:

@@ -1,5 +1,9 @@
 """The image catalog over REST: the workspace images the caller may pick, and tag -> digest.
 
+Where workspaces and jobs run in the platform's own Python environment (the local backends of
+the embedded default), the listing names that environment too (`local`, with its lock digest),
+marked the default when no registry offers images.
+
 The catalog (labworks_hub.catalog) is read at service start and refreshed in the background;
 while the registry cannot be reached, the last good catalog is served with `stale: true` and a
 warning. `users/<name>/...` repositories are listed for <name> only.
@@ -15,9 +19,10 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from pydantic import BaseModel
 
-from ...catalog import CatalogError, ImageCatalog, ImageInfo, owner_of
+from ...catalog import CatalogError, ImageCatalog, ImageInfo, local_environment, owner_of
 from ..access import Refused, Unavailable
 from ..auth import Caller, current_caller
+from .jobs_common import service_of
 
 log = logging.getLogger("labworks.service")
 
@@ -53,13 +58,42 @@ class Image(BaseModel):
     owner: str | None  # the user of a users/<name>/... repository; null: shared
 
 
+class LocalImage(BaseModel):
+    """The Python environment this platform runs in, as a catalog entry."""
+
+    name: str  # "local"
+    title: str
+    description: str
+    digest: str  # sha256 over every installed `name==version`: the environment's lock digest
+    python: str
+    prefix: str
+    packages: list[str]
+    default: bool  # true: what a workspace or job gets when it names no image
+
+
 class ImageList(BaseModel):
     registry: str | None  # null: no registry is configured
+    local: LocalImage | None  # null: workspaces and jobs run in images, not here
     tag_pattern: str
     images: list[Image]
     fetched_at: datetime | None  # when the registry last answered
     stale: bool  # true: the registry could not be read; this is the last good catalog
     warning: str | None
+
+
+NO_REGISTRY = (
+    "no image registry is configured: an admin starts Labworks with `labworks up --registry"
+    " https://registry.example.org` (remembered), or sets c.ImageCatalog.registry_url; see"
+    " docs/admin/images.md"
+)
+
+
+async def _local_image(request: Request, default: bool) -> LocalImage | None:
+    """The local environment, where jobs run in it (the local executor); else None."""
+    if service_of(request.app).executor.name != "local":
+        return None
+    found = await asyncio.to_thread(local_environment)
+    return LocalImage(**found.to_dict(), default=default)
 
 
 def _catalog_of(app: FastAPI) -> ImageCatalog:
@@ -89,24 +123,30 @@ def _model(catalog: ImageCatalog, image: ImageInfo) -> Image:
 
 @router.get("/images", response_model=ImageList)
 async def list_images(
-    caller: Caller = Depends(current_caller), catalog: ImageCatalog = Depends(image_catalog)
+    request: Request,
+    caller: Caller = Depends(current_caller),
+    catalog: ImageCatalog = Depends(image_catalog),
 ) -> ImageList:
     """The workspace images the caller may pick: CI build-id tags only, newest first within
-    each repository. 503 only when the registry has never been read."""
+    each repository; and the local environment where that is what runs. 503 only when the
+    registry has never been read."""
+    local = await _local_image(request, default=not catalog.configured)
     if not catalog.configured:
         return ImageList(
             registry=None,
+            local=local,
             tag_pattern=catalog.tag_pattern,
             images=[],
             fetched_at=None,
             stale=False,
-            warning="no image registry is configured (labworks up --registry URL)",
+            warning=NO_REGISTRY,
         )
     snapshot = await catalog.snapshot()
     if snapshot.fetched_at is None:
         raise Unavailable(snapshot.warning or "the image catalog could not be read")
     return ImageList(
         registry=catalog.registry_url,
+        local=local,
         tag_pattern=catalog.tag_pattern,
         images=[_model(catalog, i) for i in catalog.visible(snapshot, _user(caller))],
         fetched_at=datetime.fromtimestamp(snapshot.fetched_at, UTC),

@@ -138,4 +138,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
+    # WAL's recommended setting: a commit is safe from a killed process (the OS has it) and the
+    # file never corrupts; only a power cut may lose the last commits. Saves an fsync each.
+    cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()

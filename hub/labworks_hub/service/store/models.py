@@ -10,10 +10,12 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Column,
     DateTime,
     ForeignKey,
     Integer,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -51,7 +53,11 @@ class Base(DeclarativeBase):
 
 
 class Account(Base):
-    """A person who can log in to the hub. Only an Argon2 hash of the password is kept."""
+    """A person who can log in to the hub. Only an Argon2 hash of the password is kept.
+
+    Its lifecycle: `disabled` accounts cannot log in; a deleted one is a tombstone (`deleted_at`
+    set, no password, no groups) kept so that its name can never be registered again and
+    silently inherit what the leaver owned."""
 
     __tablename__ = "lw_accounts"
 
@@ -59,9 +65,55 @@ class Account(Base):
     name: Mapped[str] = mapped_column(String(255), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(Text)
     admin: Mapped[bool] = mapped_column(Boolean, default=False)
-    groups: Mapped[list] = mapped_column(default=list)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    group_rows: Mapped[list[Group]] = relationship(
+        secondary="lw_group_members", back_populates="members", lazy="selectin",
+        order_by="Group.name",
+    )  # fmt: skip
+
+    @property
+    def groups(self) -> list[str]:
+        """The names of its groups, sorted."""
+        return sorted(group.name for group in self.group_rows)
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def can_log_in(self) -> bool:
+        return not (self.disabled or self.deleted)
+
+
+group_members = Table(
+    "lw_group_members",
+    Base.metadata,
+    Column("group_id", ForeignKey("lw_groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("account_id", ForeignKey("lw_accounts.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Group(Base):
+    """A group of accounts (a hub group of the same name): what things are shared with
+    (`group:<name>` visibility). It may have no members."""
+
+    __tablename__ = "lw_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    members: Mapped[list[Account]] = relationship(
+        secondary=group_members, back_populates="group_rows", lazy="selectin",
+        order_by="Account.name",
+    )  # fmt: skip
+
+    @property
+    def member_names(self) -> list[str]:
+        """The names of its members, sorted (also right after a change in this session)."""
+        return sorted(account.name for account in self.members)
 
 
 class GalleryEntry(Shareable, Base):

@@ -5,6 +5,8 @@ import type {
 import { Clipboard, ICommandPalette } from '@jupyterlab/apputils';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
+import { dataIcon } from '../../icons';
+import { addOpenCommand } from '../../sidebar';
 import { ILabworksSidebar, IWorkspaceFactsProvider } from '../../tokens';
 // The panel and its model are in the sidebar from the start.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -59,17 +61,15 @@ export const dataPlugin: JupyterFrontEndPlugin<void> = {
         }
       }
     });
+    panel.title.icon = dataIcon;
     panel.disposed.connect(() => model.dispose());
-    sidebar.addPanel(panel, { rank: 40 });
-
-    app.commands.addCommand(DataCommandIDs.open, {
-      label: trans.__('Open Labworks Data'),
-      caption: trans.__('Show the Data panel of the Labworks sidebar'),
-      describedBy: { args: { type: 'object', properties: {} } },
-      execute: () => {
-        sidebar.activatePanel(panel.id);
-        void model.refresh();
-      }
+    sidebar.addPanel(panel, { command: DataCommandIDs.open });
+    addOpenCommand(app.commands, DataCommandIDs.open, {
+      sidebar,
+      panel,
+      trans,
+      caption: trans.__('Show the Labworks Data panel'),
+      opened: () => void model.refresh()
     });
     if (palette) {
       palette.addItem({

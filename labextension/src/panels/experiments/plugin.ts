@@ -12,6 +12,8 @@ import type { Widget } from '@lumino/widgets';
 
 import { requestAPI } from '../../api';
 import { IJobRef, outputPath } from '../../common/jobOutputs';
+import { experimentsIcon } from '../../icons';
+import { addOpenCommand } from '../../sidebar';
 import { ILabworksSidebar, IWorkspaceFactsProvider } from '../../tokens';
 // The client backs the artifacts drive, registered at start.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -164,14 +166,18 @@ export const experimentsPlugin: JupyterFrontEndPlugin<void> = {
         });
       }
     });
+    panel.title.icon = experimentsIcon;
     panel.disposed.connect(() => model.dispose());
-    sidebar.addPanel(panel, { rank: 30 });
+    sidebar.addPanel(panel, { command: ExperimentsCommandIDs.open });
+    addOpenCommand(app.commands, ExperimentsCommandIDs.open, {
+      sidebar,
+      panel,
+      trans,
+      caption: trans.__('Show the Labworks Experiments panel'),
+      opened: () => void model.refresh()
+    });
 
     addCommands(app, trans, {
-      open: () => {
-        sidebar.activatePanel(panel.id);
-        void model.refresh();
-      },
       openRuns: async (id, name) =>
         openRuns(model.find(id) ?? { experiment_id: id, name: name || id }),
       compare: async ids =>
@@ -194,19 +200,12 @@ function addCommands(
   app: JupyterFrontEnd,
   trans: TranslationBundle,
   run: {
-    open(): void;
     openRuns(id: string, name: string): Promise<void>;
     compare(runIds: string[]): Promise<void>;
     openRun(runId: string): Promise<void>;
   }
 ): void {
   const text = { type: 'string' };
-  app.commands.addCommand(ExperimentsCommandIDs.open, {
-    label: trans.__('Open Labworks Experiments'),
-    caption: trans.__('Show the Experiments panel of the Labworks sidebar'),
-    describedBy: { args: { type: 'object', properties: {} } },
-    execute: () => run.open()
-  });
   app.commands.addCommand(ExperimentsCommandIDs.openRuns, {
     label: trans.__('Open Experiment Runs'),
     caption: trans.__('Show the runs table of an experiment'),

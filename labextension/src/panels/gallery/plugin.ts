@@ -24,6 +24,8 @@ import { Widget } from '@lumino/widgets';
 
 import { showDiff } from '../../common/nbdime';
 import { notebookContext } from '../../common/notebook';
+import { galleryIcon } from '../../icons';
+import { addOpenCommand } from '../../sidebar';
 import { ILabworksSidebar, IWorkspaceFactsProvider } from '../../tokens';
 import { GALLERY_DRIVE, GalleryDrive, versionPath } from './drive';
 // The model backs the drive, which must be registered at start.
@@ -235,8 +237,9 @@ export const galleryPlugin: JupyterFrontEndPlugin<void> = {
         publish: () => void app.commands.execute(GalleryCommandIDs.publish)
       }
     });
+    panel.title.icon = galleryIcon;
     panel.disposed.connect(() => model.dispose());
-    sidebar.addPanel(panel, { rank: 50 });
+    sidebar.addPanel(panel, { command: GalleryCommandIDs.open });
 
     const publish = async (context: DocumentRegistry.Context) => {
       const number = await publishNotebook(context, model, workspace, trans);
@@ -258,14 +261,12 @@ export const galleryPlugin: JupyterFrontEndPlugin<void> = {
         }
       }
     });
-    app.commands.addCommand(GalleryCommandIDs.open, {
-      label: trans.__('Open Labworks Gallery'),
-      caption: trans.__('Show the Gallery panel of the Labworks sidebar'),
-      describedBy: { args: { type: 'object', properties: {} } },
-      execute: () => {
-        sidebar.activatePanel(panel.id);
-        void model.refresh();
-      }
+    addOpenCommand(app.commands, GalleryCommandIDs.open, {
+      sidebar,
+      panel,
+      trans,
+      caption: trans.__('Show the Labworks Gallery panel'),
+      opened: () => void model.refresh()
     });
 
     app.contextMenu.addItem({

@@ -77,7 +77,8 @@ export function NotificationsSection(props: {
           hint={
             mailOff
               ? trans.__(
-                  'E-mail notifications are not configured on this platform'
+                  'E-mail is not configured on this platform: the address is kept, and mail is sent once it is. To configure it, %1.',
+                  saved?.email_setup ?? ''
                 )
               : trans.__('Empty: no e-mail.')
           }
@@ -87,7 +88,7 @@ export function NotificationsSection(props: {
             type="email"
             value={values.email}
             spellCheck={false}
-            disabled={disabled || mailOff}
+            disabled={disabled}
             onChange={e => change('email', e.target.value)}
           />
         </Field>

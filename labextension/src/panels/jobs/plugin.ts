@@ -16,6 +16,8 @@ import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { runIcon } from '@jupyterlab/ui-components';
 
+import { jobsIcon } from '../../icons';
+import { addOpenCommand } from '../../sidebar';
 import { ILabworksSidebar, IWorkspaceFactsProvider } from '../../tokens';
 import { outputPath } from '../../common/jobOutputs';
 import { notebookContext } from '../../common/notebook';
@@ -101,7 +103,8 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
       schedules.dispose();
       notifications.dispose();
     });
-    sidebar.addPanel(panel, { rank: 20 });
+    panel.title.icon = jobsIcon;
+    sidebar.addPanel(panel, { command: JobsCommandIDs.open });
 
     const showJob = (job: IJob) => {
       sidebar.activatePanel(panel.id);
@@ -171,14 +174,12 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
         }
       }
     });
-    app.commands.addCommand(JobsCommandIDs.open, {
-      label: trans.__('Open Labworks Jobs'),
-      caption: trans.__('Show the Jobs panel of the Labworks sidebar'),
-      describedBy: { args: { type: 'object', properties: {} } },
-      execute: () => {
-        sidebar.activatePanel(panel.id);
-        void model.refresh();
-      }
+    addOpenCommand(app.commands, JobsCommandIDs.open, {
+      sidebar,
+      panel,
+      trans,
+      caption: trans.__('Show the Labworks Jobs panel'),
+      opened: () => void model.refresh()
     });
 
     app.contextMenu.addItem({

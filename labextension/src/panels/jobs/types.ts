@@ -99,7 +99,7 @@ export interface IJob {
   attempt: number;
   cancel_requested: boolean;
   has_output: boolean;
-  trigger: 'api' | 'schedule' | 'rerun';
+  trigger: 'api' | 'schedule' | 'rerun' | 'sweep';
   schedule_id: string | null;
   rerun_of: string | null;
   created_at: string;
@@ -279,4 +279,6 @@ export interface INotifySettings {
   events: NotifyEvents;
   /** Read-only: whether the platform can send e-mail at all. */
   email_available?: boolean;
+  /** Read-only: how an admin configures e-mail, when it is not available. */
+  email_setup?: string;
 }

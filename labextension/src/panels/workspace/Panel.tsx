@@ -21,13 +21,15 @@ import {
   formatIdleTimeout,
   formatImageName,
   formatMemory,
-  formatPlatform
+  formatPlatform,
+  formatVisitor
 } from './labels';
 import { WorkspaceModel } from './model';
 import { shareWorkspace, SharingSection } from './Sharing';
 
 /**
- * The Workspace panel: who you are and what this workspace was given.
+ * The Workspace panel: whose workspace this is, who is looking, and what it
+ * was given.
  *
  * Renders the model on each `changed` and loads the facts the first time
  * it is shown.
@@ -42,6 +44,7 @@ export class WorkspacePanel extends LazyPanel {
     this.title.label = this._trans.__('Workspace');
     this.title.caption = this._trans.__('Facts about this workspace');
     this.watch(this.model, this.model.sharing);
+    this.model.changed.connect(this._loadSharing, this);
   }
 
   /**
@@ -61,7 +64,18 @@ export class WorkspacePanel extends LazyPanel {
 
   protected onVisible(): void {
     loadOnce(this.model);
-    loadOnce(this.model.sharing);
+    this._loadSharing();
+  }
+
+  /**
+   * Who the workspace is shared with, once the facts say the owner is looking
+   * (only the owner may see it; a visitor would be refused).
+   */
+  private _loadSharing(): void {
+    const facts = this.model.facts;
+    if (this.isVisible && facts !== null && facts.viewer.is_owner) {
+      loadOnce(this.model.sharing);
+    }
   }
 
   private _trans: TranslationBundle;
@@ -128,7 +142,18 @@ export function WorkspaceView(props: IWorkspaceViewProps): JSX.Element {
         </p>
       )}
       {facts !== null && <FactList facts={facts} model={model} trans={trans} />}
-      {props.onShare && (
+      {props.onShare && facts !== null && !facts.viewer.is_owner && (
+        <p
+          className="jp-Labworks-hint"
+          data-testid="labworks-sharing-owner-only"
+        >
+          {trans.__(
+            'Only %1, who owns this workspace, can see and change whom it is shared with.',
+            facts.user
+          )}
+        </p>
+      )}
+      {props.onShare && (facts === null || facts.viewer.is_owner) && (
         <SharingSection
           model={model.sharing}
           trans={trans}
@@ -149,6 +174,8 @@ function FactList(props: {
 }): JSX.Element {
   const { facts, model, trans } = props;
   const { profile, image } = facts;
+  const viewer = facts.viewer;
+  const visitor = formatVisitor(facts.user, viewer, trans);
   const profileText =
     profile.display_name && profile.display_name !== profile.name
       ? `${profile.display_name} (${profile.name})`
@@ -156,14 +183,29 @@ function FactList(props: {
 
   return (
     <>
+      {visitor !== null && (
+        <p
+          className="jp-Labworks-visitor"
+          data-testid="labworks-workspace-visitor"
+          role="note"
+        >
+          {visitor}
+        </p>
+      )}
       <dl className="jp-Labworks-facts">
-        <Fact id="user" label={trans.__('User')}>
-          {facts.user}
+        <Fact id="owner" label={trans.__('Owner')}>
+          {viewer.is_owner ? trans.__('%1 (you)', facts.user) : facts.user}
         </Fact>
-        <Fact id="groups" label={trans.__('Groups')}>
+        <Fact
+          id="groups"
+          label={visitor ? trans.__("Owner's groups") : trans.__('Groups')}
+        >
           {formatGroups(facts.groups, trans)}
         </Fact>
-        <Fact id="role" label={trans.__('Role')}>
+        <Fact
+          id="role"
+          label={visitor ? trans.__("Owner's role") : trans.__('Role')}
+        >
           {facts.admin ? trans.__('admin') : trans.__('user')}
         </Fact>
         <Fact id="profile" label={trans.__('Profile')}>

@@ -3,7 +3,8 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import type {
   IGpuDevice,
   IPlatformStatus,
-  IWorkspaceImage
+  IWorkspaceImage,
+  IWorkspaceViewer
 } from '../../tokens';
 import { formatBytes, formatDuration } from '../../common/format';
 
@@ -97,5 +98,29 @@ export function formatGpuDevice(
     formatBytes(gpu.memory_used),
     formatBytes(gpu.memory_total),
     gpu.utilization
+  );
+}
+
+/**
+ * The line a visitor reads, e.g. "You are viewing alice's shared workspace
+ * as bob (read-write)"; `null` for the owner.
+ */
+export function formatVisitor(
+  owner: string,
+  viewer: IWorkspaceViewer,
+  trans: TranslationBundle
+): string | null {
+  if (viewer.is_owner) {
+    return null;
+  }
+  const access =
+    viewer.access === 'read-only'
+      ? trans.__('read-only')
+      : trans.__('read-write');
+  return trans.__(
+    "You are viewing %1's shared workspace as %2 (%3)",
+    owner,
+    viewer.name,
+    access
   );
 }

@@ -188,6 +188,33 @@ async def test_a_schedule_fires_twice_in_a_row_on_a_fast_clock(make_service):
     assert again.last_status == "succeeded"
 
 
+async def test_a_paused_schedule_has_no_next_run_until_resumed(make_service):
+    """Issue 15 #9: a paused schedule still listed its next run."""
+    clock = FastClock()  # 10:00:30
+    service = await make_service(clock=clock)
+    body = models.ScheduleRequest(content=notebook("1"), path="p.ipynb", cron="*/5 * * * *")
+    schedule = await ops.create_schedule(service, ANA, body)
+    assert schedule.next_run_at.isoformat() == "2026-11-23T10:05:00+00:00"
+
+    paused = await ops.update_schedule(
+        service, ANA, schedule.id, models.ScheduleUpdate(paused=True)
+    )
+    assert (paused.paused, paused.next_run_at) == (True, None)
+    listed = (await ops.list_schedules(service, ANA)).schedules
+    assert [(s.id, s.next_run_at) for s in listed] == [(schedule.id, None)]
+    clock.advance(600)  # 10:10:30: past two firing times
+    assert await service.fire_schedules() == []
+
+    resumed = await ops.update_schedule(
+        service, ANA, schedule.id, models.ScheduleUpdate(paused=False)
+    )
+    assert (resumed.paused, resumed.next_run_at.isoformat()) == (
+        False, "2026-11-23T10:15:00+00:00",
+    )  # fmt: skip
+    again = await ops.get_schedule(service, ANA, schedule.id)
+    assert again.next_run_at == resumed.next_run_at
+
+
 async def test_a_jobs_and_a_schedules_parameters_are_read_where_they_are_visible(make_service):
     service = await make_service()
     nb = notebook("print(n, name)", parameters="n = 1\nname = 'a'")

@@ -28,7 +28,7 @@ from labworks_hub.service.app import create_app
 from labworks_hub.service.jobs import models
 from labworks_hub.service.jobs import operations as ops
 from labworks_hub.service.jobs.notify import (
-    EMAIL_UNAVAILABLE,
+    EMAIL_SETUP,
     PASSWORD_ENV,
     EmailNotifier,
     NotifyError,
@@ -333,9 +333,13 @@ async def test_plain_smtp_on_a_trusted_relay_and_no_smtp_host_means_no_mail(smtp
     without_login = EmailNotifier(config=Config({"EmailNotifier": {**section, "username": ""}}))
     assert await without_login.notify("ana@example.org", job) is False  # this server wants AUTH
     unconfigured = EmailNotifier()
-    assert unconfigured.available is False
-    with pytest.raises(NotifyError, match=EMAIL_UNAVAILABLE):
-        unconfigured.check("ana@example.org")
+    assert (unconfigured.available, unconfigured.setup) == (False, EMAIL_SETUP)
+    assert (
+        "c.EmailNotifier.smtp_host" in EMAIL_SETUP and "jupyterhub_config.local.py" in EMAIL_SETUP
+    )
+    unconfigured.check("ana@example.org")  # kept for when mail is configured
+    with pytest.raises(NotifyError, match="is not an e-mail address"):
+        unconfigured.check("ana")
     assert await unconfigured.notify("ana@example.org", job) is False
     assert len(mailbox.messages) == 1
 
@@ -376,23 +380,28 @@ def test_the_mail_escapes_what_users_wrote_and_keeps_headers_on_one_line():
     assert "user-redirect" not in text  # no public URL: no link
 
 
-async def test_an_address_saved_before_smtp_was_removed_is_kept_but_a_new_one_refused(
+async def test_an_address_is_saved_without_smtp_and_used_once_there_is_one(
     make_service, smtp, tmp_path
 ):
+    without = await make_service()
+    saved = await ops.put_notify(without, ANA, settings(email="ana@example.org"))
+    assert (saved.email, saved.email_available, saved.email_setup) == (
+        "ana@example.org", False, EMAIL_SETUP,
+    )  # fmt: skip
+    changed = await ops.put_notify(without, ANA, settings(email="ana@other.example.org"))
+    assert changed.email == "ana@other.example.org"
+    with pytest.raises(ops.Unprocessable, match="is not an e-mail address"):
+        await ops.put_notify(without, ANA, settings(email="ana@"))
+    assert (await ops.get_notify(without, ANA)).email == "ana@other.example.org"
+
     port, _, ca_file = smtp("starttls")
     with_mail = await make_service(
         config=Config({"EmailNotifier": mail_config(port, ca_file, tmp_path)})
     )
-    await ops.put_notify(with_mail, ANA, settings(email="ana@example.org"))
-    without = await make_service()
-
-    shown = await ops.get_notify(without, ANA)
-    assert (shown.email, shown.email_available) == ("ana@example.org", False)
-    kept = await ops.put_notify(without, ANA, settings(email="ana@example.org", events="finished"))
-    assert (kept.email, kept.events) == ("ana@example.org", "finished")
-    with pytest.raises(ops.Unprocessable, match=EMAIL_UNAVAILABLE):
-        await ops.put_notify(without, ANA, settings(email="ana@other.example.org"))
-    assert (await ops.get_notify(without, ANA)).email == "ana@example.org"
+    shown = await ops.get_notify(with_mail, ANA)
+    assert (shown.email, shown.email_available, shown.email_setup) == (
+        "ana@other.example.org", True, "",
+    )  # fmt: skip
 
 
 ACCESS = "access:services!service=labworks"  # what the hub grants tokens that may use it
@@ -448,22 +457,23 @@ def client_for(tmp_path, hub_api: str, jobs_config: dict) -> TestClient:
 AUTH = {"Authorization": "token ana-token"}
 
 
-def test_the_settings_api_refuses_bad_and_unavailable_addresses_with_a_clear_422(
+def test_the_settings_api_saves_an_address_without_smtp_and_refuses_bad_ones_with_a_422(
     tmp_path,
     hub_api,
     smtp,
 ):
     with client_for(tmp_path / "a", hub_api, {}) as client:
         shown = client.get(API + "/jobs/notifications", headers=AUTH)
-        refused = client.put(
+        saved = client.put(
             API + "/jobs/notifications", headers=AUTH, json={"email": "ana@example.org"}
         )
     assert shown.status_code == 200
     assert shown.json() == {
         "webhook_url": "", "email": "", "events": "failed", "email_available": False,
+        "email_setup": EMAIL_SETUP,
     }  # fmt: skip
-    assert refused.status_code == 422
-    assert refused.json() == {"error": "invalid", "message": EMAIL_UNAVAILABLE}
+    assert saved.status_code == 200, saved.text  # the README's example works out of the box
+    assert saved.json()["email"] == "ana@example.org"
 
     port, _, ca_file = smtp("starttls")
     section = {"EmailNotifier": mail_config(port, ca_file, tmp_path)}
@@ -489,7 +499,7 @@ def test_the_settings_api_refuses_bad_and_unavailable_addresses_with_a_clear_422
     assert good.status_code == 200, good.text
     assert shown.json() == {
         "webhook_url": "", "email": "ana@example.org", "events": "finished",
-        "email_available": True,
+        "email_available": True, "email_setup": "",
     }  # fmt: skip
     assert anonymous.status_code == 401
 

@@ -113,3 +113,9 @@ def test_a_time_zone_is_looked_up_in_the_list_not_on_disk(zone):
 def test_an_expression_that_never_fires_is_a_schedule_error():
     with pytest.raises(scheduler.ScheduleError, match=r"'0 0 31 2 \*' never fires"):
         scheduler.next_times("0 0 31 2 *", "UTC", datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def test_a_paused_schedule_has_no_next_run() -> None:
+    now = datetime(2026, 11, 23, 10, 0, 30, tzinfo=UTC)
+    assert scheduler.next_run("*/5 * * * *", "UTC", True, now) is None
+    assert scheduler.next_run("*/5 * * * *", "UTC", False, now) == now.replace(minute=5, second=0)

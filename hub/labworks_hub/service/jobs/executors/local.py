@@ -35,7 +35,6 @@ folder of the attempt. The output notebook and the log always go to the attempt 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import os
 import posixpath
@@ -43,13 +42,13 @@ import signal
 import subprocess
 import sys
 import time
-from importlib.metadata import distributions
 from pathlib import Path
 from typing import Any, ClassVar
 
 from jupyter_client.kernelspec import KernelSpecManager
 from traitlets import Bool, Dict, Enum, Float, Instance, Integer, List, Unicode, default
 
+from ....catalog import local_env_hash
 from ....isolation import IsolationError, IsolationStatus, SystemAccounts
 from ....launcher import (
     EXIT,
@@ -73,12 +72,6 @@ OUTPUT = "output.ipynb"
 PID_BYTES, RESULT_BYTES = 64, 64 * 1024  # the most the runner's pid and result files hold
 EXIT_BYTES = 64  # the launcher's exit record
 __all__ = ["LocalExecutor", "local_env_hash"]
-
-
-def local_env_hash() -> str:
-    """sha256 over the sorted `name==version` of every installed distribution."""
-    names = sorted({f"{(d.metadata['Name'] or '').lower()}=={d.version}" for d in distributions()})
-    return "sha256:" + hashlib.sha256("\n".join(names).encode()).hexdigest()
 
 
 class LocalExecutor(Executor):

@@ -18,10 +18,10 @@ describe('dataPlugin', () => {
       commands: new CommandRegistry(),
       serviceManager: { serverSettings: settings }
     } as unknown as JupyterFrontEnd;
-    const added: { panel: Widget; rank?: number }[] = [];
+    const added: { panel: Widget; command?: string }[] = [];
     const sidebar = {
-      addPanel: jest.fn((panel: Widget, options?: { rank?: number }) =>
-        added.push({ panel, rank: options?.rank })
+      addPanel: jest.fn((panel: Widget, options?: { command?: string }) =>
+        added.push({ panel, command: options?.command })
       ),
       activatePanel: jest.fn()
     } as unknown as ILabworksSidebar;
@@ -34,8 +34,8 @@ describe('dataPlugin', () => {
       null
     );
 
-    expect(added.map(a => [a.panel.id, a.rank])).toEqual([
-      ['labworks-data', 40]
+    expect(added.map(a => [a.panel.id, a.command])).toEqual([
+      ['labworks-data', DataCommandIDs.open]
     ]);
     expect(palette.addItem).toHaveBeenCalledWith({
       command: DataCommandIDs.open,

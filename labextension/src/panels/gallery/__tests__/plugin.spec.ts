@@ -173,7 +173,7 @@ describe('galleryPlugin', () => {
     expect(drive).toBeInstanceOf(GalleryDrive);
     const [panel, options] = sidebar.addPanel.mock.calls[0];
     expect(panel.title.label).toBe('Gallery');
-    expect(options).toEqual({ rank: 50 });
+    expect(options).toEqual({ command: 'labworks:open-gallery' });
     expect(app.commands.hasCommand(GalleryCommandIDs.publish)).toBe(true);
     expect(app.commands.isEnabled(GalleryCommandIDs.publish)).toBe(false);
     app.shell.currentWidget = notebookWidget('focus.ipynb');

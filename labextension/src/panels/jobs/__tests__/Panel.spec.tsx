@@ -424,9 +424,12 @@ describe('NotificationsSection', () => {
     expect(field(section, 'E-mail address').value).toBe('ana@example.org');
   });
 
-  it('turns the e-mail address off where the platform cannot send mail', async () => {
+  it('says how to configure e-mail where the platform cannot send mail', async () => {
     const m = models({
-      body: sampleNotify({ email_available: false })
+      body: sampleNotify({
+        email_available: false,
+        email_setup: 'an admin sets c.EmailNotifier.smtp_host'
+      })
     });
     const { rerender } = render(view(m, actions()));
     fireEvent.click(
@@ -436,9 +439,9 @@ describe('NotificationsSection', () => {
     rerender(view(m, actions()));
 
     const section = screen.getByTestId('labworks-notifications');
-    expect(field(section, 'E-mail address').disabled).toBe(true);
+    expect(field(section, 'E-mail address').disabled).toBe(false); // kept for later
     expect(section.textContent).toContain(
-      'E-mail notifications are not configured on this platform'
+      'E-mail is not configured on this platform: the address is kept, and mail is sent once it is. To configure it, an admin sets c.EmailNotifier.smtp_host.'
     );
     expect(field(section, 'Webhook URL').disabled).toBe(false);
   });

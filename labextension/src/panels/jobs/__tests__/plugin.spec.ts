@@ -297,7 +297,7 @@ describe('jobsPlugin', () => {
     expect(drive).toBeInstanceOf(JobOutputDrive);
     const [panel, options] = sidebar.addPanel.mock.calls[0];
     expect(panel.title.label).toBe('Jobs');
-    expect(options).toEqual({ rank: 20 });
+    expect(options).toEqual({ command: 'labworks:open-jobs' });
     expect(app.commands.isEnabled(JobsCommandIDs.run)).toBe(false);
     app.shell.currentWidget = notebookWidget('work/train.ipynb', false);
     expect(app.commands.isEnabled(JobsCommandIDs.run)).toBe(true);

@@ -41,9 +41,10 @@ describe('WorkspaceView', () => {
     render(<WorkspaceView model={model} trans={trans} />);
 
     expect(screen.getByTestId('labworks-workspace-panel')).toBeTruthy();
-    expect(fact('user')).toBe('alice');
+    expect(fact('owner')).toBe('alice (you)');
     expect(fact('groups')).toBe('ml, vision');
     expect(fact('role')).toBe('user');
+    expect(screen.queryByTestId('labworks-workspace-visitor')).toBeNull();
     expect(fact('profile')).toBe('CPU small (cpu-small)');
     expect(fact('cpu')).toBe('2 cores');
     expect(fact('memory')).toBe('4.0 GiB');
@@ -59,7 +60,42 @@ describe('WorkspaceView', () => {
       'sha256:0123456789ab'
     );
     expect(digest.getAttribute('title')).toBe(sampleFacts().image.digest);
-    expect(screen.getByText('User').tagName).toBe('DT');
+    expect(screen.getByText('Owner').tagName).toBe('DT');
+    expect(screen.getByText('Groups').tagName).toBe('DT');
+  });
+
+  it('tells a visitor whose workspace it is and who they are', async () => {
+    const facts = sampleFacts({
+      user: 'admin',
+      groups: [],
+      admin: true,
+      viewer: { name: 'alice', is_owner: false, access: 'read-write' }
+    });
+    const model = await loadedModel({ body: facts });
+    render(<WorkspaceView model={model} trans={trans} />);
+
+    expect(screen.getByTestId('labworks-workspace-visitor').textContent).toBe(
+      "You are viewing admin's shared workspace as alice (read-write)"
+    );
+    expect(fact('owner')).toBe('admin');
+    expect(fact('groups')).toBe('none');
+    expect(fact('role')).toBe('admin');
+    expect(screen.getByText("Owner's groups").tagName).toBe('DT');
+    expect(screen.getByText("Owner's role").tagName).toBe('DT');
+    expect(screen.queryByText('alice (you)')).toBeNull();
+  });
+
+  it('says when a visitor may only read', async () => {
+    const facts = sampleFacts({
+      user: 'admin',
+      viewer: { name: 'bob', is_owner: false, access: 'read-only' }
+    });
+    const model = await loadedModel({ body: facts });
+    render(<WorkspaceView model={model} trans={trans} />);
+
+    expect(screen.getByTestId('labworks-workspace-visitor').textContent).toBe(
+      "You are viewing admin's shared workspace as bob (read-only)"
+    );
   });
 
   it('links to the hub control panel and the API docs in a new tab', async () => {
@@ -122,7 +158,7 @@ describe('WorkspaceView', () => {
     render(<WorkspaceView model={model} trans={trans} />);
 
     expect(screen.getByText('Loading workspace facts…')).toBeTruthy();
-    expect(screen.queryByTestId('labworks-fact-user')).toBeNull();
+    expect(screen.queryByTestId('labworks-fact-owner')).toBeNull();
   });
 
   it('shows the error text and retries', async () => {
@@ -143,7 +179,7 @@ describe('WorkspaceView', () => {
     rerender(<WorkspaceView model={model} trans={trans} />);
 
     expect(screen.queryByRole('alert')).toBeNull();
-    expect(fact('user')).toBe('alice');
+    expect(fact('owner')).toBe('alice (you)');
   });
 });
 
@@ -161,7 +197,9 @@ describe('WorkspacePanel', () => {
     act(() => Widget.attach(panel, document.body));
     const view = within(panel.node);
     await waitFor(() =>
-      expect(view.getByTestId('labworks-fact-user').textContent).toBe('alice')
+      expect(view.getByTestId('labworks-fact-owner').textContent).toBe(
+        'alice (you)'
+      )
     );
 
     const button = view.getByRole('button', {
@@ -170,10 +208,38 @@ describe('WorkspacePanel', () => {
     expect(button.tagName).toBe('BUTTON');
     fireEvent.click(button);
     await waitFor(() =>
-      expect(view.getByTestId('labworks-fact-user').textContent).toBe('bob')
+      expect(view.getByTestId('labworks-fact-owner').textContent).toBe(
+        'bob (you)'
+      )
     );
     expect(requests.map(r => new URL(r.url).pathname.split('/').pop())).toEqual(
       ['workspace', 'shares', 'workspace']
+    );
+
+    act(() => panel.dispose());
+    model.dispose();
+  });
+
+  it("does not ask a visitor's lab for the owner's sharing list", async () => {
+    const { settings, requests } = fakeServer({
+      body: sampleFacts({
+        user: 'admin',
+        viewer: { name: 'alice', is_owner: false, access: 'read-write' }
+      })
+    });
+    const model = new WorkspaceModel({ serverSettings: settings });
+    const panel = new WorkspacePanel({ model });
+
+    act(() => Widget.attach(panel, document.body));
+    const view = within(panel.node);
+    await waitFor(() =>
+      expect(view.getByTestId('labworks-sharing-owner-only').textContent).toBe(
+        'Only admin, who owns this workspace, can see and change whom it is shared with.'
+      )
+    );
+    expect(view.queryByRole('button', { name: 'Share workspace' })).toBeNull();
+    expect(requests.map(r => new URL(r.url).pathname.split('/').pop())).toEqual(
+      ['workspace']
     );
 
     act(() => panel.dispose());

@@ -12,7 +12,8 @@ import {
   formatIdleTimeout,
   formatImageName,
   formatMemory,
-  formatPlatform
+  formatPlatform,
+  formatVisitor
 } from '../labels';
 
 const trans = nullTranslator.load('labworks');
@@ -133,5 +134,26 @@ describe('formatGroups', () => {
   it('joins the groups or says none', () => {
     expect(formatGroups(['ml', 'vision'], trans)).toBe('ml, vision');
     expect(formatGroups([], trans)).toBe('none');
+  });
+});
+
+describe('formatVisitor', () => {
+  it('says nothing to the owner', () => {
+    const owner = { name: 'ann', is_owner: true, access: 'owner' as const };
+    expect(formatVisitor('ann', owner, trans)).toBeNull();
+  });
+
+  it.each([
+    [
+      'read-write' as const,
+      "You are viewing ann's shared workspace as bob (read-write)"
+    ],
+    [
+      'read-only' as const,
+      "You are viewing ann's shared workspace as bob (read-only)"
+    ]
+  ])('names owner, visitor and %p access', (access, text) => {
+    const viewer = { name: 'bob', is_owner: false, access };
+    expect(formatVisitor('ann', viewer, trans)).toBe(text);
   });
 });

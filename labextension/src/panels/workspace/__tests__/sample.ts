@@ -2,7 +2,7 @@ import type { IWorkspaceFacts } from '../../../tokens';
 
 /**
  * The example answer of GET /labworks/workspace from the contract, with an
- * image and a reachable platform.
+ * image and a reachable platform, as its owner sees it.
  */
 export function sampleFacts(
   overrides: Partial<IWorkspaceFacts> = {}
@@ -11,6 +11,7 @@ export function sampleFacts(
     user: 'alice',
     groups: ['ml', 'vision'],
     admin: false,
+    viewer: { name: 'alice', is_owner: true, access: 'owner' },
     profile: {
       name: 'cpu-small',
       display_name: 'CPU small',

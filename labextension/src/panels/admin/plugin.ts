@@ -1,0 +1,80 @@
+import type {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { PageConfig } from '@jupyterlab/coreutils';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+
+import { adminIcon } from '../../icons';
+import { addOpenCommand } from '../../sidebar';
+import { ILabworksSidebar, IWorkspaceFactsProvider } from '../../tokens';
+// The model asks at start whether the person is an administrator.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { AdminModel } from './model';
+
+/**
+ * The command ids of the Admin panel.
+ */
+export namespace AdminCommandIDs {
+  export const open = 'labworks:open-admin';
+}
+
+/**
+ * The Admin panel, for administrators only: its tab, launcher card and
+ * command appear once the platform's users list loads (anyone else is
+ * refused it, 403, and sees nothing of it).
+ */
+export const adminPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'labworks:admin',
+  description: 'The Admin panel: users, groups and their members.',
+  autoStart: true,
+  requires: [ILabworksSidebar, IWorkspaceFactsProvider],
+  optional: [ICommandPalette, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    sidebar: ILabworksSidebar,
+    workspace: IWorkspaceFactsProvider,
+    palette: ICommandPalette | null,
+    translator: ITranslator | null
+  ): void => {
+    translator = translator ?? nullTranslator;
+    const trans = translator.load('labworks');
+    const model = new AdminModel({
+      serverSettings: app.serviceManager.serverSettings,
+      translator
+    });
+    const show = async () => {
+      const { AdminPanel } = await import('./Panel');
+      const panel = new AdminPanel({
+        model,
+        translator,
+        user: PageConfig.getOption('hubUser') || null
+      });
+      panel.title.icon = adminIcon;
+      panel.disposed.connect(() => model.dispose());
+      sidebar.addPanel(panel, { command: AdminCommandIDs.open });
+      addOpenCommand(app.commands, AdminCommandIDs.open, {
+        sidebar,
+        panel,
+        trans,
+        caption: trans.__('Show the Labworks Admin panel'),
+        opened: () => void model.refresh()
+      });
+      palette?.addItem({
+        command: AdminCommandIDs.open,
+        category: trans.__('Labworks')
+      });
+    };
+    // Not awaited: the lab starts without waiting for the platform.
+    void (async () => {
+      // A workspace whose facts say "not an administrator" does not ask.
+      const facts = await workspace.facts().catch(() => null);
+      if (facts?.admin !== false && (await model.refresh())) {
+        await show();
+      } else {
+        model.dispose();
+      }
+    })();
+  }
+};
