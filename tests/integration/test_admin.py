@@ -19,6 +19,7 @@ from tests.platform import labworks
 pytestmark = pytest.mark.e2e
 TRACKING = "/services/labworks/mlflow/api/2.0/mlflow"
 RARE_CRON = "0 0 29 2 *"  # Feb 29: never fires while the tests run
+SWEPT = notebook("import time; time.sleep(600)", parameters="x = 0.0")
 BLOB = b"x,y\n1,2\n"
 SHA = hashlib.sha256(BLOB).hexdigest()
 
@@ -139,6 +140,10 @@ def test_disabling_stops_servers_tokens_jobs_and_logins_at_once(platform, admin)
     job = submit(platform, token, notebook("import time; time.sleep(600)"), timeout=900)
     schedule = ok(call(platform, token, "POST", "/schedules",
                        json={"content": notebook("1"), "cron": RARE_CRON}), 201)  # fmt: skip
+    sweep = ok(call(platform, token, "POST", "/sweeps", json={
+        "content": SWEPT, "space": {"x": {"type": "float", "low": 0, "high": 1}},
+        "metric": "m", "sampler": "random", "trials": 50,
+    }), 201)  # fmt: skip
     assert ok(call(platform, token, "GET", "/me"))["name"] == name  # the service knows the token
 
     disabled = ok(call(platform, admin, "POST", f"/admin/users/{name}/disable"))
@@ -158,7 +163,10 @@ def test_disabling_stops_servers_tokens_jobs_and_logins_at_once(platform, admin)
     assert login(platform, name, password)
     token = platform.token(name)
     assert wait_job(platform, token, job["id"])["status"] == "cancelled"
-    assert ok(call(platform, token, "GET", f"/schedules/{schedule['id']}"))["paused"] is True
+    paused = ok(call(platform, token, "GET", f"/schedules/{schedule['id']}"))
+    assert paused["paused"] is True and paused["next_run_at"] is None
+    stopped = ok(call(platform, token, "GET", f"/sweeps/{sweep['id']}"))
+    assert stopped["status"] == "stopped" and "account was shut" in stopped["reason"]
 
 
 def test_transfer_hands_a_leavers_things_to_another_user(platform, admin):

@@ -223,6 +223,8 @@ def test_sharing_a_model_gives_read_not_write_rest_and_cli(platform, people, reg
     env = {"LABWORKS_URL": platform.url, "LABWORKS_TOKEN": people["rgana"]}
     done = labworks("models", "share", MODEL, "--public", home=platform.home, env=env)
     assert f"Model {MODEL} is now public." in done.stdout
+    twice = labworks("models", "share", MODEL, "--public", home=platform.home, env=env)
+    assert twice.returncode == 0 and "is now public" in twice.stdout  # already so: no change
     cal = as_user(platform, people["rgcal"], READ_WRITE.format(**registered))
     assert (cal["get"], cal["load"]) == (MODEL, 1)
     for write in WRITES:

@@ -253,6 +253,8 @@ def test_group_share_gives_read_not_write_and_public_reaches_everyone(platform, 
     env = {"LABWORKS_URL": platform.url, "LABWORKS_TOKEN": people["tana"]}
     done = labworks("experiments", "share", exp, "--public", home=platform.home, env=env)
     assert f"Experiment {exp} (tana-private) is now public." in done.stdout
+    twice = labworks("experiments", "share", exp, "--public", home=platform.home, env=env)
+    assert twice.returncode == 0 and "is now public" in twice.stdout  # already so: no change
     cal = as_user(platform, people["tcal"], read_write)
     assert cal["experiment"] == "tana-private" and cal["runs"] == [logged["run_id"]]
     for write in ("log", "new_run", "rename", "delete"):

@@ -34,8 +34,10 @@ from .store import Store, handover
 from .store import accounts as people
 from .store import groups as teams
 from .store import jobs as job_store
+from .store import sweeps as sweep_store
 from .store.datasets import blob_prefix, dataset_prefix
-from .store.models import Account, Group
+from .store.models import Account, Group, utcnow
+from .store.sweeps import Sweep
 from .tracking.server import TrackingServer
 
 log = logging.getLogger("labworks.service")
@@ -205,7 +207,15 @@ def _not_yourself(admin: Viewer, name: str, doing: str) -> None:
 
 
 def _stop_jobs(session: Session, name: str) -> int:
-    """Cancel the user's queued and running jobs (as they could) and pause their schedules."""
+    """Stop the user's sweeps, cancel their queued and running jobs (as they could) and pause
+    their schedules."""
+    now = utcnow()
+    session.execute(
+        update(Sweep)
+        .where(Sweep.owner == name, Sweep.status == sweep_store.RUNNING)
+        .values(status=sweep_store.STOPPED, reason="its owner's account was shut",
+                updated_at=now, finished_at=now)
+    )  # fmt: skip
     owner = Viewer(name)
     active = select(job_store.JobRun.id).where(
         job_store.JobRun.owner == name, job_store.JobRun.status.in_(job_store.ACTIVE)
@@ -221,6 +231,6 @@ def _stop_jobs(session: Session, name: str) -> int:
     session.execute(
         update(job_store.JobSchedule)
         .where(job_store.JobSchedule.definition_id.in_(definitions))
-        .values(paused=True)
+        .values(paused=True, next_run_at=None)  # a paused schedule has no next run
     )
     return cancelled

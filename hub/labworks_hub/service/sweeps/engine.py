@@ -307,8 +307,10 @@ class SweepEngine(LoggingConfigurable):
             for run_id in pass_.cancels:
                 with contextlib.suppress(Refused):  # it has just ended: nothing to cancel
                     job_store.request_cancel(session, owner, run_id)
-            for number, params in pass_.new:
-                self._queue(session, sweep, number, params)
+            # A sweep stopped while this pass ran queues nothing: a resume adopts the trials.
+            if sweep.status == store.RUNNING:
+                for number, params in pass_.new:
+                    self._queue(session, sweep, number, params)
             ended = pass_.ending if sweep.status == store.RUNNING else None
             if ended is not None:
                 end_sweep(sweep, *ended)
