@@ -75,3 +75,14 @@ export const adminIcon = icon(
   '<circle cx="9" cy="7.5" r="3.5"/><path d="M2 20c0-3.9 3.1-6.5 7-6.5s7 2.6 7 6.5z"/>' +
     '<circle cx="17" cy="8.5" r="2.5"/><path d="M17.5 13c2.8.2 4.5 2.2 4.5 5h-4.5c0-2-.7-3.7-2-4.8.6-.1 1.3-.2 2-.2z"/>'
 );
+
+/**
+ * Trial points on a pair of axes, the best one larger: the Sweeps panel
+ * (hyperparameter search over a notebook's parameters).
+ */
+export const sweepsIcon = icon(
+  'sweeps',
+  '<path d="M3 3h2v16h16v2H3z"/>' +
+    '<circle cx="8.5" cy="9" r="1.6"/><circle cx="12" cy="14" r="1.6"/>' +
+    '<circle cx="18.5" cy="8" r="1.6"/><circle cx="15" cy="15.5" r="2.6"/>'
+);

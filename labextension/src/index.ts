@@ -22,6 +22,7 @@ import { dataPlugin } from './panels/data/plugin';
 import { experimentsPlugin } from './panels/experiments/plugin';
 import { galleryPlugin } from './panels/gallery/plugin';
 import { jobsPlugin } from './panels/jobs/plugin';
+import { sweepsPlugin } from './panels/sweeps/plugin';
 import { launcherPlugin } from './launcher';
 import { adminPlugin } from './panels/admin/plugin';
 import { addOpenCommand, LabworksSidebar, Placements } from './sidebar';
@@ -208,6 +209,7 @@ export default [
   idlePlugin,
   galleryPlugin,
   jobsPlugin,
+  sweepsPlugin,
   experimentsPlugin,
   dataPlugin,
   tensorboardPlugin,

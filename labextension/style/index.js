@@ -5,3 +5,4 @@ import './experiments.css';
 import './data.css';
 import './sidebar.css';
 import './admin.css';
+import './sweeps.css';

@@ -27,6 +27,7 @@ from .idle import (
 from .jobs import jobs_handlers
 from .nbdime_git import with_git_ceiling, with_nbdime_git
 from .sharing import limit_hub_auth_cache, sharing_handlers
+from .sweeps import sweeps_handlers
 from .tensorboard import stop_tensorboards, tensorboard_handlers
 from .tracking import MAX_ARTIFACT_BYTES
 from .visibility import visibility_handlers
@@ -145,6 +146,7 @@ class LabworksServerApp(ExtensionApp):
                 *visibility_handlers,
                 *datasets_handlers,
                 *admin_handlers,
+                *sweeps_handlers,
             ]
         )
 

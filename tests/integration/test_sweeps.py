@@ -61,6 +61,8 @@ def test_a_random_sweep_runs_its_trials_as_jobs_and_finds_the_best(platform, peo
         expected = (t["params"]["x"] - 0.5) ** 2 + (0 if t["params"]["kind"] == "a" else 0.25)
         assert t["value"] == pytest.approx(expected)
     assert sweep["best_value"] == min(values)
+    assert set(sweep["importance"]) == {"x", "kind"}  # Optuna's importance of each parameter
+    assert sum(sweep["importance"].values()) == pytest.approx(1, abs=1e-3)
     best = next(t for t in trials if t["value"] == min(values))
     assert sweep["best_params"] == best["params"]
     assert sweep["best_run_id"] == best["mlflow_run_id"]

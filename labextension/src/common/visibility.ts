@@ -18,11 +18,11 @@ export interface IShared {
 }
 
 /**
- * What can be shared: an experiment (by id), a registered model (by name) or
- * a dataset (by ref, `<owner>/<name>`).
+ * What can be shared: an experiment (by id), a registered model (by name),
+ * a dataset (by ref, `<owner>/<name>`) or a sweep (by id).
  */
 export interface IShareTarget {
-  kind: 'experiments' | 'models' | 'datasets';
+  kind: 'experiments' | 'models' | 'datasets' | 'sweeps';
   key: string;
   /** What the person reads in the dialog's title. */
   name: string;
@@ -79,7 +79,10 @@ export class VisibilityForm extends RequestModel {
         value: `group:${group}`,
         label: trans.__('Members of %1 (read-only)', group)
       })),
-      { value: 'public', label: trans.__('Every user (read-only)') }
+      // A sweep is shared with one group or no one (the platform refuses more).
+      ...(this.target.kind === 'sweeps'
+        ? []
+        : [{ value: 'public', label: trans.__('Every user (read-only)') }])
     ];
   }
 

@@ -94,6 +94,11 @@ class SweepModel(BaseModel):
 
 class SweepDetail(SweepModel):
     trial_list: list[TrialModel]
+    importance: dict[str, float] = Field(
+        default_factory=dict,
+        description="Each parameter's share of the objective's variation (Optuna's PED-ANOVA),"
+        " from 4 complete trials on; the shares add up to 1.",
+    )
 
 
 class SweepList(BaseModel):

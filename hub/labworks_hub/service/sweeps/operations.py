@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import statistics
+import warnings
+from dataclasses import dataclass
 
 import optuna
 from sqlalchemy.orm import Session
@@ -25,6 +27,8 @@ from ..store.sweeps import Sweep, SweepTrial
 from . import models
 from .engine import SweepEngine, count_states, create_study, end_sweep
 from .space import Space, SpaceError, parse
+
+MIN_TRIALS_FOR_IMPORTANCE = 4
 
 
 async def create(
@@ -138,10 +142,12 @@ async def show(engine: SweepEngine, viewer: Viewer, sweep_id: str) -> models.Swe
         return sweep, store.trials(session, sweep.id)
 
     sweep, rows = await engine.jobs.db(work)
-    intermediate = await asyncio.to_thread(_intermediate, engine, sweep)
+    insights = await asyncio.to_thread(_insights, engine, sweep)
     summary = _summary(sweep, rows)
-    trials = [_trial(t, intermediate.get(t.number, [])) for t in rows]
-    return models.SweepDetail(**summary.model_dump(), trial_list=trials)
+    trials = [_trial(t, insights.intermediate.get(t.number, [])) for t in rows]
+    return models.SweepDetail(
+        **summary.model_dump(), trial_list=trials, importance=insights.importance
+    )
 
 
 def _trial(row: SweepTrial, intermediate: list[tuple[int, float]]) -> models.TrialModel:
@@ -153,19 +159,34 @@ def _trial(row: SweepTrial, intermediate: list[tuple[int, float]]) -> models.Tri
     return models.TrialModel.model_validate(fields)
 
 
-def _intermediate(engine: SweepEngine, sweep: Sweep) -> dict[int, list[tuple[int, float]]]:
-    """The values each trial reported by step, from the study; none before it exists."""
-    if sweep.pruner == "none":
-        return {}
+@dataclass(frozen=True)
+class Insights:
+    """What the study knows beyond the trial rows."""
+
+    intermediate: dict[int, list[tuple[int, float]]]  # trial number -> (step, value) reported
+    importance: dict[str, float]  # parameter -> its share of the objective's variation
+
+
+def _insights(engine: SweepEngine, sweep: Sweep) -> Insights:
+    """The values each trial reported by step and Optuna's parameter importance (PED-ANOVA:
+    no extra dependency, milliseconds); empty before there is enough to say."""
     try:
         study = engine.study(sweep)
-    except KeyError:
-        return {}
-    return {
-        t.number: sorted(t.intermediate_values.items())
-        for t in study.get_trials(deepcopy=False)
-        if t.intermediate_values
+    except KeyError:  # the study is not made yet
+        return Insights({}, {})
+    trials = study.get_trials(deepcopy=False)
+    intermediate = {
+        t.number: sorted(t.intermediate_values.items()) for t in trials if t.intermediate_values
     }
+    complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    importance: dict[str, float] = {}
+    if len(complete) >= MIN_TRIALS_FOR_IMPORTANCE:
+        evaluator = optuna.importance.PedAnovaImportanceEvaluator()
+        with warnings.catch_warnings(), contextlib.suppress(ValueError, RuntimeError):
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            found = optuna.importance.get_param_importances(study, evaluator=evaluator)
+            importance = {name: round(float(share), 6) for name, share in found.items()}
+    return Insights(intermediate, importance)
 
 
 def _summary(sweep: Sweep, rows: list[SweepTrial]) -> models.SweepModel:

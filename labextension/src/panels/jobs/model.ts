@@ -52,7 +52,7 @@ export interface ILogTail {
 /**
  * The Jobs panel's state: the jobs of the filter, the open job with its log
  * tail, whether a request is under way and the last error. It polls while
- * started, and tells when one of the user's jobs ends (`ended`).
+ * started, and tells when one of the user's jobs ends (`ended`; not a sweep's trials).
  *
  * Methods never reject (a failure is kept in `error`), except those the
  * read-only drive and the dialogs use, which say so.
@@ -340,7 +340,9 @@ export class JobsModel extends RequestModel {
     for (const job of listing.jobs) {
       const before = this._known.get(job.id);
       const isNew = before === undefined && this._primed;
-      if (hasEnded(job.status) && (isNew || (before && !hasEnded(before)))) {
+      // A sweep's trials end by the dozen: the Sweeps panel tells about the sweep instead.
+      const ending = isNew || (before !== undefined && !hasEnded(before));
+      if (hasEnded(job.status) && ending && job.trigger !== 'sweep') {
         this._ended.emit(job);
       }
       this._known.set(job.id, job.status);

@@ -210,9 +210,15 @@ describe('JobsModel notifications', () => {
       status: 'failed',
       updated_at: '2026-11-23T11:00:06Z'
     });
+    const trial = sampleJob({
+      id: 'trial0000000',
+      status: 'succeeded',
+      trigger: 'sweep',
+      updated_at: '2026-11-23T11:00:06Z'
+    });
     const { settings, requests } = fakeServer(
       listing(old, queued), // first round: what already was
-      listing(ended, quick), // the queued one ended; a new one ran and failed
+      listing(ended, quick, trial), // the queued one ended; a new one failed; a trial: quiet
       listing(ended) // the same change again: no second notice
     );
     const model = new JobsModel({ serverSettings: settings });

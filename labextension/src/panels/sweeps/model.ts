@@ -1,0 +1,214 @@
+import type { ServerConnection } from '@jupyterlab/services';
+
+import { RequestModel } from '../../requestModel';
+import { JobsClient } from '../jobs/client';
+import type { IJobDetail } from '../jobs/types';
+import { SweepsClient } from './client';
+import type { ISweep, ISweepDetail, ITrial } from './types';
+
+/**
+ * Milliseconds between two polls while a sweep runs.
+ */
+export const POLL_MS = 3000;
+
+/**
+ * Whether the panel should ask again: a listed or the shown sweep runs.
+ */
+export function shouldPoll(
+  sweeps: ReadonlyArray<ISweep>,
+  selected: ISweep | null
+): boolean {
+  return (
+    selected?.status === 'running' || sweeps.some(s => s.status === 'running')
+  );
+}
+
+/**
+ * The best trial of a sweep, or `null` while it has none.
+ */
+export function bestTrial(sweep: ISweepDetail): ITrial | null {
+  if (sweep.best_trial === null) {
+    return null;
+  }
+  return sweep.trial_list.find(t => t.number === sweep.best_trial) ?? null;
+}
+
+/**
+ * The Sweeps panel's state: the sweeps the person can see, the one shown
+ * with its trials, and what its owner does to it. It polls while a sweep
+ * runs (`start()` begins, `dispose()` ends).
+ *
+ * Methods never reject: a failure (the platform's message) is kept in
+ * `error`.
+ */
+export class SweepsModel extends RequestModel {
+  constructor(options: SweepsModel.IOptions = {}) {
+    super();
+    this.client = options.client ?? new SweepsClient(options.serverSettings);
+    this.jobs = options.jobs ?? new JobsClient(this.client.serverSettings);
+    this._pollMs = options.pollMs ?? POLL_MS;
+  }
+
+  readonly client: SweepsClient;
+  readonly jobs: JobsClient;
+
+  get sweeps(): ReadonlyArray<ISweep> {
+    return this._sweeps;
+  }
+
+  /**
+   * The sweep shown in detail, with its trials; `null` for the list.
+   */
+  get selected(): ISweepDetail | null {
+    return this._selected;
+  }
+
+  get loaded(): boolean {
+    return this._loaded;
+  }
+
+  /**
+   * Ask for the list and the shown sweep again.
+   */
+  async refresh(): Promise<boolean> {
+    const ok = await this.run(async () => {
+      const id = this._selected?.id ?? null;
+      const [sweeps, selected] = await Promise.all([
+        this.client.list(),
+        id === null ? Promise.resolve(null) : this.client.get(id)
+      ]);
+      this._sweeps = sweeps;
+      // The person may have gone back to the list while this was asked.
+      if (id !== null && this._selected?.id === id) {
+        this._selected = selected;
+      }
+      this._loaded = true;
+    });
+    this._schedule();
+    return ok;
+  }
+
+  /**
+   * Show a sweep in detail (`null`: back to the list).
+   */
+  async select(id: string | null): Promise<boolean> {
+    if (id === null) {
+      this._selected = null;
+      this.emitChanged();
+      return true;
+    }
+    const ok = await this.run(async () => {
+      this._selected = await this.client.get(id);
+    });
+    this._schedule();
+    return ok;
+  }
+
+  /**
+   * Show a sweep just created (the dialog's answer) and list it.
+   */
+  async show(sweep: ISweepDetail): Promise<void> {
+    this._selected = sweep;
+    this._put(sweep);
+    this.emitChanged();
+    await this.refresh();
+  }
+
+  stop(): Promise<boolean> {
+    return this._act(id => this.client.stop(id));
+  }
+
+  resume(): Promise<boolean> {
+    return this._act(id => this.client.resume(id));
+  }
+
+  extend(trials: number): Promise<boolean> {
+    return this._act(id => this.client.extend(id, trials));
+  }
+
+  /**
+   * Run the best trial's job again as a plain job; resolves it, or `null`
+   * with the reason in `error`.
+   */
+  async rerunBest(): Promise<IJobDetail | null> {
+    const best = this._selected === null ? null : bestTrial(this._selected);
+    if (best === null) {
+      return null;
+    }
+    let job: IJobDetail | null = null;
+    await this.run(async () => {
+      job = await this.jobs.rerun(best.job_id, null);
+    });
+    return job;
+  }
+
+  dispose(): void {
+    if (this._timer !== null) {
+      clearTimeout(this._timer);
+      this._timer = null;
+    }
+    super.dispose();
+  }
+
+  private async _act(
+    work: (id: string) => Promise<ISweepDetail>
+  ): Promise<boolean> {
+    const id = this._selected?.id;
+    if (id === undefined) {
+      return false;
+    }
+    const ok = await this.run(async () => {
+      const sweep = await work(id);
+      this._selected = sweep;
+      this._put(sweep);
+    });
+    this._schedule();
+    return ok;
+  }
+
+  /**
+   * Put a sweep's new state in the list (first when new).
+   */
+  private _put(sweep: ISweep): void {
+    const index = this._sweeps.findIndex(s => s.id === sweep.id);
+    this._sweeps =
+      index < 0
+        ? [sweep, ...this._sweeps]
+        : this._sweeps.map((s, i) => (i === index ? sweep : s));
+  }
+
+  /**
+   * Poll again later while a sweep runs; never twice at once.
+   */
+  private _schedule(): void {
+    if (this.isDisposed || this._timer !== null) {
+      return;
+    }
+    if (!shouldPoll(this._sweeps, this._selected)) {
+      return;
+    }
+    this._timer = setTimeout(() => {
+      this._timer = null;
+      void this.refresh();
+    }, this._pollMs);
+  }
+
+  private _loaded = false;
+  private _pollMs: number;
+  private _selected: ISweepDetail | null = null;
+  private _sweeps: ISweep[] = [];
+  private _timer: ReturnType<typeof setTimeout> | null = null;
+}
+
+/**
+ * A namespace for SweepsModel statics.
+ */
+export namespace SweepsModel {
+  export interface IOptions {
+    client?: SweepsClient;
+    jobs?: JobsClient;
+    serverSettings?: ServerConnection.ISettings;
+    /** Milliseconds between polls while a sweep runs. */
+    pollMs?: number;
+  }
+}
