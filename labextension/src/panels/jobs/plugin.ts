@@ -2,16 +2,8 @@ import type {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import {
-  ICommandPalette,
-  Notification,
-  ToolbarButton
-} from '@jupyterlab/apputils';
+import { ICommandPalette, Notification } from '@jupyterlab/apputils';
 import { PageConfig } from '@jupyterlab/coreutils';
-import type {
-  DocumentRegistry,
-  IDocumentWidget
-} from '@jupyterlab/docregistry';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { runIcon } from '@jupyterlab/ui-components';
@@ -20,7 +12,7 @@ import { jobsIcon } from '../../icons';
 import { addOpenCommand } from '../../sidebar';
 import { ILabworksSidebar, IWorkspaceFactsProvider } from '../../tokens';
 import { outputPath } from '../../common/jobOutputs';
-import { notebookContext } from '../../common/notebook';
+import { addNotebookButton, notebookContext } from '../../common/notebook';
 import { JobOutputDrive } from './drive';
 // The model backs the drive and the notifications, which start with the lab.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -192,25 +184,14 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
       selector: '.jp-DirListing-item[data-file-type="notebook"]',
       rank: 3
     });
-    app.docRegistry.addWidgetExtension('Notebook', {
-      createNew: (
-        widget: IDocumentWidget,
-        context: DocumentRegistry.Context
-      ): ToolbarButton | void => {
-        if (context.path.includes(':')) {
-          return; // a read-only drive's notebook (a gallery version, a job output)
-        }
-        const button = new ToolbarButton({
-          icon: runIcon,
-          label: trans.__('Run as job'),
-          tooltip: trans.__(
-            'Run this notebook as a job on the platform, now or on a schedule'
-          ),
-          onClick: () => void run(context.path)
-        });
-        widget.toolbar.addItem('labworks-run-job', button);
-        return button;
-      }
+    addNotebookButton(app, {
+      name: 'labworks-run-job',
+      icon: runIcon,
+      label: trans.__('Run as job'),
+      tooltip: trans.__(
+        'Run this notebook as a job on the platform, now or on a schedule'
+      ),
+      onClick: path => void run(path)
     });
     if (palette) {
       const category = trans.__('Labworks');

@@ -6,21 +6,16 @@ import {
   ICommandPalette,
   InputDialog,
   Notification,
-  showErrorMessage,
-  ToolbarButton
+  showErrorMessage
 } from '@jupyterlab/apputils';
 import { PageConfig } from '@jupyterlab/coreutils';
-import type {
-  DocumentRegistry,
-  IDocumentWidget
-} from '@jupyterlab/docregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { sweepsIcon } from '../../icons';
 import { addOpenCommand } from '../../sidebar';
 import { ILabworksSidebar, IWorkspaceFactsProvider } from '../../tokens';
 import { outputPath } from '../../common/jobOutputs';
-import { notebookContext } from '../../common/notebook';
+import { addNotebookButton, notebookContext } from '../../common/notebook';
 // The panel polls while a sweep runs, from the start: not loaded lazily.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { SweepsModel } from './model';
@@ -185,25 +180,14 @@ export const sweepsPlugin: JupyterFrontEndPlugin<void> = {
       selector: '.jp-Notebook',
       rank: 62
     });
-    app.docRegistry.addWidgetExtension('Notebook', {
-      createNew: (
-        widget: IDocumentWidget,
-        context: DocumentRegistry.Context
-      ): ToolbarButton | void => {
-        if (context.path.includes(':')) {
-          return; // a read-only drive's notebook (a gallery version, a job output)
-        }
-        const button = new ToolbarButton({
-          icon: sweepsIcon,
-          label: trans.__('Sweep'),
-          tooltip: trans.__(
-            'Search this notebook’s parameters with trials run as jobs'
-          ),
-          onClick: () => void sweep(context.path)
-        });
-        widget.toolbar.addItem('labworks-sweep', button);
-        return button;
-      }
+    addNotebookButton(app, {
+      name: 'labworks-sweep',
+      icon: sweepsIcon,
+      label: trans.__('Sweep'),
+      tooltip: trans.__(
+        'Search this notebook’s parameters with trials run as jobs'
+      ),
+      onClick: path => void sweep(path)
     });
     void app.restored.then(() => model.refresh());
     if (palette) {
