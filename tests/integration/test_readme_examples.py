@@ -41,6 +41,7 @@ NEEDS = {
     "labworks gallery publish": "nb.ipynb, alice in group ml",
     "labworks jobs run": "nb.ipynb with a parameters cell",
     "labworks schedules create": "nb.ipynb",
+    "labworks sweeps create": "nb.ipynb logging loss, space.yaml",
     "labworks images list": "nothing",
     "labworks jobs notifications": "nothing",
     "labworks experiments list": "nothing",
@@ -126,7 +127,7 @@ def write_notebook(path: Path) -> None:
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_code_cell("lr = 0.01", metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell("print('lr', lr)"),
+        nbformat.v4.new_code_cell("print('lr', lr)\nimport mlflow\nmlflow.log_metric('loss', lr)"),
     ]
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"c{i}"
@@ -189,6 +190,7 @@ def test_the_readme_examples_work_as_written(here):
             "PATH": f"{here / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}",
         }
         write_notebook(here / "nb.ipynb")
+        (here / "space.yaml").write_text("lr: {type: log-float, low: 0.001, high: 0.1}\n")
         (here / "data" / "iris").mkdir(parents=True)
         (here / "data" / "iris" / "iris.csv").write_text("sepal_length,species\n5.1,setosa\n")
         prepare_tracking(platform.url, token)
