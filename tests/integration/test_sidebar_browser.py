@@ -15,11 +15,12 @@ pytestmark = pytest.mark.e2e
 PANELS = {
     "workspace": "Facts about this workspace",
     "jobs": "Notebook jobs and schedules",
+    "sweeps": "Hyperparameter sweeps of notebook parameters",
     "experiments": "Tracked experiments and their runs",
     "data": "Versioned datasets you can read",
     "gallery": "Notebooks published to your groups",
 }
-LABELS = ["Workspace", "Jobs", "Experiments", "Data", "Gallery"]
+LABELS = ["Workspace", "Jobs", "Sweeps", "Experiments", "Data", "Gallery"]
 
 
 def shown_panels(page: Page) -> list[str]:
