@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from playwright.sync_api import Locator, Page, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -68,8 +69,16 @@ def open_panel(page: Page, panel: str) -> Locator:
     tab = panel_tab(page, panel)
     expect(tab).to_be_visible()
     expect(page.locator("#jupyterlab-splash")).to_have_count(0)
-    if tab.get_attribute("aria-selected") != "true":
-        tab.click()
     content = page.locator(f'[data-testid="labworks-{panel}-panel"]')
+    # After a reload the side-bar settings may still move the tab where they say, which
+    # collapses it again: look, and click once more while the tab is not the open one.
+    for _ in range(3):
+        if tab.get_attribute("aria-selected") != "true":
+            tab.click()
+        try:
+            content.wait_for(state="visible", timeout=10_000)
+            break
+        except PlaywrightTimeoutError:
+            continue
     expect(content).to_be_visible()
     return content
