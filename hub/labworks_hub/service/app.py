@@ -12,7 +12,7 @@ from .. import __version__
 from .auth import HubIdentity, install_oauth
 from .errors import ERROR_RESPONSES, install_error_handlers
 from .guard import BodyLimits, RequestGuard
-from .jobs.service import build_artifact_store
+from .jobs.build import build_artifact_store
 from .metrics import install_metrics
 from .routers import (
     admin,

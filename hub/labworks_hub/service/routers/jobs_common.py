@@ -9,7 +9,8 @@ from fastapi import FastAPI, Request
 from pydantic import BaseModel
 
 from ..access import Unprocessable
-from ..jobs.service import JobService, build_job_service
+from ..jobs.build import build_job_service
+from ..jobs.service import JobService
 from ..validation import parse_body
 
 M = TypeVar("M", bound=BaseModel)
