@@ -87,7 +87,7 @@ test-js: install
 	npm test --silent
 
 test-python: install-test system-deps
-	$(BIN)/python -m pytest -p no:cacheprovider tests
+	$(BIN)/python -m pytest -p no:cacheprovider --durations=40 tests
 
 test: install system-deps lint test-js test-python
 

@@ -245,6 +245,12 @@ class SweepEngine(LoggingConfigurable):
         done = counts[store.COMPLETE] + counts[store.PRUNED]
         running = counts[store.TRIAL_RUNNING] + len(pass_.new)
         ended = [pass_.outcome(n) for n in sorted(states) if states[n] != store.TRIAL_RUNNING]
+        # A trial ended (pruned, or told before a crash) whose job is still being cancelled.
+        lingering = any(
+            pass_.jobs.get(row.run_id, ("", ""))[0] in ACTIVE
+            for n, row in pass_.rows.items()
+            if states[n] != store.TRIAL_RUNNING
+        )
         first = ended[: self.fail_fast_trials]
         status = reason = ""
         if len(first) == min(self.fail_fast_trials, sweep.n_trials) and all(
@@ -259,8 +265,8 @@ class SweepEngine(LoggingConfigurable):
             )
         elif counts[store.TRIAL_FAILED] >= (self.max_failed_trials or sweep.n_trials):
             status, reason = store.FAILED, f"{counts[store.TRIAL_FAILED]} trials failed"
-        elif done >= sweep.n_trials and running == 0:
-            status = store.SUCCEEDED
+        elif done >= sweep.n_trials and running == 0 and not lingering:
+            status = store.SUCCEEDED  # once no trial's job is left running
         elif sweep.timeout_seconds and utcnow() >= sweep.started_at + timedelta(
             seconds=sweep.timeout_seconds
         ):
