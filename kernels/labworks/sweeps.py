@@ -24,7 +24,9 @@ from typing import Any
 
 from .api import Api, PlatformError
 
-__all__ = ["SweepError", "create", "extend", "list_sweeps", "resume", "show", "stop", "watch"]
+__all__ = [
+    "SweepError", "create", "delete", "extend", "list_sweeps", "resume", "show", "stop", "watch",
+]  # fmt: skip
 
 ENDED = ("succeeded", "failed", "stopped")
 
@@ -88,6 +90,13 @@ def resume(sweep_id: str) -> dict[str, Any]:
 
 def extend(sweep_id: str, trials: int) -> dict[str, Any]:
     return dict(_api().json("POST", f"sweeps/{_checked(sweep_id)}/extend", {"trials": trials}))
+
+
+def delete(sweep_id: str) -> None:
+    """Delete the sweep with its trials and study (a running one is stopped first); its
+    trials' jobs and MLflow runs stay."""
+    with _api().open("DELETE", f"sweeps/{_checked(sweep_id)}"):
+        pass
 
 
 def summary(sweep: Mapping[str, Any]) -> str:

@@ -57,11 +57,18 @@ class SweepsHandler(SweepsBaseHandler):
 
 
 class SweepHandler(SweepsBaseHandler):
-    """``GET /labworks/sweeps/<id>``: status, counts, the best trial and every trial."""
+    """``GET /labworks/sweeps/<id>``: status, counts, the best trial and every trial;
+    ``DELETE`` deletes the sweep (a running one is stopped first; its jobs stay)."""
 
     @tornado.web.authenticated
     async def get(self, sweep_id: str) -> None:
         await self.relay("GET", f"/sweeps/{sweep_id}")
+
+    @tornado.web.authenticated
+    async def delete(self, sweep_id: str) -> None:
+        await self.platform.delete(f"/sweeps/{sweep_id}")
+        self.set_status(204)
+        self.finish()
 
 
 class StopHandler(SweepsBaseHandler):

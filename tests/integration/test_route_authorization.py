@@ -126,6 +126,7 @@ DECISIONS: dict[Route, Decision] = {
     ("POST", "/api/v1/sweeps/{sweep_id}/resume"): OWNER_WRITES,
     ("POST", "/api/v1/sweeps/{sweep_id}/extend"): OWNER_WRITES,
     ("PUT", "/api/v1/sweeps/{sweep_id}/visibility"): OWNER_WRITES,
+    ("DELETE", "/api/v1/sweeps/{sweep_id}"): OWNER_WRITES,
     ("GET", "/api/v1/experiments"): ANY_USER,
     ("GET", "/api/v1/experiments/{experiment_id}"): READ_SHARED,
     ("PUT", "/api/v1/experiments/{experiment_id}/visibility"): OWNER_WRITES,

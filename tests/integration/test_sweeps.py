@@ -3,14 +3,18 @@ store, MLflow child runs, clear refusals, and who may see what."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import sqlite3
+import subprocess
 import time
 
 import httpx
 import pytest
 
 from tests.integration.test_jobs import call, cli, notebook, service_pid, submit, wait_job
+from tests.platform import LABWORKS
 
 pytestmark = pytest.mark.e2e
 
@@ -240,3 +244,89 @@ def test_a_sweep_survives_a_crash_of_the_platform_service(platform, people):
     assert numbers == list(range(6))
     jobs = call(platform, token, "GET", "/jobs", params={"q": "crashy #", "limit": 100}).json()
     assert sorted(j["name"] for j in jobs["jobs"]) == [f"crashy #{n}" for n in range(6)]
+
+
+def stored(platform, table: str, sweep_id: str) -> int:
+    """Rows of `table` for the sweep in the platform's database, read-only."""
+    url = json.loads((platform.home / "labworks.json").read_text())["db_url"]
+    assert url.startswith("sqlite:///"), url  # what `labworks up` embeds
+    with sqlite3.connect(f"file:{url.removeprefix('sqlite:///')}?mode=ro", uri=True) as db:
+        query = f"SELECT count(*) FROM {table} WHERE sweep_id = ?"
+        return db.execute(query, (sweep_id,)).fetchone()[0]
+
+
+def mlflow_run(platform, token: str, run_id: str) -> httpx.Response:
+    return httpx.get(
+        platform.url + "/services/labworks/mlflow/api/2.0/mlflow/runs/get",
+        params={"run_id": run_id}, headers={"Authorization": f"token {token}"},
+    )  # fmt: skip
+
+
+def test_deleting_a_finished_sweep_keeps_its_jobs_and_runs(platform, people):
+    owner, member, outsider = people["swan"], people["swen"], people["swop"]
+    reply = create(platform, owner, sampler="random", trials=1, share_with_group="sweepers")
+    assert reply.status_code == 201, reply.text
+    sweep = wait_sweep(platform, owner, reply.json()["id"])
+    assert sweep["status"] == "succeeded", sweep
+    sweep_id, (trial,) = sweep["id"], sweep["trial_list"]
+    assert stored(platform, "lw_sweep_journal", sweep_id) > 0
+    # a member who sees it may not delete it; to anyone else it is not there
+    refused = call(platform, member, "DELETE", f"/sweeps/{sweep_id}")
+    assert refused.status_code == 403 and "only swan can delete" in refused.json()["message"]
+    assert call(platform, outsider, "DELETE", f"/sweeps/{sweep_id}").status_code == 404
+    assert call(platform, owner, "GET", f"/sweeps/{sweep_id}").status_code == 200
+
+    assert call(platform, owner, "DELETE", f"/sweeps/{sweep_id}").status_code == 204
+    assert call(platform, owner, "GET", f"/sweeps/{sweep_id}").status_code == 404
+    assert sweep_id not in str(call(platform, owner, "GET", "/sweeps").json())
+    assert stored(platform, "lw_sweep_journal", sweep_id) == 0
+    assert stored(platform, "lw_sweep_trials", sweep_id) == 0
+    # the trial's job, with its history, and the MLflow runs stay
+    job = call(platform, owner, "GET", f"/jobs/{trial['job_id']}")
+    assert job.status_code == 200 and job.json()["status"] == "succeeded"
+    assert mlflow_run(platform, owner, trial["mlflow_run_id"]).status_code == 200
+    assert mlflow_run(platform, owner, sweep["parent_run_id"]).status_code == 200
+    assert call(platform, owner, "DELETE", f"/sweeps/{sweep_id}").status_code == 404
+
+
+def test_deleting_a_running_sweep_from_the_cli_cancels_its_trials(platform, people):
+    token = people["swen"]
+    slow = notebook(
+        "import time, mlflow\ntime.sleep(300)\nmlflow.log_metric('loss', x)",
+        parameters="x = 0.0\n",
+    )
+    reply = call(
+        platform, token, "POST", "/sweeps",
+        json={"content": slow, "space": {"x": SPACE["x"]}, "metric": "loss", "name": "doomed",
+              "sampler": "random", "trials": 4, "parallel": 2},
+    )  # fmt: skip
+    assert reply.status_code == 201, reply.text
+    sweep_id = reply.json()["id"]
+    deadline = time.monotonic() + 120
+    while True:  # both first trials' jobs run
+        trials = call(platform, token, "GET", f"/sweeps/{sweep_id}").json()["trial_list"]
+        jobs = [t["job_id"] for t in trials]
+        statuses = [call(platform, token, "GET", f"/jobs/{j}").json()["status"] for j in jobs]
+        if statuses == ["running", "running"]:
+            break
+        assert time.monotonic() < deadline, statuses
+        time.sleep(0.5)
+    env = {**os.environ, "LABWORKS_URL": platform.url, "LABWORKS_TOKEN": token}
+    kept = subprocess.run(
+        [*LABWORKS, "sweeps", "delete", sweep_id], input="n\n", capture_output=True,
+        text=True, timeout=60, env=env,
+    )  # fmt: skip
+    assert kept.returncode == 1 and "Aborted" in kept.stderr, kept
+    assert call(platform, token, "GET", f"/sweeps/{sweep_id}").status_code == 200
+
+    deleted = cli(platform, token, "sweeps", "delete", sweep_id, "--yes")
+    assert deleted.returncode == 0, deleted.stderr
+    assert deleted.stdout.strip() == f"Deleted sweep {sweep_id}."
+    assert call(platform, token, "GET", f"/sweeps/{sweep_id}").status_code == 404
+    assert stored(platform, "lw_sweep_journal", sweep_id) == 0
+    assert stored(platform, "lw_sweep_trials", sweep_id) == 0
+    # Every job the sweep queued ends cancelled, and stays listed with its history.
+    listed = call(platform, token, "GET", "/jobs", params={"q": "doomed #"}).json()["jobs"]
+    assert {j["id"] for j in listed} == set(jobs)
+    for job_id in jobs:
+        assert wait_job(platform, token, job_id, timeout=60)["status"] == "cancelled"

@@ -1,7 +1,9 @@
 """A person in a real browser (Debian chromium) sweeps a small quadratic notebook: "Sweep" in the
 notebook's toolbar, the dialog pre-filled from the parameters cell, a refusal of the platform
 shown in the dialog, then the sweep followed in the Sweeps panel until its trials fill the
-trials table and the plots; a trial's row opens its output notebook."""
+trials table and the plots; a trial's row opens its output notebook. Then "Register best model"
+registers the model folder the best trial logged, and Delete, once confirmed, removes the sweep
+and goes back to the list."""
 
 from __future__ import annotations
 
@@ -26,7 +28,10 @@ def quadratic_notebook(kernel: str) -> dict:
     nb = nbformat.v4.new_notebook(
         cells=[
             nbformat.v4.new_code_cell("x = 0.0", metadata={"tags": ["parameters"]}),
-            nbformat.v4.new_code_cell("import mlflow; mlflow.log_metric('loss', (x - 0.5) ** 2)"),
+            nbformat.v4.new_code_cell(
+                "import mlflow; mlflow.log_metric('loss', (x - 0.5) ** 2)\n"
+                "mlflow.log_text('flavors: {}\\n', 'model/MLmodel')  # a model folder, as saved"
+            ),
         ]
     )
     for i, cell in enumerate(nb.cells):
@@ -137,3 +142,38 @@ def test_sweep_a_notebook_from_its_toolbar_and_watch_the_panel_fill(
     expect(listed_row).to_contain_text(f"{TRIALS}/{TRIALS}")
     expect(listed_row).to_contain_text("succeeded")
     page.screenshot(path=screenshots / "64-sweeps-panel-list.png")
+
+    # "Register best model": the Experiments panel's dialog on the best trial's run, which
+    # offers the model folder that run logged.
+    listed_row.click()
+    detail = panel.locator('[data-testid="labworks-sweep-detail"]')
+    detail.get_by_role("button", name="Register best model").click()
+    dialog = detail.get_by_role("dialog", name="Register model")
+    chooser = dialog.get_by_role("combobox", name="Model", exact=True)
+    expect(chooser.locator("option")).to_have_text(["model/ (artifact folder)"])
+    expect(dialog).to_contain_text(f"/{sweep['best_run_id']}/artifacts/model")
+    dialog.get_by_role("combobox", name="Registered model name").fill("quad-best")
+    dialog.get_by_role("button", name="Register", exact=True).click()
+    expect(dialog.get_by_role("status")).to_have_text("Registered quad-best version 1")
+    page.screenshot(path=screenshots / "65-sweep-register-best.png")
+    dialog.get_by_role("button", name="Close").click()
+    expect(detail.get_by_role("dialog")).to_have_count(0)
+    version = httpx.get(
+        f"{platform.url}/services/labworks/mlflow/api/2.0/mlflow/model-versions/get",
+        params={"name": "quad-best", "version": "1"}, headers=auth(token),
+    )  # fmt: skip
+    assert version.status_code == 200, version.text
+    assert version.json()["model_version"]["run_id"] == sweep["best_run_id"]
+
+    # Delete: asked first, then back to the list, without the sweep; the platform has it no more.
+    detail.get_by_role("button", name="Delete…").click()
+    confirm = page.locator(".jp-Dialog")
+    expect(confirm).to_contain_text("Delete sweep quad.ipynb")
+    page.screenshot(path=screenshots / "66-sweep-delete-confirm.png")
+    confirm.get_by_role("button", name="Delete", exact=True).click()
+    expect(detail).to_have_count(0)
+    expect(listed_row).to_have_count(0)
+    expect(panel).to_contain_text("No sweeps yet")
+    gone = httpx.get(f"{platform.url}{API}/sweeps/{sweep['id']}", headers=auth(token))
+    assert gone.status_code == 404
+    page.screenshot(path=screenshots / "67-sweeps-panel-after-delete.png")

@@ -38,7 +38,7 @@ def _read_space(path: Path) -> dict[str, Any]:
 
 @click.group()
 def sweeps() -> None:
-    """Hyperparameter sweeps: create, list, show, stop, resume, extend, share."""
+    """Hyperparameter sweeps: create, list, show, stop, resume, extend, share, delete."""
 
 
 @sweeps.command("create")
@@ -201,3 +201,15 @@ def sweeps_share(sweep_id: str, visibility: str) -> None:
     """Let one of your groups see sweep ID and its trials (--group G), or nobody (--private)."""
     sweep = call("PUT", f"sweeps/{sweep_id}/visibility", json={"visibility": visibility})
     click.echo(f"{sweep_id}: {sweep['visibility']}")
+
+
+@sweeps.command("delete")
+@click.argument("sweep_id", metavar="ID")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def sweeps_delete(sweep_id: str, yes: bool) -> None:
+    """Delete sweep ID with its trials and study; a running one is stopped first. The trials'
+    jobs and MLflow runs stay."""
+    if not yes:
+        click.confirm(f"Delete sweep {sweep_id} with its trials and study?", abort=True)
+    call("DELETE", f"sweeps/{sweep_id}")
+    click.echo(f"Deleted sweep {sweep_id}.")

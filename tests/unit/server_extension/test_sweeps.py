@@ -70,6 +70,7 @@ async def test_every_route_reaches_the_platform(lab: Any, jobs_platform: JobsPla
     jobs_platform.answer("GET", f"/sweeps/{SWEEP_ID}", SWEEP)
     for action in ("stop", "resume", "extend"):
         jobs_platform.answer("POST", f"/sweeps/{SWEEP_ID}/{action}", {**SWEEP, "a": action})
+    jobs_platform.answer("DELETE", f"/sweeps/{SWEEP_ID}", None, status=204)
 
     assert answer_of(await lab("GET", "sweeps")) == {"sweeps": [SWEEP]}
     assert answer_of(await lab("GET", f"sweeps/{SWEEP_ID}")) == SWEEP
@@ -78,6 +79,8 @@ async def test_every_route_reaches_the_platform(lab: Any, jobs_platform: JobsPla
     reply = await lab("POST", f"sweeps/{SWEEP_ID}/extend", {"trials": 5, "other": 1})
     assert answer_of(reply)["a"] == "extend"
     assert jobs_platform.only("POST", f"/sweeps/{SWEEP_ID}/extend").body == {"trials": 5}
+    assert (await lab("DELETE", f"sweeps/{SWEEP_ID}")).code == 204
+    assert jobs_platform.only("DELETE", f"/sweeps/{SWEEP_ID}").body is None
 
 
 @pytest.mark.parametrize("body", [{}, {"trials": "5"}, {"trials": True}, {"trials": 1.5}])
@@ -142,6 +145,7 @@ async def test_a_visitor_of_a_shared_workspace_is_refused(
         ("GET", "sweeps", None),
         ("POST", "sweeps", {"path": "quad.ipynb"}),
         ("POST", f"sweeps/{SWEEP_ID}/stop", {}),
+        ("DELETE", f"sweeps/{SWEEP_ID}", None),
         ("PUT", f"sweeps/{SWEEP_ID}/visibility", {"visibility": "public"}),
     ]:
         reply = await lab(method, path, body)

@@ -1,4 +1,4 @@
-"""Sweeps over REST: create, list, show, stop, resume, extend, share.
+"""Sweeps over REST: create, list, show, stop, resume, extend, share, delete.
 
 The sweep engine (service/sweeps) does the work; this module only translates HTTP. Its lifespan
 starts the engine after the job service (the jobs router's lifespan) and stops it first.
@@ -123,3 +123,14 @@ async def set_visibility(
     """Share the sweep and its trials' jobs with one of your groups ('group:<name>'), or
     nobody ('private'). Owner only."""
     return await ops.set_visibility(engine, who, sweep_id, body.visibility)
+
+
+@router.delete("/sweeps/{sweep_id}", status_code=204)
+async def delete(
+    sweep_id: str = SweepId,
+    who: Viewer = Depends(tracking_viewer),
+    engine: SweepEngine = Depends(sweep_engine),
+) -> None:
+    """Delete the sweep, its trials and its study (owner only). A running sweep is stopped
+    first and its trials' jobs cancelled; the jobs themselves and their MLflow runs stay."""
+    await ops.delete(engine, who, sweep_id)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text, func, select
+from sqlalchemy import Float, ForeignKey, Integer, String, Text, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..access import NotFound, Shareable, Viewer
@@ -87,9 +87,11 @@ class SweepJournalLine(Base):
     line: Mapped[dict] = mapped_column(default=dict)
 
 
-def get_sweep(session: Session, viewer: Viewer, sweep_id: str) -> Sweep:
-    """The sweep if the viewer may see it; NotFound otherwise (its existence does not leak)."""
-    sweep = session.scalar(select(Sweep).where(Sweep.id == sweep_id, Sweep.visible_to(viewer)))
+def get_sweep(session: Session, viewer: Viewer, sweep_id: str, *, lock: bool = False) -> Sweep:
+    """The sweep if the viewer may see it; NotFound otherwise (its existence does not leak).
+    `lock` holds its row until the transaction ends (PostgreSQL; SQLite has one writer)."""
+    query = select(Sweep).where(Sweep.id == sweep_id, Sweep.visible_to(viewer))
+    sweep = session.scalar(query.with_for_update() if lock else query)
     if sweep is None:
         raise NotFound(f"no sweep {sweep_id!r}")
     return sweep
@@ -103,6 +105,14 @@ def list_sweeps(session: Session, viewer: Viewer, limit: int = 200) -> list[Swee
 def trials(session: Session, sweep_id: str) -> list[SweepTrial]:
     query = select(SweepTrial).where(SweepTrial.sweep_id == sweep_id)
     return list(session.scalars(query.order_by(SweepTrial.number)))
+
+
+def delete_sweep(session: Session, sweep_id: str) -> None:
+    """Remove the sweep, its trial rows and its journal. The trials' job runs and the job
+    definition stay: they are the jobs' history."""
+    session.execute(delete(SweepJournalLine).where(SweepJournalLine.sweep_id == sweep_id))
+    session.execute(delete(SweepTrial).where(SweepTrial.sweep_id == sweep_id))
+    session.execute(delete(Sweep).where(Sweep.id == sweep_id))
 
 
 def running_sweeps(session: Session) -> list[Sweep]:

@@ -66,7 +66,7 @@ class SweepEngine(LoggingConfigurable):
         self.db: Store = jobs.store
         self.runs = runs
         self._storages: dict[str, optuna.storages.JournalStorage] = {}
-        self._journals: list[StoreJournal] = []  # their backends, closed at stop
+        self._journals: dict[str, StoreJournal] = {}  # their backends, closed at stop
         self._studies: dict[str, optuna.Study] = {}
         self._lock = threading.Lock()
         self._task: asyncio.Task | None = None
@@ -83,11 +83,12 @@ class SweepEngine(LoggingConfigurable):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        for journal in self._journals:
-            journal.close()
-        self._journals.clear()
-        self._storages.clear()
-        self._studies.clear()
+        with self._lock:
+            for journal in self._journals.values():
+                journal.close()
+            self._journals.clear()
+            self._storages.clear()
+            self._studies.clear()
 
     def wake(self) -> None:
         self._wake.set()
@@ -129,8 +130,7 @@ class SweepEngine(LoggingConfigurable):
     def _storage(self, sweep_id: str) -> optuna.storages.JournalStorage:
         storage = self._storages.get(sweep_id)
         if storage is None:
-            journal = StoreJournal(self.db, sweep_id)
-            self._journals.append(journal)
+            journal = self._journals[sweep_id] = StoreJournal(self.db, sweep_id)
             storage = self._storages[sweep_id] = optuna.storages.JournalStorage(journal)
         return storage
 
@@ -152,6 +152,16 @@ class SweepEngine(LoggingConfigurable):
                     pruner=make_pruner(sweep.pruner),
                 )
             return study
+
+    def forget(self, sweep_id: str) -> None:
+        """Drop what is kept for a deleted sweep: its study, its storage, and its journal's
+        connection (closed). A pass running on it meanwhile finds the sweep gone."""
+        with self._lock:
+            self._studies.pop(sweep_id, None)
+            self._storages.pop(sweep_id, None)
+            journal = self._journals.pop(sweep_id, None)
+        if journal is not None:
+            journal.close()
 
     # --- one pass ---------------------------------------------------------------------------
 
@@ -179,7 +189,9 @@ class SweepEngine(LoggingConfigurable):
                 self._follow(study, pass_, row)
         if not self._settle(pass_):
             self._ask(study, pass_)
-        self._apply(pass_)
+        if not self._apply(pass_):
+            self.forget(sweep_id)  # deleted while this pass ran
+            return False
         return bool(pass_.new)
 
     def _adopt_orphans(self, study: optuna.Study, pass_: Pass) -> None:
@@ -293,14 +305,17 @@ class SweepEngine(LoggingConfigurable):
             trial = study.ask(fixed_distributions=distributions)
             pass_.new.append((trial.number, dict(trial.params)))
 
-    def _apply(self, pass_: Pass) -> None:
+    def _apply(self, pass_: Pass) -> bool:
         """Write what the pass decided, in one transaction: trial outcomes, cancels, new
-        trials with their jobs, the sweep's end."""
+        trials with their jobs, the sweep's end. False when the sweep is gone (deleted).
+
+        The sweep's row is locked meanwhile, as a deletion locks it: a deletion waits for
+        the trials queued here and cancels their jobs, or this pass finds no sweep."""
         owner = Viewer(pass_.sweep.owner)
         with self.db.session() as session:
-            sweep = session.get(Sweep, pass_.sweep.id)
+            sweep = session.get(Sweep, pass_.sweep.id, with_for_update=True)
             if sweep is None:
-                return
+                return False
             for number, fields in pass_.ended.items():
                 row = session.get(SweepTrial, (sweep.id, number))
                 if row is not None:
@@ -327,6 +342,7 @@ class SweepEngine(LoggingConfigurable):
                     self.runs.end_parent(sweep.parent_run_id, ended[0])
                 except Exception:
                     self.log.exception("Sweep %s: cannot close its MLflow run", sweep.id)
+        return True
 
     def _queue(self, session: Session, sweep: Sweep, number: int, params: dict) -> None:
         """The trial's job run and its row, in the caller's transaction."""

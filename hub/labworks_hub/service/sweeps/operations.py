@@ -1,4 +1,4 @@
-"""What users ask of sweeps: create, list, show, stop, resume, extend, share.
+"""What users ask of sweeps: create, list, show, stop, resume, extend, share, delete.
 
 Each function takes the `SweepEngine` and the `Viewer` asking, checks the input (each problem
 named with its field, as the access layer's `Refused` kinds), and leaves the running to the
@@ -298,8 +298,41 @@ async def set_visibility(
     return await show(engine, viewer, sweep_id)
 
 
-def _owned(session: Session, viewer: Viewer, sweep_id: str, doing: str) -> Sweep:
-    sweep = store.get_sweep(session, viewer, sweep_id)
+async def delete(engine: SweepEngine, viewer: Viewer, sweep_id: str) -> None:
+    """Delete the sweep: a running one is stopped first, the jobs of its trials that are
+    still queued or running cancelled; then its trial rows and its study (Optuna's journal)
+    go. The trials' jobs, with their history, and the MLflow runs stay."""
+
+    def work(session: Session) -> str:
+        sweep = _owned(session, viewer, sweep_id, "delete", lock=True)
+        running = sweep.status == store.RUNNING
+        end_sweep(sweep, store.STOPPED, f"deleted by {viewer.name}")
+        # The first write: on SQLite it takes the one write lock, so the engine queues no
+        # trial between the read below and the deletion (PostgreSQL: the row lock above).
+        session.flush()
+        for row in store.trials(session, sweep.id):
+            job = session.get(job_store.JobRun, row.run_id)
+            if job is not None and job.status in job_store.ACTIVE:
+                with contextlib.suppress(Conflict):  # it has just ended: nothing to cancel
+                    job_store.request_cancel(session, viewer, row.run_id)
+        store.delete_sweep(session, sweep.id)
+        return sweep.parent_run_id if running else ""
+
+    parent_run_id = await engine.jobs.db(work)
+    engine.forget(sweep_id)
+    engine.jobs.wake()
+    engine.wake()
+    if parent_run_id:  # MLflow after the store's commit, as the engine ends a sweep
+        try:
+            await asyncio.to_thread(engine.runs.end_parent, parent_run_id, store.STOPPED)
+        except Exception:
+            engine.log.exception("Sweep %s: cannot close its MLflow run", sweep_id)
+
+
+def _owned(
+    session: Session, viewer: Viewer, sweep_id: str, doing: str, *, lock: bool = False
+) -> Sweep:
+    sweep = store.get_sweep(session, viewer, sweep_id, lock=lock)
     if not viewer.owns(sweep.owner):
         raise Forbidden(f"only {sweep.owner} can {doing} sweep {sweep_id}")
     return sweep

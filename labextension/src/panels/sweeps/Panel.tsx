@@ -87,7 +87,11 @@ export function SweepsView(props: ISweepsViewProps): JSX.Element {
         </p>
       )}
       {model.selected !== null ? (
-        <SweepDetailView {...props} sweep={model.selected} />
+        <SweepDetailView
+          key={model.selected.id}
+          {...props}
+          sweep={model.selected}
+        />
       ) : (
         <SweepList {...props} />
       )}

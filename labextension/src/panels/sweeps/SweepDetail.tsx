@@ -1,6 +1,8 @@
 import { Button } from '@jupyterlab/ui-components';
-import React from 'react';
+import React, { useState } from 'react';
 
+import type { RegisterModelModel } from '../experiments/registerModel';
+import { RegisterModelDialog } from '../experiments/registerModelView';
 import { bestTrial } from './model';
 import { etaText, formatValue, progressText, StatusBadge } from './labels';
 import { IntermediatePlot, ObjectivePlot, ParallelPlot } from './plots';
@@ -103,12 +105,16 @@ function Count(props: { label: string; value: string | number }): JSX.Element {
 }
 
 /**
- * Stop, Resume, Extend, Share and "Re-run best as job", for the owner.
+ * Stop, Resume, Extend, Share, "Re-run best as job", "Register best model"
+ * (the Experiments panel's dialog) and Delete, for the owner.
  */
 function Actions(
   props: ISweepsViewProps & { sweep: ISweepDetail }
 ): JSX.Element {
   const { model, sweep, actions, trans } = props;
+  const [registering, setRegistering] = useState<RegisterModelModel | null>(
+    null
+  );
   if (actions.user !== null && sweep.owner !== actions.user) {
     return <></>;
   }
@@ -127,36 +133,89 @@ function Actions(
       actions.rerunStarted(job.id, job.name);
     }
   };
+  const register = async () => {
+    const dialog = await model.registerBest();
+    if (dialog !== null) {
+      setRegistering(dialog);
+    }
+  };
+  const remove = async () => {
+    if (await actions.confirmDelete(sweep)) {
+      await model.delete();
+    }
+  };
+  const runId = sweep.best_run_id;
   return (
-    <div className="jp-Labworks-sweepActions">
-      {running ? (
-        <Button small disabled={busy} onClick={() => void model.stop()}>
-          {trans.__('Stop')}
-        </Button>
-      ) : (
-        sweep.status !== 'succeeded' && (
-          <Button small disabled={busy} onClick={() => void model.resume()}>
-            {trans.__('Resume')}
+    <>
+      <div className="jp-Labworks-sweepActions">
+        {running ? (
+          <Button small disabled={busy} onClick={() => void model.stop()}>
+            {trans.__('Stop')}
           </Button>
-        )
-      )}
-      <Button small disabled={busy} onClick={() => void extend()}>
-        {trans.__('Extend…')}
-      </Button>
-      <Button small disabled={busy} onClick={() => void actions.share(sweep)}>
-        {trans.__('Share…')}
-      </Button>
-      <Button
-        small
-        disabled={busy || best === null}
-        title={trans.__(
-          'Run the best trial’s notebook and values again as a plain job'
+        ) : (
+          sweep.status !== 'succeeded' && (
+            <Button small disabled={busy} onClick={() => void model.resume()}>
+              {trans.__('Resume')}
+            </Button>
+          )
         )}
-        onClick={() => void rerun()}
-      >
-        {trans.__('Re-run best as job')}
-      </Button>
-    </div>
+        <Button small disabled={busy} onClick={() => void extend()}>
+          {trans.__('Extend…')}
+        </Button>
+        <Button small disabled={busy} onClick={() => void actions.share(sweep)}>
+          {trans.__('Share…')}
+        </Button>
+        <Button
+          small
+          disabled={busy || best === null}
+          title={trans.__(
+            'Run the best trial’s notebook and values again as a plain job'
+          )}
+          onClick={() => void rerun()}
+        >
+          {trans.__('Re-run best as job')}
+        </Button>
+        <Button
+          small
+          disabled={busy || runId === null}
+          title={
+            runId !== null
+              ? trans.__(
+                  'Register the model the best trial logged (MLflow run %1)',
+                  runId
+                )
+              : best === null
+                ? trans.__(
+                    'No best trial yet: its model can be registered once a trial completes'
+                  )
+                : trans.__('The best trial logged no MLflow run')
+          }
+          onClick={() => void register()}
+        >
+          {trans.__('Register best model')}
+        </Button>
+        <Button
+          small
+          disabled={busy}
+          title={trans.__(
+            'Delete the sweep with its trials and study; its jobs and MLflow runs stay'
+          )}
+          onClick={() => void remove()}
+        >
+          {trans.__('Delete…')}
+        </Button>
+      </div>
+      {registering !== null && (
+        <RegisterModelDialog
+          model={registering}
+          trans={trans}
+          onClose={() => {
+            registering.dispose();
+            setRegistering(null);
+          }}
+        />
+      )}
+    </>
   );
 }
 

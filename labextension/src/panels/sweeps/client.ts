@@ -39,6 +39,13 @@ export class SweepsClient {
     return this._call(`/${id}/extend`, 'POST', { trials });
   }
 
+  /**
+   * Delete a sweep with its trials and study; its jobs and runs stay.
+   */
+  delete(id: string): Promise<void> {
+    return this._call(`/${id}`, 'DELETE');
+  }
+
   private _call<T>(path: string, method = 'GET', body?: unknown): Promise<T> {
     const init: RequestInit = { method };
     if (body !== undefined) {

@@ -1,6 +1,10 @@
 import type { ServerConnection } from '@jupyterlab/services';
 
 import { RequestModel } from '../../requestModel';
+import { ExperimentsClient } from '../experiments/client';
+import { RegisterModelModel } from '../experiments/registerModel';
+import { RegistryClient } from '../experiments/registry';
+import type { IRun } from '../experiments/types';
 import { JobsClient } from '../jobs/client';
 import type { IJobDetail } from '../jobs/types';
 import { SweepsClient } from './client';
@@ -46,11 +50,13 @@ export class SweepsModel extends RequestModel {
     super();
     this.client = options.client ?? new SweepsClient(options.serverSettings);
     this.jobs = options.jobs ?? new JobsClient(this.client.serverSettings);
+    this.experiments = new ExperimentsClient(this.client.serverSettings);
     this._pollMs = options.pollMs ?? POLL_MS;
   }
 
   readonly client: SweepsClient;
   readonly jobs: JobsClient;
+  readonly experiments: ExperimentsClient;
 
   get sweeps(): ReadonlyArray<ISweep> {
     return this._sweeps;
@@ -140,6 +146,47 @@ export class SweepsModel extends RequestModel {
       job = await this.jobs.rerun(best.job_id, null);
     });
     return job;
+  }
+
+  /**
+   * Delete the shown sweep, then show the list without it; resolves whether
+   * it worked (the reason in `error` when not).
+   */
+  async delete(): Promise<boolean> {
+    const id = this._selected?.id;
+    if (id === undefined) {
+      return false;
+    }
+    return this.run(async () => {
+      await this.client.delete(id);
+      this._sweeps = this._sweeps.filter(s => s.id !== id);
+      if (this._selected?.id === id) {
+        this._selected = null;
+      }
+    });
+  }
+
+  /**
+   * The Experiments panel's "Register model" dialog model for the MLflow run
+   * of the shown sweep's best trial; `null` while there is none, or when the
+   * run cannot be read (the reason in `error`).
+   */
+  async registerBest(): Promise<RegisterModelModel | null> {
+    const runId = this._selected?.best_run_id ?? null;
+    if (runId === null) {
+      return null;
+    }
+    let run: IRun | null = null;
+    await this.run(async () => {
+      run = await this.experiments.getRun(runId);
+    });
+    return run === null
+      ? null
+      : new RegisterModelModel({
+          registry: new RegistryClient(this.client.serverSettings),
+          experiments: this.experiments,
+          run
+        });
   }
 
   dispose(): void {

@@ -3,9 +3,11 @@ import type {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import {
+  Dialog,
   ICommandPalette,
   InputDialog,
   Notification,
+  showDialog,
   showErrorMessage
 } from '@jupyterlab/apputils';
 import { PageConfig } from '@jupyterlab/coreutils';
@@ -96,6 +98,19 @@ export const sweepsPlugin: JupyterFrontEndPlugin<void> = {
         if (shared !== null) {
           await model.refresh();
         }
+      },
+      confirmDelete: async sweep => {
+        const result = await showDialog({
+          title: trans.__('Delete sweep %1', sweep.name),
+          body: trans.__(
+            'Delete this sweep with its trials and its study? A running sweep is stopped first and its trials’ jobs are cancelled. The jobs and their MLflow runs stay.'
+          ),
+          buttons: [
+            Dialog.cancelButton({ label: trans.__('Cancel') }),
+            Dialog.warnButton({ label: trans.__('Delete') })
+          ]
+        });
+        return result.button.accept;
       },
       rerunStarted: (id, name) => {
         Notification.success(trans.__('Started job %1 (%2)', name, id), {

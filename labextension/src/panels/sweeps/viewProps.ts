@@ -17,6 +17,8 @@ export interface ISweepActions {
   askTrials: () => Promise<number | null>;
   /** The Share dialog of a sweep. */
   share: (sweep: ISweep) => Promise<void>;
+  /** Ask whether to delete the sweep; `false`: cancelled. */
+  confirmDelete: (sweep: ISweep) => Promise<boolean>;
   /** Tell of the job "Re-run best as job" started, with a way to show it. */
   rerunStarted: (jobId: string, name: string) => void;
 }

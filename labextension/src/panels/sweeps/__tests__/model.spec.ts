@@ -152,3 +152,85 @@ describe('SweepsModel', () => {
     model.dispose();
   });
 });
+
+describe('SweepsModel: delete and register', () => {
+  it('deletes the shown sweep and goes back to the list without it', async () => {
+    const other = sweep({ id: 'ba9876543210', status: 'succeeded' });
+    const shown = sweep({ status: 'succeeded' });
+    const { settings, requests } = fakeServer(
+      { body: { sweeps: [shown, other] } },
+      { body: shown },
+      { status: 204 }
+    );
+    const model = new SweepsModel({ serverSettings: settings, pollMs: 1e9 });
+    await model.refresh();
+    await model.select(ID);
+
+    expect(await model.delete()).toBe(true);
+    expect(model.selected).toBeNull();
+    expect(model.sweeps.map(s => s.id)).toEqual(['ba9876543210']);
+    expect(sent(requests)[2]).toBe(`DELETE sweeps/${ID}`);
+    model.dispose();
+  });
+
+  it('keeps the sweep shown with the platform’s refusal', async () => {
+    const { settings } = fakeServer(
+      { body: sweep({ status: 'succeeded' }) },
+      {
+        status: 403,
+        body: { error: 'forbidden', message: 'only alice can delete sweep' }
+      }
+    );
+    const model = new SweepsModel({ serverSettings: settings, pollMs: 1e9 });
+    await model.select(ID);
+
+    expect(await model.delete()).toBe(false);
+    expect(model.selected?.id).toBe(ID);
+    expect(model.error).toBe('only alice can delete sweep');
+    model.dispose();
+  });
+
+  it('opens the register dialog’s model on the best trial’s MLflow run', async () => {
+    const run = {
+      info: {
+        run_id: 'run1',
+        experiment_id: '1',
+        artifact_uri: 'mlflow-artifacts:/1/run1/artifacts'
+      },
+      data: {}
+    };
+    const { settings, requests } = fakeServer(
+      { body: sweep({ status: 'succeeded' }) },
+      { body: { run } }
+    );
+    const model = new SweepsModel({ serverSettings: settings, pollMs: 1e9 });
+    await model.select(ID);
+
+    const dialog = await model.registerBest();
+    expect(dialog).not.toBeNull();
+    expect(new URL(requests[1].url).searchParams.get('run_id')).toBe('run1');
+    expect(sent(requests)[1]).toBe('GET mlflow/api/2.0/mlflow/runs/get');
+    dialog!.dispose();
+    model.dispose();
+  });
+
+  it('has no register dialog without a best run, or when the run is gone', async () => {
+    const { settings, requests } = fakeServer(
+      { body: sweep({ best_trial: null, best_run_id: null }) },
+      { body: sweep({ status: 'succeeded' }) },
+      {
+        status: 404,
+        body: { error: 'not_found', message: 'Run run1 not found' }
+      }
+    );
+    const model = new SweepsModel({ serverSettings: settings, pollMs: 1e9 });
+    await model.select(ID);
+    expect(await model.registerBest()).toBeNull();
+    expect(requests).toHaveLength(1);
+
+    await model.select(ID);
+    expect(await model.registerBest()).toBeNull();
+    expect(model.error).toBe('Run run1 not found');
+    model.dispose();
+  });
+});
