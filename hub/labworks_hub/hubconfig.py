@@ -268,6 +268,9 @@ def split_privileges(c, home: LabworksHome, service: dict) -> None:
                "--workspaces-dir", jobs.workspaces_dir,
                "--python", jobs.get("python", sys.executable),
                "--isolation", jobs.get("isolation", "auto")]  # fmt: skip
+    for trait, flag in (("warm_kernels", "--warm-kernels"), ("warm_kernel_idle", "--warm-idle")):
+        if trait in jobs:
+            command += [flag, str(jobs[trait])]
     launcher = {"name": "launcher", "display": False, "command": command}
     c.JupyterHub.services.insert(0, launcher)  # started first: the service asks it at start
 

@@ -31,6 +31,7 @@ import os
 import posixpath
 import pwd
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -53,11 +54,13 @@ from .isolation import (
     become,
     give_home,
 )
+from .kernel_pool import IDLE, SIZE, KernelPool, Key, Slot, shared_env, warm_key
 from .processes import kill_tree, proc_stat
 from .service.jobs import runner
 from .userfiles import find_folder
 
-LOG, INPUT, SPEC, JOB, WORK = "log.txt", "input.ipynb", "spec.json", "job", "work"
+LOG, JOB, WORK, WARM = "log.txt", "job", "work", "warm"
+INPUT, SPEC = runner.INPUT, runner.SPEC
 EXIT = "exit.json"  # the job process's exit status, written by the launcher (the platform's)
 LOG_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
 EXIT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -156,9 +159,10 @@ class Started:
     dir: str
     files: str
     process: subprocess.Popen | None = field(default=None, compare=False)  # in-process only
+    warm: bool = False  # on a warm kernel (labworks_hub.kernel_pool)
 
     def to_dict(self) -> dict[str, Any]:
-        names = ("pid", "start_ticks", "uid", "dir", "files")
+        names = ("pid", "start_ticks", "uid", "dir", "files", "warm")
         return {name: getattr(self, name) for name in names}
 
 
@@ -180,12 +184,15 @@ class JobLauncher:
 
     `platform` is the account the platform service runs as, where that is not this process's
     own: its logs are that account's, job folders its group's, and with isolation off jobs run
-    as it (never as root). Not thread-safe; one call at a time."""
+    as it (never as root). `warm_kernels` per key are kept started ahead, each waiting up to
+    `warm_idle` seconds (labworks_hub.kernel_pool). Not thread-safe; one call at a time."""
 
     def __init__(
         self, runs_dir: str, workspaces_dir: str, python: str, isolation: str = "auto",
         accounts: SystemAccounts | None = None, platform: Account | None = None,
+        warm_kernels: int = 0, warm_idle: float = IDLE,
     ) -> None:  # fmt: skip
+        self.pool = KernelPool(warm_kernels, warm_idle)
         self.runs_dir = Path(runs_dir)
         self.workspaces_dir = Path(workspaces_dir)
         self.python = python
@@ -194,6 +201,13 @@ class JobLauncher:
         self.platform = platform
         self.reader = (platform.uid, platform.gid) if platform else (os.geteuid(), os.getegid())
         self._status: IsolationStatus | None = None
+        # Slots of an earlier launcher on these runs: their runners read the end of their
+        # input when it ended, and exited.
+        shutil.rmtree(self.runs_dir / WARM, ignore_errors=True)
+
+    def close(self) -> None:
+        """Let the warm kernels go (each shuts down at the end of its input)."""
+        self.pool.close()
 
     def status(self) -> IsolationStatus:
         """Decided once: can jobs run as their owners' system accounts here?"""
@@ -226,14 +240,17 @@ class JobLauncher:
         run_id, attempt = check_attempt(run_id, attempt)
         return self.runs_dir / run_id / str(attempt)
 
+    def workspace_home(self, owner: str) -> Path | None:
+        try:
+            return (self.workspaces_dir / check_owner(owner)).resolve(strict=True)
+        except (OSError, RuntimeError):
+            return None
+
     def workspace_folder(self, owner: str, notebook_path: str) -> tuple[Path, Path] | None:
         """(workspace home, the notebook's folder in it) when that folder exists; None for a
         notebook from elsewhere (an absolute path, `..` or a link out of the home)."""
-        if not notebook_path:
-            return None
-        try:
-            home = (self.workspaces_dir / check_owner(owner)).resolve(strict=True)
-        except (OSError, RuntimeError):
+        home = self.workspace_home(owner) if notebook_path else None
+        if home is None:
             return None
         folder = find_folder(home, posixpath.dirname(notebook_path))
         return None if folder is None else (home, folder)
@@ -243,48 +260,128 @@ class JobLauncher:
         return None if found is None else found[1].relative_to(found[0]).as_posix()
 
     def start(self, request: StartRequest) -> Started:
+        """Start the attempt on a warm kernel of its key where there is one, else cold; then
+        top the key's warm kernels up (labworks_hub.kernel_pool)."""
         account = self.account(request.owner)
+        key = warm_key(request.owner, request.kernel_name, request.env)
+        slot = self.pool.take(key)
+        started = self._claim(slot, request) if slot is not None else None
+        if started is None:
+            started = self._start_cold(request, account)
+        try:
+            for _ in range(self.pool.missing(key)):
+                self._spawn_warm(key, request, account)
+        except (OSError, subprocess.SubprocessError) as e:  # the job has started: only say so
+            print(f"[launcher] cannot start a warm kernel: {e}", file=sys.stderr, flush=True)
+        return started
+
+    def _start_cold(self, request: StartRequest, account: Account | None) -> Started:
         directory = self.attempt_dir(request.run_id, request.attempt)
+        files, uid = self._prepare(directory, account)
+        home, cwd = self._places(request, directory, account)
+        (files / INPUT).write_text(request.notebook)
+        (files / SPEC).write_text(json.dumps(self._spec(request, cwd)))
+        for path in (files / INPUT, files / SPEC):
+            os.chown(path, uid, self.reader[1], follow_symlinks=False)  # ours: no link here
+            path.chmod(0o640)
+        argv = [self.python, "-P", RUNNER, str(files)]  # -P: not its folder on the path
+        env = self._env(request.env, home, account)
+        proc = self._launch(directory, files, uid, argv, env, cwd, account, subprocess.DEVNULL)
+        self._reap(proc, directory)
+        return Started(proc.pid, _ticks(proc), uid, str(directory), str(files), proc)
+
+    def _spawn_warm(self, key: Key, request: StartRequest, account: Account | None) -> None:
+        """One more warm kernel for `key`, as the next job of that key will want it."""
+        directory = self.runs_dir / WARM / secrets.token_hex(8)
+        files, uid = self._prepare(directory, account)
+        work = directory / WORK
+        give_home(work, account)
+        home = self.workspace_home(request.owner) or work
+        argv = [self.python, "-P", RUNNER, "--warm", request.kernel_name,
+                "--idle", f"{self.pool.idle:g}", str(files)]  # fmt: skip
+        env = self._env({**shared_env(request.env), "CUDA_VISIBLE_DEVICES": ""}, home, account)
+        proc = self._launch(directory, files, uid, argv, env, home, account, subprocess.PIPE)
+        self.pool.add(Slot(key, directory, proc, uid))
+
+    def _claim(self, slot: Slot, request: StartRequest) -> Started | None:
+        """The attempt on `slot`: its folder becomes the attempt's, the runner gets its job
+        over its stdin; None when the runner is gone (the caller starts the job cold)."""
+        directory = self.attempt_dir(request.run_id, request.attempt)
+        if directory.exists():
+            shutil.rmtree(directory)
+        _traversable(directory.parent)
+        os.rename(slot.directory, directory)  # both the launcher's, in folders of its own
+        slot.directory = directory
+        account = self.account(request.owner)
+        home, cwd = self._places(request, directory, account)
+        claim = {
+            "files": str(directory / JOB), "spec": self._spec(request, cwd),
+            "notebook": request.notebook, "env": self._env(request.env, home, account),
+            "cwd": str(cwd),
+        }  # fmt: skip
+        if not slot.claim(claim):
+            slot.discard()
+            return None
+        proc = slot.process
+        self._reap(proc, directory)
+        files = str(directory / JOB)
+        return Started(proc.pid, _ticks(proc), slot.uid, str(directory), files, proc, warm=True)
+
+    def _prepare(self, directory: Path, account: Account | None) -> tuple[Path, int]:
+        """A new directory of the launcher's for an attempt or a warm slot, with its job
+        folder, still the launcher's (`_launch` hands it over): (folder, the job's uid)."""
         if directory.exists():
             shutil.rmtree(directory)  # never follows a link (shutil.rmtree.avoids_symlink_attacks)
         _traversable(directory.parent)
         directory.mkdir(mode=0o700)
-        found = self.workspace_folder(request.owner, request.notebook_path)
-        if found is None:
-            home = cwd = directory / WORK
-            give_home(cwd, account)
-        else:
-            home, cwd = found
         files = directory / JOB
         files.mkdir(mode=0o700)
-        (files / INPUT).write_text(request.notebook)
-        spec = {"parameters": request.parameters, "kernel_name": request.kernel_name,
+        return files, account.uid if account is not None else os.geteuid()
+
+    def _places(
+        self, request: StartRequest, directory: Path, account: Account | None
+    ) -> tuple[Path, Path]:
+        """(HOME, working folder) of the attempt: the workspace home and the notebook's folder
+        in it, else the attempt's own empty `work/` folder for both."""
+        found = self.workspace_folder(request.owner, request.notebook_path)
+        if found is not None:
+            return found
+        work = directory / WORK
+        give_home(work, account)
+        return work, work
+
+    def _spec(self, request: StartRequest, cwd: Path) -> dict[str, Any]:
+        return {"parameters": request.parameters, "kernel_name": request.kernel_name,
                 "cwd": str(cwd)}  # fmt: skip
-        (files / SPEC).write_text(json.dumps(spec))
-        uid = account.uid if account is not None else os.geteuid()
-        for path, mode in ((files / INPUT, 0o640), (files / SPEC, 0o640), (files, 0o2750)):
-            os.chown(path, uid, self.reader[1], follow_symlinks=False)  # ours: no link here
-            path.chmod(mode)
+
+    def _env(self, env: dict[str, str], home: Path, account: Account | None) -> dict[str, str]:
+        env = {**env, "HOME": str(home)}
+        if account is not None:
+            env["USER"] = env["LOGNAME"] = account.name
+        return env
+
+    def _launch(
+        self, directory: Path, files: Path, uid: int, argv: list[str], env: dict[str, str],
+        cwd: Path, account: Account | None, stdin: int,
+    ) -> subprocess.Popen:  # fmt: skip
+        """Hand the job folder to the account, open the log, start the runner."""
+        os.chown(files, uid, self.reader[1], follow_symlinks=False)  # ours: no link here
+        files.chmod(0o2750)
         log = os.open(directory / LOG, LOG_FLAGS | os.O_EXCL, 0o600)
         try:
             os.fchown(log, *self.reader)
             # The account reaches its folders and cannot touch the log; the reader opens it.
             os.chown(directory, os.geteuid(), self.reader[1])
             directory.chmod(0o751)
-            env = {**request.env, "HOME": str(home)}
-            run_as = None
-            if account is not None:
-                env["USER"] = env["LOGNAME"] = account.name
-                run_as = RunAs(account.uid, account.gid, account.groups)
-            argv = [self.python, "-P", RUNNER, str(files)]  # -P: not its folder on the path
-            proc = self.launch(argv, env, str(cwd), run_as, log)
+            run_as = None if account is None else RunAs(account.uid, account.gid, account.groups)
+            return self.launch(argv, env, str(cwd), run_as, log, stdin)
         finally:
             os.close(log)
-        stat = proc_stat(proc.pid)
-        ticks = stat[2] if stat else 0
-        if self.platform is not None:  # the root launcher: the service cannot reap its jobs
+
+    def _reap(self, proc: subprocess.Popen, directory: Path) -> None:
+        """The root launcher reaps its jobs (the service cannot), recording how they ended."""
+        if self.platform is not None:
             threading.Thread(target=self.record_exit, args=(proc, directory), daemon=True).start()
-        return Started(proc.pid, ticks, uid, str(directory), str(files), proc)
 
     def record_exit(self, proc: subprocess.Popen, directory: Path) -> None:
         """Wait for the job process, then write its exit status (a negative number: the signal
@@ -306,8 +403,9 @@ class JobLauncher:
         proc.wait()
 
     def launch(
-        self, argv: list[str], env: dict[str, str], cwd: str, run_as: RunAs | None, log: int
-    ) -> subprocess.Popen:
+        self, argv: list[str], env: dict[str, str], cwd: str, run_as: RunAs | None, log: int,
+        stdin: int = subprocess.DEVNULL,
+    ) -> subprocess.Popen:  # fmt: skip
         """The one place a job process starts: in its own session, as `run_as` (the owner's
         system account) when given, in `cwd` entered as that account (a link in a workspace
         leads it nowhere it could not go itself), its output appended to the open `log`, a
@@ -319,7 +417,7 @@ class JobLauncher:
             os.chdir(cwd)
 
         return subprocess.Popen(
-            argv, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            argv, env=env, stdin=stdin, stdout=log, stderr=log,
             start_new_session=True, close_fds=True, preexec_fn=preexec,
         )  # fmt: skip
 
@@ -347,6 +445,12 @@ class JobLauncher:
         shutil.rmtree(directory, ignore_errors=True)
         with contextlib.suppress(OSError):
             directory.parent.rmdir()  # the run's directory, once its last attempt is gone
+
+
+def _ticks(proc: subprocess.Popen) -> int:
+    """The process's start time, by which it is told from a later one with its pid."""
+    stat = proc_stat(proc.pid)
+    return stat[2] if stat else 0
 
 
 # --- the socket -----------------------------------------------------------------------------
@@ -511,13 +615,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workspaces-dir", required=True)
     parser.add_argument("--python", default=sys.executable, help="Python that runs jobs")
     parser.add_argument("--isolation", choices=("auto", "on", "off"), default="auto")
+    parser.add_argument("--warm-kernels", type=int, default=SIZE, help="warm kernels per key")
+    parser.add_argument("--warm-idle", type=float, default=IDLE, help="seconds each one waits")
     args = parser.parse_args(argv)
     entry = pwd.getpwnam(args.platform_user)
     groups = tuple(sorted(set(os.getgrouplist(entry.pw_name, entry.pw_gid))))
     platform = Account(entry.pw_name, entry.pw_uid, entry.pw_gid, groups)
     launcher = JobLauncher(
-        args.runs_dir, args.workspaces_dir, args.python, args.isolation, platform=platform
-    )
+        args.runs_dir, args.workspaces_dir, args.python, args.isolation, platform=platform,
+        warm_kernels=args.warm_kernels, warm_idle=args.warm_idle,
+    )  # fmt: skip
     listener = listen(Path(args.socket), platform)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
@@ -528,6 +635,7 @@ def main(argv: list[str] | None = None) -> None:
         pass
     finally:  # also on SystemExit from SIGTERM
         listener.close()
+        launcher.close()
 
 
 if __name__ == "__main__":

@@ -6,18 +6,28 @@
    `RDBStorage` is printed for comparison.
 2. Sampler overhead: TPE's time to suggest a trial's parameters (3 dimensions) once 200 trials
    are in the study. Goal: < 50 ms per trial.
+3. Trials: a random sweep of 32 trials of a one-cell notebook (it logs its objective with
+   `mlflow.log_metric`), parallelism 2 on a platform with 2 job slots, from its creation to
+   `succeeded`, against 16 bare `papermill` runs of the same notebook one after the other,
+   logging to the same tracking server. Trials after the first run on warm kernels
+   (docs/admin-guide.md#warm-kernels). Goal: ratio <= 0.5.
 
-Not measured here yet: trials from warm kernels (the pool is not built). Run with `make bench`.
+Run with `make bench`.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import httpx
+import nbformat
 import optuna
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -27,12 +37,16 @@ from labworks_hub.service.store import Store
 from labworks_hub.service.store import jobs as job_store
 from labworks_hub.service.store.sweeps import Sweep
 from labworks_hub.service.sweeps.journal import StoreJournal
+from labworks_hub.service.tracking.env import tracking_env
+from tests.benchmarks.bench_jobs import LOCAL_CONFIG, PAPERMILL, SLOTS
+from tests.platform import API, Platform
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 TRIALS = 1000
 STORAGE_GOAL = 5.0
 TPE_TRIALS = 200
 TPE_GOAL_MS = 50.0
+SWEEP_TRIALS, BARE_RUNS, TRIALS_GOAL = 32, 16, 0.5
 
 
 def new_sweep(db: Store) -> str:
@@ -81,7 +95,73 @@ def tpe_overhead_ms(storage, name: str) -> float:
     return statistics.median(samples) * 1000
 
 
+def trial_notebook() -> dict:
+    cells = [
+        nbformat.v4.new_code_cell("x = 0.0"),
+        nbformat.v4.new_code_cell("import mlflow\nmlflow.log_metric('loss', (x - 1) ** 2)"),
+    ]
+    cells[0].metadata["tags"] = ["parameters"]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    for n, cell in enumerate(nb.cells):
+        cell["id"] = f"c{n}"
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}  # fmt: skip
+    return json.loads(nbformat.writes(nb))
+
+
+def sweep_seconds(platform: Platform, token: str, content: dict) -> float:
+    """From creating a 32-trial sweep to the API saying it succeeded."""
+    client = httpx.Client(base_url=platform.url + API, timeout=60,
+                          headers={"Authorization": f"token {token}"})  # fmt: skip
+    body = {"content": content, "space": {"x": {"type": "float", "low": -2, "high": 2}},
+            "metric": "loss", "sampler": "random", "seed": 1, "trials": SWEEP_TRIALS,
+            "parallel": SLOTS}  # fmt: skip
+    start = time.monotonic()
+    reply = client.post("/sweeps", json=body)
+    reply.raise_for_status()
+    while (sweep := client.get(f"/sweeps/{reply.json()['id']}").json())["status"] == "running":
+        time.sleep(0.1)
+    seconds = time.monotonic() - start
+    if sweep["status"] != "succeeded":
+        raise RuntimeError(f"the benchmark sweep {sweep['status']}: {sweep.get('reason')}")
+    return seconds
+
+
+def bare_seconds(platform: Platform, token: str, folder: Path, source: Path) -> float:
+    """BARE_RUNS bare papermill runs of the notebook, logging to the same tracking server."""
+    env = {**os.environ, **tracking_env(platform.url + API, "bench", token)}
+    start = time.monotonic()
+    for n in range(BARE_RUNS):
+        subprocess.run([*PAPERMILL, str(source), str(folder / f"bare-{n}.ipynb"), "-p", "x",
+                        str(n / BARE_RUNS)], check=True, capture_output=True, env=env)  # fmt: skip
+    return time.monotonic() - start
+
+
+def trials_ratio() -> None:
+    content = trial_notebook()
+    with tempfile.TemporaryDirectory(prefix="labworks-bench-sweeps-") as tmp:
+        folder = Path(tmp)
+        source = folder / "trial.ipynb"
+        source.write_text(json.dumps(content))
+        (folder / "lw").mkdir()
+        (folder / "lw" / "jupyterhub_config.local.py").write_text(LOCAL_CONFIG)
+        platform = Platform(folder / "lw").start()
+        try:
+            platform.add_user("bench")
+            token = platform.token("bench")
+            bare = bare_seconds(platform, token, folder, source)
+            ours = sweep_seconds(platform, token, content)
+        finally:
+            platform.stop()
+    ratio = ours / bare
+    verdict = "OK" if ratio <= TRIALS_GOAL else "MISSED"
+    print(f"{SWEEP_TRIALS} trials, parallelism {SLOTS}: {ours:.1f} s;"
+          f" {BARE_RUNS} bare papermill runs: {bare:.1f} s")  # fmt: skip
+    print(f"  ratio = {ratio:.2f} (goal <= {TRIALS_GOAL:g}) {verdict}")
+
+
 def main() -> None:
+    trials_ratio()
     with tempfile.TemporaryDirectory() as folder:
         db = Store(f"sqlite:///{folder}/store.sqlite")
         db.migrate()

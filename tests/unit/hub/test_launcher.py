@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -36,15 +34,6 @@ START = {
 @pytest.fixture
 def launcher(tmp_path) -> JobLauncher:
     return JobLauncher(str(tmp_path / "runs"), str(tmp_path / "users"), sys.executable, "off")
-
-
-@pytest.fixture
-def open_base():
-    """A folder other accounts can pass through (/tmp/pytest-of-root is 0700)."""
-    base = Path(tempfile.mkdtemp(prefix="lw-launcher-", dir="/tmp"))
-    base.chmod(0o711)
-    yield base
-    shutil.rmtree(base)
 
 
 def ask(

@@ -48,6 +48,7 @@ from typing import Any, ClassVar
 from jupyter_client.kernelspec import KernelSpecManager
 from traitlets import Bool, Dict, Enum, Float, Instance, Integer, List, Unicode, default
 
+from .... import kernel_pool
 from ....catalog import local_env_hash
 from ....isolation import IsolationError, IsolationStatus, SystemAccounts
 from ....launcher import (
@@ -118,6 +119,14 @@ class LocalExecutor(Executor):
         " attempts for this service, which then needs no privileges; empty: start them"
         " in this process. `labworks up` sets it where the service runs as its own account.",
     ).tag(config=True)
+    warm_kernels = Integer(
+        kernel_pool.SIZE,
+        help="Kernels kept started ahead for each (user, profile, kernel) that ran a job"
+        " lately, each used by one job (docs/admin/jobs.md); 0 turns them off.",
+    ).tag(config=True)
+    warm_kernel_idle = Float(
+        kernel_pool.IDLE, help="Seconds a warm kernel waits for a job before it shuts down."
+    ).tag(config=True)
     keep_files = Bool(
         False, help="Keep attempts' working directories after they end (for debugging)."
     ).tag(config=True)
@@ -181,7 +190,13 @@ class LocalExecutor(Executor):
                 LauncherClient(self.launcher_socket)
                 if self.launcher_socket
                 else JobLauncher(
-                    self.runs_dir, self.workspaces_dir, self.python, self.isolation, self.accounts
+                    self.runs_dir,
+                    self.workspaces_dir,
+                    self.python,
+                    self.isolation,
+                    self.accounts,
+                    warm_kernels=self.warm_kernels,
+                    warm_idle=self.warm_kernel_idle,
                 )
             )
         return self._launcher
@@ -283,7 +298,10 @@ class LocalExecutor(Executor):
         if started.process is not None:
             self._children[started.pid] = started.process
         self._watch(started.pid)
-        self.log.info("Job %s attempt %s: pid %s", spec.run_id, spec.attempt, started.pid)
+        self.log.info(
+            "Job %s attempt %s: pid %s%s", spec.run_id, spec.attempt, started.pid,
+            " (warm kernel)" if started.warm else "",
+        )  # fmt: skip
         return started.to_dict()
 
     # --- watching --------------------------------------------------------------------------
@@ -434,6 +452,8 @@ class LocalExecutor(Executor):
             self.log.warning("Job %s: attempt files not removed: %s", state["run_id"], e)
 
     async def close(self) -> None:
+        if isinstance(self._launcher, JobLauncher):
+            self._launcher.close()
         loop = asyncio.get_running_loop()
         for fd in self._watched.values():
             loop.remove_reader(fd)
