@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -233,3 +234,24 @@ def test_a_warm_kernel_runs_as_the_jobs_account_and_root_writes_nothing_there(op
         assert secret.read_text() == "root only"
     finally:
         launcher.close()
+
+
+def test_a_kernel_ends_as_kernels_do_cold_or_warm(make_launcher, tmp_path):
+    """Its exit handlers run and what it left open is flushed (MLflow ends a run the
+    notebook left open at exit): the kernel is asked to shut down, not killed at once."""
+    launcher = make_launcher()
+    folder = tmp_path / "users" / "ana" / "work"
+    source = (
+        "import atexit, os\n"
+        "name = os.environ['LABWORKS_JOB_ID']\n"
+        "atexit.register(lambda: open(f'{name}-atexit.txt', 'w').write('ran'))\n"
+        "left_open = open(f'{name}-open.txt', 'w')\n"
+        "left_open.write('flushed')\n"
+    )
+    for n, warm in ((1, False), (2, True)):
+        job = replace(request(n, path="work/a.ipynb"), notebook=notebook(source))
+        started = launcher.start(job)
+        assert started.warm is warm
+        assert finish(started)["result"]["status"] == "succeeded"
+        assert (folder / f"job{n}-atexit.txt").read_text() == "ran"
+        assert (folder / f"job{n}-open.txt").read_text() == "flushed"

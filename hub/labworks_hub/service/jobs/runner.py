@@ -25,12 +25,14 @@ it shuts the kernel down and exits without a result.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import select
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -39,6 +41,7 @@ from typing import Any
 RESULT, PID, SPEC, INPUT = "result.json", "pid", "spec.json", "input.ipynb"
 KERNEL_START_TIMEOUT = 60  # seconds for a kernel to answer
 ENTER_TIMEOUT = 10  # seconds for a warm kernel, idle, to take its job
+SHUTDOWN_WAIT = 10  # seconds a kernel has to end on its own when the job is done
 ENTER = """\
 def _labworks_enter(path):
     import json, os
@@ -134,14 +137,22 @@ class Kernel:
             raise RuntimeError(f"{content.get('ename')}: {content.get('evalue')}")
 
     def shutdown(self) -> None:
-        """Kill the kernel's process group (it is used once: nothing to save), at once."""
+        """Ask the kernel to shut down, so it ends as a kernel does (exit handlers run:
+        MLflow ends the runs the notebook left open, files left open are flushed), wait up
+        to SHUTDOWN_WAIT seconds, then kill its process group with whatever it left behind."""
         try:
             provisioner = self.manager.provisioner
-            if provisioner is not None and provisioner.has_process:
-                self.run(provisioner.kill)()
-                process = getattr(provisioner, "process", None)  # a local kernel's Popen
-                if process is not None:
-                    process.wait()  # reaped now: the provisioner's own wait polls each 0.1 s
+            if provisioner is None or not provisioner.has_process:
+                return
+            process = getattr(provisioner, "process", None)  # a local kernel's Popen
+            if process is not None and process.poll() is None:
+                with contextlib.suppress(Exception):  # it may be gone already
+                    self.run(self.manager.request_shutdown)()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(SHUTDOWN_WAIT)  # the provisioner's own wait polls each 0.1 s
+            self.run(provisioner.kill)()
+            if process is not None:
+                process.wait()
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
 
