@@ -1,7 +1,9 @@
 """Lineage for MLflow runs: where a run came from, recorded as ``labworks.*`` tags.
 
 ``run()`` wraps ``mlflow.start_run`` and tags the run; ``lineage()`` returns the same tags as a
-dict. ``LineageRunContext`` is an MLflow run-context provider (entry point group
+dict; ``log_metric()`` logs a metric over MLflow's REST API without importing mlflow (about two
+seconds of a short job, such as a sweep trial that only reports its objective).
+``LineageRunContext`` is an MLflow run-context provider (entry point group
 ``mlflow.run_context_provider``), so a plain ``mlflow.start_run()`` in a Labworks kernel or job
 gets the tags too. Importing this module does not import mlflow; only ``run()`` does.
 
@@ -28,27 +30,29 @@ Tags (all values strings; a tag is left out when its value is unknown):
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from importlib.metadata import distributions
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .api import TOKEN_VARIABLES
+from .api import TOKEN_VARIABLES, Api, PlatformError
 
 if TYPE_CHECKING:
     from mlflow import ActiveRun
 
-__all__ = ["LineageRunContext", "lineage", "record_dataset", "run"]
+__all__ = ["LineageRunContext", "lineage", "log_metric", "record_dataset", "run"]
 
 PREFIX = "labworks."
 GIT_TIMEOUT = 5.0
@@ -59,6 +63,7 @@ MLFLOW_DIGEST_LENGTH = 32  # of the version digest's hex; MLflow keeps at most 3
 # last; and the (run id, ref, number) inputs already logged.
 _DATASET_READS: dict[tuple[str, int], tuple[str, str]] = {}
 _LOGGED_INPUTS: set[tuple[str, str, int]] = set()
+_OWN_RUN: dict[str, str] = {}  # the run log_metric started in this process: {"id": run id}
 
 
 def lineage(environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -122,6 +127,87 @@ def run(
     with mlflow.start_run(**mlflow_kwargs) as active:
         _log_inputs(active.info.run_id, list(_DATASET_READS))
         yield active
+
+
+def log_metric(key: str, value: float, step: int | None = None) -> str:
+    """``mlflow.log_metric`` without importing mlflow where this process has not: on MLflow's
+    active run when mlflow is imported and has one, else, with an HTTP tracking server
+    (``MLFLOW_TRACKING_URI``), over its REST API on a run this process starts once (the
+    lineage tags, ``MLFLOW_EXPERIMENT_NAME`` or the default experiment) and ends ``FINISHED``
+    at exit. Steps feed a sweep's pruner as MLflow's do. Returns the run id.
+
+    Args:
+        key: the metric's name.
+        value: its value.
+        step: the step (an epoch, say); 0 when not given, as in MLflow.
+    """
+    loaded = sys.modules.get("mlflow")
+    active = loaded.active_run() if loaded is not None else None
+    tracking = _tracking_api() if active is None else None
+    if tracking is None:  # MLflow's own run, or a store only mlflow can write
+        import mlflow
+
+        mlflow.log_metric(key, value, step=step)
+        started = mlflow.active_run()  # log_metric starts one when there is none
+        assert started is not None
+        return str(started.info.run_id)
+    run_id = _OWN_RUN.get("id") or _start_own_run(tracking)
+    body = {"run_id": run_id, "key": key, "value": float(value), "timestamp": _now_ms(),
+            "step": int(step or 0)}  # fmt: skip
+    tracking.json("POST", "runs/log-metric", body)
+    return run_id
+
+
+def _tracking_api() -> Api | None:
+    """MLflow's REST API at MLFLOW_TRACKING_URI with this process's token; None when the
+    tracking URI is not an HTTP server."""
+    uri = os.environ.get("MLFLOW_TRACKING_URI", "")
+    if urllib.parse.urlsplit(uri).scheme not in ("http", "https"):
+        return None
+    names = ("MLFLOW_TRACKING_TOKEN", *TOKEN_VARIABLES)
+    token = next((os.environ[name] for name in names if os.environ.get(name)), "")
+    return Api(uri.rstrip("/") + "/api/2.0/mlflow", token)
+
+
+def _start_own_run(tracking: Api) -> str:
+    experiment = os.environ.get("MLFLOW_EXPERIMENT_ID") or _rest_experiment_id(
+        tracking, os.environ.get("MLFLOW_EXPERIMENT_NAME", "")
+    )
+    tags = [{"key": key, "value": value} for key, value in lineage().items()]
+    body = {"experiment_id": experiment, "start_time": _now_ms(), "tags": tags}
+    run_id = str(tracking.json("POST", "runs/create", body)["run"]["info"]["run_id"])
+    _OWN_RUN["id"] = run_id
+    atexit.register(_end_own_run, tracking, run_id)
+    return run_id
+
+
+def _end_own_run(tracking: Api, run_id: str) -> None:
+    with suppress(PlatformError):  # at exit: nobody to tell
+        body = {"run_id": run_id, "status": "FINISHED", "end_time": _now_ms()}
+        tracking.json("POST", "runs/update", body)
+
+
+def _rest_experiment_id(tracking: Api, name: str) -> str:
+    """The id of the experiment `name` (the default one, "0", when empty), created when
+    missing (also when another process creates it at the same moment)."""
+    if not name:
+        return "0"
+    path = "experiments/get-by-name?experiment_name=" + urllib.parse.quote(name)
+    try:
+        return str(tracking.json("GET", path)["experiment"]["experiment_id"])
+    except PlatformError as e:
+        if e.status != 404:
+            raise
+    try:
+        return str(tracking.json("POST", "experiments/create", {"name": name})["experiment_id"])
+    except PlatformError as e:
+        if e.status != 400:  # RESOURCE_ALREADY_EXISTS: another process made it meanwhile
+            raise
+    return str(tracking.json("GET", path)["experiment"]["experiment_id"])
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 def record_dataset(ref: str, number: int, digest: str, url: str) -> None:

@@ -7,10 +7,10 @@
 2. Sampler overhead: TPE's time to suggest a trial's parameters (3 dimensions) once 200 trials
    are in the study. Goal: < 50 ms per trial.
 3. Trials: a random sweep of 32 trials of a one-cell notebook (it logs its objective with
-   `mlflow.log_metric`), parallelism 2 on a platform with 2 job slots, from its creation to
-   `succeeded`, against 16 bare `papermill` runs of the same notebook one after the other,
-   logging to the same tracking server. Trials after the first run on warm kernels
-   (docs/admin-guide.md#warm-kernels). Goal: ratio <= 0.5.
+   `labworks.track.log_metric`, MLflow's REST API), parallelism 2 on a platform with 2 job
+   slots, from its creation to `succeeded`, against 16 bare `papermill` runs of the same
+   notebook one after the other, logging to the same tracking server. Trials after the first
+   run on warm kernels (docs/admin-guide.md#warm-kernels). Goal: ratio <= 0.5.
 
 Run with `make bench`.
 """
@@ -98,7 +98,9 @@ def tpe_overhead_ms(storage, name: str) -> float:
 def trial_notebook() -> dict:
     cells = [
         nbformat.v4.new_code_cell("x = 0.0"),
-        nbformat.v4.new_code_cell("import mlflow\nmlflow.log_metric('loss', (x - 1) ** 2)"),
+        nbformat.v4.new_code_cell(
+            "from labworks import track\ntrack.log_metric('loss', (x - 1) ** 2)"
+        ),
     ]
     cells[0].metadata["tags"] = ["parameters"]
     nb = nbformat.v4.new_notebook(cells=cells)
