@@ -320,8 +320,8 @@ def _environment(env: Mapping[str, str]) -> dict[str, str]:
         tags[PREFIX + "image"] = image
     if digest:
         tags[PREFIX + "image.digest"] = digest
-    else:
-        tags[PREFIX + "env.hash"] = local_env_hash()
+    else:  # a job has it from the platform, which recorded it: hashing takes a few tenths
+        tags[PREFIX + "env.hash"] = env.get("LABWORKS_ENV_HASH") or local_env_hash()
     return tags
 
 

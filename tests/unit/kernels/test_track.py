@@ -123,6 +123,10 @@ def test_lineage_in_a_job_from_its_variables(repo: Path, monkeypatch: pytest.Mon
     assert tags["labworks.image"] == "reg.example/ds:1"
     assert tags["labworks.image.digest"] == "sha256:" + "1" * 64
     assert tags["labworks.git.commit"] == git(repo, "rev-parse", "HEAD")
+    local = {k: v for k, v in env.items() if "IMAGE" not in k}  # a local job: no image digest
+    assert track.lineage(local)["labworks.env.hash"] == track.local_env_hash()
+    recorded = {**local, "LABWORKS_ENV_HASH": "sha256:" + "2" * 64}  # what the platform recorded
+    assert track.lineage(recorded)["labworks.env.hash"] == "sha256:" + "2" * 64
 
 
 class JobApi(BaseHTTPRequestHandler):

@@ -256,6 +256,8 @@ class JobService(LoggingConfigurable):
         parameters = json.dumps(run.parameters)
         if len(parameters) <= LINEAGE_PARAMETERS_MAX:  # larger ones are read from the API
             env["LABWORKS_JOB_PARAMETERS"] = parameters
+        if env_hash := run.environment.get("env_hash"):  # the kernel need not hash it again
+            env["LABWORKS_ENV_HASH"] = env_hash
         if self.public_url:
             env[PUBLIC_URL_ENV] = self.public_url
         if self.api_url.endswith("/api/v1"):  # the stock mlflow client, as in workspaces
