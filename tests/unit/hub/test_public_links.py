@@ -112,6 +112,7 @@ def job_run() -> SimpleNamespace:
     return SimpleNamespace(
         image="", owner="alice", id="j1", name="nb.ipynb", notebook_path="nb.ipynb",
         notebook_sha256="0" * 64, parameters={},
+        environment={"kind": "local", "env_hash": "sha256:" + "e" * 64},
     )  # fmt: skip
 
 
@@ -122,6 +123,7 @@ def test_jobs_track_through_the_public_url(tmp_path, monkeypatch):
     assert env["MLFLOW_TRACKING_URI"] == "http://127.0.0.1:8000/services/labworks/mlflow"
     assert env["LABWORKS_PUBLIC_URL"] == PUBLIC
     assert env["LABWORKS_API_URL"] == API
+    assert env["LABWORKS_ENV_HASH"] == "sha256:" + "e" * 64  # as the job's record shows
     assert service.notifiers["email"].lab_url() == "http://127.0.0.1:8000/hub/user-redirect/lab"
 
     monkeypatch.delenv("LABWORKS_PUBLIC_URL")
