@@ -12,8 +12,9 @@ are refused. A client never names a path: the launcher computes each one from
 (run_id, attempt) under its own runs dir, and from (owner, notebook_path) in the workspaces.
 
 `JobLauncher` is the privileged work itself, called in-process by the executor where the
-service may do it itself (it runs as root, or isolation is off), and by the server;
-`LauncherClient` is the same interface over the socket (`LABWORKS_LAUNCHER_SOCKET`).
+service may do it itself (it runs as root, or isolation is off), and by the server
+(labworks_hub.launcher_socket); `LauncherClient` there is the same interface over the socket
+(`LABWORKS_LAUNCHER_SOCKET`). It keeps warm kernels (labworks_hub.kernel_pool).
 
 An attempt's directory `<runs>/<run id>/<attempt>/` is the launcher's (0751, group the
 platform account's, which opens it to read the log). It holds
@@ -34,13 +35,10 @@ import re
 import secrets
 import shutil
 import signal
-import socket
-import struct
 import subprocess
 import sys
 import threading
-import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -88,28 +86,28 @@ def _traversable(path: Path) -> None:
 # --- requests -------------------------------------------------------------------------------
 
 
-def _check(ok: bool, what: str) -> None:
+def check(ok: bool, what: str) -> None:
     if not ok:
         raise ValueError(what)
 
 
-def _text(value: object, name: str, limit: int = 4096) -> str:
-    _check(isinstance(value, str) and len(value) <= limit and "\0" not in value,
+def check_text(value: object, name: str, limit: int = 4096) -> str:
+    check(isinstance(value, str) and len(value) <= limit and "\0" not in value,
            f"{name} must be text of at most {limit} characters without NUL")  # fmt: skip
     return str(value)
 
 
 def check_attempt(run_id: object, attempt: object) -> tuple[str, int]:
     """(run_id, attempt) when they name an attempt; ValueError otherwise."""
-    _check(isinstance(run_id, str) and RUN_ID.fullmatch(run_id) is not None,
+    check(isinstance(run_id, str) and RUN_ID.fullmatch(run_id) is not None,
            "run_id must be 1 to 64 letters, digits, - or _")  # fmt: skip
-    _check(type(attempt) is int and 0 < attempt < 1_000_000, "attempt must be a positive integer")
+    check(type(attempt) is int and 0 < attempt < 1_000_000, "attempt must be a positive integer")
     return str(run_id), int(attempt)  # type: ignore[call-overload]
 
 
 def check_owner(owner: object) -> str:
-    name = _text(owner, "owner", 255)
-    _check(bool(name) and "/" not in name and name not in (".", "..")
+    name = check_text(owner, "owner", 255)
+    check(bool(name) and "/" not in name and name not in (".", "..")
            and name.isprintable(), "owner must be a hub user name")  # fmt: skip
     return name
 
@@ -130,22 +128,22 @@ class StartRequest:
     def __post_init__(self) -> None:
         check_attempt(self.run_id, self.attempt)
         check_owner(self.owner)
-        _text(self.notebook, "notebook", MAX_REQUEST)
-        _text(self.kernel_name, "kernel_name", 255)
-        _text(self.notebook_path, "notebook_path")
-        _check(isinstance(self.parameters, dict), "parameters must be an object")
-        _check(isinstance(self.env, dict), "env must be an object")
+        check_text(self.notebook, "notebook", MAX_REQUEST)
+        check_text(self.kernel_name, "kernel_name", 255)
+        check_text(self.notebook_path, "notebook_path")
+        check(isinstance(self.parameters, dict), "parameters must be an object")
+        check(isinstance(self.env, dict), "env must be an object")
         for name, value in self.env.items():
-            _check(isinstance(name, str) and ENV_NAME.fullmatch(name) is not None,
+            check(isinstance(name, str) and ENV_NAME.fullmatch(name) is not None,
                    f"env name {name!r} is not a variable name")  # fmt: skip
-            _text(value, f"env {name}", 1 << 20)
+            check_text(value, f"env {name}", 1 << 20)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StartRequest:
         unknown = set(data) - set(cls.__dataclass_fields__)
-        _check(not unknown, f"unknown fields: {', '.join(sorted(unknown))}")
+        check(not unknown, f"unknown fields: {', '.join(sorted(unknown))}")
         missing = set(cls.__dataclass_fields__) - set(data)
-        _check(not missing, f"missing fields: {', '.join(sorted(missing))}")
+        check(not missing, f"missing fields: {', '.join(sorted(missing))}")
         return cls(**data)
 
 
@@ -453,161 +451,9 @@ def _ticks(proc: subprocess.Popen) -> int:
     return stat[2] if stat else 0
 
 
-# --- the socket -----------------------------------------------------------------------------
-
-
-def _reply(conn: socket.socket, body: dict[str, Any]) -> None:
-    conn.sendall(json.dumps(body).encode() + b"\n")
-
-
-def _read_line(conn: socket.socket) -> bytes:
-    data = bytearray()
-    while not data.endswith(b"\n"):
-        chunk = conn.recv(1 << 20)
-        if not chunk:
-            break
-        data += chunk
-        if len(data) > MAX_REQUEST:
-            raise ValueError(f"a request holds at most {MAX_REQUEST} bytes")
-    return bytes(data)
-
-
-def peer_uid(conn: socket.socket) -> int:
-    """The uid of the process at the other end of a Unix socket (SO_PEERCRED)."""
-    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    return struct.unpack("3i", creds)[1]
-
-
-def _integer(value: object, name: str) -> int:
-    _check(type(value) is int and value >= 0, f"{name} must be a non-negative integer")
-    return int(value)  # type: ignore[call-overload]
-
-
-def answer(launcher: JobLauncher, request: Any) -> dict[str, Any]:
-    """The reply to one request (ValueError: it is malformed; LauncherError, IsolationError
-    and OSError: it failed)."""
-    _check(isinstance(request, dict), "a request is a JSON object")
-    op = request.pop("op", None)
-    if op == "start":
-        return launcher.start(StartRequest.from_dict(request)).to_dict()
-    fields = {"status": set(), "folder": {"owner", "notebook_path"},
-              "cancel": {"run_id", "attempt", "pid", "start_ticks"},
-              "forget": {"run_id", "attempt"}}  # fmt: skip
-    _check(op in fields, f"unknown op {op!r}")
-    _check(set(request) == fields[op], f"{op} takes exactly: {', '.join(sorted(fields[op]))}")
-    if op == "status":
-        status = launcher.status()
-        return {"on": status.on, "reason": status.reason, "required": status.required}
-    if op == "folder":
-        path = _text(request["notebook_path"], "notebook_path")
-        return {"folder": launcher.folder(check_owner(request["owner"]), path)}
-    run_id, attempt = check_attempt(request["run_id"], request["attempt"])
-    if op == "cancel":
-        pid = _integer(request["pid"], "pid")
-        launcher.cancel(run_id, attempt, pid, _integer(request["start_ticks"], "start_ticks"))
-    else:
-        launcher.forget(run_id, attempt)
-    return {}
-
-
-def handle(conn: socket.socket, launcher: JobLauncher, peers: set[int]) -> None:
-    """Answer one connection: its peer checked first, then one request."""
-    uid = peer_uid(conn)
-    if uid not in peers:
-        _reply(conn, {"error": "forbidden", "message": f"uid {uid} may not use the launcher"})
-        return
-    try:
-        reply = answer(launcher, json.loads(_read_line(conn)))
-    except ValueError as e:
-        reply = {"error": "bad_request", "message": str(e)}
-    except (LauncherError, IsolationError, OSError, subprocess.SubprocessError) as e:
-        reply = {"error": "failed", "message": str(e)}
-    _reply(conn, reply)
-
-
-def listen(path: Path, owner: Account) -> socket.socket:
-    """The launcher's socket: in a folder of root's (0711) that it (re)creates, the socket
-    `owner`'s (0600). Only root can connect before the chown."""
-    folder = path.parent
-    folder.mkdir(mode=0o711, exist_ok=True)
-    info = folder.lstat()
-    if not folder.is_dir() or folder.is_symlink() or info.st_uid != os.geteuid():
-        raise LauncherError(f"{folder} must be a folder of uid {os.geteuid()}")
-    folder.chmod(0o711)
-    path.unlink(missing_ok=True)
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    old_umask = os.umask(0o177)
-    try:
-        listener.bind(str(path))
-    finally:
-        os.umask(old_umask)
-    os.chown(path, owner.uid, owner.gid)
-    listener.listen(16)
-    return listener
-
-
-def serve(listener: socket.socket, launcher: JobLauncher, peers: set[int]) -> None:
-    """Answer connections one at a time, forever; each job started is reaped by a thread of
-    its own (`JobLauncher.record_exit`)."""
-    while True:
-        conn, _ = listener.accept()
-        with conn:
-            conn.settimeout(30)  # a client that sends nothing does not hold the launcher
-            with contextlib.suppress(OSError):
-                handle(conn, launcher, peers)
-
-
-class LauncherClient:
-    """The Launcher interface over the launcher's socket (blocking: call it off the loop)."""
-
-    def __init__(self, path: str, timeout: float = 120) -> None:
-        self.path = path
-        self.timeout = timeout
-
-    def call(self, op: str, **fields: Any) -> dict[str, Any]:
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-                conn.settimeout(self.timeout)
-                self._connect(conn)
-                conn.sendall(json.dumps({"op": op, **fields}).encode() + b"\n")
-                reply = json.loads(_read_line(conn))
-        except (OSError, ValueError) as e:
-            raise LauncherError(f"cannot reach the job launcher at {self.path}: {e}") from None
-        if "error" in reply:
-            raise LauncherError(str(reply.get("message")))
-        return reply
-
-    def _connect(self, conn: socket.socket) -> None:
-        """Connect, waiting up to CONNECT_WAIT seconds for a launcher that is starting."""
-        deadline = time.monotonic() + CONNECT_WAIT
-        while True:
-            try:
-                conn.connect(self.path)
-                return
-            except (FileNotFoundError, ConnectionRefusedError):
-                if time.monotonic() > deadline:
-                    raise
-            time.sleep(0.1)
-
-    def status(self) -> IsolationStatus:
-        reply = self.call("status")
-        limits = "jobs share the queue's slots, not cgroups"
-        return IsolationStatus(reply["on"], reply["reason"], False, limits, reply["required"])
-
-    def folder(self, owner: str, notebook_path: str) -> str | None:
-        return self.call("folder", owner=owner, notebook_path=notebook_path)["folder"]
-
-    def start(self, request: StartRequest) -> Started:
-        return Started(**self.call("start", **asdict(request)))
-
-    def cancel(self, run_id: str, attempt: int, pid: int, start_ticks: int) -> None:
-        self.call("cancel", run_id=run_id, attempt=attempt, pid=pid, start_ticks=start_ticks)
-
-    def forget(self, run_id: str, attempt: int) -> None:
-        self.call("forget", run_id=run_id, attempt=attempt)
-
-
 def main(argv: list[str] | None = None) -> None:
+    from .launcher_socket import listen, serve
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--socket", required=True, help="path of the Unix socket")
     parser.add_argument("--platform-user", required=True, help="the platform service's account")

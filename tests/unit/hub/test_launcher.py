@@ -1,4 +1,5 @@
-"""The job launcher's protocol (labworks_hub.launcher): who may ask, and what it accepts."""
+"""The job launcher's protocol (labworks_hub.launcher, launcher_socket): who may ask, and what
+it accepts."""
 
 from __future__ import annotations
 
@@ -15,14 +16,8 @@ from pathlib import Path
 import pytest
 
 from labworks_hub.isolation import NOBODY, Account, RunAs, become
-from labworks_hub.launcher import (
-    JobLauncher,
-    LauncherClient,
-    LauncherError,
-    StartRequest,
-    answer,
-    handle,
-)
+from labworks_hub.launcher import JobLauncher, LauncherError, StartRequest
+from labworks_hub.launcher_socket import LauncherClient, answer, handle
 
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (a peer of another uid)")
 START = {

@@ -58,10 +58,10 @@ from ....launcher import (
     LOG_FLAGS,
     JobLauncher,
     Launcher,
-    LauncherClient,
     LauncherError,
     StartRequest,
 )
+from ....launcher_socket import LauncherClient
 from ....processes import alive, proc_stat
 from ....userfiles import RefusedFile, UserFolder
 from ..artifacts import ArtifactStore
