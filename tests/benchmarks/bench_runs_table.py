@@ -8,7 +8,7 @@ server (so they own it); its first run is logged through MLflow's own store
 metrics, latest_metrics, params, tags) into the platform's MLflow database, since only the
 query is measured. A Jupyter server with the Labworks extension forwards to the platform
 service's own address with the user's token, as a workspace does. The query is the one the
-panel sends for a page of the table (labextension/src/panels/experiments/client.ts
+panel sends for a page of the table (labextension/src/common/experiments/client.ts
 `searchRuns`, page size `RUNS_PAGE` in runs.ts, 6 metric and 4 parameter columns):
 `experiments/runs/table` through the extension, --queries times after a warm-up. Goal: p95 <
 100 ms. The same page sorted by a metric, and what the panel asked before (MLflow's own

@@ -14,7 +14,7 @@ import {
 import { formatNumber } from './columns';
 import type { CompareModel } from './compare';
 import { saveText } from './download';
-import { metricNumber } from './types';
+import { metricNumber } from '../../common/experiments/types';
 
 /**
  * Props of the comparison view.

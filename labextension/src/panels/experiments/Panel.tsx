@@ -10,7 +10,7 @@ import { formatLocalTime } from '../../common/format';
 import { LazyPanel, loadOnce } from '../../lazyPanel';
 import { RefreshButton } from '../../refreshButton';
 import type { ExperimentsModel } from './model';
-import type { IExperiment } from './types';
+import type { IExperiment } from '../../common/experiments/types';
 
 /**
  * How long the search waits for typing to pause, in ms.

@@ -8,9 +8,9 @@ import { RefreshButton } from '../../refreshButton';
 import { describeError } from '../../requestModel';
 import { formatNumber } from './columns';
 import { runDatasets } from './lineage';
-import { RegisterModelModel } from './registerModel';
-import { RegisterModelDialog } from './registerModelView';
-import { RegistryClient } from './registry';
+import { RegisterModelModel } from '../../common/experiments/registerModel';
+import { RegisterModelDialog } from '../../common/experiments/registerModelView';
+import { RegistryClient } from '../../common/experiments/registry';
 import type { RunModel } from './run';
 import {
   IFileInfo,
@@ -19,7 +19,7 @@ import {
   jobIdOf,
   metricNumber,
   runName
-} from './types';
+} from '../../common/experiments/types';
 
 /**
  * The largest artifact opened in the lab; larger ones are downloaded.

@@ -11,7 +11,7 @@ import {
   searchName
 } from './columns';
 import type { RunsModel } from './runs';
-import type { IRun } from './types';
+import type { IRun } from '../../common/experiments/types';
 
 /**
  * The height of a row of the runs table, in pixels (rows are drawn only

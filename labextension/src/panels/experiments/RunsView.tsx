@@ -9,7 +9,7 @@ import { ColumnChooser } from './ColumnChooser';
 import { saveText } from './download';
 import { MAX_COMPARE, RunsModel } from './runs';
 import { RunsTable } from './RunsTable';
-import type { IRun } from './types';
+import type { IRun } from '../../common/experiments/types';
 
 /**
  * What the runs view asks the application to do.

@@ -1,4 +1,9 @@
-import { IRun, IRunMetric, metricNumber, runName } from './types';
+import {
+  IRun,
+  IRunMetric,
+  metricNumber,
+  runName
+} from '../../common/experiments/types';
 
 /**
  * The colors of compared runs, in order (Tableau 10: told apart by most

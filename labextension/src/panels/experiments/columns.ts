@@ -1,4 +1,9 @@
-import { IRun, IRunKeys, metricNumber, runName } from './types';
+import {
+  IRun,
+  IRunKeys,
+  metricNumber,
+  runName
+} from '../../common/experiments/types';
 
 /**
  * What a column of the runs table shows: a run attribute, or one

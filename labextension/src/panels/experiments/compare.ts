@@ -1,7 +1,7 @@
 import { RequestModel } from '../../requestModel';
 import { curvesByRun, ICurve, metricKeys } from './chartData';
-import type { ExperimentsClient } from './client';
-import type { IRun } from './types';
+import type { ExperimentsClient } from '../../common/experiments/client';
+import type { IRun } from '../../common/experiments/types';
 
 /**
  * The comparison of a few runs: which metric the curves show, with what

@@ -1,7 +1,7 @@
 import type { Contents } from '@jupyterlab/services';
 
 import { ReadOnlyDrive } from '../../readOnlyDrive';
-import type { ExperimentsClient } from './client';
+import type { ExperimentsClient } from '../../common/experiments/client';
 
 /**
  * The name of the read-only drive holding runs' artifacts.

@@ -1,4 +1,4 @@
-import type { IRun } from './types';
+import type { IRun } from '../../common/experiments/types';
 
 /**
  * The tag `labworks.data` sets for each dataset version a run read:

@@ -1,9 +1,9 @@
 import type { ServerConnection } from '@jupyterlab/services';
 
 import { RequestModel } from '../../requestModel';
-import { ExperimentsClient } from './client';
+import { ExperimentsClient } from '../../common/experiments/client';
 import { quoteValue } from './columns';
-import type { IExperiment } from './types';
+import type { IExperiment } from '../../common/experiments/types';
 
 /**
  * How many experiments one request lists.

@@ -17,7 +17,7 @@ import { addOpenCommand } from '../../sidebar';
 import { ILabworksSidebar, IWorkspaceFactsProvider } from '../../tokens';
 // The client backs the artifacts drive, registered at start.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
-import { ExperimentsClient } from './client';
+import { ExperimentsClient } from '../../common/experiments/client';
 import { ArtifactDrive, artifactDrivePath, IFileFormat } from './drive';
 // The panel and its model are in the sidebar from the start.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -26,7 +26,7 @@ import { ExperimentsModel } from './model';
 import { ExperimentsPanel } from './Panel';
 import type { IColumnStore } from './runs';
 import type { IRunActions } from './RunView';
-import type { IExperiment, IRun } from './types';
+import type { IExperiment, IRun } from '../../common/experiments/types';
 
 /**
  * The command ids of the experiments.

@@ -1,6 +1,6 @@
 import { RequestModel } from '../../requestModel';
-import type { ExperimentsClient } from './client';
-import type { IFileInfo, IRun } from './types';
+import type { ExperimentsClient } from '../../common/experiments/client';
+import type { IFileInfo, IRun } from '../../common/experiments/types';
 
 /**
  * One run's page: the run, and the folders of its artifacts opened so far.

@@ -1,5 +1,5 @@
 import { RequestModel } from '../../requestModel';
-import type { ExperimentsClient } from './client';
+import type { ExperimentsClient } from '../../common/experiments/client';
 import {
   columnId,
   columnKeys,
@@ -10,7 +10,12 @@ import {
   orderBy,
   parseColumnId
 } from './columns';
-import type { IExperiment, IRun, IRunKeys, IRunsPage } from './types';
+import type {
+  IExperiment,
+  IRun,
+  IRunKeys,
+  IRunsPage
+} from '../../common/experiments/types';
 
 /**
  * How many runs one page of the runs table asks the platform for (with the

@@ -4,15 +4,15 @@ import type { IDisposable } from '@lumino/disposable';
 import type { ISignal } from '@lumino/signaling';
 import React from 'react';
 
-import type { ExperimentsClient } from './client';
+import type { ExperimentsClient } from '../../common/experiments/client';
 import { CompareModel } from './compare';
 import { CompareView } from './CompareView';
 import { RunModel } from './run';
 import { IColumnStore, RunsModel } from './runs';
 import { IRunsActions, RunsView } from './RunsView';
 import { IRunActions, RunView } from './RunView';
-import type { IExperiment, IRun } from './types';
-import { runName } from './types';
+import type { IExperiment, IRun } from '../../common/experiments/types';
+import { runName } from '../../common/experiments/types';
 
 /**
  * The main-area views of the Experiments panel: an experiment's runs, a

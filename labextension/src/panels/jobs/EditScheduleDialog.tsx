@@ -3,9 +3,9 @@ import React from 'react';
 
 import { FormBody, FormDialog, launchForm } from '../../common/formDialog';
 import { EditScheduleState } from './editSchedule';
-import { CronFields, ProfileField } from './fields';
+import { CronFields, ProfileField } from '../../common/jobs/fields';
 import { ParameterFields } from './ParameterFields';
-import type { ISchedule } from './types';
+import type { ISchedule } from '../../common/jobs/types';
 
 /**
  * Show the "Edit schedule" dialog: when it runs, its parameters and profile.

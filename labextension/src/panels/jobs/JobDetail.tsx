@@ -8,11 +8,11 @@ import {
   formatParameters,
   jobDuration,
   statusLabel
-} from './labels';
+} from '../../common/jobs/labels';
 import type { IJobsViewProps } from './viewProps';
 import { ParameterFields } from './ParameterFields';
 import { collectValues, parseValue, textOf } from './params';
-import { hasEnded, IJobDetail, IParameterInfo } from './types';
+import { hasEnded, IJobDetail, IParameterInfo } from '../../common/jobs/types';
 
 /**
  * One job opened in the list: what ran where and when, why it ended, its

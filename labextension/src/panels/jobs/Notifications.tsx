@@ -2,9 +2,9 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { Button } from '@jupyterlab/ui-components';
 import React, { useEffect, useState } from 'react';
 
-import { Field } from './fields';
+import { Field } from '../../common/jobs/fields';
 import type { NotificationsModel } from './notifications';
-import type { INotifySettings, NotifyEvents } from './types';
+import type { INotifySettings, NotifyEvents } from '../../common/jobs/types';
 
 const EMPTY: INotifySettings = { webhook_url: '', email: '', events: 'failed' };
 

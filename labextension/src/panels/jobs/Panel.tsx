@@ -9,14 +9,14 @@ import React, { useEffect, useState } from 'react';
 import { LazyPanel } from '../../lazyPanel';
 import { RefreshButton } from '../../refreshButton';
 import { formatTime } from '../../common/format';
-import { jobDuration, statusLabel } from './labels';
+import { jobDuration, statusLabel } from '../../common/jobs/labels';
 import { JobDetailView } from './JobDetail';
 import type { JobsModel } from './model';
 import type { NotificationsModel } from './notifications';
 import { NotificationsSection } from './Notifications';
 import type { SchedulesModel } from './schedules';
 import { SchedulesSection } from './Schedules';
-import { IJob, STATUSES } from './types';
+import { IJob, STATUSES } from '../../common/jobs/types';
 import type { IJobsActions, IJobsViewProps } from './viewProps';
 
 /**

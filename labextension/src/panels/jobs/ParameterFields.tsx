@@ -2,7 +2,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
 
 import { describeType } from './params';
-import type { IParameterInfo } from './types';
+import type { IParameterInfo } from '../../common/jobs/types';
 
 /**
  * Props of the parameter fields.

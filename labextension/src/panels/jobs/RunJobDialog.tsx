@@ -2,7 +2,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
 
 import { FormBody, FormDialog, launchForm } from '../../common/formDialog';
-import { CronFields, Field, ProfileField } from './fields';
+import { CronFields, Field, ProfileField } from '../../common/jobs/fields';
 import { ParameterFields } from './ParameterFields';
 import { FieldName, RunJobResult, RunJobState } from './runJob';
 

@@ -3,9 +3,13 @@ import { Button, deleteIcon, editIcon } from '@jupyterlab/ui-components';
 import React from 'react';
 
 import { formatFromNow, formatTime } from '../../common/format';
-import { formatParameters, jobDuration, statusLabel } from './labels';
+import {
+  formatParameters,
+  jobDuration,
+  statusLabel
+} from '../../common/jobs/labels';
 import type { SchedulesModel } from './schedules';
-import type { ISchedule } from './types';
+import type { ISchedule } from '../../common/jobs/types';
 
 /**
  * Props of the Schedules section.

@@ -4,16 +4,15 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 
 import type { IWorkspaceFactsProvider } from '../../tokens';
 import { showDiff } from '../../common/nbdime';
-import { notebookContext } from '../../common/notebook';
 import { browserTimeZone } from '../../common/format';
-import { statusLabel } from './labels';
-import type { JobsClient } from './client';
+import { statusLabel } from '../../common/jobs/labels';
+import { listProfiles, saveIfOpen } from '../../common/jobs/launch';
 import { editScheduleDialog } from './EditScheduleDialog';
 import type { JobsModel } from './model';
 import { IKernelChoice, runJobDialog } from './RunJobDialog';
 import type { RunJobResult } from './runJob';
 import type { SchedulesModel } from './schedules';
-import type { IJob, IJobProfile, ISchedule } from './types';
+import type { IJob, ISchedule } from '../../common/jobs/types';
 
 /**
  * What the jobs plugin does when asked: run a notebook as a job, edit a
@@ -29,22 +28,6 @@ export interface IRunAsJobContext {
   /** The workspace facts: the profile and groups the dialog proposes. */
   workspace: IWorkspaceFactsProvider;
   trans: TranslationBundle;
-}
-
-/**
- * Save the notebook at `path` if it is open with unsaved changes: the job
- * runs the file as it is on disk.
- */
-export async function saveIfOpen(
-  app: JupyterFrontEnd,
-  path: string
-): Promise<void> {
-  for (const widget of app.shell.widgets('main')) {
-    const context = notebookContext(widget);
-    if (context?.path === path && context.model.dirty) {
-      await context.save();
-    }
-  }
 }
 
 /**
@@ -116,19 +99,6 @@ export async function editSchedule(
     schedules.put(changed);
   }
   return changed;
-}
-
-/**
- * The profiles jobs can run on, or `null` when they cannot be listed.
- */
-export async function listProfiles(
-  client: JobsClient
-): Promise<IJobProfile[] | null> {
-  try {
-    return (await client.profiles()).profiles;
-  } catch {
-    return null;
-  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { JOBS_DRIVE, parseOutputPath } from '../../common/jobOutputs';
 import { ReadOnlyDrive } from '../../readOnlyDrive';
-import type { JobsClient } from './client';
+import type { JobsClient } from '../../common/jobs/client';
 
 /**
  * A read-only drive serving jobs' output notebooks (while a job runs, its

@@ -1,10 +1,14 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 
 import { describeError } from '../../requestModel';
-import type { JobsClient } from './client';
+import type { JobsClient } from '../../common/jobs/client';
 import { JobFormState, proposeProfile } from './formState';
 import { infosOf } from './params';
-import type { IJobProfile, ISchedule, IScheduleUpdate } from './types';
+import type {
+  IJobProfile,
+  ISchedule,
+  IScheduleUpdate
+} from '../../common/jobs/types';
 
 /**
  * The fields of the "Edit schedule" dialog, as typed.

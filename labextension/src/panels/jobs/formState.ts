@@ -1,9 +1,13 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 
 import { describeError, RequestModel } from '../../requestModel';
-import type { JobsClient } from './client';
+import type { JobsClient } from '../../common/jobs/client';
 import { collectValues, ICollected, parseValue, textOf } from './params';
-import type { IJobProfile, IParameterInfo, IPreview } from './types';
+import type {
+  IJobProfile,
+  IParameterInfo,
+  IPreview
+} from '../../common/jobs/types';
 
 /**
  * The state the "Run as job" and "Edit schedule" forms share: the base of

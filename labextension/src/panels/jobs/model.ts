@@ -2,7 +2,7 @@ import type { ServerConnection } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { RequestModel } from '../../requestModel';
-import { JobsClient, LOG_CHUNK_BYTES } from './client';
+import { JobsClient, LOG_CHUNK_BYTES } from '../../common/jobs/client';
 import { infosOf } from './params';
 import {
   hasEnded,
@@ -11,7 +11,7 @@ import {
   IJobDiffFiles,
   IParameterInfo,
   JobStatus
-} from './types';
+} from '../../common/jobs/types';
 
 /**
  * How often the jobs are asked again.

@@ -1,6 +1,6 @@
 import { RequestModel } from '../../requestModel';
-import type { JobsClient } from './client';
-import type { INotifySettings } from './types';
+import type { JobsClient } from '../../common/jobs/client';
+import type { INotifySettings } from '../../common/jobs/types';
 
 /**
  * The user's notification settings as the platform keeps them: where the

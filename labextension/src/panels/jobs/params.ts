@@ -1,6 +1,6 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 
-import type { IParameterInfo, ParameterType } from './types';
+import type { IParameterInfo, ParameterType } from '../../common/jobs/types';
 
 /**
  * Parameter values typed in a form, checked against the types the notebook's

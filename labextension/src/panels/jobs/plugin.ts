@@ -22,7 +22,7 @@ import { JobsModel } from './model';
 import { JobsPanel } from './Panel';
 import { NotificationsModel } from './notifications';
 import { SchedulesModel } from './schedules';
-import type { IJob } from './types';
+import type { IJob } from '../../common/jobs/types';
 
 /**
  * The command ids of the jobs.

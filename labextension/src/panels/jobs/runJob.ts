@@ -1,7 +1,7 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 
 import { describeError } from '../../requestModel';
-import type { JobsClient } from './client';
+import type { JobsClient } from '../../common/jobs/client';
 import { JobFormState, proposeProfile } from './formState';
 import type {
   IInspectResult,
@@ -9,7 +9,7 @@ import type {
   IJobProfile,
   IJobRequest,
   ISchedule
-} from './types';
+} from '../../common/jobs/types';
 
 /**
  * The longest timeout a job may have, in minutes (the platform's 7 days).

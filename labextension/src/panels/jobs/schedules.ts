@@ -1,6 +1,6 @@
 import { RequestModel } from '../../requestModel';
-import type { JobsClient } from './client';
-import type { IJob, ISchedule } from './types';
+import type { JobsClient } from '../../common/jobs/client';
+import type { IJob, ISchedule } from '../../common/jobs/types';
 
 /**
  * The Schedules section's state: my schedules and my groups', the open

@@ -3,7 +3,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import type { JobsModel } from './model';
 import type { NotificationsModel } from './notifications';
 import type { SchedulesModel } from './schedules';
-import type { IJob, ISchedule } from './types';
+import type { IJob, ISchedule } from '../../common/jobs/types';
 
 /**
  * What the Jobs panel asks the application to do.

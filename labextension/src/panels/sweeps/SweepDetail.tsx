@@ -1,8 +1,8 @@
 import { Button } from '@jupyterlab/ui-components';
 import React, { useState } from 'react';
 
-import type { RegisterModelModel } from '../experiments/registerModel';
-import { RegisterModelDialog } from '../experiments/registerModelView';
+import type { RegisterModelModel } from '../../common/experiments/registerModel';
+import { RegisterModelDialog } from '../../common/experiments/registerModelView';
 import { bestTrial } from './model';
 import { etaText, formatValue, progressText, StatusBadge } from './labels';
 import { IntermediatePlot, ObjectivePlot, ParallelPlot } from './plots';

@@ -2,8 +2,8 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import React, { useEffect, useRef } from 'react';
 
 import { FormBody, FormDialog, launchForm } from '../../common/formDialog';
-import { Field, ProfileField } from '../jobs/fields';
-import type { IJobProfile } from '../jobs/types';
+import { Field, ProfileField } from '../../common/jobs/fields';
+import type { IJobProfile } from '../../common/jobs/types';
 import { SweepForm } from './sweepForm';
 import type { ISpaceRow } from './space';
 import {

@@ -1,12 +1,12 @@
 import type { ServerConnection } from '@jupyterlab/services';
 
 import { RequestModel } from '../../requestModel';
-import { ExperimentsClient } from '../experiments/client';
-import { RegisterModelModel } from '../experiments/registerModel';
-import { RegistryClient } from '../experiments/registry';
-import type { IRun } from '../experiments/types';
-import { JobsClient } from '../jobs/client';
-import type { IJobDetail } from '../jobs/types';
+import { ExperimentsClient } from '../../common/experiments/client';
+import { RegisterModelModel } from '../../common/experiments/registerModel';
+import { RegistryClient } from '../../common/experiments/registry';
+import type { IRun } from '../../common/experiments/types';
+import { JobsClient } from '../../common/jobs/client';
+import type { IJobDetail } from '../../common/jobs/types';
 import { SweepsClient } from './client';
 import type { ISweep, ISweepDetail, ITrial } from './types';
 

@@ -149,7 +149,7 @@ export const sweepsPlugin: JupyterFrontEndPlugin<void> = {
         return;
       }
       const [{ saveIfOpen, listProfiles }, { sweepDialog }] = await Promise.all(
-        [import('../jobs/commands'), import('./SweepDialog')]
+        [import('../../common/jobs/launch'), import('./SweepDialog')]
       );
       try {
         await saveIfOpen(app, path);

@@ -1,6 +1,6 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 
-import type { IParameterInfo, ParameterType } from '../jobs/types';
+import type { IParameterInfo, ParameterType } from '../../common/jobs/types';
 import type { Dimension, DimensionType } from './types';
 
 /**

@@ -2,7 +2,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 
 import type { ISubmittable } from '../../common/formDialog';
 import { RequestModel } from '../../requestModel';
-import type { JobsClient } from '../jobs/client';
+import type { JobsClient } from '../../common/jobs/client';
 import type { SweepsClient } from './client';
 import { buildSpace, ISpaceRow, proposeRow } from './space';
 import type {

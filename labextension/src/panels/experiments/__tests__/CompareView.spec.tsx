@@ -3,7 +3,7 @@ import { act, fireEvent, render, screen } from '@testing-library/react';
 import React from 'react';
 
 import { fakeServer, IFakeAnswer } from '../../../__tests__/fakeServer';
-import { ExperimentsClient } from '../client';
+import { ExperimentsClient } from '../../../common/experiments/client';
 import { CompareModel } from '../compare';
 import { CompareView } from '../CompareView';
 import { installResizeObserver, sampleRun, where } from './sample';

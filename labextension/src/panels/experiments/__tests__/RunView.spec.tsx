@@ -3,7 +3,7 @@ import { act, fireEvent, render, screen, within } from '@testing-library/react';
 import React from 'react';
 
 import { fakeServer } from '../../../__tests__/fakeServer';
-import { ExperimentsClient } from '../client';
+import { ExperimentsClient } from '../../../common/experiments/client';
 import {
   ARTIFACTS_DRIVE,
   ArtifactDrive,

@@ -3,11 +3,11 @@ import { act, fireEvent, render, screen, within } from '@testing-library/react';
 import React from 'react';
 
 import { fakeServer, IFakeAnswer } from '../../../__tests__/fakeServer';
-import { ExperimentsClient } from '../client';
+import { ExperimentsClient } from '../../../common/experiments/client';
 import { RunsModel } from '../runs';
 import { OVERSCAN } from '../RunsTable';
 import { IRunsActions, RunsView } from '../RunsView';
-import type { IRun } from '../types';
+import type { IRun } from '../../../common/experiments/types';
 import {
   installResizeObserver,
   sampleExperiment,

@@ -10,7 +10,7 @@ import {
   parseColumnId,
   quoteKey
 } from '../columns';
-import { jobIdOf } from '../types';
+import { jobIdOf } from '../../../common/experiments/types';
 import { sampleRun } from './sample';
 
 describe('columns', () => {

@@ -1,5 +1,5 @@
 import { runDatasets } from '../lineage';
-import type { IDatasetInput } from '../types';
+import type { IDatasetInput } from '../../../common/experiments/types';
 import { sampleRun } from './sample';
 
 function input(

@@ -1,8 +1,8 @@
 import { fakeServer, IFakeAnswer } from '../../../__tests__/fakeServer';
-import { ExperimentsClient } from '../client';
+import { ExperimentsClient } from '../../../common/experiments/client';
 import { ExperimentsModel } from '../model';
 import { IColumnStore, RUNS_PAGE, RunsModel } from '../runs';
-import type { IRun } from '../types';
+import type { IRun } from '../../../common/experiments/types';
 import { sampleExperiment, samplePage, sampleRun, where } from './sample';
 
 function page(runs: IRun[], next?: string): IFakeAnswer {

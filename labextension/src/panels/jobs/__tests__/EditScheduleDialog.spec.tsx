@@ -3,10 +3,10 @@ import { fireEvent, waitFor } from '@testing-library/react';
 
 import { dismiss, openDialog, settle } from '../../../__tests__/act';
 import { fakeServer, IFakeAnswer } from '../../../__tests__/fakeServer';
-import { JobsClient } from '../client';
+import { JobsClient } from '../../../common/jobs/client';
 import { editSchedule } from '../commands';
 import { SchedulesModel } from '../schedules';
-import type { ISchedule } from '../types';
+import type { ISchedule } from '../../../common/jobs/types';
 import { sampleInspect, sampleProfiles, sampleSchedule, where } from './sample';
 
 const trans = nullTranslator.load('labworks');

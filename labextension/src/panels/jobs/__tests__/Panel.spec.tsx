@@ -16,7 +16,7 @@ import { NotificationsModel } from '../notifications';
 import { JobsPanel, JobsView } from '../Panel';
 import type { IJobsActions } from '../viewProps';
 import { SchedulesModel } from '../schedules';
-import type { IJob } from '../types';
+import type { IJob } from '../../../common/jobs/types';
 import {
   sampleDetail,
   sampleInspect,

@@ -3,10 +3,10 @@ import { fireEvent, waitFor } from '@testing-library/react';
 
 import { dismiss, openDialog, settle } from '../../../__tests__/act';
 import { fakeServer, IFakeAnswer } from '../../../__tests__/fakeServer';
-import { JobsClient } from '../client';
+import { JobsClient } from '../../../common/jobs/client';
 import { runJobDialog } from '../RunJobDialog';
 import type { RunJobResult } from '../runJob';
-import type { IJobProfile } from '../types';
+import type { IJobProfile } from '../../../common/jobs/types';
 import {
   sampleDetail,
   sampleInspect,

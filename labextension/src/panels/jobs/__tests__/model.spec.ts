@@ -1,6 +1,6 @@
 import { fakeServer } from '../../../__tests__/fakeServer';
 import { JobsModel, LOG_KEEP_CHARS } from '../model';
-import type { IJob } from '../types';
+import type { IJob } from '../../../common/jobs/types';
 import {
   sampleDetail,
   sampleInspect,

@@ -12,8 +12,9 @@ import { fakeServer } from '../../../__tests__/fakeServer';
 import type { ILabworksSidebar } from '../../../tokens';
 import { WorkspaceFactsProvider } from '../../../workspaceFacts';
 import { sampleFacts } from '../../workspace/__tests__/sample';
-import { JobsClient } from '../client';
-import { notifyEnded, openJobDiff, runAsJob, saveIfOpen } from '../commands';
+import { JobsClient } from '../../../common/jobs/client';
+import { saveIfOpen } from '../../../common/jobs/launch';
+import { notifyEnded, openJobDiff, runAsJob } from '../commands';
 import {
   JOBS_DRIVE,
   outputPath,

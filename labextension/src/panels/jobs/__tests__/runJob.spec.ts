@@ -1,7 +1,7 @@
 import { nullTranslator } from '@jupyterlab/translation';
 
 import { fakeServer, IFakeAnswer } from '../../../__tests__/fakeServer';
-import { JobsClient } from '../client';
+import { JobsClient } from '../../../common/jobs/client';
 import { RunJobState } from '../runJob';
 import { sampleDetail, sampleInspect, sampleSchedule, where } from './sample';
 

@@ -6,7 +6,7 @@ import type {
   ILogChunk,
   INotifySettings,
   ISchedule
-} from '../types';
+} from '../../../common/jobs/types';
 
 /**
  * A job as GET /labworks/jobs lists it: alice's, succeeded.

@@ -1,8 +1,8 @@
 import { nullTranslator } from '@jupyterlab/translation';
 
 import { fakeServer } from '../../../__tests__/fakeServer';
-import { JobsClient } from '../../jobs/client';
-import type { IParameterInfo, ParameterType } from '../../jobs/types';
+import { JobsClient } from '../../../common/jobs/client';
+import type { IParameterInfo, ParameterType } from '../../../common/jobs/types';
 import { SweepsClient } from '../client';
 import { buildSpace, proposeRow } from '../space';
 import { SweepForm } from '../sweepForm';

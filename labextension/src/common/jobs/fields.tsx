@@ -1,7 +1,7 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
 
-import { formatFromNow, formatTime, knownTimeZones } from '../../common/format';
+import { formatFromNow, formatTime, knownTimeZones } from '../format';
 import { formatProfile } from './labels';
 import type { IJobProfile, IPreview } from './types';
 

@@ -4,7 +4,7 @@
  * (hub/labworks_hub/service/jobs/models.py) and docs/reference/rest-api.md.
  */
 
-import type { IDiffFiles } from '../../common/nbdime';
+import type { IDiffFiles } from '../nbdime';
 
 /**
  * A job's state: waiting, running, or one of the four ends.

@@ -5,7 +5,7 @@ import {
   formatCores,
   formatDuration,
   shortenDigest
-} from '../../common/format';
+} from '../format';
 import type { IJob, IJobEnvironment, IJobProfile, JobStatus } from './types';
 
 /**

@@ -1,0 +1,42 @@
+import type { IRun, RunStatus } from '../types';
+
+/**
+ * A run as MLflow's runs/search sends it (the runs table's page: with the
+ * asked keys only).
+ */
+export function sampleRun(
+  id: string,
+  fields: {
+    name?: string;
+    status?: RunStatus;
+    params?: Record<string, string>;
+    metrics?: Record<string, number | string>;
+    tags?: Record<string, string>;
+  } = {}
+): IRun {
+  const pairs = (record: Record<string, string> = {}) =>
+    Object.entries(record).map(([key, value]) => ({ key, value }));
+  return {
+    info: {
+      run_id: id,
+      run_name: fields.name ?? `run-${id}`,
+      experiment_id: '7',
+      user_id: 'alice',
+      status: fields.status ?? 'FINISHED',
+      start_time: 1_700_000_000_000,
+      end_time: 1_700_000_060_000,
+      artifact_uri: `mlflow-artifacts:/7/${id}/artifacts`,
+      lifecycle_stage: 'active'
+    },
+    data: {
+      params: pairs(fields.params),
+      metrics: Object.entries(fields.metrics ?? {}).map(([key, value]) => ({
+        key,
+        value,
+        step: 4,
+        timestamp: 1_700_000_050_000
+      })),
+      tags: pairs(fields.tags)
+    }
+  };
+}
