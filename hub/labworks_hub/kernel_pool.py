@@ -16,8 +16,9 @@ The key: the owner, the kernel name and a digest of the environment less the var
 change from job to job (`PER_JOB`: the job's id, name and parameters, its tokens, its GPUs),
 so the profile shows in it (LABWORKS_PROFILE, CPU_LIMIT, ...). A slot nobody claims exits
 after `idle` seconds, and one whose launcher is gone reads the end of its input and exits:
-slots never outlive their launcher. Nothing is written as root into a folder the account
-can write to: the claim travels over the pipe.
+slots never outlive their launcher. A slot near its idle end is let go rather than claimed
+(`CLAIM_MARGIN`): a claim never races the runner's own timeout. Nothing is written as root
+into a folder the account can write to: the claim travels over the pipe.
 """
 
 from __future__ import annotations
@@ -29,11 +30,13 @@ import json
 import re
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 PER_JOB = re.compile(r"LABWORKS_JOB_\w*|\w*_TOKEN|CUDA_VISIBLE_DEVICES")
 SIZE, IDLE = 1, 600.0  # the defaults: warm kernels per key, seconds each one waits
+CLAIM_MARGIN = 5.0  # seconds before its idle end a slot is no longer claimed
 PIPE_SIZE = 1 << 20  # a claim this big never waits for the runner to read it
 Key = tuple[str, str, str]  # owner, kernel name, digest of the shared environment
 
@@ -56,6 +59,7 @@ class Slot:
     directory: Path
     process: subprocess.Popen = field(repr=False)
     uid: int
+    started: float = field(default_factory=time.monotonic)  # its idle clock starts later
 
     def __post_init__(self) -> None:
         assert self.process.stdin is not None
@@ -92,8 +96,8 @@ class KernelPool:
 
     def take(self, key: Key) -> Slot | None:
         """The oldest live slot of `key` (ready, or still starting: never slower than a
-        cold start), out of the pool."""
-        self.prune()
+        cold start), out of the pool; slots near their idle end are let go first."""
+        self.prune(time.monotonic() - (self.idle - min(CLAIM_MARGIN, self.idle / 2)))
         slots = self._slots.get(key)
         return slots.pop(0) if slots else None
 
@@ -103,10 +107,12 @@ class KernelPool:
     def add(self, slot: Slot) -> None:
         self._slots.setdefault(slot.key, []).append(slot)
 
-    def prune(self) -> None:
-        """Forget the slots whose runner ended (idle, or failed to start its kernel)."""
+    def prune(self, started_before: float = float("-inf")) -> None:
+        """Forget the slots whose runner ended (idle, or failed to start its kernel), and
+        let go of those started before `started_before`."""
         for key, slots in list(self._slots.items()):
-            for slot in [s for s in slots if s.process.poll() is not None]:
+            ended = [s for s in slots if s.process.poll() is not None or s.started < started_before]
+            for slot in ended:
                 slots.remove(slot)
                 slot.discard()
             if not slots:

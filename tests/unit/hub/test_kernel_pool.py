@@ -255,3 +255,19 @@ def test_a_kernel_ends_as_kernels_do_cold_or_warm(make_launcher, tmp_path):
         assert finish(started)["result"]["status"] == "succeeded"
         assert (folder / f"job{n}-atexit.txt").read_text() == "ran"
         assert (folder / f"job{n}-open.txt").read_text() == "flushed"
+
+
+def test_a_slot_near_its_idle_end_is_let_go_not_claimed(make_launcher):
+    """A claim must not race the runner's own idle timeout (it would read no job and exit):
+    a slot past `idle` less the margin (half of a 2 s idle here) is let go, the job starts
+    cold, and the pool gets a fresh slot."""
+    launcher = make_launcher(idle=2)
+    finish(launcher.start(request(1)))
+    (old,) = slots(launcher)
+    until(lambda: time.monotonic() - old.started > 1.05, "the slot to near its idle end")
+    started = launcher.start(request(2))
+    assert not started.warm
+    assert old.process.wait(30) == 0  # let go: the end of its input
+    (fresh,) = slots(launcher)
+    assert fresh is not old
+    assert finish(started)["result"]["status"] == "succeeded"
