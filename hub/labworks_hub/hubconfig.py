@@ -263,7 +263,7 @@ def split_privileges(c, home: LabworksHome, service: dict) -> None:
     c.ConfigurableHTTPProxy.command = unprivileged(name, c.ConfigurableHTTPProxy.command)
     service["environment"]["LABWORKS_LAUNCHER_SOCKET"] = socket
     jobs = c.LocalExecutor
-    command = [sys.executable, "-m", "labworks_hub.launcher", "--socket", socket,
+    command = [sys.executable, "-m", "labworks_hub.launcher_socket", "--socket", socket,
                "--platform-user", name, "--runs-dir", jobs.runs_dir,
                "--workspaces-dir", jobs.workspaces_dir,
                "--python", jobs.get("python", sys.executable),

@@ -2,10 +2,10 @@
 
 Where the platform service runs as its own unprivileged account (`labworks up` as root, see
 docs/admin/security.md), it cannot create a job's files for another account, start
-a process as that account or signal it. `python -m labworks_hub.launcher` does exactly that and
-nothing more, as root, as a hub-managed service. It listens on a Unix socket in a root-owned
-folder, the socket the platform account's (0600), and answers only that account and root
-(SO_PEERCRED). Each connection carries one JSON line and gets one back:
+a process as that account or signal it. The launcher does exactly that and nothing more, as
+root, as a hub-managed service (`python -m labworks_hub.launcher_socket`). It listens on a
+Unix socket in a root-owned folder, the socket the platform account's (0600), and answers
+only that account and root (SO_PEERCRED). Each connection carries one JSON line and gets one back:
 `{"op": "status" | "folder" | "start" | "cancel" | "forget", ...fields}` ->
 `{...result}` or `{"error": code, "message": text}`. Every field is checked; unknown fields
 are refused. A client never names a path: the launcher computes each one from
@@ -25,16 +25,13 @@ account's, mode 2750, where the runner (umask 027) leaves its files readable by 
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
 import posixpath
-import pwd
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -52,7 +49,7 @@ from .isolation import (
     become,
     give_home,
 )
-from .kernel_pool import IDLE, SIZE, KernelPool, Key, Slot, shared_env, warm_key
+from .kernel_pool import IDLE, KernelPool, Key, Slot, shared_env, warm_key
 from .processes import kill_tree, proc_stat
 from .service.jobs import runner
 from .userfiles import find_folder
@@ -449,40 +446,3 @@ def _ticks(proc: subprocess.Popen) -> int:
     """The process's start time, by which it is told from a later one with its pid."""
     stat = proc_stat(proc.pid)
     return stat[2] if stat else 0
-
-
-def main(argv: list[str] | None = None) -> None:
-    from .launcher_socket import listen, serve
-
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--socket", required=True, help="path of the Unix socket")
-    parser.add_argument("--platform-user", required=True, help="the platform service's account")
-    parser.add_argument("--runs-dir", required=True)
-    parser.add_argument("--workspaces-dir", required=True)
-    parser.add_argument("--python", default=sys.executable, help="Python that runs jobs")
-    parser.add_argument("--isolation", choices=("auto", "on", "off"), default="auto")
-    parser.add_argument("--warm-kernels", type=int, default=SIZE, help="warm kernels per key")
-    parser.add_argument("--warm-idle", type=float, default=IDLE, help="seconds each one waits")
-    args = parser.parse_args(argv)
-    entry = pwd.getpwnam(args.platform_user)
-    groups = tuple(sorted(set(os.getgrouplist(entry.pw_name, entry.pw_gid))))
-    platform = Account(entry.pw_name, entry.pw_uid, entry.pw_gid, groups)
-    launcher = JobLauncher(
-        args.runs_dir, args.workspaces_dir, args.python, args.isolation, platform=platform,
-        warm_kernels=args.warm_kernels, warm_idle=args.warm_idle,
-    )  # fmt: skip
-    listener = listen(Path(args.socket), platform)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
-    print(f"[launcher] ready on {args.socket}", file=sys.stderr, flush=True)
-    try:
-        serve(listener, launcher, {0, platform.uid})
-    except KeyboardInterrupt:
-        pass
-    finally:  # also on SystemExit from SIGTERM
-        listener.close()
-        launcher.close()
-
-
-if __name__ == "__main__":
-    main()

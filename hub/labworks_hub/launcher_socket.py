@@ -1,21 +1,27 @@
 """The launcher's socket: the server side (`serve`, one request per connection, its peer
-checked first) and `LauncherClient`, the Launcher interface over it. The protocol is in
-labworks_hub.launcher's docstring."""
+checked first), `LauncherClient`, the Launcher interface over it, and `main`: `python -m
+labworks_hub.launcher_socket` is the root launcher service. The protocol and the privileged
+work are labworks_hub.launcher's."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
+import pwd
+import signal
 import socket
 import struct
 import subprocess
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from .isolation import Account, IsolationError, IsolationStatus
+from .kernel_pool import IDLE, SIZE
 from .launcher import (
     CONNECT_WAIT,
     MAX_REQUEST,
@@ -179,3 +185,40 @@ class LauncherClient:
 
     def forget(self, run_id: str, attempt: int) -> None:
         self.call("forget", run_id=run_id, attempt=attempt)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description="The job launcher: starts and stops local jobs as their owners' accounts."
+    )
+    parser.add_argument("--socket", required=True, help="path of the Unix socket")
+    parser.add_argument("--platform-user", required=True, help="the platform service's account")
+    parser.add_argument("--runs-dir", required=True)
+    parser.add_argument("--workspaces-dir", required=True)
+    parser.add_argument("--python", default=sys.executable, help="Python that runs jobs")
+    parser.add_argument("--isolation", choices=("auto", "on", "off"), default="auto")
+    parser.add_argument("--warm-kernels", type=int, default=SIZE, help="warm kernels per key")
+    parser.add_argument("--warm-idle", type=float, default=IDLE, help="seconds each one waits")
+    args = parser.parse_args(argv)
+    entry = pwd.getpwnam(args.platform_user)
+    groups = tuple(sorted(set(os.getgrouplist(entry.pw_name, entry.pw_gid))))
+    platform = Account(entry.pw_name, entry.pw_uid, entry.pw_gid, groups)
+    launcher = JobLauncher(
+        args.runs_dir, args.workspaces_dir, args.python, args.isolation, platform=platform,
+        warm_kernels=args.warm_kernels, warm_idle=args.warm_idle,
+    )  # fmt: skip
+    listener = listen(Path(args.socket), platform)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
+    print(f"[launcher] ready on {args.socket}", file=sys.stderr, flush=True)
+    try:
+        serve(listener, launcher, {0, platform.uid})
+    except KeyboardInterrupt:
+        pass
+    finally:  # also on SystemExit from SIGTERM
+        listener.close()
+        launcher.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -77,7 +77,7 @@ def test_only_the_processes_that_switch_users_keep_root(platform):
     hub = psutil.Process(platform.proc.pid)
     roles = {
         "configurable-http-proxy": "proxy", "jupyterhub_idle_culler": "culler",
-        "labworks_hub.launcher": "launcher", "labworks_hub.spawners.preload": "preload",
+        "labworks_hub.launcher_socket": "launcher", "labworks_hub.spawners.preload": "preload",
         "labworks_hub.service": "service",
     }  # fmt: skip
     found = {}
