@@ -75,9 +75,35 @@ LOCAL = "local"  # the local environment's name where an image reference would b
 
 def local_env_hash() -> str:
     """The lock digest of the local environment: sha256 over the sorted `name==version` of
-    every installed distribution (what a job in it records, executors/local.py)."""
+    every installed distribution (what a job in it records, executors/local.py). Reading
+    every distribution's metadata takes a quarter of a second, so the digest is kept until a
+    packages folder on `sys.path` changes: installing, upgrading or removing a distribution
+    adds or removes its `.dist-info` folder there."""
+    global _env_hash
+    stamp = _path_stamp()
+    if _env_hash is not None and _env_hash[0] == stamp:
+        return _env_hash[1]
     names = sorted({f"{(d.metadata['Name'] or '').lower()}=={d.version}" for d in distributions()})
-    return "sha256:" + hashlib.sha256("\n".join(names).encode()).hexdigest()
+    digest = "sha256:" + hashlib.sha256("\n".join(names).encode()).hexdigest()
+    _env_hash = (stamp, digest)
+    return digest
+
+
+_env_hash: tuple[tuple[int, ...], str] | None = None
+
+
+def _path_stamp() -> tuple[int, ...]:
+    """The modification times of the site- and dist-packages folders on `sys.path` (0 for
+    one that is missing); not the others: the service's working folder, on the path too,
+    changes with every database write."""
+    stamp = []
+    for entry in sys.path:
+        if entry.rstrip("/").endswith(("site-packages", "dist-packages")):
+            try:
+                stamp.append(os.stat(entry).st_mtime_ns)
+            except OSError:
+                stamp.append(0)
+    return tuple(stamp)
 
 
 @dataclass(frozen=True)

@@ -44,3 +44,27 @@ def test_a_cluster_executor_lists_no_local_environment(tmp_path, hub_api):  # no
         listed = client.get(API + "/images", headers=AUTH)
     assert listed.status_code == 200, listed.text
     assert listed.json()["local"] is None
+
+
+def test_the_lock_digest_is_kept_until_a_distribution_is_installed(tmp_path, monkeypatch):
+    """Jobs record the digest at each submit; reading every distribution each time cost a
+    quarter of a second, so it is read again only when a folder on sys.path changes."""
+    import labworks_hub.catalog as catalog
+
+    packages = tmp_path / "site-packages"
+    packages.mkdir()
+    monkeypatch.syspath_prepend(str(packages))
+    before = local_env_hash()
+    reads = []
+    real = catalog.distributions
+    monkeypatch.setattr(catalog, "distributions", lambda: reads.append(1) or real())
+    assert local_env_hash() == before and reads == []  # nothing changed: not read again
+
+    (tmp_path / "a-database-file").write_text("")  # a folder elsewhere changes: no read
+    assert local_env_hash() == before and reads == []
+    info = packages / "newly_installed-1.0.dist-info"  # what pip install leaves
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: newly-installed\nVersion: 1.0\n")
+    after = local_env_hash()
+    assert reads == [1] and after != before
+    assert local_env_hash() == after and reads == [1]

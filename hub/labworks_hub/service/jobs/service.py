@@ -191,6 +191,8 @@ class JobService(LoggingConfigurable):
         for task in list(self._background):
             task.cancel()
         await self.executor.close()
+        if self.hub is not None:
+            await self.hub.aclose()
 
     def _stop_loop(self) -> asyncio.Task | None:
         """Take no more work: no schedule fires, no queued run starts."""
