@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import math
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -68,6 +68,7 @@ class SweepEngine(LoggingConfigurable):
         self._storages: dict[str, optuna.storages.JournalStorage] = {}
         self._journals: dict[str, StoreJournal] = {}  # their backends, closed at stop
         self._studies: dict[str, optuna.Study] = {}
+        self._importance: dict[str, tuple[int, dict[str, float]]] = {}  # see below
         self._lock = threading.Lock()
         self._task: asyncio.Task | None = None
         self._wake = asyncio.Event()
@@ -158,10 +159,22 @@ class SweepEngine(LoggingConfigurable):
         connection (closed). A pass running on it meanwhile finds the sweep gone."""
         with self._lock:
             self._studies.pop(sweep_id, None)
+            self._importance.pop(sweep_id, None)
             self._storages.pop(sweep_id, None)
             journal = self._journals.pop(sweep_id, None)
         if journal is not None:
             journal.close()
+
+    def remembered_importance(
+        self, sweep_id: str, complete: int, compute: Callable[[], dict[str, float]]
+    ) -> dict[str, float]:
+        """The sweep's parameter importance as `compute` gave it when `complete` trials had
+        completed (a completed trial stays so): the panel and `watch` ask every few seconds,
+        and each computation is tens of milliseconds of CPU the trials need."""
+        known = self._importance.get(sweep_id)
+        if known is None or known[0] != complete:
+            known = self._importance[sweep_id] = (complete, compute())
+        return known[1]
 
     # --- one pass ---------------------------------------------------------------------------
 

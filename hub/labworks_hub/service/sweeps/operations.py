@@ -178,15 +178,20 @@ def _insights(engine: SweepEngine, sweep: Sweep) -> Insights:
     intermediate = {
         t.number: sorted(t.intermediate_values.items()) for t in trials if t.intermediate_values
     }
-    complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    complete = sum(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
     importance: dict[str, float] = {}
-    if len(complete) >= MIN_TRIALS_FOR_IMPORTANCE:
-        evaluator = optuna.importance.PedAnovaImportanceEvaluator()
-        with warnings.catch_warnings(), contextlib.suppress(ValueError, RuntimeError):
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            found = optuna.importance.get_param_importances(study, evaluator=evaluator)
-            importance = {name: round(float(share), 6) for name, share in found.items()}
+    if complete >= MIN_TRIALS_FOR_IMPORTANCE:
+        importance = engine.remembered_importance(sweep.id, complete, lambda: _importance(study))
     return Insights(intermediate, importance)
+
+
+def _importance(study: optuna.Study) -> dict[str, float]:
+    with warnings.catch_warnings(), contextlib.suppress(ValueError, RuntimeError):
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        evaluator = optuna.importance.PedAnovaImportanceEvaluator()
+        found = optuna.importance.get_param_importances(study, evaluator=evaluator)
+        return {name: round(float(share), 6) for name, share in found.items()}
+    return {}
 
 
 def _summary(sweep: Sweep, rows: list[SweepTrial]) -> models.SweepModel:
