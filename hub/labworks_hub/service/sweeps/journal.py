@@ -53,6 +53,7 @@ class StoreJournal(BaseJournalBackend):
         self._sqlite = db.url.startswith("sqlite")
         self._lock = threading.Lock()
         self._connection: Connection | None = None
+        self._raw: Any = None  # the sqlite3 connection under it, on SQLite
         self._version: int | None = None  # SQLite data_version when the store was last read
         self._known = 0  # lines 0.._known-1 were read or written here, none since by others
         self._own: dict[int, dict[str, Any]] = {}  # lines appended here since the last read
@@ -97,14 +98,13 @@ class StoreJournal(BaseJournalBackend):
                 start = self._known  # nobody else wrote since: the end is known
             else:
                 start = connection.execute(self._length).scalar_one()
-            rows = [
-                {"sweep_id": self.sweep_id, "seq": start + i, "line": line}
-                for i, line in enumerate(logs)
-            ]
-            if self._sqlite and len(rows) == 1:  # what Optuna writes: straight to sqlite3
-                self._driver(connection).execute(SQLITE_INSERT, (self.sweep_id, start,
-                                                                 json.dumps(logs[0])))  # fmt: skip
+            if self._raw is not None and len(logs) == 1:  # what Optuna writes: to sqlite3
+                self._raw.execute(SQLITE_INSERT, (self.sweep_id, start, json.dumps(logs[0])))
             else:  # one statement, so a batch is all or nothing in autocommit
+                rows = [
+                    {"sweep_id": self.sweep_id, "seq": start + i, "line": line}
+                    for i, line in enumerate(logs)
+                ]
                 connection.execute(insert(SweepJournalLine).values(rows))
         except (IntegrityError, sqlite3.IntegrityError) as e:
             if connection.execute(self._length).scalar_one() == start:  # not a race
@@ -114,8 +114,9 @@ class StoreJournal(BaseJournalBackend):
             self._drop()
             raise
         if start == self._known:  # nobody else wrote since the last read: remember ours
-            self._own.update((start + i, line) for i, line in enumerate(logs))
-            self._known = start + len(logs)
+            for line in logs:
+                self._own[self._known] = line
+                self._known += 1
         else:
             self._version = None  # read the store next time
         return True
@@ -123,28 +124,24 @@ class StoreJournal(BaseJournalBackend):
     def _connect(self) -> Connection:
         if self._connection is None or self._connection.invalidated:
             self._connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            # the sqlite3 connection under SQLAlchemy's: Optuna's hot path skips the layers
+            self._raw = self._connection.connection.driver_connection if self._sqlite else None
             self._version = None
         return self._connection
 
     def _data_version(self, connection: Connection) -> int | None:
-        if not self._sqlite:
+        if self._raw is None:
             return None
-        return int(self._driver(connection).execute("PRAGMA data_version").fetchone()[0])
-
-    def _driver(self, connection: Connection) -> Any:
-        """The sqlite3 connection under SQLAlchemy's: Optuna's hot path skips the layers."""
-        driver = connection.connection.driver_connection
-        assert driver is not None
-        return driver
+        return self._raw.execute("PRAGMA data_version").fetchone()[0]
 
     def _drop(self) -> None:
         if self._connection is not None:
             self._connection.invalidate()
             self._connection.close()
-        self._connection = None
+        self._connection = self._raw = None
 
     def close(self) -> None:
         with self._lock:
             if self._connection is not None:
                 self._connection.close()
-            self._connection = None
+            self._connection = self._raw = None
