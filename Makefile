@@ -21,8 +21,8 @@ PY_SRC := pyproject.toml
 .PHONY: install install-test run test bench lint format test-python test-js system-deps clean
 
 # What running needs (`make run`); the test tools come on top (`make test`, lint, bench).
-install: $(STAMPS)/venv $(STAMPS)/labextension $(STAMPS)/proxy
-install-test: install $(STAMPS)/test-tools
+install: $(STAMPS)/venv $(STAMPS)/labextension $(STAMPS)/proxy $(STAMPS)/serving
+install-test: install $(STAMPS)/test-tools $(STAMPS)/tritonclient
 
 $(STAMPS):
 	mkdir -p $@
@@ -32,7 +32,7 @@ $(STAMPS):
 # find-links folder would otherwise print a warning per package and bury the admin password.
 $(STAMPS)/venv: $(PY_SRC) | $(STAMPS)
 	$(BIN)/python -c 'import sys; assert sys.base_prefix == "$(PYTHON_BASE)"' 2>/dev/null \
-		|| { rm -rf $(VENV) $(addprefix $(STAMPS)/,labextension proxy test-tools); \
+		|| { rm -rf $(VENV) $(addprefix $(STAMPS)/,labextension proxy test-tools serving tritonclient); \
 		     $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --quiet --upgrade pip
 	mkdir -p $(LABEXT_OUT)
@@ -64,6 +64,26 @@ $(STAMPS)/proxy: $(STAMPS)/venv | $(STAMPS)
 	npm install --prefix $(VENV)/lib/chp --no-audit --no-fund --loglevel=error \
 		configurable-http-proxy@$(CHP_VERSION)
 	ln -sf $(CURDIR)/$(VENV)/lib/chp/node_modules/.bin/configurable-http-proxy $(BIN)/
+	touch $@
+
+# NVIDIA's tritonclient, an inference client Labworks did not write, in an environment of its own
+# (its pins are not ours): the serving tests call the model servers with it.
+$(STAMPS)/tritonclient: | $(STAMPS)
+	rm -rf $(VENV)/lib/tritonclient
+	$(PYTHON) -m venv $(VENV)/lib/tritonclient
+	$(VENV)/lib/tritonclient/bin/python -m pip install --quiet --quiet 'tritonclient[http]==2.73.0'
+	touch $@
+
+# The model servers' own environment (hub/labworks_hub/service/serving/runtime.py): kserve needs
+# psutil<6, pandas<3 and protobuf<7, which the platform's environment excludes. Debian's Python,
+# as above: model servers run as the deployer's system account. The lock is the serving image's;
+# torch is its CPU build (a local wheel, or PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu).
+$(STAMPS)/serving: images/serving/requirements.txt | $(STAMPS)
+	rm -rf $(VENV)/lib/serving
+	$(PYTHON) -m venv $(VENV)/lib/serving
+	$(VENV)/lib/serving/bin/python -m pip install --quiet --quiet --no-deps \
+		--requirement images/serving/requirements.txt
+	$(VENV)/lib/serving/bin/python -m pip check >/dev/null
 	touch $@
 
 # Debian packages the tests use: chromium, PostgreSQL, docker-registry, skopeo, umoci.

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Build (and push) the Labworks images (workspaces and hub). See docs/admin/images.md.
+# Build (and push) the Labworks images (workspaces, hub and model server). See docs/admin/images.md.
 #
 #   LABWORKS_BUILD_ID=1234 LABWORKS_REGISTRY=registry.example.org/labworks \
 #       images/build.sh [--dry-run] [IMAGE ...]
 #
-# IMAGE: minimal, datascience, pytorch-gpu, hub (default: all). minimal is always built first: the
-# other images are built FROM it, by the digest its push returned.
+# IMAGE: minimal, datascience, pytorch-gpu, hub, serving (default: all). minimal is always built
+# first: the other images but serving are built FROM it, by the digest its push returned; serving
+# (the model server) is standalone, from the same pinned Python base.
 #
 # Environment:
 #   LABWORKS_BUILD_ID    required; the only tag an image gets is ci-<build-id>. Never "latest".
@@ -18,7 +19,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ALL_IMAGES=(minimal datascience pytorch-gpu hub)
+ALL_IMAGES=(minimal datascience pytorch-gpu hub serving)
+STANDALONE=(minimal serving) # built from the pinned Python base, not FROM minimal
 
 die() {
     printf 'build.sh: %s\n' "$*" >&2
@@ -26,7 +28,7 @@ die() {
 }
 
 usage() {
-    sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 dry_run=0
@@ -158,7 +160,7 @@ for image in "${ordered[@]}"; do
         --label "io.labworks.build-id=${build_id}"
         --tag "${ref}"
     )
-    if [[ "${image}" != minimal ]]; then
+    if [[ " ${STANDALONE[*]} " != *" ${image} "* ]]; then
         args+=(--build-arg "BASE_IMAGE=${minimal_ref}")
     fi
     digest_file="${workdir}/${image}.digest"

@@ -45,12 +45,21 @@ class LabworksClient:
         return self.request("GET", path, auth=auth)
 
     def request(self, method: str, path: str, *, auth: bool = True, **kwargs) -> dict:
+        return self._send(method, self.api_url, path, auth, **kwargs)
+
+    def service(self, method: str, path: str, **kwargs) -> dict:
+        """A request below the platform service's root rather than its REST API: the
+        inference gateway (`models/v2/...`) and the tracking server (`mlflow/...`)."""
+        root = self.api_url.removesuffix("api/v1/")
+        return self._send(method, root, path, True, **kwargs)
+
+    def _send(self, method: str, base: str, path: str, auth: bool, **kwargs) -> dict:
         headers = {"Accept": "application/json"}
         if auth:
             if not self.token:
                 raise ClientError("set LABWORKS_TOKEN (create one with `labworks token NAME`)")
             headers["Authorization"] = f"token {self.token}"
-        url = self.api_url + path.lstrip("/")
+        url = base + path.lstrip("/")
         try:
             response = httpx.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
         except httpx.HTTPError as e:
@@ -62,7 +71,11 @@ class LabworksClient:
         except ValueError:
             body = None
         if response.status_code >= 400:
-            message = body.get("message") if isinstance(body, dict) else response.reason_phrase
+            message = (  # the platform's {"message"}, MLflow's too; OIP v2's {"error"}
+                body.get("message") or body.get("error")
+                if isinstance(body, dict)
+                else response.reason_phrase
+            )
             raise ClientError(f"{method} {path} failed ({response.status_code}): {message}")
         if not isinstance(body, dict):
             raise ClientError(

@@ -283,11 +283,11 @@ def unprivileged(user: str, command: list[str]) -> list[str]:
             "--bounding-set=-all,+net_bind_service", "--no-new-privs", "--", *command]  # fmt: skip
 
 
-# Config sections handed to the platform service: notebook jobs (service/jobs) and the
-# tracking server (service/tracking).
+# Config sections handed to the platform service: notebook jobs (service/jobs), the
+# tracking server (service/tracking) and served models (service/serving).
 JOB_SECTIONS = (
     "JobService", "LocalExecutor", "KubernetesExecutor", "ArtifactStore", "WebhookNotifier",
-    "EmailNotifier", "GPUAllocator", "TrackingServer",
+    "EmailNotifier", "GPUAllocator", "TrackingServer", "ServingService", "LocalServing",
 )  # fmt: skip
 SMTP_PASSWORD_ENV = "LABWORKS_SMTP_PASSWORD"  # noqa: S105 (passed on from the hub's environment)
 

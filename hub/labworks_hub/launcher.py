@@ -60,6 +60,13 @@ EXIT = "exit.json"  # the job process's exit status, written by the launcher (th
 LOG_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
 EXIT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 RUNNER = runner.__file__  # run as a script: it starts without importing this package
+# The model server, run as a script by the serving environment's Python (it imports kserve,
+# which the platform's environment has not: service/serving/runtime.py).
+RUNTIME = str(Path(__file__).resolve().parent / "service" / "serving" / "runtime.py")
+SOCKET = "model.sock"  # a model server's socket, in its folder
+SERVER_ID = re.compile(r"srv-[0-9a-f]{12}-[0-9]{1,9}")  # srv-<deployment id>-<version>
+ENDPOINT = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+TASKS = ("classification", "regression", "multilabel", "seq2seq")
 CONNECT_WAIT = 30  # seconds a client waits for the launcher's socket (it starts with the hub)
 MAX_REQUEST = 64 << 20  # one request line (the notebook travels in it)
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
@@ -129,19 +136,61 @@ class StartRequest:
         check_text(self.kernel_name, "kernel_name", 255)
         check_text(self.notebook_path, "notebook_path")
         check(isinstance(self.parameters, dict), "parameters must be an object")
-        check(isinstance(self.env, dict), "env must be an object")
-        for name, value in self.env.items():
-            check(isinstance(name, str) and ENV_NAME.fullmatch(name) is not None,
-                   f"env name {name!r} is not a variable name")  # fmt: skip
-            check_text(value, f"env {name}", 1 << 20)
+        check_env(self.env)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StartRequest:
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        check(not unknown, f"unknown fields: {', '.join(sorted(unknown))}")
-        missing = set(cls.__dataclass_fields__) - set(data)
-        check(not missing, f"missing fields: {', '.join(sorted(missing))}")
-        return cls(**data)
+        return cls(**fields_of(cls, data))
+
+
+def check_env(env: object) -> None:
+    check(isinstance(env, dict), "env must be an object")
+    for name, value in env.items():  # type: ignore[attr-defined]
+        check(isinstance(name, str) and ENV_NAME.fullmatch(name) is not None,
+               f"env name {name!r} is not a variable name")  # fmt: skip
+        check_text(value, f"env {name}", 1 << 20)
+
+
+def fields_of(cls: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """`data` when it has exactly the dataclass's fields; ValueError naming the others."""
+    unknown = set(data) - set(cls.__dataclass_fields__)
+    check(not unknown, f"unknown fields: {', '.join(sorted(unknown))}")
+    missing = set(cls.__dataclass_fields__) - set(data)
+    check(not missing, f"missing fields: {', '.join(sorted(missing))}")
+    return data
+
+
+@dataclass(frozen=True)
+class ServeRequest:
+    """A model server to start as `owner`: one version of a deployment, its `generation`-th
+    start. Its folder is an attempt's (`server_id`, `generation`), so `cancel` and `forget`
+    stop and remove it as they do a job's."""
+
+    server_id: str
+    generation: int
+    owner: str
+    endpoint: str
+    model_uri: str
+    version: str
+    task: str
+    env: dict[str, str] = field(repr=False)  # holds a hub token, to load the model
+
+    def __post_init__(self) -> None:
+        check(SERVER_ID.fullmatch(str(self.server_id)) is not None, "server_id is srv-<id>-<n>")
+        check_attempt(self.server_id, self.generation)
+        check_owner(self.owner)
+        check(isinstance(self.endpoint, str) and ENDPOINT.fullmatch(self.endpoint) is not None,
+              "endpoint must be a DNS label")  # fmt: skip
+        check(isinstance(self.version, str) and self.version.isdigit() and len(self.version) < 10,
+              "version must be a number")  # fmt: skip
+        check(check_text(self.model_uri, "model_uri", 1024).startswith("models:/"),
+              "model_uri must be a models:/ URI")  # fmt: skip
+        check(self.task in TASKS, f"task must be one of {', '.join(TASKS)}")
+        check_env(self.env)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ServeRequest:
+        return cls(**fields_of(cls, data))
 
 
 @dataclass(frozen=True)
@@ -167,6 +216,7 @@ class Launcher(Protocol):
     def status(self) -> IsolationStatus: ...
     def folder(self, owner: str, notebook_path: str) -> str | None: ...
     def start(self, request: StartRequest) -> Started: ...
+    def serve(self, request: ServeRequest) -> Started: ...
     def cancel(self, run_id: str, attempt: int, pid: int, start_ticks: int) -> None: ...
     def forget(self, run_id: str, attempt: int) -> None: ...
 
@@ -185,12 +235,16 @@ class JobLauncher:
     def __init__(
         self, runs_dir: str, workspaces_dir: str, python: str, isolation: str = "auto",
         accounts: SystemAccounts | None = None, platform: Account | None = None,
-        warm_kernels: int = 0, warm_idle: float = IDLE,
+        warm_kernels: int = 0, warm_idle: float = IDLE, serving_python: str = "",
     ) -> None:  # fmt: skip
         self.pool = KernelPool(warm_kernels, warm_idle)
         self.runs_dir = Path(runs_dir)
         self.workspaces_dir = Path(workspaces_dir)
         self.python = python
+        # the serving environment, beside the platform's (Makefile: .venv/lib/serving)
+        self.serving_python = serving_python or str(
+            Path(python).parent.parent / "lib" / "serving" / "bin" / "python"
+        )
         self.isolation = isolation
         self.accounts = accounts or SystemAccounts()
         self.platform = platform
@@ -282,6 +336,27 @@ class JobLauncher:
         argv = [self.python, "-P", RUNNER, str(files)]  # -P: not its folder on the path
         env = self._env(request.env, home, account)
         proc = self._launch(directory, files, uid, argv, env, cwd, account, subprocess.DEVNULL)
+        self._reap(proc, directory)
+        return Started(proc.pid, _ticks(proc), uid, str(directory), str(files), proc)
+
+    def serve(self, request: ServeRequest) -> Started:
+        """Start a model server as the deployer's account, listening on `SOCKET` in its
+        folder (the account's, the platform's group: the gateway connects, no one else)."""
+        if not os.access(self.serving_python, os.X_OK):
+            raise LauncherError(
+                f"model serving is not installed: {self.serving_python} is missing (run"
+                " `make install`, which builds the serving environment)"
+            )
+        account = self.account(request.owner)
+        directory = self.attempt_dir(request.server_id, request.generation)
+        files, uid = self._prepare(directory, account)
+        work = directory / WORK
+        give_home(work, account)
+        argv = [self.serving_python, "-P", RUNTIME, "--socket", str(files / SOCKET),
+                "--name", request.endpoint, "--version", request.version,
+                "--model-uri", request.model_uri, "--task", request.task]  # fmt: skip
+        env = self._env(request.env, work, account)
+        proc = self._launch(directory, files, uid, argv, env, work, account, subprocess.DEVNULL)
         self._reap(proc, directory)
         return Started(proc.pid, _ticks(proc), uid, str(directory), str(files), proc)
 
@@ -440,6 +515,7 @@ class JobLauncher:
         shutil.rmtree(directory, ignore_errors=True)
         with contextlib.suppress(OSError):
             directory.parent.rmdir()  # the run's directory, once its last attempt is gone
+            _traversable.cache_clear()  # made again for its next attempt (a model server's)
 
 
 def _ticks(proc: subprocess.Popen) -> int:

@@ -27,6 +27,7 @@ from .launcher import (
     MAX_REQUEST,
     JobLauncher,
     LauncherError,
+    ServeRequest,
     Started,
     StartRequest,
     check,
@@ -70,6 +71,8 @@ def answer(launcher: JobLauncher, request: Any) -> dict[str, Any]:
     op = request.pop("op", None)
     if op == "start":
         return launcher.start(StartRequest.from_dict(request)).to_dict()
+    if op == "serve":
+        return launcher.serve(ServeRequest.from_dict(request)).to_dict()
     fields = {"status": set(), "folder": {"owner", "notebook_path"},
               "cancel": {"run_id", "attempt", "pid", "start_ticks"},
               "forget": {"run_id", "attempt"}}  # fmt: skip
@@ -180,6 +183,9 @@ class LauncherClient:
     def start(self, request: StartRequest) -> Started:
         return Started(**self.call("start", **asdict(request)))
 
+    def serve(self, request: ServeRequest) -> Started:
+        return Started(**self.call("serve", **asdict(request)))
+
     def cancel(self, run_id: str, attempt: int, pid: int, start_ticks: int) -> None:
         self.call("cancel", run_id=run_id, attempt=attempt, pid=pid, start_ticks=start_ticks)
 
@@ -199,6 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--isolation", choices=("auto", "on", "off"), default="auto")
     parser.add_argument("--warm-kernels", type=int, default=SIZE, help="warm kernels per key")
     parser.add_argument("--warm-idle", type=float, default=IDLE, help="seconds each one waits")
+    parser.add_argument("--serving-python", default="", help="Python that runs model servers")
     args = parser.parse_args(argv)
     entry = pwd.getpwnam(args.platform_user)
     groups = tuple(sorted(set(os.getgrouplist(entry.pw_name, entry.pw_gid))))
@@ -206,6 +213,7 @@ def main(argv: list[str] | None = None) -> None:
     launcher = JobLauncher(
         args.runs_dir, args.workspaces_dir, args.python, args.isolation, platform=platform,
         warm_kernels=args.warm_kernels, warm_idle=args.warm_idle,
+        serving_python=args.serving_python,
     )  # fmt: skip
     listener = listen(Path(args.socket), platform)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

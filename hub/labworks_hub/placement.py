@@ -2,10 +2,12 @@
 shared by the workspace spawner (spawners/kube.py) and the job executor
 (service/jobs/executors/kubernetes.py), so both place a profile the same way. Its traits are
 set under either class (`c.KubeWorkspaceSpawner.spot_profiles`, `c.KubernetesExecutor....`) or
-for both at once (`c.Placement.spot_profiles`)."""
+for both at once (`c.Placement.spot_profiles`). The hardening every Labworks pod shares (its
+security contexts) and label values are here too, for the same pods."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +47,36 @@ def resource_quantities(
     if gpus:
         limits[GPU_RESOURCE] = requests[GPU_RESOURCE] = str(gpus)
     return {"limits": limits, "requests": requests}
+
+
+def label_value(text: str) -> str:
+    """`text` as a valid label value (63 characters of [A-Za-z0-9._-], alphanumeric ends)."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]", "-", text)[:63]
+    return cleaned.strip("-_.") or "x"
+
+
+def container_security_context() -> dict[str, Any]:
+    """A Labworks container's securityContext: non-root, no privilege escalation, a read-only
+    root filesystem, no capabilities, the runtime's default seccomp profile."""
+    return {
+        "runAsNonRoot": True,
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def pod_security_context(uid: int, gid: int, fs_gid: int) -> dict[str, Any]:
+    """A Labworks pod's securityContext: runs as `uid`:`gid` (never root), volumes owned by
+    `fs_gid`, the runtime's default seccomp profile."""
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": uid,
+        "runAsGroup": gid,
+        "fsGroup": fs_gid,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
 
 
 def _checked(tolerations: Any, what: str) -> tuple[dict, ...]:

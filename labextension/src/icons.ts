@@ -86,3 +86,12 @@ export const sweepsIcon = icon(
     '<circle cx="8.5" cy="9" r="1.6"/><circle cx="12" cy="14" r="1.6"/>' +
     '<circle cx="18.5" cy="8" r="1.6"/><circle cx="15" cy="15.5" r="2.6"/>'
 );
+
+/**
+ * A cube: the Models panel (registered models and the endpoints that serve
+ * them).
+ */
+export const modelsIcon = icon(
+  'models',
+  '<path fill-rule="evenodd" d="M12 2l9 4.5v11L12 22l-9-4.5v-11zM5 8.1v8.2l6 3v-8.2zm8 3v8.2l6-3V8.1zM6.3 7l5.7 2.8L17.7 7 12 4.2z"/>'
+);

@@ -22,6 +22,7 @@ import { dataPlugin } from './panels/data/plugin';
 import { experimentsPlugin } from './panels/experiments/plugin';
 import { galleryPlugin } from './panels/gallery/plugin';
 import { jobsPlugin } from './panels/jobs/plugin';
+import { modelsPlugin } from './panels/models/plugin';
 import { sweepsPlugin } from './panels/sweeps/plugin';
 import { launcherPlugin } from './launcher';
 import { adminPlugin } from './panels/admin/plugin';
@@ -211,6 +212,7 @@ export default [
   jobsPlugin,
   sweepsPlugin,
   experimentsPlugin,
+  modelsPlugin,
   dataPlugin,
   tensorboardPlugin,
   workspaceFactsPlugin

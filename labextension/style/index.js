@@ -6,3 +6,4 @@ import './data.css';
 import './sidebar.css';
 import './admin.css';
 import './sweeps.css';
+import './models.css';

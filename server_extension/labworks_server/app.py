@@ -25,6 +25,7 @@ from .idle import (
     timeout_from_env,
 )
 from .jobs import jobs_handlers
+from .models import models_handlers
 from .nbdime_git import with_git_ceiling, with_nbdime_git
 from .sharing import limit_hub_auth_cache, sharing_handlers
 from .sweeps import sweeps_handlers
@@ -147,6 +148,7 @@ class LabworksServerApp(ExtensionApp):
                 *datasets_handlers,
                 *admin_handlers,
                 *sweeps_handlers,
+                *models_handlers,
             ]
         )
 

@@ -24,6 +24,7 @@ c.LocalWorkspaceSpawner.profiles = [p.to_dict() for p in DEFAULT_PROFILES] + [
     {"name": "nap", "display_name": "Nap", "idle_cull_timeout": 40},
 ]
 c.Spawner.poll_interval = 2
+c.ServingService.payload_flush_seconds = 1  # payload logs are read back within seconds
 """
 
 

@@ -134,6 +134,19 @@ DECISIONS: dict[Route, Decision] = {
     ("GET", "/api/v1/models"): ANY_USER,
     ("GET", "/api/v1/models/{name}"): READ_SHARED,
     ("PUT", "/api/v1/models/{name}/visibility"): OWNER_WRITES,
+    ("POST", "/api/v1/deployments"): READ_SHARED,  # of a model the caller reads
+    ("GET", "/api/v1/deployments"): ANY_USER,
+    ("GET", "/api/v1/deployments/{name}"): READ_SHARED,
+    ("PUT", "/api/v1/deployments/{name}/traffic"): OWNER_WRITES,
+    ("POST", "/api/v1/deployments/{name}/promote"): OWNER_WRITES,
+    ("PUT", "/api/v1/deployments/{name}/visibility"): OWNER_WRITES,
+    ("DELETE", "/api/v1/deployments/{name}"): OWNER_WRITES,
+    ("PUT", "/api/v1/deployments/{name}/payloads"): OWNER_WRITES,
+    ("GET", "/api/v1/deployments/{name}/payloads"): OWNER_WRITES,
+    ("GET", "/api/v1/deployments/{name}/payloads/{batch}"): OWNER_WRITES,
+    ("POST", "/api/v1/deployments/{name}/keys"): OWNER_WRITES,
+    ("GET", "/api/v1/deployments/{name}/keys"): OWNER_WRITES,
+    ("DELETE", "/api/v1/deployments/{name}/keys/{key_id}"): OWNER_WRITES,
     ("GET", "/api/v1/datasets"): ANY_USER,
     ("GET", "/api/v1/datasets/{owner}/{name}"): READ_SHARED,
     ("GET", "/api/v1/datasets/{owner}/{name}/versions/{version}"): READ_SHARED,
@@ -157,7 +170,10 @@ DECISIONS: dict[Route, Decision] = {
     ("DELETE", "/api/v1/admin/groups/{group}/members/{user}"): ADMINS,
 }
 # Apps mounted inside the service, each with its own route-table test.
-MOUNTS = {"/mlflow/{path}": "tests/integration/test_tracking_routes.py"}
+MOUNTS = {
+    "/mlflow/{path}": "tests/integration/test_tracking_routes.py",
+    "/models/{path}": "tests/integration/test_serving.py",  # the inference gateway
+}
 
 
 def notebook(*sources: str, parameters: str = "") -> dict:
@@ -232,6 +248,14 @@ REQUESTS: dict[Route, Callable[[World], dict[str, Any]]] = {
         "json": {"experiment_ids": [w.values["experiments"]["experiment_id"]]}
     },
     ("PUT", "/api/v1/models/{name}/visibility"): lambda w: {"json": PUBLIC_NOW},
+    ("POST", "/api/v1/deployments"): lambda w: {
+        "json": {"model": w.values["deployments"]["model"], "version": "1", "task": "regression"}
+    },
+    ("PUT", "/api/v1/deployments/{name}/traffic"): lambda w: {"json": {"percent": 0}},
+    ("POST", "/api/v1/deployments/{name}/promote"): lambda w: {"json": {}},  # no canary: 400
+    ("PUT", "/api/v1/deployments/{name}/visibility"): lambda w: {"json": SHARED},
+    ("POST", "/api/v1/deployments/{name}/keys"): lambda w: {"json": {"name": "authz"}},
+    ("PUT", "/api/v1/deployments/{name}/payloads"): lambda w: {"json": {"sample": 1}},
     ("POST", "/api/v1/datasets/{owner}/{name}/blobs/missing"): lambda w: {
         "json": {"sha256": [SHA]}
     },
@@ -245,7 +269,11 @@ REQUESTS: dict[Route, Callable[[World], dict[str, Any]]] = {
     ("POST", "/api/v1/admin/groups"): lambda w: {"json": {"name": TEAM}},  # exists: 409
 }
 # A 404 that is an answer about the input where the test platform lacks a part.
-ABSENT_PARTS = {("GET", "/api/v1/images/resolve"): "no image registry is configured"}
+ABSENT_PARTS = {
+    ("GET", "/api/v1/images/resolve"): "no image registry is configured",
+    # the test's deployment never answers a request, so it has no payload log to read
+    ("GET", "/api/v1/deployments/{name}/payloads/{batch}"): "has no payload batch",
+}
 # Path values that name nothing, per domain: not yours and not there give the same answer.
 UNKNOWN = {
     "jobs": {"job_id": "0123456789ab"},
@@ -254,6 +282,11 @@ UNKNOWN = {
     "gallery": {"entry_id": "2147480000"},
     "experiments": {"experiment_id": "987654321"},
     "models": {"name": "az-no-such-model"},
+    "deployments": {
+        "name": "az-no-such-deployment",
+        "model": "az-no-such-model",
+        "key_id": "0123456789ab",
+    },
     "datasets": {"name": "az-no-such-dataset"},
     "shares": {"name": "azghost"},
     "admin": {"user": "azghost", "group": "azghost"},
@@ -301,6 +334,27 @@ def make_model(w: World) -> dict[str, str]:
     return {"name": name}
 
 
+def make_deployment(w: World) -> dict[str, str]:
+    """A deployment, shared with the team, of version 1 of a model of the owner's (also shared
+    with the team) registered from an empty run: the decisions are about the rows, so its
+    model server need not start."""
+    model = make_model(w)["name"]
+    experiment = w.owner("POST", TRACKING + "/experiments/create",
+                         json={"name": f"az-dep-{next(w.serial)}"})  # fmt: skip
+    run = w.owner("POST", TRACKING + "/runs/create",
+                  json={"experiment_id": experiment["experiment_id"]})["run"]  # fmt: skip
+    run_id = run["info"]["run_id"]
+    w.owner("POST", TRACKING + "/model-versions/create",
+            json={"name": model, "source": f"runs:/{run_id}/model", "run_id": run_id})  # fmt: skip
+    name = f"az-dep-{next(w.serial)}"
+    w.owner("POST", "/api/v1/deployments",
+            json={"model": model, "version": "1", "name": name, "task": "regression"})  # fmt: skip
+    w.owner("PUT", f"/api/v1/deployments/{name}/visibility", json=SHARED)
+    key = w.owner("POST", f"/api/v1/deployments/{name}/keys", json={"name": "authz"})
+    batch = "20260101T000000000000Z-0.parquet"
+    return {"name": name, "model": model, "key_id": key["id"], "batch": batch}
+
+
 def make_admin_group(w: World) -> dict[str, str]:
     """A group of the admin's to change; the user it names is the admin itself."""
     name = f"az-admin-{next(w.serial)}"
@@ -323,6 +377,7 @@ MAKERS: dict[str, Callable[[World], dict[str, str]]] = {
     "datasets": make_dataset,
     "experiments": make_experiment,
     "models": make_model,
+    "deployments": make_deployment,
     "shares": share_with_member,
     "admin": make_admin_group,
 }

@@ -16,6 +16,7 @@ from .jobs import jobs, schedules
 from .models import models
 from .platform import up
 from .profiles import profiles
+from .serving import models as _serving  # noqa: F401 (adds the serving commands to `models`)
 from .sharing import share
 from .sweeps import sweeps
 from .workspace import workspace

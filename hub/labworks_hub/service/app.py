@@ -17,6 +17,7 @@ from .metrics import install_metrics
 from .routers import (
     admin,
     datasets,
+    deployments,
     experiments,
     gallery,
     images,
@@ -79,6 +80,7 @@ def create_app(settings: ServiceSettings, store: Store | None = None) -> FastAPI
     install_oauth(app, settings)
     # MLflow first: its calls (the busiest route by far) skip matching every API route.
     install_tracking(app, settings)  # MLflow at <prefix>mlflow, behind hub tokens
+    deployments.install_gateway(app, settings)  # inference at <prefix>models, before the API
     app.include_router(system.router, prefix=settings.api_prefix)
     app.include_router(sharing.router, prefix=settings.api_prefix)
     app.include_router(gallery.router, prefix=settings.api_prefix)
@@ -89,6 +91,7 @@ def create_app(settings: ServiceSettings, store: Store | None = None) -> FastAPI
     app.include_router(profiles.router, prefix=settings.api_prefix)
     app.include_router(experiments.router, prefix=settings.api_prefix)
     app.include_router(models.router, prefix=settings.api_prefix)
+    app.include_router(deployments.router, prefix=settings.api_prefix)  # after jobs: uses them
     app.include_router(datasets.router, prefix=settings.api_prefix)
     app.include_router(admin.router, prefix=settings.api_prefix)
 

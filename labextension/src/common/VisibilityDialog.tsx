@@ -68,7 +68,9 @@ export function VisibilityView(props: {
   const what =
     form.target.kind === 'experiments'
       ? trans.__('its runs, metrics and artifacts')
-      : trans.__('its versions and their files');
+      : form.target.kind === 'deployments'
+        ? trans.__('and call its endpoint')
+        : trans.__('its versions and their files');
   return (
     <div className="jp-Labworks-share">
       <p data-testid="labworks-share-now">

@@ -19,10 +19,11 @@ export interface IShared {
 
 /**
  * What can be shared: an experiment (by id), a registered model (by name),
- * a dataset (by ref, `<owner>/<name>`) or a sweep (by id).
+ * a dataset (by ref, `<owner>/<name>`), a sweep (by id) or a deployment (by
+ * endpoint name).
  */
 export interface IShareTarget {
-  kind: 'experiments' | 'models' | 'datasets' | 'sweeps';
+  kind: 'experiments' | 'models' | 'datasets' | 'sweeps' | 'deployments';
   key: string;
   /** What the person reads in the dialog's title. */
   name: string;

@@ -3,9 +3,9 @@ is an error, as a wrong type or a missing required field is.
 
 Kubernetes kinds are checked against the OpenAPI schemas that `kubernetes-validate` ships, for
 the oldest Kubernetes the chart supports (its `kubeVersion`) and the newest there is; Kueue
-kinds against their CRD schemas vendored in crds/ (their openAPIV3Schema, made strict here the
-same way: the API server would prune an unknown field silently, so it would be lost, not
-refused). The chart uses no KServe kind.
+and KServe kinds against their CRD schemas vendored in crds/ and tests/data/kserve/ (their
+openAPIV3Schema, made strict here the same way: the API server would prune an unknown field
+silently, so it would be lost, not refused).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import jsonschema
 import kubernetes_validate
 import yaml
 
-CRDS = Path(__file__).with_name("crds")
+CRDS = (Path(__file__).with_name("crds"), Path(__file__).resolve().parents[2] / "data" / "kserve")
+CRD_GROUPS = (".x-k8s.io", "serving.kserve.io")  # API groups checked against a vendored CRD
 CHART_FILE = Path(__file__).resolve().parents[3] / "helm" / "labworks" / "Chart.yaml"
 
 
@@ -55,7 +56,7 @@ def strict(schema: Any) -> Any:
 def crd_schemas() -> dict[tuple[str, str], dict]:
     """The vendored CRD schemas by (apiVersion, kind)."""
     schemas = {}
-    for path in sorted(CRDS.glob("*.yaml")):
+    for path in sorted(p for folder in CRDS for p in folder.glob("*.yaml")):
         crd = yaml.safe_load(path.read_text())
         schemas[crd["apiVersion"], crd["kind"]] = strict(crd["schema"])
     return schemas
@@ -65,7 +66,7 @@ def assert_valid(manifest: dict[str, Any]) -> None:
     """AssertionError naming the object, the field and the reason unless `manifest` is valid."""
     what = f"{manifest.get('kind')} {manifest.get('metadata', {}).get('name', '')}".strip()
     key = (manifest.get("apiVersion"), manifest.get("kind"))
-    if key[0] and key[0].split("/")[0].endswith(".x-k8s.io"):
+    if key[0] and key[0].split("/")[0].endswith(CRD_GROUPS):
         schema = crd_schemas().get(key)  # type: ignore[call-overload]
         assert schema is not None, f"{what}: no vendored CRD schema for {key}"
         error = jsonschema.exceptions.best_match(

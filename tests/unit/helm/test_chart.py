@@ -32,6 +32,8 @@ from labworks_hub.service.jobs.executors import kubernetes
 from labworks_hub.service.jobs.executors.kubernetes import (
     KubernetesExecutor,
 )
+from labworks_hub.service.serving.kserve import KServeBackend, serving_runtime
+from labworks_hub.service.serving.spec import ServerSpec
 from labworks_hub.service.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -510,3 +512,61 @@ def test_images_are_pinned_by_digest_when_a_digest_is_given() -> None:
     # Without a digest the reference is the tag alone (never a made-up digest).
     for ref in images_of(render(*DEFAULT)).values():
         assert not DIGEST.search(ref) and "@" not in ref
+
+
+# --- served models (KServe) ------------------------------------------------------------------
+
+
+def serving_backend(args: tuple[str, ...]) -> KServeBackend:
+    """The KServeBackend the chart's serving values describe."""
+    wanted = values(args)["serving"]
+    return KServeBackend(
+        namespace=wanted["namespace"] or jobs_namespace(args),
+        image="{repository}:{tag}@{digest}".format(**wanted["image"]),
+        runtime_name=wanted["runtimeName"],
+    )
+
+
+def test_serving_is_off_by_default_and_needs_a_pinned_image() -> None:
+    assert not [d for d in render(*DEFAULT) if "kserve" in d["apiVersion"]]
+    proc = helm("template", RELEASE, str(CHART), "--set", "serving.enabled=true", check=False)
+    assert proc.returncode != 0
+    assert "serving.image.digest is required" in proc.stderr
+
+
+def test_the_serving_runtime_is_the_one_the_kserve_backend_names() -> None:
+    """The chart's ServingRuntime is serving_runtime() of the backend its values describe, so
+    every InferenceService the platform makes (runtime, model format, protocol) finds it."""
+    docs = render(*GPU_EXTERNAL)
+    chart = one(docs, "ServingRuntime")
+    made = serving_runtime(serving_backend(GPU_EXTERNAL).settings())
+    assert chart["spec"] == made["spec"]
+    for key in ("name", "namespace"):
+        assert chart["metadata"][key] == made["metadata"][key]
+    assert made["metadata"]["labels"].items() <= chart["metadata"]["labels"].items()
+    assert DIGEST.search(chart["spec"]["containers"][0]["image"])
+
+
+def test_only_the_platform_service_reaches_the_model_servers() -> None:
+    docs = render(*GPU_EXTERNAL)
+    policy = one(docs, "NetworkPolicy", "labworks-model-servers")
+    assert policy["metadata"]["namespace"] == jobs_namespace(GPU_EXTERNAL)
+    spec = server_spec()
+    isvc = serving_backend(GPU_EXTERNAL).rollout(spec, None, 0).manifests[0]
+    pod_labels = isvc["spec"]["predictor"]["labels"]
+    assert policy["spec"]["podSelector"]["matchLabels"].items() <= pod_labels.items()
+    [rule] = policy["spec"]["ingress"]
+    assert rule["ports"] == [{"port": 8080, "protocol": "TCP"}]
+    platform = one(docs, "Deployment")["spec"]["template"]["metadata"]["labels"]
+    [peer] = rule["from"]
+    assert peer["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": NAMESPACE}
+    assert peer["podSelector"]["matchLabels"].items() <= platform.items()
+    runtime = one(docs, "ServingRuntime")["spec"]["containers"][0]
+    assert runtime["ports"][0]["containerPort"] == 8080
+
+
+def server_spec() -> ServerSpec:
+    return ServerSpec(
+        deployment_id="d1", endpoint="iris", owner="ana", model_name="iris", version="1",
+        model_uri="models:/iris/1", storage_uri="s3://ml-artifacts/iris/1", task="classification",
+    )  # fmt: skip

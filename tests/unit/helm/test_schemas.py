@@ -32,7 +32,7 @@ def test_every_job_the_chart_s_executor_config_makes_is_valid(args) -> None:
 
 def test_the_kueue_kinds_of_the_chart_all_have_a_vendored_schema() -> None:
     kinds = {(d["apiVersion"], d["kind"]) for d in render(*DEFAULT) if "kueue" in d["apiVersion"]}
-    assert kinds == set(crd_schemas())
+    assert kinds == {key for key in crd_schemas() if "kueue" in key[0]}
 
 
 def set_in(path: tuple[str, ...], value: object) -> Callable[[dict], None]:

@@ -17,8 +17,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 IMAGES = ROOT / "images"
-NAMES = ["minimal", "datascience", "pytorch-gpu", "hub"]
-DERIVED = ["datascience", "pytorch-gpu", "hub"]
+NAMES = ["minimal", "datascience", "pytorch-gpu", "hub", "serving"]
+DERIVED = ["datascience", "pytorch-gpu", "hub"]  # built FROM minimal; serving is standalone
 WORKSPACES = ["minimal", "datascience", "pytorch-gpu"]
 # z2jh's hub pod runs this (its jupyterhub_config.py comes from the z2jh chart).
 HUB_CMD = '["jupyterhub", "--config", "/usr/local/etc/jupyterhub/jupyterhub_config.py"]'
@@ -194,6 +194,13 @@ def test_cmd_is_jupyterhub_singleuser(name: str) -> None:
     assert cmds[-1] == '["jupyterhub-singleuser"]'
 
 
+def test_serving_runs_the_model_server_on_all_interfaces() -> None:
+    entry = [rest for keyword, rest in _dockerfile("serving") if keyword == "ENTRYPOINT"]
+    assert entry == ['["python", "/opt/labworks/runtime.py", "--host", "0.0.0.0"]']
+    copies = [rest for keyword, rest in _dockerfile("serving") if keyword == "COPY"]
+    assert "hub/labworks_hub/service/serving/runtime.py /opt/labworks/runtime.py" in copies
+
+
 def test_hub_cmd_is_jupyterhub_with_the_z2jh_config() -> None:
     cmds = [rest for keyword, rest in _dockerfile("hub") if keyword == "CMD"]
     assert cmds[-1] == HUB_CMD
@@ -251,6 +258,22 @@ def test_images_carry_what_a_notebook_job_needs() -> None:
     assert {"papermill", "s3fs", "mlflow-skinny"} <= {_norm(name) for name in pinned}
     for name in DERIVED:  # built FROM minimal: a job on any image has them
         assert not {"papermill", "s3fs", "mlflow-skinny"} & set(_lock(name)), name
+
+
+def test_serving_is_standalone_and_loads_what_jobs_log() -> None:
+    """The serving image is not built FROM minimal (kserve needs psutil<6, pandas<3,
+    protobuf<7): its lock is whole, holds no Labworks wheel, and pins the releases that write
+    models in the workspace images, so their pickles load in the model server."""
+    assert _args("serving")["BASE_IMAGE"] == _args("minimal")["BASE_IMAGE"]
+    serving, minimal = _lock("serving"), _lock("minimal")
+    assert serving["kserve"] == "0.21.0" and serving["torch"] == "2.13.0+cpu"
+    assert not any(package.startswith("nvidia-") for package in serving)
+    for package in ["mlflow-skinny", "scikit-learn", "numpy", "scipy", "joblib", "cloudpickle",
+                    "skops"]:  # fmt: skip
+        assert serving[package] == minimal[package], package
+    assert "labworks" not in serving and "jupyterhub" not in serving
+    assert int(serving["psutil"].split(".")[0]) < 6 and serving["pandas"].startswith("2.")
+    assert "dist/labworks" not in (IMAGES / "serving" / "Dockerfile.dockerignore").read_text()
 
 
 def test_lock_covers_the_wheel_dependencies() -> None:
@@ -372,6 +395,15 @@ def test_dry_run_tags_ci_build_id(builder: str) -> None:
     base = _args("minimal")["BASE_IMAGE"]
     name, digest = base.split(":")[0], base.split("@")[1]  # skopeo takes no tag+digest
     assert f"skopeo inspect --raw docker://{name}@{digest}" in proc.stdout
+
+
+def test_dry_run_builds_serving_from_the_pinned_base() -> None:
+    proc = _build("--dry-run", "serving", LABWORKS_BUILD_ID="7", LABWORKS_BUILDER="buildah")
+    assert proc.returncode == 0, proc.stderr
+    builds = [line for line in proc.stdout.splitlines() if "buildah build" in line]
+    assert len(builds) == 2 and "images/serving/Dockerfile" in builds[1]
+    assert "BASE_IMAGE" not in builds[1]  # its own pinned default, not minimal
+    assert "--ignorefile images/serving/Dockerfile.dockerignore" in builds[1]
 
 
 def test_dry_run_builds_derived_images_from_minimal_by_digest() -> None:

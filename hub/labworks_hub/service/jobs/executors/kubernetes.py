@@ -28,7 +28,13 @@ from typing import Any, ClassVar, Protocol, cast
 
 from traitlets import Bool, Dict, Integer, Type, Unicode, default
 
-from ....placement import Placement, resource_quantities
+from ....placement import (
+    Placement,
+    container_security_context,
+    label_value,
+    pod_security_context,
+    resource_quantities,
+)
 from ....profiles import Profile
 from ..artifacts import ArtifactStore, run_key
 from .base import FAILED, SUCCEEDED, TIMED_OUT, Executor, ExecutorError, Outcome, RunSpec
@@ -45,7 +51,7 @@ _START_FAILURES = (
 )
 SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 __all__ = ["JobManifest", "KubeAPI", "KubeError", "KubernetesAPI",
-           "KubernetesExecutor", "make_job", "make_secret"]  # fmt: skip
+           "KubernetesExecutor", "label_value", "make_job", "make_secret"]  # fmt: skip
 
 
 class KubeError(Exception):
@@ -115,12 +121,6 @@ class JobManifest:
         }
 
 
-def label_value(text: str) -> str:
-    """`text` as a valid label value (63 characters of [A-Za-z0-9._-], alphanumeric ends)."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]", "-", text)[:63]
-    return cleaned.strip("-_.") or "x"
-
-
 def make_job(spec: JobManifest) -> dict[str, Any]:
     """The batch/v1 Job of one attempt (pure: same input, same dict)."""
     labels = spec.labels
@@ -146,13 +146,7 @@ def make_job(spec: JobManifest) -> dict[str, Any]:
         "resources": resource_quantities(
             spec.cpu, spec.memory, spec.disk, spec.gpus, spec.guarantee_fraction
         ),
-        "securityContext": {
-            "runAsNonRoot": True,
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": container_security_context(),
         "terminationMessagePolicy": "FallbackToLogsOnError",
         "volumeMounts": [
             {"name": "work", "mountPath": WORK},
@@ -165,13 +159,7 @@ def make_job(spec: JobManifest) -> dict[str, Any]:
         "restartPolicy": "Never",
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": spec.uid,
-            "runAsGroup": spec.gid,
-            "fsGroup": spec.fs_gid,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": pod_security_context(spec.uid, spec.gid, spec.fs_gid),
         "containers": [container],
         "volumes": [{"name": "work", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}],
     }

@@ -1,0 +1,120 @@
+import type {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import {
+  Clipboard,
+  Dialog,
+  ICommandPalette,
+  showDialog
+} from '@jupyterlab/apputils';
+import { PageConfig } from '@jupyterlab/coreutils';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+
+import { modelsIcon } from '../../icons';
+import { addOpenCommand } from '../../sidebar';
+import { ILabworksSidebar, IWorkspaceFactsProvider } from '../../tokens';
+// The panel polls its deployments while shown; it is in the sidebar from the start.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { ModelsModel } from './model';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { ModelsPanel } from './Panel';
+import type { IModelsActions } from './viewProps';
+
+/**
+ * The command ids of the Models panel.
+ */
+export namespace ModelsCommandIDs {
+  export const open = 'labworks:open-models';
+}
+
+/**
+ * The Models panel: registered models with "Serve" on each version, the
+ * deployments with their live traffic, canaries and "Try it".
+ */
+export const modelsPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'labworks:models',
+  description: 'Registered models, served endpoints, canaries and Try it.',
+  autoStart: true,
+  requires: [ILabworksSidebar, IWorkspaceFactsProvider],
+  optional: [ICommandPalette, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    sidebar: ILabworksSidebar,
+    workspace: IWorkspaceFactsProvider,
+    palette: ICommandPalette | null,
+    translator: ITranslator | null
+  ): void => {
+    translator = translator ?? nullTranslator;
+    const trans = translator.load('labworks');
+    const model = new ModelsModel({
+      serverSettings: app.serviceManager.serverSettings
+    });
+    const actions: IModelsActions = {
+      user: PageConfig.getOption('hubUser') || null,
+      serve: async (registered, version) => {
+        const { serveDialog } = await import('./ServeDialog');
+        const made = await serveDialog({
+          client: model.client,
+          model: registered,
+          version,
+          trans
+        });
+        if (made !== null) {
+          await model.show(made);
+        }
+      },
+      copy: text => Clipboard.copyToSystem(text),
+      share: async deployment => {
+        const { shareDialog } = await import('../../common/VisibilityDialog');
+        const shared = await shareDialog({
+          target: {
+            kind: 'deployments',
+            key: deployment.name,
+            name: deployment.name
+          },
+          workspace,
+          trans,
+          serverSettings: model.client.serverSettings
+        });
+        if (shared !== null) {
+          await model.refresh();
+        }
+      },
+      confirmUndeploy: async deployment => {
+        const result = await showDialog({
+          title: trans.__('Undeploy %1', deployment.name),
+          body: trans.__(
+            'Stop serving %1? The endpoint stops answering now and its model servers stop. The registered model and its versions stay.',
+            deployment.name
+          ),
+          buttons: [
+            Dialog.cancelButton({ label: trans.__('Cancel') }),
+            Dialog.warnButton({ label: trans.__('Undeploy') })
+          ]
+        });
+        return result.button.accept;
+      }
+    };
+    const panel = new ModelsPanel({ model, actions, translator });
+    panel.title.icon = modelsIcon;
+    panel.disposed.connect(() => model.dispose());
+    sidebar.addPanel(panel, {
+      command: ModelsCommandIDs.open,
+      placement: { area: 'left', rank: 625 }
+    });
+    addOpenCommand(app.commands, ModelsCommandIDs.open, {
+      sidebar,
+      panel,
+      trans,
+      caption: trans.__('Show the Labworks Models panel'),
+      opened: () => void model.refresh()
+    });
+    if (palette) {
+      palette.addItem({
+        command: ModelsCommandIDs.open,
+        category: trans.__('Labworks')
+      });
+    }
+  }
+};
