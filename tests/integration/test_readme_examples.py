@@ -5,8 +5,8 @@ the folder the commands run in (as after `make run`; `.venv` links to this check
 
 The commands are read from README.md, not copied here: what this test knows is only the state
 each one needs first (a notebook `nb.ipynb`, a folder `data/iris/`, an experiment 3 and a
-registered model `churn` of alice). A command added to the table that this test does not know
-fails it until its preparation is written here."""
+registered model `churn` of alice, a classifier `iris` of hers). A command added to the table
+that this test does not know fails it until its preparation is written here."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,6 +50,8 @@ NEEDS = {
     "labworks experiments runs": "experiment 3 of alice with a run logging acc",
     "labworks models list": "nothing",
     "labworks models share": "registered model churn of alice",
+    "labworks models serve": "model iris of alice: version 1, a classifier tagged so",
+    "labworks models deployments": "nothing",
     "labworks datasets push": "data/iris/",
     "labworks datasets pull": "dataset alice/iris",
     "labworks datasets share": "dataset iris",
@@ -157,6 +160,30 @@ def prepare_tracking(url: str, token: str) -> None:
     post("/registered-models/create", {"name": "churn"})
 
 
+# alice's classifier `iris`, version 1, registered with its task type (what `serve` needs).
+IRIS = """
+import mlflow, numpy as np
+from mlflow.models import infer_signature
+from sklearn.linear_model import LogisticRegression
+X, y = np.array([[0.0, 0.1], [0.2, 0.0], [2.0, 2.1], [2.2, 1.9]]), np.array(["a", "a", "b", "b"])
+model = LogisticRegression().fit(X, y)
+mlflow.set_experiment("readme-iris")
+with mlflow.start_run() as run:
+    mlflow.sklearn.log_model(model, name="model", signature=infer_signature(X, model.predict(X)))
+version = mlflow.register_model(f"runs:/{run.info.run_id}/model", "iris")
+mlflow.MlflowClient().set_model_version_tag("iris", version.version, "labworks.task",
+                                            "classification")
+"""
+
+
+def prepare_model(url: str, token: str) -> None:
+    env = {**os.environ, "MLFLOW_TRACKING_URI": url + MLFLOW.split("/api/")[0],
+           "MLFLOW_TRACKING_TOKEN": token, "MLFLOW_DISABLE_TELEMETRY": "true"}  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", IRIS], env=env, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
 @pytest.mark.timeout(1200)  # a platform, a workspace, a job: longer than one test usually takes
 def test_the_readme_examples_work_as_written(here):
     platform = Platform(here / ".labworks")  # on a free port: the README's 8000 is replaced
@@ -194,6 +221,7 @@ def test_the_readme_examples_work_as_written(here):
         (here / "data" / "iris").mkdir(parents=True)
         (here / "data" / "iris" / "iris.csv").write_text("sepal_length,species\n5.1,setosa\n")
         prepare_tracking(platform.url, token)
+        prepare_model(platform.url, token)
 
         outputs: dict[str, str] = {}
         for command in table_commands():
@@ -215,5 +243,15 @@ def test_the_readme_examples_work_as_written(here):
         listed = bash("labworks experiments list --json\n", here, env)
         [three] = [e for e in json.loads(listed.stdout)["experiments"] if str(e["id"]) == "3"]
         assert three["visibility"] == "group:ml"  # `experiments share 3 --group ml`
+        assert "iris: iris version 1 (classification), ready" in printed("labworks models serve")
+        assert "iris\tiris\t1\t-\tclassification\tready\talice" in printed(
+            "labworks models deployments"
+        )
+        down = bash("labworks models undeploy iris\n", here, env)  # no server outlives it
+        assert down.returncode == 0, down.stderr
+        deadline = time.monotonic() + 60
+        while bash("labworks models deployment iris\n", here, env).returncode == 0:
+            assert time.monotonic() < deadline, "the iris model server was not stopped"
+            time.sleep(0.5)
     finally:
         platform.stop()

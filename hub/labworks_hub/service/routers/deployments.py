@@ -208,10 +208,9 @@ async def undeploy(
     viewer: Viewer = Depends(tracking_viewer),
     serving: ServingService = Depends(serving_service),
 ) -> models.Deployment:
-    """Stop serving: the endpoint stops answering now, its servers stop, then it is gone."""
+    """Stop serving: the endpoint stops answering and its servers stop, then it is gone."""
     deployment = await request.app.state.store.run(ops.undeploy, viewer, name)
-    await serving.refresh_routes()
-    serving.wake()
+    await serving.settle_now(deployment.id)
     return models.Deployment.model_validate(ops.summary(deployment, _public(request)))
 
 

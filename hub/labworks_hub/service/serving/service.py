@@ -126,6 +126,7 @@ class ServingService(LoggingConfigurable):
         self.token_revoked: Any = lambda digest: None  # told each revoke (auth refuses at once)
         self._tokens: dict[tuple[str, str], dict[str, str]] = {}  # (dep id, version) -> token
         self._event = asyncio.Event()
+        self._lock = asyncio.Lock()  # one look at the servers at a time
         self._task: asyncio.Task | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -160,11 +161,19 @@ class ServingService(LoggingConfigurable):
                     await self._event.wait()
 
     async def tick(self) -> None:
-        work = await self.store.run(_plan)
-        for deployment, servers in work:
-            await self._settle(deployment, servers)
-            await self._judge_canary(deployment)
-        await self.refresh_routes()
+        async with self._lock:
+            for deployment, servers in await self.store.run(_plan):
+                await self._settle(deployment, servers)
+                await self._judge_canary(deployment)
+            await self.refresh_routes()
+
+    async def settle_now(self, deployment_id: str) -> None:
+        """Make one deployment's servers match its row now (taking it down stops them before
+        the request that asked is answered)."""
+        async with self._lock:
+            for deployment, servers in await self.store.run(_plan, deployment_id):
+                await self._settle(deployment, servers)
+            await self.refresh_routes()
 
     # --- traffic and the canary rule -----------------------------------------------------------
 
@@ -303,10 +312,16 @@ class ServingService(LoggingConfigurable):
 # --- store work (each in one transaction) -----------------------------------------------------
 
 
-def _plan(session: Session) -> list[tuple[Deployment, dict[str, ModelServer]]]:
-    """Every deployment and its servers, detached (the loop works on them outside a session)."""
+def _plan(
+    session: Session, deployment_id: str | None = None
+) -> list[tuple[Deployment, dict[str, ModelServer]]]:
+    """Every deployment (or one) and its servers, detached (the loop works on them outside a
+    session)."""
     work = []
-    for deployment in session.scalars(select(Deployment)):
+    query = select(Deployment)
+    if deployment_id is not None:
+        query = query.where(Deployment.id == deployment_id)
+    for deployment in session.scalars(query):
         servers = {s.version: s for s in store.servers(session, deployment.id)}
         session.expunge(deployment)
         for server in servers.values():
