@@ -17,10 +17,11 @@ PANELS = {
     "jobs": "Notebook jobs and schedules",
     "sweeps": "Hyperparameter sweeps of notebook parameters",
     "experiments": "Tracked experiments and their runs",
+    "models": "Registered models and their served endpoints",
     "data": "Versioned datasets you can read",
     "gallery": "Notebooks published to your groups",
 }
-LABELS = ["Workspace", "Jobs", "Sweeps", "Experiments", "Data", "Gallery"]
+LABELS = ["Workspace", "Jobs", "Sweeps", "Experiments", "Models", "Data", "Gallery"]
 
 
 def shown_panels(page: Page) -> list[str]:
