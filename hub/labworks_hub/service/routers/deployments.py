@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from ..access import Invalid, NotFound, Unavailable, Viewer
 from ..serving import models
 from ..serving import operations as ops
-from ..serving.gateway import InferenceGateway
+from ..serving.gateway import GatewayFirst, InferenceGateway
 from ..serving.local import LocalServing
 from ..serving.service import ServingService
 from ..settings import ServiceSettings
@@ -55,10 +55,11 @@ def serving_of(app: FastAPI) -> ServingService:
 
 
 def install_gateway(app: FastAPI, settings: ServiceSettings) -> InferenceGateway:
-    """Mount the inference gateway at `<prefix>models` (before the API routes)."""
+    """The inference gateway at `<prefix>models`, in front of the API's middleware (call it
+    after the other middleware is added: the last added is the outermost)."""
     gateway = InferenceGateway(lambda: serving_of(app), app.state.identity, MAX_BODY)
     app.state.gateway = gateway
-    app.mount(settings.prefix + "models", gateway)
+    app.add_middleware(GatewayFirst, gateway=gateway, prefix=settings.prefix + "models")
     return gateway
 
 

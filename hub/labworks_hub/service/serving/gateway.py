@@ -165,6 +165,26 @@ class InferenceGateway:
                           ((b"retry-after", b"2"),)) from None  # fmt: skip
 
 
+class GatewayFirst:
+    """ASGI middleware, the outermost of the app's own: requests under `prefix` go to the
+    gateway at once, without the API's middleware (its request guard, metrics and routing, a
+    few milliseconds an inference call), since the gateway authenticates and limits them
+    itself; everything else goes on to the app."""
+
+    def __init__(self, app: Any, gateway: InferenceGateway, prefix: str) -> None:
+        self.app = app
+        self.gateway = gateway
+        self.prefix = prefix.rstrip("/")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] in ("http", "websocket") and path.startswith(self.prefix + "/"):
+            await self.gateway(dict(scope, root_path=scope.get("root_path", "") + self.prefix),
+                               receive, send)  # fmt: skip
+            return
+        await self.app(scope, receive, send)
+
+
 def _token(header: str) -> str:
     scheme, _, value = header.partition(" ")
     return value.strip() if scheme.lower() in ("token", "bearer") else ""
