@@ -45,7 +45,7 @@ class Refusal(Exception):
 
 
 class InferenceGateway:
-    """ASGI app mounted at `<prefix>models` (see the module docstring)."""
+    """ASGI app of `<prefix>models` (see the module docstring; `GatewayFirst` routes to it)."""
 
     def __init__(
         self, serving: Callable[[], ServingService], identity: HubIdentity, max_body: int
