@@ -101,7 +101,10 @@ def _wait(name: str, timeout: float) -> dict:
 
 
 def _show(deployment: dict, as_json: bool) -> None:
-    echo_json(deployment) if as_json else _say(deployment)
+    if as_json:
+        echo_json(deployment)
+    else:
+        _say(deployment)
 
 
 def _say(deployment: dict) -> None:

@@ -29,9 +29,11 @@ async def admin_viewer(who: Viewer = Depends(viewer)) -> Viewer:
 
 def administration(request: Request, _admin: Viewer = Depends(admin_viewer)) -> Administration:
     state = request.app.state
+    if getattr(state, "hub_admin", None) is None:  # one, with its kept HTTP client
+        state.hub_admin = HubAdmin(state.settings.hub_api_url, state.settings.api_token)
     return Administration(
         store=state.store,
-        hub=HubAdmin(state.settings.hub_api_url, state.settings.api_token),
+        hub=state.hub_admin,
         identity=state.identity,
         jobs=service_of(request.app),
         tracking=state.tracking,

@@ -58,7 +58,6 @@ def install_gateway(app: FastAPI, settings: ServiceSettings) -> InferenceGateway
     """The inference gateway at `<prefix>models`, in front of the API's middleware (call it
     after the other middleware is added: the last added is the outermost)."""
     gateway = InferenceGateway(lambda: serving_of(app), app.state.identity, MAX_BODY)
-    app.state.gateway = gateway
     app.add_middleware(GatewayFirst, gateway=gateway, prefix=settings.prefix + "models")
     return gateway
 
@@ -166,8 +165,7 @@ async def traffic(
         row = await request.app.state.store.run(lambda s: store.get(s, viewer, name))
         await in_mlflow(request, _version_task, registry_store(), viewer, row.model_name,
                         body.canary_version)  # fmt: skip
-    await request.app.state.store.run(ops.set_traffic, viewer, name, body)
-    row = await request.app.state.store.run(lambda s: store.get(s, viewer, name))
+    row = await request.app.state.store.run(ops.set_traffic, viewer, name, body)
     if body.canary_version:
         serving.reset(row.id, body.canary_version)  # judged on what it answers from now on
     serving.wake()
