@@ -107,8 +107,11 @@ format: install-test
 test-js: install
 	npm test --silent
 
+# Two pytest workers (pytest-xdist): the integration tests share one platform and stay together
+# on one worker, in order; the unit tests' modules run beside them (tests/conftest.py groups them).
+TEST_WORKERS ?= 2
 test-python: install-test system-deps
-	$(BIN)/python -m pytest -p no:cacheprovider --durations=40 tests
+	$(BIN)/python -m pytest -p no:cacheprovider --durations=40 -n $(TEST_WORKERS) --dist loadgroup tests
 
 test: install system-deps lint test-js test-python
 

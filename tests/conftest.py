@@ -15,6 +15,19 @@ pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 _db_counter = itertools.count()
 
+# What must run on one pytest-xdist worker, in order: the integration tests (they share one
+# platform) and the unit tests that add system accounts beside it.
+PLATFORM_GROUP = ("tests/integration/", "tests/unit/hub/test_isolation.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under `--dist loadgroup`, a worker takes a whole group: the platform's tests, or one
+    module of the others (so a module's fixtures are made once)."""
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        platform = module.startswith(PLATFORM_GROUP)
+        item.add_marker(pytest.mark.xdist_group("platform" if platform else module))
+
 
 @pytest.fixture(scope="session")
 def postgres():

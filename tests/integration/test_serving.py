@@ -12,6 +12,8 @@ import os
 import pwd
 import signal
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,19 +67,7 @@ def people(platform):
 def served(platform, people) -> Iterator[dict]:
     """svann trains the classifier in a job, registers it from the CLI and serves it."""
     token = people["svann"]
-    job = wait_job(platform, token, submit(platform, token, TRAIN, name="train")["id"], 300)
-    assert job["status"] == "succeeded", job
-    runs = httpx.post(
-        platform.url + MLFLOW + "/runs/search", headers={"Authorization": f"token {token}"},
-        json={"experiment_ids": [], "filter": f"tags.`labworks.job.id` = '{job['id']}'"},
-    )  # fmt: skip
-    found = runs.json().get("runs") or _search_all(platform, token, job["id"])
-    assert len(found) == 1, runs.text
-    run_id = found[0]["info"]["run_id"]
-    registered = cli(platform, token, "models", "register", f"runs:/{run_id}/model",
-                     "--name", MODEL, "--task", "classification")  # fmt: skip
-    assert registered.returncode == 0, registered.stderr
-    assert f"Registered {MODEL} version 1 (classification)" in registered.stdout
+    run_id = _train_and_register(platform, token, TRAIN, MODEL, "classification")
     serving = cli(platform, token, "models", "serve", MODEL, "--version", "1", "--wait")
     try:
         assert serving.returncode == 0, serving.stdout + serving.stderr
@@ -85,6 +75,23 @@ def served(platform, people) -> Iterator[dict]:
         yield {"run_id": run_id}
     finally:  # no model server outlives the tests
         call(platform, token, "DELETE", f"/deployments/{ENDPOINT}")
+
+
+def _train_and_register(platform, token: str, content: dict, model: str, task: str) -> str:
+    """Run the training notebook as a job, register its run's model as version 1 of `model`
+    from the CLI; the run's id."""
+    job = wait_job(platform, token, submit(platform, token, content, name="train")["id"], 300)
+    if job["status"] != "succeeded":
+        log = call(platform, token, "GET", f"/jobs/{job['id']}/logs").json().get("text", "")
+        raise AssertionError(f"the training job {job['status']}: {job.get('reason')}\n{log}")
+    found = _search_all(platform, token, job["id"])
+    assert len(found) == 1, found
+    run_id = found[0]["info"]["run_id"]
+    registered = cli(platform, token, "models", "register", f"runs:/{run_id}/model",
+                     "--name", model, "--task", task)  # fmt: skip
+    assert registered.returncode == 0, registered.stderr
+    assert f"Registered {model} version 1 ({task})" in registered.stdout
+    return run_id
 
 
 def _search_all(platform, token: str, job_id: str) -> list[dict]:
@@ -299,6 +306,78 @@ def test_the_model_server_runs_as_the_deployer_and_survives_the_platform_service
         assert time.monotonic() < deadline, "the endpoint did not answer after the restart"
         time.sleep(0.5)
     assert _server_pid(platform) == pid  # the same server, re-attached, not a new one
+
+
+TRAIN_TORCH = notebook(
+    """
+import mlflow, torch
+from mlflow.models import infer_signature
+torch.manual_seed(0)
+X = torch.rand(256, 3)
+y = X @ torch.tensor([2.0, -1.0, 0.5]) + 0.25
+net = torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Flatten(0))
+opt = torch.optim.Adam(net.parameters(), lr=0.05)
+for _ in range(600):
+    opt.zero_grad()
+    loss = ((net(X) - y) ** 2).mean()
+    loss.backward()
+    opt.step()
+mlflow.set_experiment("sv-torch")
+with mlflow.start_run():
+    mlflow.log_metric("mse", float(loss))
+    signature = infer_signature(X.numpy(), net(X).detach().numpy())
+    mlflow.pytorch.log_model(net, name="model", signature=signature, input_example=X[:4].numpy(),
+                             pip_requirements=["torch"])
+"""
+)
+
+# tritonclient.http (NVIDIA's client, its own environment) through the gateway, with a hub token.
+TRITON_THROUGH_GATEWAY = """
+import json, sys
+import numpy as np
+import tritonclient.http as http
+base, token, name, rows = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+auth = {"Authorization": "Bearer " + token}
+client = http.InferenceServerClient(base)
+ready = client.is_model_ready(name, headers=auth)
+tensor = http.InferInput("input", [len(rows), 3], "FP32")
+tensor.set_data_from_numpy(np.array(rows, dtype=np.float32), binary_data=False)
+values = client.infer(name, [tensor], headers=auth).as_numpy("value").tolist()
+try:
+    client.infer(name, [tensor])
+    anonymous = None
+except Exception as exc:
+    anonymous = str(exc)
+print(json.dumps({"ready": ready, "values": values, "anonymous": anonymous}))
+"""
+
+
+def test_a_torch_regressor_trained_in_a_job_answers_values_to_tritonclient(platform, people):
+    token = people["svann"]
+    _train_and_register(platform, token, TRAIN_TORCH, "sv-torch", "regression")
+    serving = cli(platform, token, "models", "serve", "sv-torch", "--version", "1", "--wait")
+    try:
+        assert serving.returncode == 0, serving.stdout + serving.stderr
+        assert "sv-torch: sv-torch version 1 (regression), ready" in serving.stdout
+        rows = [[0.0, 0.0, 0.0], [1.0, 0.5, 0.2]]
+        client = Path(sys.prefix) / "lib" / "tritonclient" / "bin" / "python"
+        proc = subprocess.run(
+            [str(client), "-c", TRITON_THROUGH_GATEWAY,
+             platform.url.removeprefix("http://") + GATEWAY.removesuffix("/v2/models"), token,
+             "sv-torch", json.dumps(rows)],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        result = json.loads(proc.stdout)
+        assert result["ready"] is True
+        assert result["values"] == pytest.approx([0.25, 2.0 - 0.5 + 0.1 + 0.25], abs=0.05)
+        assert "401" in result["anonymous"], result["anonymous"]
+        bad = gateway(platform, token, "POST", "/sv-torch/infer",
+                      json={"inputs": [{"name": "input", "shape": [1, 2], "datatype": "FP32",
+                                        "data": [1.0, 2.0]}]})  # fmt: skip
+        assert bad.status_code == 400 and "'input'" in bad.text, bad.text
+    finally:
+        call(platform, token, "DELETE", "/deployments/sv-torch")
 
 
 def test_taking_it_down_stops_its_server(platform, people, served):

@@ -101,6 +101,17 @@ def test_classification_answers_label_and_the_scores_behind_it(iris, models):
     np.testing.assert_allclose(scores, expected, rtol=1e-9)
 
 
+def test_a_json_body_without_content_type_is_read_as_json(iris):
+    # tritonclient sends its JSON with no Content-Type; KServe alone answers 400 ("header missing").
+    body = json.dumps({"inputs": columns(ROWS)}).encode()
+    response = iris.client.post("/v2/models/iris/infer", content=body)
+    assert response.status_code == 200, response.text
+    out = {o["name"]: o for o in response.json()["outputs"]}
+    assert out["label"]["data"] == ["setosa", "virginica", "versicolor"]
+    broken = iris.client.post("/v2/models/iris/infer", content=b'{"inputs": [')
+    assert broken.status_code == 400 and "not an inference request" in broken.text, broken.text
+
+
 def test_metadata_names_the_version_and_the_signature(iris):
     meta = iris.client.get("/v2/models/iris").json()
     assert meta["name"] == "iris" and meta["versions"] == ["3"]

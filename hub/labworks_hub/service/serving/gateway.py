@@ -36,6 +36,7 @@ PATH = re.compile(
     r"(?:/versions/(?P<version>[0-9]{1,9}))?(?P<rest>|/ready|/infer)$"
 )
 PASSED_HEADERS = (b"content-type", b"accept", b"inference-header-content-length")
+PASSED_BACK = ("content-type", "inference-header-content-length")  # binary outputs need both
 
 
 class Refusal(Exception):
@@ -96,8 +97,8 @@ class InferenceGateway:
                                      seconds, body, reply.content)  # fmt: skip
             serving.payloads.add(logged)
         out = [(b"x-labworks-model-version", version.encode())]
-        if "content-type" in reply.headers:
-            out.append((b"content-type", reply.headers["content-type"].encode("latin-1")))
+        out += [(name, reply.headers[name].encode("latin-1")) for name in PASSED_BACK
+                if name in reply.headers]  # fmt: skip
         await _send(send, reply.status_code, reply.content, out)
 
     async def _caller(self, token: str, route: Route | None) -> str | None:

@@ -268,9 +268,12 @@ class CheckedDataPlane(DataPlane):
         checker = self.model.checker
         if checker is not None and isinstance(body, InferenceRequest):
             checker.check([(i.name, i.datatype, i.shape, i.data) for i in body.inputs])
-        elif checker is not None and isinstance(body, bytes) and protocol_version == "v2":
-            json_length = (headers or {}).get(INFERENCE_CONTENT_LENGTH_HEADER)
-            if json_length is not None:
+        elif isinstance(body, bytes) and protocol_version == "v2":
+            headers = dict(headers or {})
+            # The binary extension: without the header the whole body is the JSON (a client
+            # that sends no Content-Type, as tritonclient does, gets bytes here; KServe refuses).
+            json_length = headers.setdefault(INFERENCE_CONTENT_LENGTH_HEADER, str(len(body)))
+            if checker is not None:
                 checker.check_binary(body, json_length)
         return super().decode(body, headers, protocol_version, model_name)
 
