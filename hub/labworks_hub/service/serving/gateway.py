@@ -97,7 +97,7 @@ class InferenceGateway:
                                      seconds, body, reply.content)  # fmt: skip
             serving.payloads.add(logged)
         out = [(b"x-labworks-model-version", version.encode())]
-        out += [(name, reply.headers[name].encode("latin-1")) for name in PASSED_BACK
+        out += [(name.encode(), reply.headers[name].encode("latin-1")) for name in PASSED_BACK
                 if name in reply.headers]  # fmt: skip
         await _send(send, reply.status_code, reply.content, out)
 
