@@ -183,6 +183,9 @@ def configure(c, s: HubSettings) -> None:
                 "admin:groups",
                 "groups",
                 "delete:groups",
+                # the cost meter: running servers, their profile, pid and cgroup (service/cost)
+                "read:servers",
+                "admin:server_state",
             ],
             "services": [SERVICE_NAME],
         },
@@ -288,6 +291,7 @@ def unprivileged(user: str, command: list[str]) -> list[str]:
 JOB_SECTIONS = (
     "JobService", "LocalExecutor", "KubernetesExecutor", "ArtifactStore", "WebhookNotifier",
     "EmailNotifier", "GPUAllocator", "TrackingServer", "ServingService", "LocalServing",
+    "KServeBackend", "CostPrices", "CostMeter",
 )  # fmt: skip
 SMTP_PASSWORD_ENV = "LABWORKS_SMTP_PASSWORD"  # noqa: S105 (passed on from the hub's environment)
 

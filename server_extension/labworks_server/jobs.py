@@ -158,6 +158,15 @@ class JobParametersHandler(JobsBaseHandler):
         self.finish(await self.platform.get(f"/jobs/{job_id}/parameters"))
 
 
+class JobRunsHandler(JobsBaseHandler):
+    """``GET /labworks/jobs/<id>/runs``: the ids of the MLflow runs the job logged that the
+    user may read, newest first."""
+
+    @tornado.web.authenticated
+    async def get(self, job_id: str) -> None:
+        self.finish(await self.platform.get(f"/jobs/{job_id}/runs"))
+
+
 class CancelHandler(JobsBaseHandler):
     """``POST /labworks/jobs/<id>/cancel``: cancel a queued job or stop a running one."""
 
@@ -293,6 +302,7 @@ jobs_handlers: list[tuple[str, type[LabworksHandler]]] = [
     (rf"/labworks/jobs/{JOB_ID}/logs", LogsHandler),
     (rf"/labworks/jobs/{JOB_ID}/output", OutputHandler),
     (rf"/labworks/jobs/{JOB_ID}/parameters", JobParametersHandler),
+    (rf"/labworks/jobs/{JOB_ID}/runs", JobRunsHandler),
     (rf"/labworks/jobs/{JOB_ID}/cancel", CancelHandler),
     (rf"/labworks/jobs/{JOB_ID}/rerun", RerunHandler),
     (rf"/labworks/jobs/{JOB_ID}/diff-files", JobDiffFilesHandler),

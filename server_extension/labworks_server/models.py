@@ -6,7 +6,9 @@ and its changes, split traffic with a canary, promote, share, take down. The ans
 through unparsed. ``/labworks/deployments/<name>/metadata`` and ``.../infer`` ("Try it") are
 relayed to the inference gateway beside the API (the Open Inference Protocol v2 paths
 ``<platform>/models/v2/models/<name>[/versions/<v>]``, ``/infer``), with the same token.
-The registered models the panel lists come from ``/labworks/models`` (experiments.py).
+The registered models the panel lists come from ``/labworks/models`` (experiments.py); a
+model's versions (task type, aliases, lineage), its alias and task changes and its history are
+relayed from ``/labworks/models/<name>/...`` to the platform's ``/api/v1/models/<name>/...``.
 
 Every route acts with the owner's token, so only the owner may use it; a GET is not activity
 (the panel polls the deployments it shows).
@@ -17,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import tornado.web
 
@@ -33,6 +36,10 @@ ENDPOINT = r"([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)"
 SERVE_FIELDS = ("model", "version", "name", "task")
 TRAFFIC_FIELDS = ("canary_version", "percent", "reason")
 VERSION = re.compile(r"[0-9]{1,9}")
+# A registered model's name as one URL segment (encoded: it may hold '/'), a version, an alias.
+MODEL = r"([^/]+)"
+MODEL_VERSION = r"([0-9]{1,9})"
+ALIAS = r"([^/]+)"
 # The largest inference request the lab sends (the gateway's own limit; 413 here, unsent).
 MAX_INFER_BYTES = 8 << 20
 # Seconds an inference request may take (a model's first answer can be slow).
@@ -209,7 +216,71 @@ class InferHandler(GatewayHandler):
         await self.relay_gateway("POST", self.model_path(name, "/infer"), self.request.body)
 
 
+class ModelBaseHandler(DeploymentsBaseHandler):
+    """Base of a registered model's routes: its name goes to the platform encoded again."""
+
+    owner_may = "see and change registered models from it; open your own workspace for yours"
+
+    def model(self, name: str, *rest: str) -> str:
+        return "/".join(["/models", quote(name, safe=""), *(quote(p, safe="") for p in rest)])
+
+
+class ModelVersionsHandler(ModelBaseHandler):
+    """``GET /labworks/models/<name>/versions``: the model's versions, newest first, with
+    their aliases and task tags."""
+
+    @tornado.web.authenticated
+    async def get(self, name: str) -> None:
+        await self.relay("GET", self.model(name, "versions"))
+
+
+class ModelVersionHandler(ModelBaseHandler):
+    """``GET /labworks/models/<name>/versions/<v>``: the version's task type (tagged or
+    inferred), aliases and lineage."""
+
+    @tornado.web.authenticated
+    async def get(self, name: str, version: str) -> None:
+        await self.relay("GET", self.model(name, "versions", version))
+
+
+class ModelTaskHandler(ModelBaseHandler):
+    """``PUT /labworks/models/<name>/versions/<v>/task``: ``{"task", "reason"}`` (owner)."""
+
+    @tornado.web.authenticated
+    async def put(self, name: str, version: str) -> None:
+        body = _fields(self.json_object(), ("task", "reason"))
+        await self.relay("PUT", self.model(name, "versions", version, "task"), body)
+
+
+class ModelAliasHandler(ModelBaseHandler):
+    """``PUT /labworks/models/<name>/aliases/<alias>``: ``{"version", "reason"}`` points the
+    alias at a version; ``DELETE`` (``?reason=``) removes it. The owner only."""
+
+    @tornado.web.authenticated
+    async def put(self, name: str, alias: str) -> None:
+        body = _fields(self.json_object(), ("version", "reason"))
+        await self.relay("PUT", self.model(name, "aliases", alias), body)
+
+    @tornado.web.authenticated
+    async def delete(self, name: str, alias: str) -> None:
+        query = urlencode({"reason": self.get_query_argument("reason", "")})
+        await self.relay("DELETE", self.model(name, "aliases", alias) + "?" + query)
+
+
+class ModelHistoryHandler(ModelBaseHandler):
+    """``GET /labworks/models/<name>/history``: who registered, moved and changed what."""
+
+    @tornado.web.authenticated
+    async def get(self, name: str) -> None:
+        await self.relay("GET", self.model(name, "history"))
+
+
 models_handlers: list[tuple[str, type[LabworksHandler]]] = [
+    (rf"/labworks/models/{MODEL}/versions", ModelVersionsHandler),
+    (rf"/labworks/models/{MODEL}/versions/{MODEL_VERSION}", ModelVersionHandler),
+    (rf"/labworks/models/{MODEL}/versions/{MODEL_VERSION}/task", ModelTaskHandler),
+    (rf"/labworks/models/{MODEL}/aliases/{ALIAS}", ModelAliasHandler),
+    (rf"/labworks/models/{MODEL}/history", ModelHistoryHandler),
     (r"/labworks/deployments", DeploymentsHandler),
     (rf"/labworks/deployments/{ENDPOINT}", DeploymentHandler),
     (rf"/labworks/deployments/{ENDPOINT}/traffic", TrafficHandler),

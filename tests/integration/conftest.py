@@ -25,6 +25,7 @@ c.LocalWorkspaceSpawner.profiles = [p.to_dict() for p in DEFAULT_PROFILES] + [
 ]
 c.Spawner.poll_interval = 2
 c.ServingService.payload_flush_seconds = 1  # payload logs are read back within seconds
+c.CostMeter.sample_interval = 1  # jobs of a few seconds are metered while they run
 """
 
 

@@ -315,3 +315,111 @@ def test_a_version_registered_from_a_runs_uri_loads_for_the_models_readers(
         """,
     )
     assert ben == {"load": 1, "run": "RESOURCE_DOES_NOT_EXIST"}
+
+
+def test_task_inferred_at_register_lineage_and_the_history_of_alias_moves(
+    platform, people, registered
+):
+    """`labworks models register` without --task: the platform infers it from the signature;
+    the version shows its lineage; alias moves (REST, CLI and the stock client) and task edits
+    are recorded with who and why; a reader may look but not move; others see nothing."""
+    model, env = "rg-tasks", {"LABWORKS_URL": platform.url, "LABWORKS_TOKEN": people["rgana"]}
+    logged = as_user(platform, people["rgana"], """
+        import numpy as np
+        from mlflow.models import infer_signature
+        from sklearn.linear_model import LogisticRegression
+        mlflow.set_experiment("rg-ana-exp")
+        X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 0, 1, 1])
+        with mlflow.start_run() as run:
+            mlflow.set_tags({"labworks.notebook.path": "work/train.ipynb",
+                             "labworks.job.id": "0123456789ab", "labworks.param.C": "1.0",
+                             "labworks.dataset.rgana/iris": "2",
+                             "labworks.image.digest": "sha256:" + "b" * 64})
+            mlflow.sklearn.log_model(LogisticRegression().fit(X, y), name="model",
+                                     signature=infer_signature(X, y))
+        print(json.dumps({"run_id": run.info.run_id}))
+    """)  # fmt: skip
+    source = f"runs:/{logged['run_id']}/model"
+
+    def cli(*args: str, token: str = people["rgana"], check: bool = True):
+        return labworks("models", *args, home=platform.home, check=check,
+                        env={**env, "LABWORKS_TOKEN": token})  # fmt: skip
+
+    done = cli("register", source, "--name", model)
+    assert f"Registered {model} version 1 (classification) from {source}." in done.stdout
+    assert "inferred from its signature and flavour" in done.stdout
+    path = f"/models/{model}"
+    first = api(platform, people["rgana"], "GET", path + "/versions/1").json()
+    assert (first["task"], first["task_inferred"], first["editable"]) == (
+        "classification", True, True,
+    )  # fmt: skip
+    lineage = first["lineage"]
+    assert (lineage["run_id"], lineage["readable"]) == (logged["run_id"], True)
+    assert (lineage["notebook"], lineage["job_id"]) == ("work/train.ipynb", "0123456789ab")
+    assert lineage["parameters"] == {"C": "1.0"}
+    assert lineage["datasets"] == [{"name": "rgana/iris", "version": "2"}]
+    assert lineage["image_digest"] == "sha256:" + "b" * 64
+    # A version whose file tells no task: serving it without one is a 400 that says what to do.
+    unknown = api(platform, people["rgana"], "POST", "/deployments",
+                  json={"model": MODEL, "version": "1"})  # fmt: skip
+    assert unknown.status_code == 400, unknown.text
+    assert f"labworks models task {MODEL} 1" in unknown.json()["message"]
+
+    # Aliases: set, moved (CLI and REST, with reasons), and set and deleted with the stock
+    # client; a task edit.
+    cli("register", source, "--name", model, "--task", "regression")
+    assert "production is now version 1" in cli("alias", model, "production", "1",
+                                                "--reason", "first").stdout  # fmt: skip
+    moved = api(platform, people["rgana"], "PUT", path + "/aliases/production",
+                json={"version": "2", "reason": "better AUC"})  # fmt: skip
+    assert moved.status_code == 200 and moved.json()["aliases"] == ["production"]
+    as_user(platform, people["rgana"], f"""
+        client.set_registered_model_alias({model!r}, "staging", "1")
+        client.set_registered_model_alias({model!r}, "staging", "2")
+        client.delete_registered_model_alias({model!r}, "staging")
+        print("{{}}")
+    """)  # fmt: skip
+    edited = api(platform, people["rgana"], "PUT", path + "/versions/1/task",
+                 json={"task": "multilabel", "reason": "it is"})  # fmt: skip
+    assert (edited.json()["task"], edited.json()["task_inferred"]) == ("multilabel", False)
+    bad = api(platform, people["rgana"], "PUT", path + "/aliases/latest", json={"version": "1"})
+    assert bad.status_code == 400 and "not an alias" in bad.json()["message"]
+    missing = api(platform, people["rgana"], "PUT", path + "/aliases/x", json={"version": "9"})
+    assert missing.status_code == 404
+
+    history = api(platform, people["rgana"], "GET", path + "/history").json()["events"]
+    assert [(e["action"], e["alias"], e["from_version"], e["to_version"], e["reason"])
+            for e in history] == [
+        ("task", None, None, "1", "it is"),
+        ("alias.delete", "staging", "2", None, ""),
+        ("alias.set", "staging", "1", "2", ""),
+        ("alias.set", "staging", None, "1", ""),
+        ("alias.set", "production", "1", "2", "better AUC"),
+        ("alias.set", "production", None, "1", "first"),
+        ("register", None, None, "2", ""),
+        ("register", None, None, "1", ""),
+    ]  # fmt: skip
+    assert {e["actor"] for e in history} == {"rgana"}
+    assert history[0]["detail"] == {"from": "classification", "to": "multilabel"}
+    shown = cli("history", model).stdout
+    assert "production: 1 -> 2" in shown and "staging: removed (was 2)" in shown
+
+    # A reader sees the history and the version, not the run behind it, and moves nothing.
+    api(platform, people["rgana"], "PUT", path + "/visibility", json={"visibility": "group:rgteam"})
+    ben = api(platform, people["rgben"], "GET", path + "/versions/1").json()
+    assert (ben["editable"], ben["lineage"]) == (False, {**ben["lineage"], "readable": False})
+    assert ben["lineage"]["notebook"] is None and ben["lineage"]["run_id"] == logged["run_id"]
+    assert len(api(platform, people["rgben"], "GET", path + "/history").json()["events"]) == 8
+    refused = cli("alias", model, "production", "1", token=people["rgben"], check=False)
+    assert refused.returncode != 0 and "only the owner" in refused.stderr
+    for method, where, body in (
+        ("PUT", "/aliases/production", {"version": "1"}),
+        ("DELETE", "/aliases/production", None),
+        ("PUT", "/versions/1/task", {"task": "regression"}),
+    ):
+        reply = api(platform, people["rgben"], method, path + where, json=body)
+        assert reply.status_code == 403, (method, where, reply.text)
+        hidden = api(platform, people["rgcal"], method, path + where, json=body)
+        assert hidden.status_code == 404, (method, where, hidden.text)
+    assert api(platform, people["rgcal"], "GET", path + "/history").status_code == 404
+    assert api(platform, people["rgcal"], "GET", path + "/versions/1").status_code == 404

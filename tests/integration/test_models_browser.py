@@ -6,7 +6,9 @@ version's tag), the panel follows the deployment until it is ready, and "Try it"
 from the endpoint's metadata, refuses data that does not fit the shape without sending it, sends
 a row and shows the raw answer with `label` and `scores`. A second version becomes a canary with
 half the requests, then is promoted. Serving the same name again is refused
-inside the dialog; Undeploy, once confirmed, takes the endpoint down."""
+inside the dialog; Undeploy, once confirmed, takes the endpoint down. Last, the model in detail:
+its versions with their task types and a link to the run, and the owner sets then moves the
+`production` alias with reasons, which its history shows."""
 
 from __future__ import annotations
 
@@ -67,7 +69,7 @@ def test_serve_a_version_and_try_it_from_the_models_panel(platform, page: Page, 
     expect(form.get_by_label("Endpoint name")).to_have_value(ENDPOINT)
     expect(form.get_by_label("Task type")).to_have_value("")
     expect(form.get_by_label("Task type").locator("option:checked")).to_have_text(
-        "From the version\u2019s tag"
+        "From the version (its tag or signature)"
     )
     page.screenshot(path=screenshots / "71-serve-dialog.png")
     dialog.get_by_role("button", name="Serve", exact=True).click()
@@ -178,3 +180,39 @@ def test_serve_a_version_and_try_it_from_the_models_panel(platform, page: Page, 
     expect(row.filter(has_text="ready")).to_have_count(0)  # gone, or stopped on its way out
     listed = httpx.get(f"{platform.url}{API}/deployments", headers=auth(token)).json()
     assert [d["name"] for d in listed["deployments"] if d["status"] != "stopped"] == []
+
+    # The model in detail: its versions with their tasks; the owner points an alias at a
+    # version and moves it, each with a reason, and the history says who moved what.
+    card.get_by_role("button", name="Details").click()
+    registry = panel.locator('[data-testid="labworks-registry-detail"]')
+    expect(registry.locator('[data-testid="labworks-registry-v2"]')).to_contain_text(
+        "classification"
+    )
+    shown = registry.locator('[data-testid="labworks-registry-version"]')
+    expect(shown).to_contain_text("Version 2")
+    expect(shown.locator('[data-testid="labworks-registry-task"]')).to_have_text("classification")
+    expect(shown.get_by_title("Open the run in the Experiments panel")).to_be_visible()
+    aliases = registry.get_by_role("form", name="Alias")
+    aliases.get_by_label("Alias").fill("production")
+    aliases.get_by_label("Reason").fill("ship it")
+    aliases.get_by_role("button", name="Set alias on v2").click()
+    expect(shown.locator('[data-testid="labworks-registry-aliases"]')).to_contain_text(
+        "@production"
+    )
+    registry.get_by_role("button", name="Version 1", exact=True).click()
+    expect(shown).to_contain_text("Version 1")
+    aliases.get_by_label("Alias").fill("production")
+    aliases.get_by_label("Reason").fill("roll back")
+    aliases.get_by_role("button", name="Set alias on v1").click()
+    history = registry.locator('[data-testid="labworks-registry-history"]')
+    expect(history.locator("li").first).to_contain_text(
+        "mbuser moved @production from v2 to v1 — roll back"
+    )
+    expect(history).to_contain_text("mbuser set @production to v2 — ship it")
+    expect(history).to_contain_text("mbuser registered v1")
+    page.screenshot(path=screenshots / "76-model-registry.png", full_page=True)
+    # The lineage's run link opens the run page in the Experiments panel's main-area view.
+    shown.get_by_title("Open the run in the Experiments panel").click()
+    expect(page.locator('[data-testid="labworks-run-page"]')).to_contain_text(run_id)
+    found = httpx.get(f"{platform.url}{API}/models/{MODEL}/history", headers=auth(token)).json()
+    assert [e["action"] for e in found["events"][:2]] == ["alias.set", "alias.set"], found

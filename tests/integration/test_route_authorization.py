@@ -107,6 +107,7 @@ DECISIONS: dict[Route, Decision] = {
     ("GET", "/api/v1/jobs/{job_id}/output"): READ_SHARED,
     ("GET", "/api/v1/jobs/{job_id}/notebook"): READ_SHARED,
     ("GET", "/api/v1/jobs/{job_id}/parameters"): READ_SHARED,
+    ("GET", "/api/v1/jobs/{job_id}/runs"): READ_SHARED,
     ("POST", "/api/v1/jobs/{job_id}/cancel"): OWNER_WRITES,
     ("POST", "/api/v1/jobs/{job_id}/rerun"): OWNER_WRITES,
     ("POST", "/api/v1/schedules/preview"): ANY_USER,
@@ -134,6 +135,12 @@ DECISIONS: dict[Route, Decision] = {
     ("GET", "/api/v1/models"): ANY_USER,
     ("GET", "/api/v1/models/{name}"): READ_SHARED,
     ("PUT", "/api/v1/models/{name}/visibility"): OWNER_WRITES,
+    ("GET", "/api/v1/models/{name}/versions"): READ_SHARED,
+    ("GET", "/api/v1/models/{name}/versions/{version}"): READ_SHARED,
+    ("PUT", "/api/v1/models/{name}/versions/{version}/task"): OWNER_WRITES,
+    ("PUT", "/api/v1/models/{name}/aliases/{alias}"): OWNER_WRITES,
+    ("DELETE", "/api/v1/models/{name}/aliases/{alias}"): OWNER_WRITES,
+    ("GET", "/api/v1/models/{name}/history"): READ_SHARED,
     ("POST", "/api/v1/deployments"): READ_SHARED,  # of a model the caller reads
     ("GET", "/api/v1/deployments"): ANY_USER,
     ("GET", "/api/v1/deployments/{name}"): READ_SHARED,
@@ -147,6 +154,12 @@ DECISIONS: dict[Route, Decision] = {
     ("POST", "/api/v1/deployments/{name}/keys"): OWNER_WRITES,
     ("GET", "/api/v1/deployments/{name}/keys"): OWNER_WRITES,
     ("DELETE", "/api/v1/deployments/{name}/keys/{key_id}"): OWNER_WRITES,
+    ("GET", "/api/v1/cost/prices"): ANY_USER,
+    ("GET", "/api/v1/cost/report"): ANY_USER,  # their own usage; their groups' totals
+    ("GET", "/api/v1/cost/summary"): ANY_USER,
+    ("GET", "/api/v1/cost/budgets"): ANY_USER,  # their own and their groups' budgets
+    ("PUT", "/api/v1/cost/budgets/{scope}/{name}"): ADMINS,
+    ("DELETE", "/api/v1/cost/budgets/{scope}/{name}"): ADMINS,
     ("GET", "/api/v1/datasets"): ANY_USER,
     ("GET", "/api/v1/datasets/{owner}/{name}"): READ_SHARED,
     ("GET", "/api/v1/datasets/{owner}/{name}/versions/{version}"): READ_SHARED,
@@ -247,6 +260,10 @@ REQUESTS: dict[Route, Callable[[World], dict[str, Any]]] = {
         "json": {"experiment_ids": [w.values["experiments"]["experiment_id"]]}
     },
     ("PUT", "/api/v1/models/{name}/visibility"): lambda w: {"json": PUBLIC_NOW},
+    ("PUT", "/api/v1/models/{name}/versions/{version}/task"): lambda w: {
+        "json": {"task": "regression"}
+    },
+    ("PUT", "/api/v1/models/{name}/aliases/{alias}"): lambda w: {"json": {"version": "1"}},
     ("POST", "/api/v1/deployments"): lambda w: {
         "json": {"model": w.values["deployments"]["model"], "version": "1", "task": "regression"}
     },
@@ -264,6 +281,7 @@ REQUESTS: dict[Route, Callable[[World], dict[str, Any]]] = {
     },
     ("POST", "/api/v1/datasets/{owner}/{name}/versions"): lambda w: {"json": MANIFEST},
     ("PUT", "/api/v1/datasets/{owner}/{name}/visibility"): lambda w: {"json": PUBLIC_NOW},
+    ("PUT", "/api/v1/cost/budgets/{scope}/{name}"): lambda w: {"json": {"monthly_usd": 50}},
     ("POST", "/api/v1/admin/users/{user}/transfer"): lambda w: {"json": {"to": ADMIN}},
     ("POST", "/api/v1/admin/groups"): lambda w: {"json": {"name": TEAM}},  # exists: 409
 }
@@ -280,7 +298,7 @@ UNKNOWN = {
     "sweeps": {"sweep_id": "0123456789ab"},
     "gallery": {"entry_id": "2147480000"},
     "experiments": {"experiment_id": "987654321"},
-    "models": {"name": "az-no-such-model"},
+    "models": {"name": "az-no-such-model", "version": "1", "alias": "azalias"},
     "deployments": {
         "name": "az-no-such-deployment",
         "model": "az-no-such-model",
@@ -288,6 +306,7 @@ UNKNOWN = {
     },
     "datasets": {"name": "az-no-such-dataset"},
     "shares": {"name": "azghost"},
+    "cost": {"scope": "user", "name": "azghost"},
     "admin": {"user": "azghost", "group": "azghost"},
 }
 
@@ -327,24 +346,28 @@ def make_experiment(w: World) -> dict[str, str]:
 
 
 def make_model(w: World) -> dict[str, str]:
+    """A model of the owner's, shared with the team, with version 1 (from an empty run) that
+    its alias `azalias` points at."""
     name = f"az-model-{next(w.serial)}"
     w.owner("POST", TRACKING + "/registered-models/create", json={"name": name})
     w.owner("PUT", f"/api/v1/models/{name}/visibility", json=SHARED)
-    return {"name": name}
+    experiment = w.owner("POST", TRACKING + "/experiments/create",
+                         json={"name": f"az-mv-{next(w.serial)}"})  # fmt: skip
+    run = w.owner("POST", TRACKING + "/runs/create",
+                  json={"experiment_id": experiment["experiment_id"]})["run"]  # fmt: skip
+    run_id = run["info"]["run_id"]
+    w.owner("POST", TRACKING + "/model-versions/create",
+            json={"name": name, "source": f"runs:/{run_id}/model", "run_id": run_id})  # fmt: skip
+    w.owner("POST", TRACKING + "/registered-models/alias",
+            json={"name": name, "alias": "azalias", "version": "1"})  # fmt: skip
+    return {"name": name, "version": "1", "alias": "azalias"}
 
 
 def make_deployment(w: World) -> dict[str, str]:
     """A deployment, shared with the team, of version 1 of a model of the owner's (also shared
     with the team) registered from an empty run: the decisions are about the rows, so its
     model server need not start."""
-    model = make_model(w)["name"]
-    experiment = w.owner("POST", TRACKING + "/experiments/create",
-                         json={"name": f"az-dep-{next(w.serial)}"})  # fmt: skip
-    run = w.owner("POST", TRACKING + "/runs/create",
-                  json={"experiment_id": experiment["experiment_id"]})["run"]  # fmt: skip
-    run_id = run["info"]["run_id"]
-    w.owner("POST", TRACKING + "/model-versions/create",
-            json={"name": model, "source": f"runs:/{run_id}/model", "run_id": run_id})  # fmt: skip
+    model = make_model(w)["name"]  # with its version 1
     name = f"az-dep-{next(w.serial)}"
     w.owner("POST", "/api/v1/deployments",
             json={"model": model, "version": "1", "name": name, "task": "regression"})  # fmt: skip
@@ -362,6 +385,14 @@ def make_admin_group(w: World) -> dict[str, str]:
     return {"user": ADMIN, "group": name}
 
 
+def make_budget(w: World) -> dict[str, str]:
+    """A budget of the owner's, set by the admin (only admins set and delete budgets)."""
+    reply = w.call("admin", "PUT", f"/api/v1/cost/budgets/user/{OWNER}",
+                   json={"monthly_usd": 100})  # fmt: skip
+    assert reply.status_code == 200, reply.text
+    return {"scope": "user", "name": OWNER}
+
+
 def share_with_member(w: World) -> dict[str, str]:
     w.owner("POST", "/api/v1/shares", json={"user": MEMBER})
     return {"kind": "user", "name": MEMBER}
@@ -377,6 +408,7 @@ MAKERS: dict[str, Callable[[World], dict[str, str]]] = {
     "experiments": make_experiment,
     "models": make_model,
     "deployments": make_deployment,
+    "cost": make_budget,
     "shares": share_with_member,
     "admin": make_admin_group,
 }

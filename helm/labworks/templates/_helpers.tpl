@@ -59,6 +59,11 @@ given (the tag then only reminds people what it is). A digest must be sha256:<64
 {{- default .Release.Namespace .Values.jobs.namespace -}}
 {{- end -}}
 
+{{/* Where the model servers' InferenceServices are: serving.namespace, else the jobs'. */}}
+{{- define "labworks.servingNamespace" -}}
+{{- default (include "labworks.jobsNamespace" .) .Values.serving.namespace -}}
+{{- end -}}
+
 {{/* The bundled PostgreSQL is installed unless an external database is named. */}}
 {{- define "labworks.postgresql.enabled" -}}
 {{- if and .Values.postgresql.enabled (not .Values.database.existingSecret) }}true{{ end -}}
@@ -101,5 +106,15 @@ given (the tag then only reminds people what it is). A digest must be sha256:<64
 {{- /* the chart's own keys win: the LocalQueue and RBAC below are made for them */ -}}
 {{- $_ := set $sections "KubernetesExecutor" (merge $executor (deepCopy (.Values.jobs.executor | default dict))) -}}
 {{- $_ := set $sections "ArtifactStore" (dict "url" .Values.artifacts.url "storage_options" $options) -}}
+{{- if .Values.serving.enabled -}}
+{{- /* the InferenceServices the platform makes name the chart's ServingRuntime */ -}}
+{{- $serving := dict
+  "namespace" (include "labworks.servingNamespace" .)
+  "image" (include "labworks.image" .Values.serving.image)
+  "runtime_name" .Values.serving.runtimeName
+  "service_account" .Values.serving.serviceAccount
+-}}
+{{- $_ := set $sections "KServeBackend" (merge $serving (deepCopy (.Values.serving.config | default dict))) -}}
+{{- end -}}
 {{- toJson $sections -}}
 {{- end -}}

@@ -8,6 +8,7 @@ from .. import __version__
 from .accounts import token, users
 from .admin import groups
 from .client import health, me
+from .cost import cost
 from .datasets import datasets
 from .experiments import experiments
 from .gallery import gallery
@@ -30,7 +31,7 @@ def cli() -> None:
 
 for command in (
     up, users, groups, token, me, health, workspace, share, gallery, images, jobs, schedules,
-    profiles, experiments, models, datasets, sweeps,
+    profiles, experiments, models, datasets, sweeps, cost,
 ):  # fmt: skip
     cli.add_command(command)
 

@@ -17,9 +17,8 @@ import click
 
 from ..client import ClientError
 from .client import _client, call, echo_json, json_option, visibility_options
-from .models import models
+from .models import TASKS, models
 
-TASKS = ("classification", "regression", "multilabel", "seq2seq")
 REGISTRY = "mlflow/api/2.0/mlflow/"
 TASK_TAG = "labworks.task"
 
@@ -34,11 +33,16 @@ def _service(method: str, path: str, **kwargs: Any) -> dict:
 @models.command("register")
 @click.argument("source")
 @click.option("--name", required=True, help="The registered model (made if it is new).")
-@click.option("--task", type=click.Choice(TASKS), required=True, help="What the model does.")
+@click.option(
+    "--task",
+    type=click.Choice(TASKS),
+    help="What the model does (default: inferred from its signature and flavour).",
+)
 @json_option
-def register(source: str, name: str, task: str, as_json: bool) -> None:
+def register(source: str, name: str, task: str | None, as_json: bool) -> None:
     """Register SOURCE (runs:/<run id>/<path>, e.g. runs:/ab12.../model) as a new version of
-    model NAME, tagged with its task type (what `serve` shapes the outputs by)."""
+    model NAME. Its task type (what `serve` shapes the outputs by) is --task, else the one its
+    MLmodel file's signature and flavour imply, as the platform infers it."""
     if not source.startswith("runs:/"):
         raise click.UsageError("SOURCE is runs:/<run id>/<artifact path>, e.g. runs:/ab12/model")
     run_id = source.removeprefix("runs:/").split("/", 1)[0]
@@ -47,15 +51,24 @@ def register(source: str, name: str, task: str, as_json: bool) -> None:
     except ClientError as e:
         if "RESOURCE_ALREADY_EXISTS" not in str(e) and "already exists" not in str(e):
             raise click.ClickException(str(e)) from None
+    tags = [{"key": TASK_TAG, "value": task}] if task else []
     created = _service(
         "POST", REGISTRY + "model-versions/create",
-        json={"name": name, "source": source, "run_id": run_id,
-              "tags": [{"key": TASK_TAG, "value": task}]},
+        json={"name": name, "source": source, "run_id": run_id, "tags": tags},
     )["model_version"]  # fmt: skip
+    version = str(created["version"])
+    found = call("GET", f"models/{quote(name, safe='')}/versions/{version}")
     if as_json:
-        echo_json(created)
+        echo_json(found)
         return
-    click.echo(f"Registered {name} version {created['version']} ({task}) from {source}.")
+    click.echo(f"Registered {name} version {version} ({found['task'] or 'no task type'})"
+               f" from {source}.")  # fmt: skip
+    change = f"`labworks models task {name} {version} <task>`"
+    if not found["task"]:
+        click.echo(f"  Its signature and flavour do not tell its task type: set it with {change}.")
+    elif found["task_inferred"]:
+        click.echo(f"  The task type was inferred from its signature and flavour; change it with"
+                   f" {change}.")  # fmt: skip
 
 
 @models.command("serve")

@@ -16,6 +16,7 @@ from .jobs.build import build_artifact_store
 from .metrics import install_metrics
 from .routers import (
     admin,
+    cost,
     datasets,
     deployments,
     experiments,
@@ -92,6 +93,7 @@ def create_app(settings: ServiceSettings, store: Store | None = None) -> FastAPI
     app.include_router(experiments.router, prefix=settings.api_prefix)
     app.include_router(models.router, prefix=settings.api_prefix)
     app.include_router(deployments.router, prefix=settings.api_prefix)  # after jobs: uses them
+    app.include_router(cost.router, prefix=settings.api_prefix)  # after jobs: meters them
     app.include_router(datasets.router, prefix=settings.api_prefix)
     app.include_router(admin.router, prefix=settings.api_prefix)
 

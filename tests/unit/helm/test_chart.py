@@ -32,7 +32,8 @@ from labworks_hub.service.jobs.executors import kubernetes
 from labworks_hub.service.jobs.executors.kubernetes import (
     KubernetesExecutor,
 )
-from labworks_hub.service.serving.kserve import KServeBackend, serving_runtime
+from labworks_hub.service.serving.kserve import serving_runtime
+from labworks_hub.service.serving.kube_backend import KServeBackend
 from labworks_hub.service.serving.spec import ServerSpec
 from labworks_hub.service.settings import ServiceSettings
 
@@ -148,13 +149,16 @@ def test_the_bundled_postgresql_is_there_by_default_and_gone_with_an_external_ur
 # --- RBAC ------------------------------------------------------------------------------------
 
 API_GROUPS = {"BatchV1Api": "batch", "CoreV1Api": ""}
-VERBS = {"create": "create", "read": "get", "delete": "delete", "list": "list",
+VERBS = {"create": "create", "read": "get", "get": "get", "delete": "delete", "list": "list",
          "patch": "patch", "replace": "replace"}  # fmt: skip
+ISVC_GROUP, _, ISVC_PLURAL = kubernetes.ISVC
+SERVING = {ISVC_GROUP: ISVC_PLURAL, "": "secrets"}  # what the serving Role may touch
 
 
 def executor_api_calls() -> set[tuple[str, str, str]]:
     """(apiGroup, resource, verb) of every call KubernetesAPI makes (its `_call(api, method)`),
-    read from the source so a new call needs a new rule here and in the chart."""
+    read from the source so a new call needs a new rule here and in the chart. Custom objects
+    are KServe's InferenceServices (`ISVC`), the only ones it touches."""
     tree = ast.parse(inspect.getsource(kubernetes.KubernetesAPI))
     used: set[tuple[str, str, str]] = set()
     methods = [n for n in ast.walk(tree) if isinstance(n, ast.AsyncFunctionDef)]
@@ -167,6 +171,13 @@ def executor_api_calls() -> set[tuple[str, str, str]]:
             assert calls, f"KubernetesAPI.{method.name} reaches the cluster without _call"
         for call in calls:
             api, name = (ast.literal_eval(arg) for arg in call.args[:2])
+            if api == "CustomObjectsApi":
+                match = re.fullmatch(r"(create|get|delete|list|patch)_namespaced_custom_object",
+                                     name)  # fmt: skip
+                assert match, f"{name}: not a namespaced custom object call"
+                assert "inference_service" in method.name, f"{method.name}: which resource?"
+                used.add((ISVC_GROUP, ISVC_PLURAL, VERBS[match[1]]))
+                continue
             assert api in API_GROUPS, f"unknown Kubernetes API {api}: add its group here"
             match = re.fullmatch(r"(create|read|delete|list|patch|replace)_namespaced_(\w+)", name)
             assert match, f"{name}: not a namespaced call; the chart grants nothing cluster-wide"
@@ -181,32 +192,60 @@ def test_the_executor_api_calls_are_read_from_the_source() -> None:
     assert ("batch", "jobs", "create") in used
     assert ("", "pods/log", "get") in used
     assert ("", "pods", "list") in used
+    assert {
+        ("serving.kserve.io", "inferenceservices", v) for v in ("create", "get", "delete")
+    } <= used
 
 
-@BOTH
-def test_the_role_grants_exactly_what_the_executor_uses(args) -> None:
-    docs = render(*args)
-    role = one(docs, "Role")
-    assert role["metadata"]["namespace"] == jobs_namespace(args)
+def granted_by(role: dict[str, Any]) -> set[tuple[str, str, str]]:
     granted = set()
     for rule in role["rules"]:
         assert "*" not in rule["verbs"] + rule["resources"] + rule["apiGroups"], rule
         for group in rule["apiGroups"]:
             for resource in rule["resources"]:
                 granted.update((group, resource, verb) for verb in rule["verbs"])
-    assert granted == executor_api_calls()
-    binding = one(docs, "RoleBinding")
-    assert binding["metadata"]["namespace"] == jobs_namespace(args)
-    assert binding["roleRef"] == {
-        "apiGroup": "rbac.authorization.k8s.io",
-        "kind": "Role",
-        "name": role["metadata"]["name"],
-    }
-    pod = one(docs, "Deployment")["spec"]["template"]["spec"]
+    return granted
+
+
+def check_binding(docs: list[dict], role: dict[str, Any]) -> None:
+    name, namespace = role["metadata"]["name"], role["metadata"]["namespace"]
+    binding = one(docs, "RoleBinding", name)
+    assert binding["metadata"]["namespace"] == namespace
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                                  "name": name}  # fmt: skip
     account = one(docs, "ServiceAccount")["metadata"]
     assert binding["subjects"] == [
         {"kind": "ServiceAccount", "name": account["name"], "namespace": account["namespace"]}
     ]
+
+
+@BOTH
+def test_the_roles_grant_exactly_what_the_executor_and_the_serving_backend_use(args) -> None:
+    """The jobs Role grants the executor's calls; with serving enabled, a second Role in the
+    serving namespace grants the KServeBackend's (InferenceServices and their Secrets):
+    together exactly what KubernetesAPI calls, nothing more."""
+    docs = render(*args)
+    jobs = one(docs, "Role", "labworks-jobs")
+    assert jobs["metadata"]["namespace"] == jobs_namespace(args)
+    check_binding(docs, jobs)
+    used, granted = executor_api_calls(), granted_by(jobs)
+    assert not {g for g in granted if g[0] == ISVC_GROUP}
+    if values(args)["serving"]["enabled"]:
+        serving = one(docs, "Role", "labworks-serving")
+        assert serving["metadata"]["namespace"] == (
+            values(args)["serving"]["namespace"] or jobs_namespace(args)
+        )
+        check_binding(docs, serving)
+        served = granted_by(serving)
+        assert {(g, r) for g, r, _ in served} == set(SERVING.items())
+        assert served == {u for u in used if SERVING.get(u[0]) == u[1]}
+        granted |= served
+    else:
+        assert not [d for d in docs if d["kind"] == "Role" and d is not jobs]
+        used = {u for u in used if u[0] != ISVC_GROUP}
+    assert granted == used
+    pod = one(docs, "Deployment")["spec"]["template"]["spec"]
+    account = one(docs, "ServiceAccount")["metadata"]
     assert pod["serviceAccountName"] == account["name"]
     assert pod["automountServiceAccountToken"] is True  # the executor's in-cluster config
 
@@ -545,6 +584,24 @@ def test_the_serving_runtime_is_the_one_the_kserve_backend_names() -> None:
         assert chart["metadata"][key] == made["metadata"][key]
     assert made["metadata"]["labels"].items() <= chart["metadata"]["labels"].items()
     assert DIGEST.search(chart["spec"]["containers"][0]["image"])
+
+
+@BOTH
+def test_the_platform_s_kserve_backend_is_configured_from_the_serving_values(args) -> None:
+    """The jobs config the chart gives the platform makes the KServeBackend that names the
+    chart's ServingRuntime (its image, namespace and name); none without serving."""
+    settings, _ = settings_of(args)
+    jobs = settings.jobs_config
+    if not values(args)["serving"]["enabled"]:
+        assert "KServeBackend" not in jobs
+        return
+    made = KServeBackend(config=Config(jobs)).settings()
+    assert made == serving_backend(args).settings()
+    runtime = one(render(*args), "ServingRuntime")
+    assert (made.namespace, made.runtime_name) == (
+        runtime["metadata"]["namespace"], runtime["metadata"]["name"],
+    )  # fmt: skip
+    assert made.image == runtime["spec"]["containers"][0]["image"]
 
 
 def test_only_the_platform_service_reaches_the_model_servers() -> None:

@@ -1,16 +1,22 @@
 """Every object of the chart's `helm template` output (default values, and the production-like
-gpu-external-values.yaml) and every Job the chart's executor config makes are valid against the
-Kubernetes and Kueue schemas (schemas.py), offline; a field that does not exist fails."""
+gpu-external-values.yaml), every Job the chart's executor config makes and every object its
+serving config makes the platform create are valid against the Kubernetes, Kueue and KServe
+schemas (schemas.py), offline; a field that does not exist fails."""
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable
 
 import pytest
+from traitlets.config import Config
+
+from labworks_hub.profiles import DEFAULT_PROFILES
+from labworks_hub.service.serving.kube_backend import KServeBackend
 
 from .schemas import assert_valid, crd_schemas
-from .test_chart import BOTH, DEFAULT, one, render
+from .test_chart import BOTH, DEFAULT, GPU_EXTERNAL, one, render, server_spec, settings_of
 from .test_job_admission import jobs_for
 
 
@@ -28,6 +34,40 @@ def test_every_rendered_object_is_valid(args) -> None:
 def test_every_job_the_chart_s_executor_config_makes_is_valid(args) -> None:
     for job in jobs_for(args).values():
         assert_valid(job)
+
+
+class Recorder:
+    """The Kubernetes API, keeping what it is asked to create."""
+
+    def __init__(self) -> None:
+        self.made: list[dict] = []
+
+    async def create_secret(self, namespace: str, manifest: dict) -> None:
+        self.made.append(manifest)
+
+    async def patch_secret(self, namespace: str, name: str, patch: dict) -> None:
+        pass
+
+    async def read_inference_service(self, namespace: str, name: str) -> None:
+        return None
+
+    async def create_inference_service(self, namespace: str, manifest: dict) -> dict:
+        self.made.append(manifest)
+        return {**manifest, "metadata": {**manifest["metadata"], "uid": "u1"}}
+
+
+@pytest.mark.parametrize("profile", DEFAULT_PROFILES, ids=lambda p: p.name)
+async def test_every_object_the_chart_s_serving_config_creates_is_valid(profile) -> None:
+    """What KServeBackend.start creates (the InferenceService and its Secret), configured as
+    the chart configures the platform."""
+    settings, _ = settings_of(GPU_EXTERNAL)
+    kube = Recorder()
+    backend = KServeBackend(api=kube, config=Config(settings.jobs_config))  # type: ignore[arg-type]
+    spec = dataclasses.replace(server_spec(), profile=profile)
+    await backend.start(spec, 1, {"MLFLOW_TRACKING_TOKEN": "t0k3n"})
+    assert [m["kind"] for m in kube.made] == ["Secret", "InferenceService"]
+    for manifest in kube.made:
+        assert_valid(manifest)
 
 
 def test_the_kueue_kinds_of_the_chart_all_have_a_vendored_schema() -> None:

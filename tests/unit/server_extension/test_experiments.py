@@ -350,7 +350,9 @@ async def test_only_the_owner_may_use_the_tracking_routes(
         assert "only someone-else, who owns this workspace" in answer_of(reply)["message"]
 
 
-@pytest.mark.parametrize("platform_api_url", [f"http://127.0.0.1:{closed_port()}/api/v1"])
+@pytest.mark.parametrize(
+    "platform_api_url", [f"http://127.0.0.1:{closed_port()}/api/v1"], ids=["closed-port"]
+)
 async def test_an_unreachable_tracking_server_is_a_502_without_the_token(
     lab: Any, hub_token: str, platform_api_url: str
 ) -> None:

@@ -251,6 +251,16 @@ async def test_parameters_of_what_i_may_not_see_are_the_platforms_404(
     assert answer_of(reply) == refusal
 
 
+async def test_a_jobs_runs_are_the_platforms_answer(lab: Any, jobs_platform: JobsPlatform) -> None:
+    runs = {"job_id": JOB_ID, "runs": ["9f0c" * 8]}
+    jobs_platform.answer("GET", f"/jobs/{JOB_ID}/runs", runs)
+
+    reply = await lab("GET", f"jobs/{JOB_ID}/runs")
+
+    assert reply.code == 200 and answer_of(reply) == runs
+    assert [(s.method, s.path) for s in jobs_platform.sent] == [("GET", f"/jobs/{JOB_ID}/runs")]
+
+
 async def test_diff_files_write_the_exact_input_and_the_output_for_nbdime(
     lab: Any, jobs_platform: JobsPlatform, jp_root_dir: Path
 ) -> None:

@@ -234,3 +234,41 @@ async def test_a_visitor_of_a_shared_workspace_is_refused(
         assert reply.code == 403, (method, path)
         assert answer_of(reply)["message"].startswith("only ada, who owns this workspace")
     assert both.api.sent == [] and both.gateway.sent == []
+
+
+async def test_a_models_version_alias_task_and_history_routes_reach_the_platform(
+    lab: Any, both: Platform, hub_token: str
+) -> None:
+    """A model name holding '/' and a space travels as one segment, encoded again; only the
+    fields the platform takes are sent."""
+    model = "team/churn v2"
+    lab_path, base = "models/team%2Fchurn%20v2", "/models/team/churn v2"  # as the platform reads
+    version = {"name": model, "version": "3", "task": "regression", "task_inferred": True}
+    both.api.answer("GET", base + "/versions", {"versions": [version]})
+    both.api.answer("GET", base + "/versions/3", version)
+    both.api.answer("PUT", base + "/versions/3/task", {**version, "task": "seq2seq"})
+    both.api.answer("PUT", base + "/aliases/production", {**version, "aliases": ["production"]})
+    both.api.answer("DELETE", base + "/aliases/production", {"name": model, "events": []})
+    both.api.answer("GET", base + "/history", {"name": model, "events": []})
+
+    assert answer_of(await lab("GET", lab_path + "/versions")) == {"versions": [version]}
+    assert answer_of(await lab("GET", lab_path + "/versions/3")) == version
+    reply = await lab("PUT", lab_path + "/versions/3/task",
+                      {"task": "seq2seq", "reason": "text", "owner": "x"})  # fmt: skip
+    assert answer_of(reply)["task"] == "seq2seq"
+    assert both.api.only("PUT", base + "/versions/3/task").body == {
+        "task": "seq2seq", "reason": "text"
+    }  # fmt: skip
+    reply = await lab("PUT", lab_path + "/aliases/production", {"version": "3", "reason": "ok"})
+    assert answer_of(reply)["aliases"] == ["production"]
+    sent = both.api.only("PUT", base + "/aliases/production")
+    assert (sent.body, sent.authorization) == (
+        {"version": "3", "reason": "ok"},
+        f"token {hub_token}",
+    )
+    reply = await lab("DELETE", lab_path + "/aliases/production?reason=rolled%20back")
+    assert reply.code == 200, reply.body
+    assert both.api.only("DELETE", base + "/aliases/production").query == [
+        ("reason", "rolled back")
+    ]
+    assert answer_of(await lab("GET", lab_path + "/history"))["events"] == []

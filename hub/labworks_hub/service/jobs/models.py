@@ -208,6 +208,13 @@ class Output(BaseModel):
     content: dict[str, Any] = Field(description="The output notebook (nbformat 4 JSON).")
 
 
+class JobRuns(BaseModel):
+    job_id: str
+    runs: list[str] = Field(
+        description="Ids of the MLflow runs the job logged that you may read, newest first."
+    )
+
+
 class Input(BaseModel):
     job_id: str
     path: str = Field(description="Where the notebook was in the owner's workspace.")

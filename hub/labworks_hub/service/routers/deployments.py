@@ -14,18 +14,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Request
-from mlflow.exceptions import MlflowException
 from pydantic import BaseModel, Field
 
 from ..access import Invalid, NotFound, Unavailable, Viewer
-from ..serving import models
+from ..jobs.executors.kubernetes import KubernetesExecutor
+from ..serving import models, versions
 from ..serving import operations as ops
+from ..serving.backend import ServingBackend
 from ..serving.gateway import GatewayFirst, InferenceGateway
+from ..serving.kserve import KServeError
+from ..serving.kube_backend import KServeBackend
 from ..serving.local import LocalServing
 from ..serving.service import ServingService
 from ..settings import ServiceSettings
 from ..store import deployments as store
-from ..store import tracking as tracking_store
 from .experiments import VisibilityRequest
 from .jobs_common import service_of
 from .tracking_common import in_mlflow, registry_store, tracking_viewer
@@ -35,17 +37,27 @@ MAX_BODY = 8 << 20  # an inference request's body (413 over it, before it is rea
 
 
 def serving_of(app: FastAPI) -> ServingService:
-    """The serving service, made on first use from the job service's launcher and hub."""
+    """The serving service, made on first use from the job service's executor and hub: local
+    model servers beside the local executor, KServe InferenceServices beside the Kubernetes
+    one (docs/admin/kubernetes-serving.md)."""
     serving = getattr(app.state, "serving", None)
     if serving is None:
         jobs = service_of(app)
         launcher = getattr(jobs.executor, "launcher", None)
-        if launcher is None:
+        backend: ServingBackend
+        if launcher is not None:
+            backend = LocalServing(launcher, config=jobs.config)
+        elif isinstance(jobs.executor, KubernetesExecutor):
+            tracking = getattr(app.state, "tracking", None)
+            try:
+                backend = KServeBackend.beside(jobs.executor, tracking, config=jobs.config)
+            except KServeError as e:
+                raise Unavailable(f"model serving on Kubernetes is not configured: {e}") from None
+        else:
             raise Unavailable(
-                "local model servers need the local executor; on Kubernetes deployments are"
-                " KServe InferenceServices (docs/admin/kubernetes-serving.md)"
+                f"no model servers beside the {jobs.executor.name!r} executor: serving needs"
+                " the local or the Kubernetes one (docs/admin/kubernetes-serving.md)"
             )
-        backend = LocalServing(launcher, config=jobs.config)
         serving = app.state.serving = ServingService(
             app.state.store, backend, jobs.hub, app.state.artifacts, jobs.api_url,
             jobs.public_url, config=jobs.config,
@@ -108,16 +120,18 @@ async def serve(
     serving: ServingService = Depends(serving_service),
 ) -> models.DeploymentDetail:
     """Serve a version of a registered model you can read at an endpoint of its name (or
-    `name`). The task type is `task`, else the version's `labworks.task` tag (400 without
-    either). 404: no such model or version, or not yours to read; 409: the name is taken."""
+    `name`). The task type is `task`, else the version's `labworks.task` tag, else what its
+    MLmodel file's flavour and signature imply (400 when none of them tells). 404: no such
+    model or version, or not yours to read; 409: the name is taken."""
     found = await in_mlflow(request, _version_task, registry_store(), viewer, body.model,
                             body.version)  # fmt: skip
     task = body.task or found
     if not task:
         raise Invalid(
-            f"version {body.version} of {body.model} has no task type: pass task"
-            " (classification, regression, multilabel or seq2seq), or tag the version"
-            f" {ops.TASK_TAG}=<task> when registering it (labworks models register --task)"
+            f"version {body.version} of {body.model} has no task type, and its signature and"
+            " flavour do not tell: pass task (classification, regression, multilabel or"
+            f" seq2seq), or set the version's (`labworks models task {body.model}"
+            f" {body.version} <task>`)"
         )
     deployment = await request.app.state.store.run(ops.create, viewer, body, task)
     serving.wake()
@@ -125,13 +139,10 @@ async def serve(
 
 
 def _version_task(auth, registry, viewer: Viewer, model: str, version: str) -> str:
-    """The version's task tag, once the viewer may read the model and the version exists."""
-    tracking_store.get_model(auth, registry, viewer, model)  # NotFound unless readable
-    try:
-        found = registry.get_model_version(model, version)
-    except MlflowException:
-        raise NotFound(f"model {model!r} has no version {version}") from None
-    return (found.tags or {}).get(ops.TASK_TAG, "")
+    """The version's task (its tag, else inferred; '' when neither tells), once the viewer
+    may read the model and the version exists (NotFound otherwise)."""
+    found = versions.readable_version(auth, registry, viewer, model, version)
+    return versions.version_task(registry, found)[0] or ""
 
 
 @router.get("/deployments", response_model=models.DeploymentList)

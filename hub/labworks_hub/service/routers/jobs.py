@@ -22,6 +22,7 @@ from ..auth import viewer
 from ..jobs import models
 from ..jobs import operations as ops
 from ..jobs.service import JobService
+from ..store import tracking as tracking_runs
 from ..validation import MAX_OFFSET
 from .jobs_common import (
     body_schema,
@@ -29,6 +30,7 @@ from .jobs_common import (
     read_body,
     service_of,
 )
+from .tracking_common import in_mlflow, tracking_store, tracking_viewer
 
 
 @asynccontextmanager
@@ -177,6 +179,21 @@ async def input_notebook(
 ) -> models.Input:
     """The exact input notebook the job ran, as submitted (before parameters were injected)."""
     return await ops.input_notebook(service, who, job_id)
+
+
+@router.get("/jobs/{job_id}/runs", response_model=models.JobRuns)
+async def job_runs(
+    request: Request,
+    job_id: str,
+    who: Viewer = Depends(tracking_viewer),
+    service: JobService = Depends(job_service),
+) -> models.JobRuns:
+    """The MLflow runs the job logged (each tagged `labworks.job.id` by the kernel) that you
+    may read, newest first: where "Register and serve" finds the job's model."""
+    job = await ops.get_job(service, who, job_id)  # 404 unless the job is yours or shared
+    runs = await in_mlflow(request, tracking_runs.readable_job_runs, tracking_store(), who,
+                           job.id)  # fmt: skip
+    return models.JobRuns(job_id=job.id, runs=runs)
 
 
 @router.get("/jobs/{job_id}/parameters", response_model=models.InspectResult)

@@ -1,5 +1,6 @@
 """A deployment on Kubernetes: one KServe `InferenceService` per served version, built by pure
 functions (no Kubernetes client) from `ServerSpec`s, as `make_job` builds a notebook job.
+`KServeBackend` (kube_backend.py) holds the settings and creates them in the cluster.
 
 Each version runs the Labworks serving image (runtime.py, an Open Inference Protocol v2 server)
 through a namespaced KServe `ServingRuntime` (`serving_runtime`, installed by the Helm chart):
@@ -30,17 +31,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from traitlets import Enum, Float, Integer, TraitError, Unicode, validate
-
 from ...placement import (
-    Placement,
     PodPlacement,
     container_security_context,
     label_value,
     pod_security_context,
-    resource_quantities,
 )
-from ...profiles import ProfileError, parse_size
 from .spec import CANARY, STABLE, TASKS, ServerSpec
 
 API_VERSION = "serving.kserve.io/v1beta1"
@@ -56,8 +52,8 @@ MAX_NAME = 45  # an InferenceService name; Knative adds "-predictor-00001" (63 i
 STORAGE_SCHEMES = ("s3://", "gs://", "https://", "hdfs://", "webhdfs://", "pvc://")
 _NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")  # KServe's IsvcNameFmt (DNS-1035 label)
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
-__all__ = ["KServeBackend", "KServeError", "KServeSettings", "Predictor", "Rollout", "Route",
-           "inference_service", "isvc_name", "rollout", "serving_runtime"]  # fmt: skip
+__all__ = ["KServeError", "KServeSettings", "Predictor", "Rollout", "Route", "inference_service",
+           "isvc_name", "rollout", "serving_runtime"]  # fmt: skip
 
 
 class KServeError(ValueError):
@@ -82,11 +78,13 @@ class KServeSettings:
 
 @dataclass(frozen=True)
 class Predictor:
-    """One version's server as KServe runs it: its spec, resources and placement."""
+    """One version's server as KServe runs it: its spec, resources and placement, and the
+    Secret its environment comes from (`env_secret`; none in golden manifests)."""
 
     spec: ServerSpec
     resources: dict[str, dict[str, str]] = field(hash=False)
     placement: PodPlacement = field(default_factory=lambda: PodPlacement({}, ()), hash=False)
+    env_secret: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,6 +114,7 @@ class Rollout:
 
 
 def check_image(image: str) -> str:
+    """`image`, when it is pinned by digest (else KServeError)."""
     if not image:
         raise KServeError("no serving image: configure c.KServeBackend.image")
     if not _DIGEST.search(image):
@@ -203,6 +202,8 @@ def inference_service(server: Predictor, settings: KServeSettings) -> dict[str, 
         "volumes": [{"name": "tmp", "emptyDir": {}}],
         "model": model,
     }
+    if server.env_secret:  # the deployment's variables (its hub token), never in the manifest
+        model["envFrom"] = [{"secretRef": {"name": server.env_secret}}]
     if settings.service_account:
         predictor["serviceAccountName"] = settings.service_account
     if server.placement.node_selector:
@@ -299,89 +300,3 @@ def rollout(
                             predictor_url(name, settings)))  # fmt: skip
     selector = f"{DEPLOYMENT_LABEL}={label_value(stable.spec.deployment_id)}"
     return Rollout(tuple(manifests), tuple(routes), selector)
-
-
-class KServeBackend(Placement):
-    """The settings of deployments on Kubernetes (`c.KServeBackend.*`), placed like workspaces
-    and jobs (`Placement`: requests, node selectors, GPU and spot tolerations)."""
-
-    namespace = Unicode("", help="Namespace of the InferenceServices (the ServingRuntime's).").tag(
-        config=True
-    )
-    image = Unicode(
-        "", help="Serving image (images/serving): registry/name[:tag]@sha256:<digest>, pinned."
-    ).tag(config=True)
-    runtime_name = Unicode("labworks", help="The ServingRuntime the chart installs.").tag(
-        config=True
-    )
-    deployment_mode = Enum(
-        ["Standard", "Knative"], "Standard",
-        help="KServe deployment mode: Standard (a Deployment; no Knative) or Knative.",
-    ).tag(config=True)  # fmt: skip
-    service_account = Unicode(
-        "", help="Service account of model-server pods whose secrets hold the artifact store's"
-        " credentials (KServe's storage initializer reads them); its token is not mounted.",
-    ).tag(config=True)  # fmt: skip
-    name_prefix = Unicode("lw-", help="Prefix of the InferenceServices' names.").tag(config=True)
-    min_replicas = Integer(1, help="Replicas of each version's server (at least).").tag(config=True)
-    max_replicas = Integer(1, help="Most replicas (above min_replicas: KServe autoscales).").tag(
-        config=True
-    )
-    uid = Integer(1000, help="User id of the model servers (non-root).").tag(config=True)
-    gid = Integer(100, help="Group id of the model servers.").tag(config=True)
-    default_cpu = Float(1.0, help="CPU limit of a deployment with no profile.").tag(config=True)
-    default_memory = Unicode("2Gi", help="Memory limit of a deployment with no profile.").tag(
-        config=True
-    )
-
-    @validate("image")
-    def _validate_image(self, proposal: Any) -> str:
-        if proposal.value:
-            try:
-                check_image(proposal.value)
-            except KServeError as e:
-                raise TraitError(str(e)) from None
-        return str(proposal.value)
-
-    @validate("name_prefix")
-    def _validate_name_prefix(self, proposal: Any) -> str:
-        if proposal.value and not re.fullmatch(r"[a-z][-a-z0-9]{0,15}", proposal.value):
-            raise TraitError("name_prefix must be up to 16 of [a-z0-9-], starting with a letter")
-        return str(proposal.value)
-
-    @validate("min_replicas", "max_replicas")
-    def _validate_replicas(self, proposal: Any) -> int:
-        if proposal.value < 0:
-            raise TraitError(f"{proposal.trait.name} must be >= 0")
-        return int(proposal.value)
-
-    def default_resources(self) -> dict[str, dict[str, str]]:
-        try:
-            memory = parse_size(self.default_memory, "default_memory")
-        except ProfileError as e:
-            raise KServeError(str(e)) from None
-        return resource_quantities(self.default_cpu, memory, None, 0, self.guarantee_fraction)
-
-    def settings(self) -> KServeSettings:
-        if not self.namespace:
-            raise KServeError("no namespace for model servers: configure c.KServeBackend.namespace")
-        if self.max_replicas and self.max_replicas < self.min_replicas:
-            raise KServeError("c.KServeBackend.max_replicas is below min_replicas")
-        return KServeSettings(
-            namespace=self.namespace, image=check_image(self.image),
-            runtime_name=self.runtime_name, deployment_mode=self.deployment_mode,
-            service_account=self.service_account, name_prefix=self.name_prefix,
-            min_replicas=self.min_replicas, max_replicas=self.max_replicas, uid=self.uid,
-            gid=self.gid,
-        )  # fmt: skip
-
-    def predictor(self, spec: ServerSpec) -> Predictor:
-        """`spec` with its profile's resources and placement (the defaults without one)."""
-        if spec.profile is None:
-            return Predictor(spec, self.default_resources())
-        return Predictor(spec, self.resources(spec.profile), self.place(spec.profile))
-
-    def rollout(self, stable: ServerSpec, canary: ServerSpec | None, percent: int) -> Rollout:
-        """The deployment's InferenceServices and routes (see `rollout`)."""
-        placed = self.predictor(canary) if canary is not None else None
-        return rollout(self.predictor(stable), placed, percent, self.settings())

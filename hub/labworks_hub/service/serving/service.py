@@ -41,7 +41,8 @@ from ..store.deployments import (
 )
 from ..store.models import utcnow
 from ..tracking.env import tracking_uri
-from .local import DEAD, LocalServing, ServingError
+from .backend import ServingBackend
+from .local import DEAD, ServingError
 from .local import READY as PROBED_READY
 from .payloads import PayloadLog
 from .spec import CANARY, STABLE, ServerSpec
@@ -111,8 +112,8 @@ class ServingService(LoggingConfigurable):
     ).tag(config=True)
 
     def __init__(
-        self, store_: Store, backend: LocalServing, hub: HubTokens | None, artifacts: ArtifactStore,
-        api_url: str, public_url: str = "", **kwargs: Any,
+        self, store_: Store, backend: ServingBackend, hub: HubTokens | None,
+        artifacts: ArtifactStore, api_url: str, public_url: str = "", **kwargs: Any,
     ) -> None:  # fmt: skip
         super().__init__(**kwargs)
         self.store = store_

@@ -32,6 +32,8 @@ from ..access import GROUP, PRIVATE, PUBLIC, Forbidden, NotFound, Viewer, Visibi
 WORKSPACE = "default"  # MLflow's workspace when workspaces are off: where grants live
 EXPERIMENT = "experiment"
 REGISTERED_MODEL = "registered_model"
+JOB_TAG = "labworks.job.id"  # set by the kernel on every run a job logs
+MAX_JOB_RUNS = 20
 
 
 @dataclass(frozen=True)
@@ -178,7 +180,7 @@ def set_model_visibility(
     """
     visibility = check_visibility(visibility)
     model = _readable_model(registry, viewer, name)
-    if not _model_permission(viewer, model.name).can_manage:
+    if not model_permission(viewer, model.name).can_manage:
         raise Forbidden(f"only the owner of model {model.name!r} may change who sees it")
     _share(auth, viewer, REGISTERED_MODEL, model.name, visibility)
     return _model_infos(auth, viewer, [model])[0]
@@ -292,7 +294,7 @@ def _read_predicate(viewer: Viewer):
     return mlflow_auth._role_based_read_predicate(viewer.name, EXPERIMENT)
 
 
-def _model_permission(viewer: Viewer, name: str) -> Any:
+def model_permission(viewer: Viewer, name: str) -> Any:
     """MLflow's own answer: the viewer's permission on the registered model."""
     from mlflow.server import auth as mlflow_auth
     from mlflow.server.auth.permissions import NO_PERMISSIONS
@@ -319,9 +321,34 @@ def _readable_model(registry: Any, viewer: Viewer, name: str) -> Any:
         model = registry.get_registered_model(name)
     except MlflowException:
         raise missing from None
-    if model._is_prompt() or not _model_permission(viewer, model.name).can_read:
+    if model._is_prompt() or not model_permission(viewer, model.name).can_read:
         raise missing
     return model
+
+
+def job_run_ids(tracking: Any, job_id: str, limit: int = 1) -> list[tuple[str, str]]:
+    """(run id, experiment id) of the live runs a job logged (the kernel tags each with
+    `JOB_TAG`), newest first: one query, whatever the number of experiments."""
+    from mlflow.store.tracking.dbmodels.models import SqlRun, SqlTag
+
+    with tracking.ManagedSessionMaker() as session:
+        rows = (
+            session.query(SqlRun.run_uuid, SqlRun.experiment_id)
+            .join(SqlTag, SqlTag.run_uuid == SqlRun.run_uuid)
+            .filter(SqlTag.key == JOB_TAG, SqlTag.value == job_id)
+            .filter(SqlRun.lifecycle_stage == "active")
+            .order_by(SqlRun.start_time.desc())
+            .limit(limit)
+            .all()
+        )
+    return [(run_id, str(experiment_id)) for run_id, experiment_id in rows]
+
+
+def readable_job_runs(auth: Any, tracking: Any, viewer: Viewer, job_id: str) -> list[str]:
+    """The ids of the runs the job logged that the viewer may read, newest first (at most
+    `MAX_JOB_RUNS`)."""
+    found = job_run_ids(tracking, job_id, MAX_JOB_RUNS)
+    return [run for run, experiment in found if _permission(viewer, experiment).can_read]
 
 
 def readable_experiment(tracking: Any, viewer: Viewer, experiment_id: str) -> Any:

@@ -15,11 +15,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..store.tracking import job_run_ids
 from ..tracking.env import personal_experiment
 from ..tracking.server import TrackingServer
 
 PARENT_RUN_TAG = "mlflow.parentRunId"
-JOB_TAG = "labworks.job.id"
 SWEEP_TAG = "labworks.sweep.id"
 USER_TAG = "mlflow.user"
 
@@ -110,15 +110,5 @@ class SweepRuns:
             self.tracking().set_tag(run_id, RunTag(PARENT_RUN_TAG, parent_run_id))
 
     def _run_of_job(self, job_run_id: str) -> str:
-        from mlflow.store.tracking.dbmodels.models import SqlRun, SqlTag
-
-        tracking = self.tracking()
-        with tracking.ManagedSessionMaker() as session:
-            row = (
-                session.query(SqlTag.run_uuid)
-                .join(SqlRun, SqlRun.run_uuid == SqlTag.run_uuid)
-                .filter(SqlTag.key == JOB_TAG, SqlTag.value == job_run_id)
-                .order_by(SqlRun.start_time.desc())
-                .first()
-            )
-        return row[0] if row else ""
+        found = job_run_ids(self.tracking(), job_run_id)
+        return found[0][0] if found else ""

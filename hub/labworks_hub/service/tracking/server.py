@@ -36,9 +36,10 @@ from ..access import Unavailable, Viewer
 from ..jobs.artifacts import ArtifactStore
 from ..settings import USER_CACHE_SECONDS, ServiceSettings
 from ..store import tracking as store
-from ..store.db import normalize_url, redact_url
+from ..store.db import Store, normalize_url, redact_url
 from .decisions import flask_routes_skip_fastapi_checks, remember_decisions, tell_readers_apart
 from .env import PERSONAL_PREFIX, personal_experiment
+from .history import follow_registry
 from .identity import current_user
 from .model_files import share_model_files
 from .runs_table import ensure_indexes
@@ -99,6 +100,7 @@ class TrackingServer(LoggingConfigurable):
 
     app: Any = None
     auth_store: Any = None
+    platform_store: Store | None = None  # where registry changes are recorded (history.py)
 
     @default("backend_store_uri")
     def _default_backend_store_uri(self) -> str:
@@ -201,6 +203,8 @@ class TrackingServer(LoggingConfigurable):
             flask_app.before_request(_runs_belong_to_caller)
             flask_app.after_request(_follow_model_lifecycle)
             flask_app.after_request(_anchor_run_sources)
+            if self.platform_store is not None:
+                follow_registry(flask_app, self.platform_store)
             remember_decisions(auth)
             share_model_files(auth)
             tell_readers_apart(auth)  # last: it wraps the checks the two above wrap

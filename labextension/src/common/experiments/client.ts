@@ -84,6 +84,27 @@ export class ExperimentsClient {
     });
   }
 
+  /**
+   * Whole runs of `experimentIds` that match `filter` (MLflow's
+   * `runs/search`), newest first.
+   */
+  async findRuns(
+    experimentIds: string[],
+    filter: string,
+    maxResults = 10
+  ): Promise<IRun[]> {
+    const answer = await this._post<{ runs?: IRun[] }>(
+      `${MLFLOW}/runs/search`,
+      {
+        experiment_ids: experimentIds,
+        filter,
+        max_results: maxResults,
+        order_by: ['attributes.start_time DESC']
+      }
+    );
+    return answer.runs ?? [];
+  }
+
   async getRun(runId: string): Promise<IRun> {
     const answer = await this._get<{ run: IRun }>(
       `${MLFLOW}/runs/get?${new URLSearchParams({ run_id: runId })}`

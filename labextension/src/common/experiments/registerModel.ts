@@ -1,6 +1,8 @@
 import { RequestModel } from '../../requestModel';
 import type { ExperimentsClient } from './client';
+import { DeploymentsClient, TASK_TAG } from '../deployments';
 import type { IModelVersion, IVersionSource, RegistryClient } from './registry';
+import { ServeModel } from './serveModel';
 import type { IFileInfo, IRun } from './types';
 
 /**
@@ -29,9 +31,11 @@ export interface IModelChoice {
 /**
  * The "Register model" dialog of a run: which of the run's models, under
  * which registered model name (a new one, or one that exists), then the
- * registration through MLflow's registry API.
+ * registration through MLflow's registry API; with "Serve it", the new
+ * version is then served (`serving`).
  *
- * Methods never reject: a failure (MLflow's message) is kept in `error`.
+ * Methods never reject: a failure (MLflow's message) is kept in `error`,
+ * the serving's in `serving.error`.
  */
 export class RegisterModelModel extends RequestModel {
   constructor(options: RegisterModelModel.IOptions) {
@@ -39,11 +43,26 @@ export class RegisterModelModel extends RequestModel {
     this.registry = options.registry;
     this.experiments = options.experiments;
     this.run_ = options.run;
+    this.serving = new ServeModel({
+      client:
+        options.deployments ??
+        new DeploymentsClient(options.registry.serverSettings),
+      enabled: options.serve,
+      pollMs: options.pollMs
+    });
+    this.serving.changed.connect(this.emitChanged, this);
+    this._known = options.choices ?? null;
+    this.name = options.name ?? '';
   }
 
   readonly registry: RegistryClient;
 
   readonly experiments: ExperimentsClient;
+
+  /**
+   * The "Serve it" part: the endpoint, the task type, the deployment.
+   */
+  readonly serving: ServeModel;
 
   /**
    * The run's models: its logged models, then artifact folders holding an
@@ -91,6 +110,7 @@ export class RegisterModelModel extends RequestModel {
   set name(value: string) {
     this._name = value;
     this._result = null;
+    this.serving.followName(value.trim());
     this.emitChanged();
   }
 
@@ -115,7 +135,7 @@ export class RegisterModelModel extends RequestModel {
     if (this._name.trim() === '') {
       return 'Give the registered model a name.';
     }
-    return null;
+    return this.serving.enabled ? this.serving.problem : null;
   }
 
   /**
@@ -140,34 +160,12 @@ export class RegisterModelModel extends RequestModel {
   load(): Promise<boolean> {
     return this.run(async () => {
       try {
-        const info = this.run_.info;
-        const [logged, folders, registered] = await Promise.all([
-          this.registry.loggedModels(info.experiment_id, info.run_id),
-          this._modelFolders(),
+        const [choices, registered] = await Promise.all([
+          this._known ?? runModels(this.registry, this.experiments, this.run_),
           this.registry.yourModels()
         ]);
-        const base = (info.artifact_uri ?? '').replace(/\/+$/, '');
-        this._choices = [
-          ...logged.map(m => ({
-            key: `model:${m.model_id}`,
-            label: m.name,
-            detail: m.model_id,
-            from: {
-              source: `models:/${m.model_id}`,
-              runId: info.run_id,
-              modelId: m.model_id
-            }
-          })),
-          ...folders.map(path => ({
-            key: `folder:${path}`,
-            label: `${path || '.'}/`,
-            detail: 'artifact folder',
-            from: {
-              source: path ? `${base}/${path}` : base,
-              runId: info.run_id
-            }
-          }))
-        ];
+        this._known = null; // a second load looks again
+        this._choices = choices;
         this._existing = registered;
         if (!this._choices.some(c => c.key === this._choice)) {
           this._choice = this._choices[0]?.key ?? '';
@@ -179,8 +177,25 @@ export class RegisterModelModel extends RequestModel {
   }
 
   /**
+   * What the dialog's button does: register the chosen model; with "Serve
+   * it", then serve the new version (the one registered already, when only
+   * the serving failed) and follow it until ready. Resolves whether it all
+   * worked.
+   */
+  async submit(): Promise<boolean> {
+    if (!this.serving.enabled) {
+      return this.register();
+    }
+    if (this._result === null && !(await this.register())) {
+      return false;
+    }
+    return this.serving.serve(this._result!.name, this._result!.version);
+  }
+
+  /**
    * Register the chosen model: create the registered model when the name is
-   * new, then a version of it. Resolves whether it worked.
+   * new, then a version of it, tagged with its task type when one is chosen
+   * to serve it as. Resolves whether it worked.
    */
   register(): Promise<boolean> {
     const problem = this.problem;
@@ -195,37 +210,85 @@ export class RegisterModelModel extends RequestModel {
         await this.registry.createRegisteredModel(name);
         this._existing = [name, ...this._existing];
       }
-      this._result = await this.registry.createModelVersion(name, chosen.from);
+      const task = this.serving.enabled ? this.serving.task : '';
+      this._result = await this.registry.createModelVersion(
+        name,
+        chosen.from,
+        task ? { [TASK_TAG]: task } : {}
+      );
     });
   }
 
-  /**
-   * Artifact paths ('' for the top) that hold an `MLmodel` file: the top,
-   * and the folders directly in it.
-   */
-  private async _modelFolders(): Promise<string[]> {
-    const runId = this.run_.info.run_id;
-    const top = (await this.experiments.listArtifacts(runId)).files ?? [];
-    const found = hasModelFile(top, '') ? [''] : [];
-    const folders = top.filter(f => f.is_dir).slice(0, MAX_FOLDERS);
-    const listings = await Promise.all(
-      folders.map(f => this.experiments.listArtifacts(runId, f.path))
-    );
-    folders.forEach((folder, i) => {
-      if (hasModelFile(listings[i].files ?? [], folder.path)) {
-        found.push(folder.path);
-      }
-    });
-    return found;
+  dispose(): void {
+    this.serving.dispose();
+    super.dispose();
   }
 
   private readonly run_: IRun;
+  private _known: IModelChoice[] | null;
   private _choices: IModelChoice[] = [];
   private _existing: string[] = [];
   private _loaded = false;
   private _choice = '';
   private _name = '';
   private _result: IModelVersion | null = null;
+}
+
+/**
+ * A run's models: its logged models, then its artifact folders holding an
+ * `MLmodel` file (the top and the folders directly in it).
+ */
+export async function runModels(
+  registry: RegistryClient,
+  experiments: ExperimentsClient,
+  run: IRun
+): Promise<IModelChoice[]> {
+  const info = run.info;
+  const [logged, folders] = await Promise.all([
+    registry.loggedModels(info.experiment_id, info.run_id),
+    modelFolders(experiments, info.run_id)
+  ]);
+  const base = (info.artifact_uri ?? '').replace(/\/+$/, '');
+  return [
+    ...logged.map(m => ({
+      key: `model:${m.model_id}`,
+      label: m.name,
+      detail: m.model_id,
+      from: {
+        source: `models:/${m.model_id}`,
+        runId: info.run_id,
+        modelId: m.model_id
+      }
+    })),
+    ...folders.map(path => ({
+      key: `folder:${path}`,
+      label: `${path || '.'}/`,
+      detail: 'artifact folder',
+      from: { source: path ? `${base}/${path}` : base, runId: info.run_id }
+    }))
+  ];
+}
+
+/**
+ * Artifact paths ('' for the top) that hold an `MLmodel` file: the top, and
+ * the folders directly in it.
+ */
+async function modelFolders(
+  experiments: ExperimentsClient,
+  runId: string
+): Promise<string[]> {
+  const top = (await experiments.listArtifacts(runId)).files ?? [];
+  const found = hasModelFile(top, '') ? [''] : [];
+  const folders = top.filter(f => f.is_dir).slice(0, MAX_FOLDERS);
+  const listings = await Promise.all(
+    folders.map(f => experiments.listArtifacts(runId, f.path))
+  );
+  folders.forEach((folder, i) => {
+    if (hasModelFile(listings[i].files ?? [], folder.path)) {
+      found.push(folder.path);
+    }
+  });
+  return found;
 }
 
 function hasModelFile(files: IFileInfo[], folder: string): boolean {
@@ -244,5 +307,15 @@ export namespace RegisterModelModel {
     registry: RegistryClient;
     experiments: ExperimentsClient;
     run: IRun;
+    /** The serving routes; default: on the registry's server. */
+    deployments?: DeploymentsClient;
+    /** Whether "Serve it" starts checked. */
+    serve?: boolean;
+    /** The registered model name offered first. */
+    name?: string;
+    /** The run's models, when found already (`runModels`). */
+    choices?: IModelChoice[];
+    /** How often a starting deployment is asked again, in ms. */
+    pollMs?: number;
   }
 }

@@ -1,8 +1,9 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { Button } from '@jupyterlab/ui-components';
-import React, { useEffect, useId, useReducer } from 'react';
+import React, { useEffect, useId, useReducer, useState } from 'react';
 
 import type { RegisterModelModel } from './registerModel';
+import { ServeFields, ServeProgress } from './serveModelView';
 
 /**
  * Props of the "Register model" dialog.
@@ -12,12 +13,15 @@ export interface IRegisterModelDialogProps {
   trans: TranslationBundle;
   /** Close the dialog (Cancel, Close, Escape). */
   onClose(): void;
+  /** Show the Models panel (absent: the lab has none). */
+  onOpenModels?(): void;
 }
 
 /**
- * The "Register model" dialog of a run page: which of the run's models,
- * under which registered model name; then "Registered <name> version <n>"
- * or MLflow's error.
+ * The "Register model" dialog of a run: which of the run's models, under
+ * which registered model name; then "Registered <name> version <n>" or
+ * MLflow's error. With "Serve it" (preset: "Register and serve"), the new
+ * version is served and followed until its endpoint is ready.
  */
 export function RegisterModelDialog(
   props: IRegisterModelDialogProps
@@ -25,6 +29,12 @@ export function RegisterModelDialog(
   const { model, trans, onClose } = props;
   const [, update] = useReducer((n: number) => n + 1, 0);
   const id = useId(); // one dialog per run page, several pages open at once
+  const serving = model.serving;
+  const [title] = useState(() =>
+    serving.enabled
+      ? trans.__('Register and serve')
+      : trans.__('Register model')
+  );
   useEffect(() => {
     model.changed.connect(update);
     void model.load();
@@ -35,6 +45,19 @@ export function RegisterModelDialog(
   const done = model.confirmation;
   const problem = model.loaded ? model.problem : null;
   const chosen = model.choices.find(c => c.key === model.choice);
+  const busy = model.busy || serving.busy;
+  const deployment = serving.deployment;
+  // Served as asked: pressing again would only ask for the same endpoint.
+  const served =
+    !busy &&
+    deployment?.status === 'ready' &&
+    deployment.name === serving.endpoint &&
+    deployment.version === model.result?.version;
+  const action = !serving.enabled
+    ? trans.__('Register')
+    : model.result !== null
+      ? trans.__('Serve')
+      : trans.__('Register and serve');
   return (
     <div
       className="jp-Labworks-registerModel"
@@ -48,7 +71,7 @@ export function RegisterModelDialog(
         }
       }}
     >
-      <h3 id={`${id}-title`}>{trans.__('Register model')}</h3>
+      <h3 id={`${id}-title`}>{title}</h3>
       {!model.loaded ? (
         <p className="jp-Labworks-loading">
           {trans.__('Looking for the run’s models…')}
@@ -57,7 +80,7 @@ export function RegisterModelDialog(
         <form
           onSubmit={e => {
             e.preventDefault();
-            void model.register();
+            void model.submit();
           }}
         >
           <label className="jp-Labworks-field">
@@ -65,7 +88,7 @@ export function RegisterModelDialog(
             <select
               aria-label={trans.__('Model')}
               value={model.choice}
-              disabled={model.choices.length === 0 || model.busy}
+              disabled={model.choices.length === 0 || busy}
               onChange={e => (model.choice = e.target.value)}
             >
               {model.choices.map(c => (
@@ -87,7 +110,7 @@ export function RegisterModelDialog(
               aria-label={trans.__('Registered model name')}
               list={`${id}-names`}
               value={model.name}
-              disabled={model.busy}
+              disabled={busy}
               placeholder={trans.__('a new name, or one of your models')}
               onChange={e => (model.name = e.target.value)}
             />
@@ -104,6 +127,7 @@ export function RegisterModelDialog(
                 : trans.__('A new version of %1.', model.name.trim())}
             </p>
           )}
+          <ServeFields serving={serving} disabled={busy} trans={trans} />
           {problem !== null && model.choices.length === 0 && (
             <p className="jp-Labworks-empty">{problem}</p>
           )}
@@ -113,9 +137,20 @@ export function RegisterModelDialog(
             </p>
           )}
           {done !== null && (
-            <p className="jp-Labworks-success" role="status">
+            <p
+              className="jp-Labworks-success"
+              role="status"
+              data-testid="labworks-registered"
+            >
               {done}
             </p>
+          )}
+          {serving.enabled && (
+            <ServeProgress
+              serving={serving}
+              trans={trans}
+              onOpenModels={props.onOpenModels}
+            />
           )}
           <div className="jp-Labworks-dialogButtons">
             <Button
@@ -124,15 +159,19 @@ export function RegisterModelDialog(
               type="button"
               onClick={onClose}
             >
-              {done !== null ? trans.__('Close') : trans.__('Cancel')}
+              {done !== null || served ? trans.__('Close') : trans.__('Cancel')}
             </Button>
             <Button
               className="jp-Labworks-button jp-mod-accept"
               small
               type="submit"
-              disabled={problem !== null || model.busy}
+              disabled={problem !== null || busy || served}
             >
-              {model.busy ? trans.__('Registering…') : trans.__('Register')}
+              {model.busy
+                ? trans.__('Registering…')
+                : serving.busy
+                  ? trans.__('Serving…')
+                  : action}
             </Button>
           </div>
         </form>

@@ -118,19 +118,22 @@ export class RegistryClient {
 
   /**
    * A new version of a registered model (`POST model-versions/create`),
-   * anchored to the run (and logged model) it comes from.
+   * anchored to the run (and logged model) it comes from, with `tags`.
    */
   async createModelVersion(
     name: string,
-    from: IVersionSource
+    from: IVersionSource,
+    tags: Record<string, string> = {}
   ): Promise<IModelVersion> {
+    const pairs = Object.entries(tags).map(([key, value]) => ({ key, value }));
     const answer = await this._post<{ model_version: IModelVersion }>(
       'model-versions/create',
       {
         name,
         source: from.source,
         run_id: from.runId,
-        ...(from.modelId ? { model_id: from.modelId } : {})
+        ...(from.modelId ? { model_id: from.modelId } : {}),
+        ...(pairs.length > 0 ? { tags: pairs } : {})
       }
     );
     return answer.model_version;

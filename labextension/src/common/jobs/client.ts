@@ -7,6 +7,7 @@ import type {
   IJobDiffFiles,
   IJobList,
   IJobOutput,
+  IJobRuns,
   IJobProfile,
   IJobRequest,
   ILogChunk,
@@ -92,6 +93,14 @@ export class JobsClient {
    */
   jobParameters(id: string): Promise<IInspectResult> {
     return this._get(`jobs/${id}/parameters`);
+  }
+
+  /**
+   * The ids of the MLflow runs the job logged that this user may read,
+   * newest first.
+   */
+  runs(id: string): Promise<IJobRuns> {
+    return this._get(`jobs/${id}/runs`);
   }
 
   cancel(id: string): Promise<IJobDetail> {

@@ -153,6 +153,15 @@ export interface ILogChunk {
 /**
  * The output notebook (GET /labworks/jobs/<id>/output).
  */
+/**
+ * The MLflow runs a job logged (`GET /labworks/jobs/<id>/runs`).
+ */
+export interface IJobRuns {
+  job_id: string;
+  /** Run ids this user may read, newest first. */
+  runs: string[];
+}
+
 export interface IJobOutput {
   job_id: string;
   attempt: number;

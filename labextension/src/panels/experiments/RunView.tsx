@@ -40,6 +40,8 @@ export interface IRunActions {
   openJobOutput?(jobId: string): Promise<void>;
   /** Show the run's `tensorboard/` artifacts in TensorBoard (absent: no TensorBoard). */
   openTensorBoard?(runId: string): Promise<void>;
+  /** Show the Models panel (absent: the lab has none). */
+  openModels?(): void;
 }
 
 /**
@@ -98,6 +100,17 @@ export function RunView(props: IRunViewProps): JSX.Element {
   );
   const jobId = jobIdOf(run);
   const ended = formatLocalTime(info.end_time);
+  const register = (serve: boolean) => {
+    registering?.dispose();
+    setRegistering(
+      new RegisterModelModel({
+        registry: new RegistryClient(model.client.serverSettings),
+        experiments: model.client,
+        run,
+        serve
+      })
+    );
+  };
   return (
     <div className="jp-Labworks-runPage" data-testid="labworks-run-page">
       <div className="jp-Labworks-toolbar">
@@ -134,17 +147,19 @@ export function RunView(props: IRunViewProps): JSX.Element {
           title={trans.__(
             'Register one of this run’s models in the model registry'
           )}
-          onClick={() =>
-            setRegistering(
-              new RegisterModelModel({
-                registry: new RegistryClient(model.client.serverSettings),
-                experiments: model.client,
-                run
-              })
-            )
-          }
+          onClick={() => register(false)}
         >
           {trans.__('Register model')}
+        </Button>
+        <Button
+          className="jp-Labworks-button"
+          small
+          title={trans.__(
+            'Register one of this run’s models and serve it at an endpoint'
+          )}
+          onClick={() => register(true)}
+        >
+          {trans.__('Serve')}
         </Button>
         {jobId && actions.openJobOutput && (
           <Button
@@ -162,8 +177,10 @@ export function RunView(props: IRunViewProps): JSX.Element {
       </div>
       {registering && (
         <RegisterModelDialog
+          key={registering.serving.enabled ? 'serve' : 'register'}
           model={registering}
           trans={trans}
+          onOpenModels={actions.openModels}
           onClose={() => {
             registering.dispose();
             setRegistering(null);

@@ -18,6 +18,7 @@ import { ILabworksSidebar, IWorkspaceFactsProvider } from '../../tokens';
 // The client backs the artifacts drive, registered at start.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { ExperimentsClient } from '../../common/experiments/client';
+import { openModelsAction } from '../../common/deployments';
 import { ArtifactDrive, artifactDrivePath, IFileFormat } from './drive';
 // The panel and its model are in the sidebar from the start.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -113,15 +114,16 @@ export const experimentsPlugin: JupyterFrontEndPlugin<void> = {
     };
     const openRun = async (runId: string, run?: IRun) => {
       const { runView } = await import('./views');
-      // TensorBoard is another plugin's: offered only where it is installed.
-      const actions: IRunActions = app.commands.hasCommand(OPEN_TENSORBOARD)
-        ? {
-            ...runActions,
-            openTensorBoard: async id => {
-              await app.commands.execute(OPEN_TENSORBOARD, { runId: id });
-            }
-          }
-        : runActions;
+      // TensorBoard and Models are other plugins': offered where installed.
+      const actions: IRunActions = {
+        ...runActions,
+        openModels: openModelsAction(app.commands)
+      };
+      if (app.commands.hasCommand(OPEN_TENSORBOARD)) {
+        actions.openTensorBoard = async id => {
+          await app.commands.execute(OPEN_TENSORBOARD, { runId: id });
+        };
+      }
       main.show(`labworks-run-${runId}`, () =>
         runView({ client, runId, run, actions, trans })
       );

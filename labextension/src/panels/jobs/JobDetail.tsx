@@ -2,6 +2,10 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { Button } from '@jupyterlab/ui-components';
 import React, { useEffect, useRef, useState } from 'react';
 
+import { ExperimentsClient } from '../../common/experiments/client';
+import { RegisterModelModel } from '../../common/experiments/registerModel';
+import { RegisterModelDialog } from '../../common/experiments/registerModelView';
+import { RegistryClient } from '../../common/experiments/registry';
 import { formatTime } from '../../common/format';
 import {
   formatEnvironment,
@@ -9,6 +13,7 @@ import {
   jobDuration,
   statusLabel
 } from '../../common/jobs/labels';
+import { useModelRun } from './modelRun';
 import type { IJobsViewProps } from './viewProps';
 import { ParameterFields } from './ParameterFields';
 import { collectValues, parseValue, textOf } from './params';
@@ -24,6 +29,11 @@ export function JobDetailView(
   const { job, model, actions, user, trans } = props;
   const mine = user === null || job.owner === user;
   const [rerunning, setRerunning] = useState(false);
+  const modelRun = useModelRun(job, actions);
+  const [registering, setRegistering] = useState<RegisterModelModel | null>(
+    null
+  );
+  useEffect(() => () => registering?.dispose(), [registering]);
   const facts: [string, string][] = [
     [
       trans.__('Status'),
@@ -105,6 +115,33 @@ export function JobDetailView(
               : trans.__('Cancel job')}
           </Button>
         )}
+        {modelRun !== null && (
+          <Button
+            className="jp-Labworks-button"
+            small
+            aria-expanded={registering !== null}
+            title={trans.__(
+              'Register the model run %1 logged and serve it at an endpoint',
+              modelRun.run.info.run_name || modelRun.run.info.run_id
+            )}
+            onClick={() =>
+              setRegistering(
+                registering === null
+                  ? new RegisterModelModel({
+                      registry: new RegistryClient(model.serverSettings),
+                      experiments: new ExperimentsClient(model.serverSettings),
+                      run: modelRun.run,
+                      choices: modelRun.choices,
+                      name: job.name.replace(/\.ipynb$/, ''),
+                      serve: true
+                    })
+                  : null
+              )
+            }
+          >
+            {trans.__('Register and serve')}
+          </Button>
+        )}
         {mine && (
           <Button
             className="jp-Labworks-button"
@@ -118,6 +155,14 @@ export function JobDetailView(
           </Button>
         )}
       </div>
+      {registering !== null && (
+        <RegisterModelDialog
+          model={registering}
+          trans={trans}
+          onOpenModels={actions.openModels}
+          onClose={() => setRegistering(null)}
+        />
+      )}
       {rerunning && model.selectedParameters !== null && (
         <RerunForm
           key={job.id}

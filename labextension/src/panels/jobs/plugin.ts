@@ -11,6 +11,7 @@ import { runIcon } from '@jupyterlab/ui-components';
 import { jobsIcon } from '../../icons';
 import { addOpenCommand } from '../../sidebar';
 import { ILabworksSidebar, IWorkspaceFactsProvider } from '../../tokens';
+import { openModelsAction } from '../../common/deployments';
 import { outputPath } from '../../common/jobOutputs';
 import { addNotebookButton, notebookContext } from '../../common/notebook';
 import { JobOutputDrive } from './drive';
@@ -87,7 +88,25 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
         editSchedule: schedule =>
           void import('./commands').then(m =>
             m.editSchedule(schedules, schedule, trans)
-          )
+          ),
+        findModelRun: async job => {
+          const [{ ExperimentsClient }, { RegistryClient }, { jobModelRun }] =
+            await Promise.all([
+              import('../../common/experiments/client'),
+              import('../../common/experiments/registry'),
+              import('../../common/experiments/jobRuns')
+            ]);
+          return jobModelRun(
+            model.client,
+            new ExperimentsClient(model.serverSettings),
+            new RegistryClient(model.serverSettings),
+            job.id
+          );
+        },
+        // Another plugin's command, there or not once the lab has started.
+        get openModels() {
+          return openModelsAction(app.commands);
+        }
       }
     });
     panel.disposed.connect(() => {

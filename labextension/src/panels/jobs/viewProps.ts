@@ -1,5 +1,6 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 
+import type { IJobModelRun } from '../../common/experiments/jobRuns';
 import type { JobsModel } from './model';
 import type { NotificationsModel } from './notifications';
 import type { SchedulesModel } from './schedules';
@@ -25,6 +26,15 @@ export interface IJobsActions {
    * Change a schedule of the user's (absent: schedules cannot be edited).
    */
   editSchedule?(schedule: ISchedule): void;
+  /**
+   * The newest MLflow run of a job that logged a model, with its models
+   * (absent: "Register and serve" is not offered).
+   */
+  findModelRun?(job: IJob): Promise<IJobModelRun | null>;
+  /**
+   * Show the Models panel (absent: the lab has none).
+   */
+  openModels?(): void;
 }
 
 /**

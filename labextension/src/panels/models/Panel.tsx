@@ -11,13 +11,15 @@ import { LazyPanel, loadOnce } from '../../lazyPanel';
 import { RefreshButton } from '../../refreshButton';
 import { DeploymentView, StatusBadge } from './DeploymentView';
 import type { ModelsModel } from './model';
+import { RegistryView } from './RegistryView';
 import type { IModelsActions, IModelsViewProps } from './viewProps';
 
 /**
  * The Models panel: the registered models one can read, each version with
- * "Serve"; the deployments one can call; and one deployment in detail with
- * its servers' live traffic, its changes, its canary and "Try it". It polls
- * while shown.
+ * "Serve"; the deployments one can call; one deployment in detail with its
+ * servers' live traffic, its changes, its canary and "Try it"; and one
+ * registered model in detail with its versions' tasks, aliases, lineage and
+ * history. It polls the deployments while shown.
  */
 export class ModelsPanel extends LazyPanel {
   constructor(options: ModelsPanel.IOptions) {
@@ -98,6 +100,12 @@ export function ModelsView(props: IModelsViewProps): JSX.Element {
           key={model.selected.name}
           {...props}
           deployment={model.selected}
+        />
+      ) : model.opened !== null ? (
+        <RegistryView
+          key={model.opened.name}
+          {...props}
+          registry={model.opened}
         />
       ) : !model.loaded ? (
         model.error === null && (
@@ -204,6 +212,17 @@ function Models(props: IModelsViewProps): JSX.Element {
               <span className="jp-Labworks-fieldHint">
                 {m.yours ? trans.__('yours') : (m.owner ?? '')}
               </span>
+              <Button
+                small
+                minimal
+                title={trans.__(
+                  'Versions, task types, aliases, lineage and history of %1',
+                  m.name
+                )}
+                onClick={() => void model.open(m.name)}
+              >
+                {trans.__('Details')}
+              </Button>
             </div>
             {m.description && (
               <p className="jp-Labworks-hint">{m.description}</p>

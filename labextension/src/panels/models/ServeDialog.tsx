@@ -68,7 +68,9 @@ export function ServeView(props: {
           disabled={form.busy}
           onChange={e => form.setTask(e.target.value as Task | '')}
         >
-          <option value="">{trans.__('From the version’s tag')}</option>
+          <option value="">
+            {trans.__('From the version (its tag or signature)')}
+          </option>
           {TASKS.map(task => (
             <option key={task} value={task}>
               {task}

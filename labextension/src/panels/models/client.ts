@@ -7,10 +7,15 @@ import type {
   IDeploymentList,
   IInferRequest,
   IModel,
+  IModelHistory,
   IModelList,
   IModelMetadata,
   IServeRequest,
-  ITrafficRequest
+  ITrafficRequest,
+  IVersionDetail,
+  IVersionList,
+  IVersionSummary,
+  Task
 } from './types';
 
 /**
@@ -35,6 +40,76 @@ export class ModelsClient {
       this.serverSettings
     );
     return answer.models ?? [];
+  }
+
+  /**
+   * A registered model's versions, newest first.
+   */
+  async versions(model: string): Promise<IVersionSummary[]> {
+    return (await this._model<IVersionList>(model, '/versions')).versions;
+  }
+
+  /**
+   * One version: its task (tagged or inferred), aliases and lineage.
+   */
+  version(model: string, version: string): Promise<IVersionDetail> {
+    return this._model(model, `/versions/${encodeURIComponent(version)}`);
+  }
+
+  /**
+   * Set a version's task type (the model's owner only).
+   */
+  setTask(
+    model: string,
+    version: string,
+    task: Task,
+    reason: string
+  ): Promise<IVersionDetail> {
+    return this._model(
+      model,
+      `/versions/${encodeURIComponent(version)}/task`,
+      'PUT',
+      { task, reason }
+    );
+  }
+
+  /**
+   * Point an alias at a version (the model's owner only); resolves that
+   * version.
+   */
+  setAlias(
+    model: string,
+    alias: string,
+    version: string,
+    reason: string
+  ): Promise<IVersionDetail> {
+    return this._model(model, `/aliases/${encodeURIComponent(alias)}`, 'PUT', {
+      version,
+      reason
+    });
+  }
+
+  /**
+   * Remove an alias (the model's owner only); resolves the model's history.
+   */
+  deleteAlias(
+    model: string,
+    alias: string,
+    reason: string
+  ): Promise<IModelHistory> {
+    const query = new URLSearchParams({ reason }).toString();
+    return this._model(
+      model,
+      `/aliases/${encodeURIComponent(alias)}?${query}`,
+      'DELETE'
+    );
+  }
+
+  /**
+   * Who registered versions, moved aliases and changed tasks, newest first.
+   */
+  history(model: string): Promise<IModelHistory> {
+    return this._model(model, '/history');
   }
 
   async deployments(): Promise<IDeployment[]> {
@@ -81,10 +156,31 @@ export class ModelsClient {
   }
 
   private _call<T>(path: string, method = 'GET', body?: unknown): Promise<T> {
+    return this._request(`deployments${path}`, method, body);
+  }
+
+  private _model<T>(
+    model: string,
+    path: string,
+    method = 'GET',
+    body?: unknown
+  ): Promise<T> {
+    return this._request(
+      `models/${encodeURIComponent(model)}${path}`,
+      method,
+      body
+    );
+  }
+
+  private _request<T>(
+    path: string,
+    method: string,
+    body?: unknown
+  ): Promise<T> {
     const init: RequestInit = { method };
     if (body !== undefined) {
       init.body = JSON.stringify(body);
     }
-    return requestAPI<T>(`deployments${path}`, init, this.serverSettings);
+    return requestAPI<T>(path, init, this.serverSettings);
   }
 }

@@ -2,6 +2,7 @@ import type { ServerConnection } from '@jupyterlab/services';
 
 import { RequestModel } from '../../requestModel';
 import { ModelsClient } from './client';
+import { RegistryModel } from './registry';
 import type {
   IDeployment,
   IDeploymentDetail,
@@ -49,6 +50,31 @@ export class ModelsModel extends RequestModel {
 
   get loaded(): boolean {
     return this._loaded;
+  }
+
+  /**
+   * The registered model opened in detail (its versions, aliases, lineage
+   * and history); `null` for the lists.
+   */
+  get opened(): RegistryModel | null {
+    return this._opened;
+  }
+
+  /**
+   * Open a registered model in detail (`null`: back to the lists).
+   */
+  async open(name: string | null): Promise<boolean> {
+    this._opened?.dispose();
+    this._opened = null;
+    if (name === null) {
+      this.emitChanged();
+      return true;
+    }
+    const opened = new RegistryModel(this.client, name);
+    opened.changed.connect(() => this.emitChanged());
+    this._opened = opened;
+    this.emitChanged();
+    return opened.load();
   }
 
   /**
@@ -144,6 +170,7 @@ export class ModelsModel extends RequestModel {
 
   dispose(): void {
     this._stopTimer();
+    this._opened?.dispose();
     super.dispose();
   }
 
@@ -208,6 +235,7 @@ export class ModelsModel extends RequestModel {
   private _deployments: IDeployment[] = [];
   private _loaded = false;
   private _models: IModel[] = [];
+  private _opened: RegistryModel | null = null;
   private _pollMs: number;
   private _selected: IDeploymentDetail | null = null;
   private _shown = false;

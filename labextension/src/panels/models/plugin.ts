@@ -29,6 +29,12 @@ export namespace ModelsCommandIDs {
 }
 
 /**
+ * The Experiments panel's command that shows a run (`{ runId }`): a
+ * version's lineage links to its run there.
+ */
+const OPEN_RUN = 'labworks:open-run';
+
+/**
  * The Models panel: registered models with "Serve" on each version, the
  * deployments with their live traffic, canaries and "Try it".
  */
@@ -65,6 +71,11 @@ export const modelsPlugin: JupyterFrontEndPlugin<void> = {
         }
       },
       copy: text => Clipboard.copyToSystem(text),
+      openRun: runId => {
+        if (app.commands.hasCommand(OPEN_RUN)) {
+          void app.commands.execute(OPEN_RUN, { runId });
+        }
+      },
       share: async deployment => {
         const { shareDialog } = await import('../../common/VisibilityDialog');
         const shared = await shareDialog({

@@ -1,30 +1,11 @@
+import { defaultEndpoint, ENDPOINT_NAME } from '../../common/deployments';
 import { RequestModel } from '../../requestModel';
 import type { ModelsClient } from './client';
 import type { IDeploymentDetail, IModel, Task } from './types';
 
 /**
- * An endpoint name as the platform takes it: lower-case letters, digits and
- * dashes, starting and ending with a letter or digit, at most 63.
- */
-export const ENDPOINT_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-
-/**
- * The endpoint name offered for a model: its name lower-cased (what the
- * platform would choose), anything else than letters, digits and dashes made
- * a dash.
- */
-export function defaultEndpoint(model: string): string {
-  return model
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 63)
-    .replace(/-+$/, '');
-}
-
-/**
  * The state of the "Serve" dialog of a model's version: the endpoint name,
- * the task type (`''`: the version's tag), and the platform's refusal shown
+ * the task type (`''`: the version's tag, else inferred), and the platform's refusal shown
  * in the dialog.
  */
 export class ServeForm extends RequestModel {

@@ -5,15 +5,15 @@
  * routers/models.py) and the Open Inference Protocol v2 metadata.
  */
 
-export type Task = 'classification' | 'regression' | 'multilabel' | 'seq2seq';
-export type DeploymentStatus = 'starting' | 'ready' | 'failed' | 'stopped';
+import type { IDeployment, Task } from '../../common/deployments';
 
-export const TASKS: Task[] = [
-  'classification',
-  'regression',
-  'multilabel',
-  'seq2seq'
-];
+export type {
+  DeploymentStatus,
+  IDeployment,
+  IServeRequest,
+  Task
+} from '../../common/deployments';
+export { TASKS } from '../../common/deployments';
 
 /**
  * A version of a registered model, newest first in its model.
@@ -45,35 +45,85 @@ export interface IModelList {
 }
 
 /**
- * The body of `POST /labworks/deployments`.
+ * A version as a model's versions list shows it (`GET .../versions`).
  */
-export interface IServeRequest {
-  model: string;
+export interface IVersionSummary {
   version: string;
-  /** The endpoint name; default: the model's, lower-cased. */
-  name?: string;
-  /** Default: the version's `labworks.task` tag. */
-  task?: Task;
+  run_id: string | null;
+  status: string;
+  creation_time: number | null;
+  /** The model's aliases that point at it. */
+  aliases: string[];
+  /** Its `labworks.task` tag (`null`: none; the version's detail infers). */
+  task: Task | null;
+}
+
+export interface IVersionList {
+  versions: IVersionSummary[];
 }
 
 /**
- * A deployment: an endpoint serving a stable version and maybe a canary.
+ * Where a version came from: its run's lineage. Only `run_id` when the
+ * person may not read the run (`readable` false).
  */
-export interface IDeployment {
+export interface ILineage {
+  run_id: string;
+  readable: boolean;
+  experiment_id?: string | null;
+  run_name?: string | null;
+  user?: string | null;
+  notebook?: string | null;
+  notebook_sha256?: string | null;
+  job_id?: string | null;
+  job_name?: string | null;
+  /** The job's notebook parameters. */
+  parameters?: Record<string, string>;
+  /** Each dataset read, with its version (`''`: unknown). */
+  datasets?: { name: string; version: string }[];
+  image?: string | null;
+  image_digest?: string | null;
+  env_hash?: string | null;
+  git_commit?: string | null;
+}
+
+/**
+ * One version in detail (`GET .../versions/<v>`).
+ */
+export interface IVersionDetail {
   name: string;
-  owner: string;
-  visibility: string;
-  model: string;
   version: string;
-  canary_version: string | null;
-  canary_percent: number;
-  task: Task;
-  status: DeploymentStatus;
+  run_id: string | null;
+  source: string;
+  status: string;
+  description: string;
+  creation_time: number | null;
+  aliases: string[];
+  /** Its task: the tag, else inferred (`null`: unknown). */
+  task: Task | null;
+  /** No tag: inferred from its signature and flavour. */
+  task_inferred: boolean;
+  /** The person may change its task and the model's aliases. */
+  editable: boolean;
+  lineage: ILineage | null;
+}
+
+/**
+ * One change to a registered model: who registered, moved or changed what.
+ */
+export interface IModelEvent {
+  at: string;
+  actor: string;
+  action: 'register' | 'alias.set' | 'alias.delete' | 'task' | string;
+  alias: string | null;
+  from_version: string | null;
+  to_version: string | null;
+  detail: Record<string, string>;
   reason: string;
-  /** The OIP v2 inference URL. */
-  url: string;
-  created_at: string;
-  updated_at: string;
+}
+
+export interface IModelHistory {
+  name: string;
+  events: IModelEvent[];
 }
 
 export interface IDeploymentList {

@@ -15,6 +15,8 @@ export interface IModelsActions {
   copy: (text: string) => void;
   /** The Share dialog of a deployment. */
   share: (deployment: IDeployment) => Promise<void>;
+  /** Show a tracked run (a version's lineage) in the Experiments panel. */
+  openRun: (runId: string) => void;
   /** Ask whether to take the deployment down; `false`: cancelled. */
   confirmUndeploy: (deployment: IDeployment) => Promise<boolean>;
 }

@@ -23,12 +23,8 @@ from traitlets import TraitError
 from traitlets.config import Config
 
 from labworks_hub.profiles import DEFAULT_PROFILES, Profile
-from labworks_hub.service.serving.kserve import (
-    KServeBackend,
-    KServeError,
-    isvc_name,
-    serving_runtime,
-)
+from labworks_hub.service.serving.kserve import KServeError, isvc_name, serving_runtime
+from labworks_hub.service.serving.kube_backend import KServeBackend
 from labworks_hub.service.serving.spec import CANARY, STABLE, ServerSpec
 from tests.unit.helm.schemas import assert_valid
 

@@ -13,7 +13,9 @@ Kubernetes deletes it with the Job) and read by the container through `secretKey
 is never in the Job's manifest.
 
 Everything the executor asks of the cluster goes through `KubeAPI` (`api_class`), the one
-seam; `KubernetesAPI` is the real one (kubernetes_asyncio), tests use a fake.
+seam; `KubernetesAPI` is the real one (kubernetes_asyncio), tests use a fake. The serving
+backend on Kubernetes (serving/kube_backend.py) goes through the same seam for its KServe
+InferenceServices and their Secrets.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ _START_FAILURES = (
     "InvalidImageName",
     "CreateContainerConfigError",
 )
+ISVC = ("serving.kserve.io", "v1beta1", "inferenceservices")  # group, version, plural
 SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 __all__ = ["JobManifest", "KubeAPI", "KubeError", "KubernetesAPI",
            "KubernetesExecutor", "label_value", "make_job", "make_secret"]  # fmt: skip
@@ -63,7 +66,8 @@ class KubeError(Exception):
 
 
 class KubeAPI(Protocol):
-    """What the executor needs from the cluster. Objects are plain dicts (camelCase keys)."""
+    """What the executor and the serving backend need from the cluster. Objects are plain dicts
+    (camelCase keys); reads answer None for an object that is not there."""
 
     async def create_job(self, namespace: str, manifest: dict) -> dict: ...  # the Job made
     async def read_job(self, namespace: str, name: str) -> dict | None: ...
@@ -73,6 +77,9 @@ class KubeAPI(Protocol):
     async def delete_secret(self, namespace: str, name: str) -> None: ...
     async def list_pods(self, namespace: str, job_name: str) -> list[dict]: ...
     async def read_log(self, namespace: str, pod: str) -> str: ...
+    async def create_inference_service(self, namespace: str, manifest: dict) -> dict: ...
+    async def read_inference_service(self, namespace: str, name: str) -> dict | None: ...
+    async def delete_inference_service(self, namespace: str, name: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -291,6 +298,38 @@ class KubernetesAPI:
 
     async def read_log(self, namespace: str, pod: str) -> str:
         return await self._call("CoreV1Api", "read_namespaced_pod_log", pod, namespace)
+
+    # KServe InferenceServices (custom objects: plain dicts both ways)
+
+    async def create_inference_service(self, namespace: str, manifest: dict) -> dict:
+        group, version, plural = ISVC
+        return await self._call(
+            "CustomObjectsApi", "create_namespaced_custom_object", group, version, namespace,
+            plural, manifest,
+        )  # fmt: skip
+
+    async def read_inference_service(self, namespace: str, name: str) -> dict | None:
+        group, version, plural = ISVC
+        try:
+            return await self._call(
+                "CustomObjectsApi", "get_namespaced_custom_object", group, version, namespace,
+                plural, name,
+            )  # fmt: skip
+        except KubeError as e:
+            if e.status == 404:
+                return None
+            raise
+
+    async def delete_inference_service(self, namespace: str, name: str) -> None:
+        group, version, plural = ISVC
+        try:
+            await self._call(
+                "CustomObjectsApi", "delete_namespaced_custom_object", group, version, namespace,
+                plural, name, propagation_policy="Background",
+            )  # fmt: skip
+        except KubeError as e:
+            if e.status != 404:
+                raise
 
 
 def _api_message(body: Any) -> str:

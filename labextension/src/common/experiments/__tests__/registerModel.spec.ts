@@ -1,8 +1,9 @@
 import { fakeServer } from '../../../__tests__/fakeServer';
 import { ExperimentsClient } from '../client';
+import { DeploymentsClient } from '../../deployments';
 import { RegisterModelModel } from '../registerModel';
 import { RegistryClient } from '../registry';
-import { sampleRun } from './sample';
+import { deployment, sampleRun } from './sample';
 
 const run = sampleRun('a1', { name: 'base' });
 
@@ -191,5 +192,132 @@ describe('RegisterModelModel', () => {
     expect(await model.register()).toBe(false);
     expect(model.error).toMatch(/no logged model/);
     expect(registry).toHaveLength(2);
+  });
+
+  describe('with "Serve it"', () => {
+    const CHOICES = [
+      {
+        key: 'model:m-0123',
+        label: 'model',
+        detail: 'm-0123',
+        from: { source: 'models:/m-0123', runId: 'a1', modelId: 'm-0123' }
+      }
+    ];
+
+    /**
+     * The dialog opened as "Register and serve" on models found already
+     * (no artifact listing), with its own fake server for the deployments.
+     */
+    function serveDialog(
+      registryAnswers: Parameters<typeof fakeServer>,
+      deploymentAnswers: Parameters<typeof fakeServer>
+    ) {
+      const registry = fakeServer(...registryAnswers);
+      const deployments = fakeServer(...deploymentAnswers);
+      const model = new RegisterModelModel({
+        registry: new RegistryClient(registry.settings),
+        experiments: new ExperimentsClient(fakeServer().settings),
+        deployments: new DeploymentsClient(deployments.settings),
+        run,
+        choices: CHOICES,
+        name: 'Churn Model',
+        serve: true,
+        pollMs: 0
+      });
+      return {
+        model,
+        registry: registry.requests,
+        deployments: deployments.requests
+      };
+    }
+
+    it('registers a version tagged with its task, then serves it until ready', async () => {
+      const { model, registry, deployments } = serveDialog(
+        [
+          REGISTERED,
+          { body: { registered_model: { name: 'Churn Model' } } },
+          { body: { model_version: { name: 'Churn Model', version: '1' } } }
+        ],
+        [
+          {
+            status: 201,
+            body: deployment({
+              model: 'Churn Model',
+              version: '1',
+              name: 'churn-model'
+            })
+          },
+          {
+            body: deployment({
+              model: 'Churn Model',
+              version: '1',
+              name: 'churn-model',
+              status: 'ready'
+            })
+          }
+        ]
+      );
+      expect(await model.load()).toBe(true);
+      expect(model.choices).toEqual(CHOICES); // not looked for again
+      expect(model.serving.enabled).toBe(true);
+      expect(model.serving.endpoint).toBe('churn-model');
+      model.serving.task = 'classification';
+      expect(await model.submit()).toBe(true);
+      expect(await bodyOf(registry[2])).toEqual({
+        name: 'Churn Model',
+        source: 'models:/m-0123',
+        run_id: 'a1',
+        model_id: 'm-0123',
+        tags: [{ key: 'labworks.task', value: 'classification' }]
+      });
+      expect(await bodyOf(deployments[0])).toEqual({
+        model: 'Churn Model',
+        version: '1',
+        name: 'churn-model',
+        task: 'classification'
+      });
+      expect(model.serving.deployment?.status).toBe('ready');
+      expect(model.confirmation).toBe('Registered Churn Model version 1');
+    });
+
+    it('serves the same version again after a refusal, without registering another', async () => {
+      const noTask = 'version 1 of churn has no task type: pass task';
+      const { model, registry, deployments } = serveDialog(
+        [
+          REGISTERED,
+          { body: { model_version: { name: 'churn', version: '1' } } }
+        ],
+        [
+          { status: 400, body: { error: 'invalid', message: noTask } },
+          { status: 201, body: deployment({ version: '1', status: 'ready' }) }
+        ]
+      );
+      await model.load();
+      model.name = 'churn'; // one of theirs: a new version, no new model
+      expect(await model.submit()).toBe(false);
+      expect(model.error).toBeNull(); // the registration worked
+      expect(model.serving.error).toBe(noTask);
+      expect(await bodyOf(registry[1])).not.toHaveProperty('tags'); // detect
+      model.serving.task = 'regression';
+      expect(await model.submit()).toBe(true);
+      expect(registry).toHaveLength(2);
+      expect(await bodyOf(deployments[1])).toEqual({
+        model: 'churn',
+        version: '1',
+        name: 'churn',
+        task: 'regression'
+      });
+    });
+
+    it('checks the endpoint name before registering anything', async () => {
+      const { model, registry } = serveDialog([REGISTERED], []);
+      await model.load();
+      model.serving.endpoint = '-bad-';
+      expect(model.problem).toMatch(/endpoint name/);
+      expect(await model.submit()).toBe(false);
+      expect(registry).toHaveLength(1);
+      model.serving.enabled = false; // only registering: no endpoint needed
+      expect(model.problem).toBeNull();
+    });
   });
 });

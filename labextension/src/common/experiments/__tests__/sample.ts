@@ -1,3 +1,4 @@
+import type { IDeployment } from '../../deployments';
 import type { IRun, RunStatus } from '../types';
 
 /**
@@ -38,5 +39,27 @@ export function sampleRun(
       })),
       tags: pairs(fields.tags)
     }
+  };
+}
+
+/**
+ * A deployment as `/labworks/deployments/<name>` answers it: starting.
+ */
+export function deployment(fields: Partial<IDeployment> = {}): IDeployment {
+  return {
+    name: 'churn',
+    owner: 'alice',
+    visibility: 'private',
+    model: 'Churn',
+    version: '3',
+    canary_version: null,
+    canary_percent: 0,
+    task: 'classification',
+    status: 'starting',
+    reason: '',
+    url: 'http://hub/services/labworks/models/v2/models/churn/infer',
+    created_at: '2026-12-05T10:00:00Z',
+    updated_at: '2026-12-05T10:00:00Z',
+    ...fields
   };
 }

@@ -48,7 +48,8 @@ function actions(): jest.Mocked<Required<IRunActions>> {
       Promise.resolve()
     ),
     openJobOutput: jest.fn((jobId: string) => Promise.resolve()),
-    openTensorBoard: jest.fn((runId: string) => Promise.resolve())
+    openTensorBoard: jest.fn((runId: string) => Promise.resolve()),
+    openModels: jest.fn()
   };
 }
 
@@ -173,6 +174,50 @@ describe('RunView', () => {
     expect(screen.getByRole('alert').textContent).toBe(
       'permission denied: not yours'
     );
+    model.dispose();
+  });
+
+  it('offers Serve beside Register model: the same dialog, serving preset', async () => {
+    const server = fakeServer(
+      { body: { run } },
+      { body: { files: [] } },
+      { body: {} }, // the dialog: logged models,
+      { body: {} }, // the artifacts,
+      { body: {} }, // the person's models
+      { body: {} },
+      { body: {} },
+      { body: {} }
+    );
+    const model = new RunModel({
+      client: new ExperimentsClient(server.settings),
+      runId: 'a1'
+    });
+    const view = () => (
+      <RunView model={model} actions={actions()} trans={trans} />
+    );
+    const { rerender } = render(view());
+    const settle = () =>
+      act(async () => {
+        await new Promise(resolve => setTimeout(resolve, 0));
+      });
+    await settle();
+    rerender(view());
+    fireEvent.click(screen.getByRole('button', { name: 'Serve' }));
+    rerender(view());
+    screen.getByRole('dialog', { name: 'Register and serve' });
+    await settle();
+    expect(
+      (screen.getByRole('checkbox', { name: 'Serve it' }) as HTMLInputElement)
+        .checked
+    ).toBe(true);
+    fireEvent.click(screen.getByRole('button', { name: 'Register model' }));
+    rerender(view());
+    screen.getByRole('dialog', { name: 'Register model' });
+    await settle();
+    expect(
+      (screen.getByRole('checkbox', { name: 'Serve it' }) as HTMLInputElement)
+        .checked
+    ).toBe(false);
     model.dispose();
   });
 

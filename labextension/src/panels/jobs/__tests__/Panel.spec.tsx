@@ -16,6 +16,7 @@ import { NotificationsModel } from '../notifications';
 import { JobsPanel, JobsView } from '../Panel';
 import type { IJobsActions } from '../viewProps';
 import { SchedulesModel } from '../schedules';
+import type { IJobModelRun } from '../../../common/experiments/jobRuns';
 import type { IJob } from '../../../common/jobs/types';
 import {
   sampleDetail,
@@ -38,7 +39,11 @@ function actions(): jest.Mocked<Required<IJobsActions>> {
     openOutput: jest.fn(),
     diff: jest.fn(),
     run: jest.fn(),
-    editSchedule: jest.fn()
+    editSchedule: jest.fn(),
+    findModelRun: jest.fn((job: IJob) =>
+      Promise.resolve<IJobModelRun | null>(null)
+    ),
+    openModels: jest.fn()
   };
 }
 

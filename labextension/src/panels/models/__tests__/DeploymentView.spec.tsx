@@ -95,6 +95,7 @@ function actions(fields: Partial<IModelsActions> = {}): IModelsActions {
     serve: jest.fn(() => Promise.resolve()),
     copy: jest.fn(),
     share: jest.fn(() => Promise.resolve()),
+    openRun: jest.fn(),
     confirmUndeploy: jest.fn(() => Promise.resolve(false)),
     ...fields
   };

@@ -1,6 +1,7 @@
 import { fakeServer } from '../../../__tests__/fakeServer';
 import { ModelsClient } from '../client';
-import { defaultEndpoint, ServeForm } from '../serveForm';
+import { defaultEndpoint } from '../../../common/deployments';
+import { ServeForm } from '../serveForm';
 import type { IModel } from '../types';
 
 const MODEL: IModel = {
