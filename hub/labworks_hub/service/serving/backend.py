@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-import httpx
-
+from .client import ModelClient
 from .spec import ServerSpec
 
 
@@ -20,9 +19,9 @@ class ServingBackend(Protocol):
       others can read. Raises `ServingError` (user-facing message) when it cannot. Called
       again with a higher `generation` after the service stopped a dead server.
     - `probe(state)` answers "ready", "starting" or "dead" (it will not become ready).
-    - `client(state)` is an httpx client whose base URL is the server: the gateway sends the
-      Open Inference Protocol v2 paths (`/v2/models/<name>/infer`) through it. Kept clients may
-      be reused across requests.
+    - `client(state)` is a `ModelClient` (client.py) whose base URL is the server: the gateway
+      sends the Open Inference Protocol v2 paths (`/v2/models/<name>/infer`) through it. Kept
+      clients may be reused across requests.
     - `log_tail(state)` says why a dead server died (its last output), "" when unknown.
     - `stop(state)` stops the server and forgets it; stopping a server that is gone is not an
       error.
@@ -36,7 +35,7 @@ class ServingBackend(Protocol):
         self, spec: ServerSpec, generation: int, env: dict[str, str]
     ) -> dict[str, Any]: ...
     async def probe(self, state: dict[str, Any]) -> str: ...
-    def client(self, state: dict[str, Any]) -> httpx.AsyncClient: ...
+    def client(self, state: dict[str, Any]) -> ModelClient: ...
     async def log_tail(self, state: dict[str, Any]) -> str: ...
     async def stop(self, state: dict[str, Any]) -> None: ...
     async def close(self) -> None: ...

@@ -22,13 +22,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 from starlette.types import Receive, Scope, Send
 
 from ..access import Unavailable
 from ..auth import HubIdentity
 from ..errors import APIError
 from . import payloads
+from .client import ModelUnreachable, Reply
 from .service import KEY_PREFIX, Route, ServingService
 
 PATH = re.compile(
@@ -152,17 +152,18 @@ class InferenceGateway:
     async def _forward(
         self, serving: ServingService, scope: Scope, route: Route, name: str, version: str,
         rest: str, body: bytes,
-    ) -> httpx.Response:  # fmt: skip
+    ) -> Reply:  # fmt: skip
         """The version's server's answer to the request, under its own path."""
-        headers = [(k, v) for k, v in scope["headers"] if k in PASSED_HEADERS]
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]
+                   if k in PASSED_HEADERS]  # fmt: skip
         try:
             return await serving.backend.client(route.ready[version]).request(
                 scope["method"], f"/v2/models/{name}{rest}", content=body, headers=headers
             )
-        except httpx.HTTPError as e:
+        except ModelUnreachable as e:
             serving.count(route.deployment_id, version, 0.0, False)
             serving.wake()  # look at that server now
-            raise Refusal(503, f"version {version} of {name} did not answer ({type(e).__name__})",
+            raise Refusal(503, f"version {version} of {name} did not answer ({e})",
                           ((b"retry-after", b"2"),)) from None  # fmt: skip
 
 

@@ -13,7 +13,8 @@ seam to the cluster, `KubeAPI` (jobs/executors/kubernetes.py; the job executor's
   failure (the model failed to load, a crash loop, an image that cannot be pulled, an invalid
   spec; `failure`), the message becoming the log tail; dead too when the InferenceService was
   deleted outside Labworks.
-- `client`: an httpx client of the predictor's Service inside the cluster (`predictor_url`).
+- `client`: a kept client (client.py) of the predictor's Service inside the cluster
+  (`predictor_url`).
 - `stop`: deletes the InferenceService and the Secret.
 
 Restarts: the serving service stops a dead server and starts the next generation at once,
@@ -31,7 +32,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, cast
 
-import httpx
 from mlflow.exceptions import MlflowException
 from traitlets import Enum, Float, Integer, TraitError, Type, Unicode, validate
 from traitlets.config import LoggingConfigurable
@@ -39,6 +39,7 @@ from traitlets.config import LoggingConfigurable
 from ...placement import Placement, resource_quantities
 from ...profiles import ProfileError, parse_size
 from ..jobs.executors.kubernetes import KubeAPI, KubeError, KubernetesAPI, KubernetesExecutor
+from .client import ModelClient
 from .kserve import (
     API_VERSION,
     STORAGE_SCHEMES,
@@ -197,7 +198,7 @@ class KServeBackend(Placement, LoggingConfigurable):
         super().__init__(**kwargs)
         self._api = api
         self.locate = locate
-        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._clients: dict[str, ModelClient] = {}
 
     @classmethod
     def beside(cls, executor: KubernetesExecutor, tracking: Any, **kwargs: Any) -> KServeBackend:
@@ -362,13 +363,12 @@ class KServeBackend(Placement, LoggingConfigurable):
             return DEAD
         return READY if is_ready(isvc) else STARTING
 
-    def client(self, state: dict[str, Any]) -> httpx.AsyncClient:
+    def client(self, state: dict[str, Any]) -> ModelClient:
         """A kept client of the version's predictor inside the cluster."""
         url = state["url"]
         client = self._clients.get(url)
         if client is None:
-            client = httpx.AsyncClient(base_url=url, timeout=self.request_timeout)
-            self._clients[url] = client
+            client = self._clients[url] = ModelClient(url, timeout=self.request_timeout)
         return client
 
     async def log_tail(self, state: dict[str, Any]) -> str:

@@ -10,13 +10,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-import httpx
 from traitlets import Float
 from traitlets.config import LoggingConfigurable
 
 from ...launcher import LOG, SOCKET, Launcher, LauncherError, ServeRequest
 from ...processes import alive
 from ...userfiles import RefusedFile, UserFolder
+from .client import ModelClient, ModelUnreachable
 from .spec import ServerSpec
 
 LOG_TAIL = 2000  # characters of a failed server's log shown as its reason
@@ -34,7 +34,7 @@ class LocalServing(LoggingConfigurable):
     def __init__(self, launcher: Launcher, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.launcher = launcher
-        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._clients: dict[str, ModelClient] = {}
         self._children: dict[int, Any] = {}  # pid -> Popen, where the launcher is in-process
 
     async def start(self, spec: ServerSpec, generation: int, env: dict[str, str]) -> dict[str, Any]:
@@ -54,14 +54,12 @@ class LocalServing(LoggingConfigurable):
             "start_ticks": started.start_ticks, "dir": started.dir, "files": started.files,
         }  # fmt: skip
 
-    def client(self, state: dict[str, Any]) -> httpx.AsyncClient:
+    def client(self, state: dict[str, Any]) -> ModelClient:
         """A kept client of the server's socket (connections are reused across requests)."""
         path = str(Path(state["files"]) / SOCKET)
         client = self._clients.get(path)
         if client is None:
-            transport = httpx.AsyncHTTPTransport(uds=path)
-            client = httpx.AsyncClient(transport=transport, base_url="http://model", timeout=60)
-            self._clients[path] = client
+            client = self._clients[path] = ModelClient("http://model", socket=path)
         return client
 
     async def probe(self, state: dict[str, Any]) -> str:
@@ -74,7 +72,7 @@ class LocalServing(LoggingConfigurable):
             return DEAD
         try:
             reply = await self.client(state).get("/v2/health/ready", timeout=self.probe_timeout)
-        except httpx.HTTPError:
+        except ModelUnreachable:
             return STARTING
         return READY if reply.status_code == 200 else STARTING
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-import httpx
 import pytest
 from kubernetes_asyncio import client as kube_client
 from kubernetes_asyncio.client.exceptions import ApiException
@@ -227,7 +226,7 @@ async def test_a_served_version_is_an_inference_service_whose_secret_holds_its_t
     assert hub.revoked == ["t1"]  # the model is loaded: its token is not needed any more
     route = serving.routes["iris"]
     client = serving.backend.client(route.ready["3"])
-    assert client.base_url == httpx.URL(f"http://{name}-predictor.{NAMESPACE}.svc.cluster.local")
+    assert client.base_url == f"http://{name}-predictor.{NAMESPACE}.svc.cluster.local"
     await serving.backend.close()
 
 
