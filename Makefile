@@ -74,7 +74,7 @@ $(STAMPS)/tritonclient: | $(STAMPS)
 	$(VENV)/lib/tritonclient/bin/python -m pip install --quiet --quiet 'tritonclient[http]==2.73.0'
 	touch $@
 
-# The model servers' own environment (hub/labworks_hub/service/serving/runtime.py): kserve needs
+# The model servers' own environment (hub/labworks_hub/service/serving/runtime/): kserve needs
 # psutil<6, pandas<3 and protobuf<7, which the platform's environment excludes. Debian's Python,
 # as above: model servers run as the deployer's system account. The lock is the serving image's;
 # torch is its CPU build (a local wheel, or PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu).

@@ -61,8 +61,8 @@ LOG_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXE
 EXIT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 RUNNER = runner.__file__  # run as a script: it starts without importing this package
 # The model server, run as a script by the serving environment's Python (it imports kserve,
-# which the platform's environment has not: service/serving/runtime.py).
-RUNTIME = str(Path(__file__).resolve().parent / "service" / "serving" / "runtime.py")
+# which the platform's environment has not: the folder service/serving/runtime/, run as a program).
+RUNTIME = str(Path(__file__).resolve().parent / "service" / "serving" / "runtime")
 SOCKET = "model.sock"  # a model server's socket, in its folder
 SERVER_ID = re.compile(r"srv-[0-9a-f]{12}-[0-9]{1,9}")  # srv-<deployment id>-<version>
 ENDPOINT = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")

@@ -392,7 +392,7 @@ def _stat(pid: int) -> str:
 
 
 def _server_pid(platform) -> int:
-    """The model server process of the endpoint on this platform (runtime.py --name sv-iris
+    """The model server process of the endpoint on this platform (runtime --name sv-iris
     --socket <home>/...)."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -404,7 +404,7 @@ def _server_pid(platform) -> int:
         ours = any(str(platform.home).encode() in part for part in cmdline)
         if (
             ours
-            and any(part.endswith(b"runtime.py") for part in cmdline)
+            and any(part.endswith(b"/serving/runtime") for part in cmdline)
             and ENDPOINT.encode() in cmdline
         ):
             return int(entry.name)

@@ -196,9 +196,9 @@ def test_cmd_is_jupyterhub_singleuser(name: str) -> None:
 
 def test_serving_runs_the_model_server_on_all_interfaces() -> None:
     entry = [rest for keyword, rest in _dockerfile("serving") if keyword == "ENTRYPOINT"]
-    assert entry == ['["python", "/opt/labworks/runtime.py", "--host", "0.0.0.0"]']
+    assert entry == ['["python", "-P", "/opt/labworks/runtime", "--host", "0.0.0.0"]']
     copies = [rest for keyword, rest in _dockerfile("serving") if keyword == "COPY"]
-    assert "hub/labworks_hub/service/serving/runtime.py /opt/labworks/runtime.py" in copies
+    assert "hub/labworks_hub/service/serving/runtime/*.py /opt/labworks/runtime/" in copies
 
 
 def test_hub_cmd_is_jupyterhub_with_the_z2jh_config() -> None:

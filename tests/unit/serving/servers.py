@@ -1,4 +1,4 @@
-"""Model servers for the tests: runtime.py started with the serving environment's interpreter."""
+"""Model servers for the tests: the runtime started with the serving environment's interpreter."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[3]
 SERVING_PYTHON = ROOT / ".venv" / "lib" / "serving" / "bin" / "python"
-RUNTIME = ROOT / "hub" / "labworks_hub" / "service" / "serving" / "runtime.py"
+RUNTIME = ROOT / "hub" / "labworks_hub" / "service" / "serving" / "runtime"
 
 TORCH_REGRESSOR = """
 import json, sys
@@ -45,13 +45,13 @@ def save_torch_regressor(path: Path) -> tuple[Path, list[list[float]], list[floa
 
 
 class Runtime:
-    """runtime.py for one model, on a Unix socket in `folder` (or on 127.0.0.1:`port`)."""
+    """The runtime for one model, on a Unix socket in `folder` (or on 127.0.0.1:`port`)."""
 
     def __init__(self, folder: Path, model: Path, task: str, *, name: str, version: str = "3",
                  port: int | None = None):  # fmt: skip
         self.folder, self.socket, self.port = folder, folder / "model.sock", port
         where = ["--port", str(port)] if port else ["--socket", str(self.socket)]
-        self.argv = [str(SERVING_PYTHON), str(RUNTIME), *where, "--name", name, "--version",
+        self.argv = [str(SERVING_PYTHON), "-P", str(RUNTIME), *where, "--name", name, "--version",
                      version, "--model-uri", str(model), "--task", task]  # fmt: skip
         transport = httpx.HTTPTransport(uds=str(self.socket)) if not port else None
         base = f"http://127.0.0.1:{port}" if port else "http://model"
@@ -74,7 +74,7 @@ class Runtime:
 
     def _alive(self) -> None:
         if self.process.poll() is not None:
-            raise AssertionError(f"runtime.py exited {self.process.returncode}: {self.stderr()}")
+            raise AssertionError(f"the runtime exited {self.process.returncode}: {self.stderr()}")
 
     def wait_socket(self, timeout: float = 60) -> None:
         """Until the server answers at all (its socket is bound before the model loads)."""

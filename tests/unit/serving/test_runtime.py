@@ -1,4 +1,4 @@
-"""The model server runtime (hub/labworks_hub/service/serving/runtime.py), run for real: the
+"""The model server runtime (hub/labworks_hub/service/serving/runtime/), run for real: the
 serving environment's interpreter (.venv/lib/serving, `make install`) serves models this module
 saves with mlflow, on a Unix socket, called with plain OIP v2 JSON (httpx) and with NVIDIA's
 tritonclient, a client Labworks did not write."""

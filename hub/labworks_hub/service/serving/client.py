@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import aiohttp
 
 # aiohttp adds User-Agent and, for a bytes body, Content-Type: application/octet-stream; a
-# model server must see the caller's Content-Type or none (runtime.py reads none as JSON).
+# model server must see the caller's Content-Type or none (the runtime reads none as JSON).
 SKIPPED_HEADERS = ("User-Agent", "Content-Type")
 
 

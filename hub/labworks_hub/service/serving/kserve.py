@@ -2,7 +2,7 @@
 functions (no Kubernetes client) from `ServerSpec`s, as `make_job` builds a notebook job.
 `KServeBackend` (kube_backend.py) holds the settings and creates them in the cluster.
 
-Each version runs the Labworks serving image (runtime.py, an Open Inference Protocol v2 server)
+Each version runs the Labworks serving image (runtime/, an Open Inference Protocol v2 server)
 through a namespaced KServe `ServingRuntime` (`serving_runtime`, installed by the Helm chart):
 the runtime holds the image pinned by digest and the arguments every server shares; each
 InferenceService names it (`runtime`, `protocolVersion: v2`), points `storageUri` at the

@@ -1,5 +1,5 @@
 """The local serving backend: each model server is a process of the serving environment's
-Python running runtime.py as the deployer's account, started by the job launcher (the one
+Python running runtime/ as the deployer's account, started by the job launcher (the one
 privileged part, labworks_hub.launcher), listening on a Unix socket in a folder that only its
 account and the platform can reach. The platform reaches it there and nowhere else."""
 

@@ -371,26 +371,26 @@ def test_the_canary_runs_on_its_own_profile():
     assert "nvidia.com/gpu" not in stable and canary["nvidia.com/gpu"] == "1"
 
 
-# --- the arguments reach runtime.py as it parses them ---------------------------------------
+# --- the arguments reach the runtime as it parses them -------------------------------------
 
 SERVING_PYTHON = (
     Path(__file__).resolve().parents[4] / ".venv" / "lib" / "serving" / "bin" / "python"
 )
-RUNTIME = Path(serving_runtime.__code__.co_filename).with_name("runtime.py")
+RUNTIME = Path(serving_runtime.__code__.co_filename).with_name("runtime")
 
 
 @pytest.mark.skipif(not SERVING_PYTHON.exists(), reason="no serving environment (make install)")
-def test_the_runtime_s_and_the_inference_service_s_arguments_are_what_runtime_py_parses():
+def test_the_runtime_s_and_the_inference_service_s_arguments_are_what_the_runtime_parses():
     """KServe runs the image's entrypoint with the ServingRuntime's args, then the model's."""
     runtime = serving_runtime(backend().settings())["spec"]["containers"][0]["args"]
     model = backend().rollout(server("5", task="regression"), None, 0).manifests[0]
     argv = runtime + model["spec"]["predictor"]["model"]["args"]
-    probe = (  # the arguments are read before the import (runtime.py hides them from kserve's)
+    probe = (  # the arguments are read as the runtime reads them, before kserve is imported
         "import json, sys; argv = sys.argv[2:]; sys.path.insert(0, sys.argv[1]);"
-        " import runtime; print(json.dumps(vars(runtime._arguments(argv))))"
+        " import runtime_args; print(json.dumps(vars(runtime_args.arguments(argv))))"
     )
     proc = subprocess.run(
-        [str(SERVING_PYTHON), "-P", "-c", probe, str(RUNTIME.parent), *argv],
+        [str(SERVING_PYTHON), "-P", "-c", probe, str(RUNTIME), *argv],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
