@@ -112,6 +112,24 @@ def test_a_json_body_without_content_type_is_read_as_json(iris):
     assert broken.status_code == 400 and "not an inference request" in broken.text, broken.text
 
 
+def test_the_fast_path_answers_as_kserve_does(iris):
+    """A plain JSON request is answered without KServe's route; forced through KServe (the
+    binary extension's header, whole body JSON) the same request gets the same answer."""
+    good = {"id": "r7", "inputs": columns(ROWS)}
+    bad = {"inputs": [dict(columns(ROWS)[0], shape=[2])]}
+    for request in (good, bad):
+        body = json.dumps(request).encode()
+        fast = iris.client.post("/v2/models/iris/infer", content=body,
+                                headers={"content-type": "application/json"})  # fmt: skip
+        kserve = iris.client.post(
+            "/v2/models/iris/infer", content=body,
+            headers={"content-type": "application/json",
+                     "inference-header-content-length": str(len(body))},
+        )  # fmt: skip
+        assert (fast.status_code, fast.json()) == (kserve.status_code, kserve.json())
+    assert fast.status_code == 400 and "shape [2]" in fast.json()["error"], fast.text
+
+
 def test_metadata_names_the_version_and_the_signature(iris):
     meta = iris.client.get("/v2/models/iris").json()
     assert meta["name"] == "iris" and meta["versions"] == ["3"]

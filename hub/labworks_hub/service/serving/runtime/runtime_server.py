@@ -19,12 +19,15 @@ import orjson
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from kserve.constants.constants import INFERENCE_CONTENT_LENGTH_HEADER
+from kserve.errors import InferenceError, InvalidInput
 from kserve.model_repository import ModelRepository
 from kserve.model_server import app as kserve_app
 from kserve.protocol.dataplane import DataPlane
+from kserve.protocol.infer_type import InferInput, InferRequest
 from kserve.protocol.model_repository_extension import ModelRepositoryExtension
 from kserve.protocol.rest.server import RESTServer
 from kserve.protocol.rest.v2_datamodels import InferenceRequest
+from runtime_checks import DATATYPES
 from runtime_model import ServedModel
 
 log = logging.getLogger("labworks.serving")
@@ -91,25 +94,129 @@ class BodyLimit:
             chunks.append(message.get("body", b""))
             if not message.get("more_body"):
                 break
-        replayed = False
-
-        async def replay() -> dict:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-
-        return await self.app(scope, replay, send)
+        return await self.app(scope, _replaying(b"".join(chunks), receive), send)
 
     @staticmethod
     async def _refuse(send: Any, status: int, message: str) -> None:
-        body = orjson.dumps({"error": message})
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})  # fmt: skip
-        await send({"type": "http.response.body", "body": body})
+        await _answer(send, status, {"error": message}, close=True)
+
+
+class FastInfer:
+    """ASGI middleware: a plain JSON inference request of the served model is answered here, by
+    the same model and checks and KServe's own request and response types (InferRequest,
+    `Model.__call__`, InferResponse.to_rest), without KServe's FastAPI route: its pydantic
+    validation of the request and of the response and its data plane cost more than a small
+    model's prediction. Anything else (the binary extension, cloud events, requested outputs,
+    parameters, FP16 as JSON, a body that is no JSON object, other paths) goes on to KServe."""
+
+    def __init__(self, app: Any, model: ServedModel):
+        self.app, self.model = app, model
+        self.path = f"/v2/models/{model.name}/infer"
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
+            return await self.app(scope, receive, send)
+        headers = dict(scope["headers"])
+        kind = headers.get(b"content-type", b"application/json").split(b";")[0].strip().lower()
+        if kind != b"application/json" or INFERENCE_CONTENT_LENGTH_HEADER.encode() in headers:
+            return await self.app(scope, receive, send)
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        request = _plain_request(body)
+        if request is None:
+            return await self.app(scope, _replaying(body, receive), send)
+        status, answer = await self._infer(request)
+        await _answer(send, status, answer)
+
+    async def _infer(self, request: dict) -> tuple[int, dict]:
+        model = self.model
+        if not model.ready or model.checker is None:
+            return 503, {"error": f"Model with name {model.name} is not ready."}
+        inputs = request["inputs"]
+        try:
+            model.checker.check(
+                [(i.get("name"), i.get("datatype"), i.get("shape"), i["data"]) for i in inputs]
+            )
+            infer = InferRequest(
+                model_name=model.name, request_id=request.get("id"),
+                infer_inputs=[InferInput(i["name"], i["shape"], i["datatype"], i["data"])
+                              for i in inputs],
+            )  # fmt: skip
+            response, _ = await model(infer)
+            answer, _ = response.to_rest()
+            # as KServe's InferenceResponse serializes it: every field, null where unset
+            answer.setdefault("parameters", None)
+            for output in answer["outputs"]:
+                output.setdefault("parameters", None)
+        except InvalidInput as exc:
+            return 400, {"error": str(exc)}
+        except InferenceError as exc:
+            return 500, {"error": str(exc)}
+        except Exception as exc:  # as KServe's generic handler answers
+            log.warning("inference failed: %s: %s", type(exc).__name__, exc)
+            return 500, {"error": f"{type(exc).__name__} : {exc}"}
+        return 200, answer
+
+
+INPUT_FIELDS = {"name", "shape", "datatype", "data"}
+
+
+def _plain_request(body: bytes) -> dict | None:
+    """The request when FastInfer may answer it (see its docstring), else None."""
+    try:
+        request = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(request, dict) or not set(request) <= {"id", "inputs"}:
+        return None
+    inputs = request.get("inputs")
+    plain = isinstance(inputs, list) and inputs and isinstance(request.get("id", ""), str)
+    if not plain or not all(isinstance(i, dict) and _plain_input(i) for i in inputs):
+        return None
+    return request
+
+
+def _plain_input(item: dict) -> bool:
+    """An input as KServe's model of a request would take it (else KServe says what is wrong),
+    not FP16 (which KServe refuses as JSON)."""
+    return (
+        set(item) == INPUT_FIELDS
+        and isinstance(item["name"], str)
+        and item["datatype"] in DATATYPES - {"FP16"}
+        and isinstance(item["shape"], list)
+        and all(type(dim) is int for dim in item["shape"])
+        and isinstance(item["data"], list)
+    )
+
+
+def _replaying(body: bytes, receive: Any) -> Any:
+    """`receive` for an app after the body was read: the body once, then the real receive."""
+    replayed = False
+
+    async def replay() -> dict:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+async def _answer(send: Any, status: int, answer: dict, close: bool = False) -> None:
+    body = orjson.dumps(answer)
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _invalid_body(_request: Any, exc: RequestValidationError) -> JSONResponse:
@@ -180,7 +287,8 @@ def main(args: argparse.Namespace) -> int:
     server = RESTServer("kserve.model_server:app", dataplane, ModelRepositoryExtension(registry),
                         http_port=0, timeout_keep_alive=65)  # fmt: skip
     server.config.access_log = False
-    kserve_app.add_middleware(BodyLimit, max_body=args.max_body)
+    kserve_app.add_middleware(FastInfer, model=model)
+    kserve_app.add_middleware(BodyLimit, max_body=args.max_body)  # outermost: limits first
     kserve_app.add_exception_handler(RequestValidationError, _invalid_body)  # type: ignore[arg-type]
 
     def load() -> None:
