@@ -291,7 +291,7 @@ def unprivileged(user: str, command: list[str]) -> list[str]:
 JOB_SECTIONS = (
     "JobService", "LocalExecutor", "KubernetesExecutor", "ArtifactStore", "WebhookNotifier",
     "EmailNotifier", "GPUAllocator", "TrackingServer", "ServingService", "LocalServing",
-    "KServeBackend", "CostPrices", "CostMeter",
+    "KServeBackend", "CostPrices", "CostMeter", "CostBudgets",
 )  # fmt: skip
 SMTP_PASSWORD_ENV = "LABWORKS_SMTP_PASSWORD"  # noqa: S105 (passed on from the hub's environment)
 

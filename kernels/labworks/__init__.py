@@ -12,9 +12,9 @@ try:
 except PackageNotFoundError:
     __version__ = "0.0.0"
 
-__all__ = ["__version__", "api", "data", "sweeps", "track"]
+__all__ = ["__version__", "api", "cost", "data", "sweeps", "track"]
 
-SUBMODULES = ("api", "data", "sweeps", "track")
+SUBMODULES = ("api", "cost", "data", "sweeps", "track")
 
 
 def __getattr__(name: str) -> ModuleType:

@@ -95,3 +95,11 @@ export const modelsIcon = icon(
   'models',
   '<path fill-rule="evenodd" d="M12 2l9 4.5v11L12 22l-9-4.5v-11zM5 8.1v8.2l6 3v-8.2zm8 3v8.2l6-3V8.1zM6.3 7l5.7 2.8L17.7 7 12 4.2z"/>'
 );
+
+/**
+ * A price tag: the Cost panel (what work costs, budgets).
+ */
+export const costIcon = icon(
+  'cost',
+  '<path fill-rule="evenodd" d="M3 3h8.2l9.8 9.8-8.2 8.2L3 11.2zm4.5 2.5a2 2 0 1 0 0 4 2 2 0 0 0 0-4z"/>'
+);

@@ -18,6 +18,7 @@ import { WorkspacePanel } from './panels/workspace/Panel';
 // The Share Workspace command is registered at start, with the panel.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { addSharingCommands } from './panels/workspace/Sharing';
+import { costMeterPlugin, costPlugin } from './panels/cost/plugin';
 import { dataPlugin } from './panels/data/plugin';
 import { experimentsPlugin } from './panels/experiments/plugin';
 import { galleryPlugin } from './panels/gallery/plugin';
@@ -214,6 +215,8 @@ export default [
   experimentsPlugin,
   modelsPlugin,
   dataPlugin,
+  costPlugin,
+  costMeterPlugin,
   tensorboardPlugin,
   workspaceFactsPlugin
 ];

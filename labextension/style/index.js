@@ -7,3 +7,4 @@ import './sidebar.css';
 import './admin.css';
 import './sweeps.css';
 import './models.css';
+import './cost.css';

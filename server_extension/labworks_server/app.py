@@ -11,6 +11,7 @@ from traitlets import Float, Integer, Unicode, default
 
 from .admin import admin_handlers
 from .client import PlatformClient
+from .cost import cost_handlers
 from .datasets import datasets_handlers
 from .experiments import ARTIFACT_LIMIT_SETTING, experiments_handlers
 from .gallery import gallery_handlers
@@ -149,6 +150,7 @@ class LabworksServerApp(ExtensionApp):
                 *admin_handlers,
                 *sweeps_handlers,
                 *models_handlers,
+                *cost_handlers,
             ]
         )
 

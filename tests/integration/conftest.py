@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import open_page
-from tests.platform import Platform
+from tests.platform import Platform, free_port
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
 
@@ -26,6 +26,12 @@ c.LocalWorkspaceSpawner.profiles = [p.to_dict() for p in DEFAULT_PROFILES] + [
 c.Spawner.poll_interval = 2
 c.ServingService.payload_flush_seconds = 1  # payload logs are read back within seconds
 c.CostMeter.sample_interval = 1  # jobs of a few seconds are metered while they run
+"""
+# Group budgets alert an admin webhook: test_cost.py's loopback receiver listens on this port.
+COST_HOOK_PORT = free_port()
+LOCAL_CONFIG += f"""
+c.CostBudgets.admin_webhook = "http://127.0.0.1:{COST_HOOK_PORT}/budget-alerts"
+c.CostBudgets.WebhookNotifier.allow_private_addresses = True  # cost alerts only
 """
 
 

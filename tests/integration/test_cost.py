@@ -1,18 +1,25 @@
 """Costs on the real platform: a job that burns CPU for a few seconds is metered while it runs
 (1 s samples, tests/integration/conftest.py), its MLflow run gets `labworks.cost_usd`, the
 report by job and by run lists it, the CLI's CSV has a header and a cost_usd column; a user
-sees only their own usage and cannot set budgets, an administrator can."""
+sees only their own usage and cannot set budgets, an administrator can; a group budget alerts
+the admin webhook (a loopback receiver) once at 80% and at 100% refuses new jobs, and GPU
+workspaces, with a message naming the budget and who can raise it."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
+import threading
 import time
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 
+from tests.integration.conftest import COST_HOOK_PORT
 from tests.integration.test_jobs import call, cli, notebook, submit, wait_job
 
 pytestmark = pytest.mark.e2e
@@ -88,6 +95,36 @@ def test_a_cpu_burning_job_is_billed_on_its_run_and_in_the_report(platform, peop
     assert csv_api.text.splitlines()[0].startswith("key,name,cost_usd")
 
 
+def test_the_runs_table_shows_a_finished_jobs_cost(platform, people, billed):
+    """The Experiments panel's Cost column: the runs table route lists the job's run with its
+    `labworks.cost_usd`, sorts and filters on it, and names it among the metric keys."""
+    _job_id, run_id, cost = billed
+    token = people["coral"]
+    got = httpx.get(platform.url + TRACKING + "/runs/get", params={"run_id": run_id},
+                    headers={"Authorization": f"Bearer {token}"}, timeout=60)  # fmt: skip
+    experiment_id = got.json()["run"]["info"]["experiment_id"]
+    body = {
+        "experiment_ids": [experiment_id], "max_results": 25,
+        "filter": "metrics.`labworks.cost_usd` > 0",
+        "order_by": ["metrics.`labworks.cost_usd` DESC"],
+        "columns": {"metrics": ["labworks.cost_usd"], "params": [], "tags": []},
+    }  # fmt: skip
+    reply = call(platform, token, "POST", "/experiments/runs/table", json=body)
+    assert reply.status_code == 200, reply.text
+    page = reply.json()
+    listed = {r["info"]["run_id"]: r for r in page["runs"]}
+    assert run_id in listed
+    metrics = listed[run_id]["data"]["metrics"]
+    assert [m["key"] for m in metrics] == ["labworks.cost_usd"]
+    assert metrics[0]["value"] == pytest.approx(cost)
+    assert "labworks.cost_usd" in page["keys"]["metrics"]
+    # Another user does not see coral's run, nor its cost.
+    other = call(platform, people["cozy"], "POST", "/experiments/runs/table", json=body)
+    assert other.status_code in (403, 404) or run_id not in {
+        r["info"]["run_id"] for r in other.json()["runs"]
+    }
+
+
 def test_others_see_only_their_own_usage_and_groups_their_totals(platform, people, billed):
     job_id = billed[0]
     assert job_id not in report(platform, people["cozy"], "job")
@@ -114,3 +151,79 @@ def test_only_administrators_set_budgets_and_each_sees_their_own(platform, peopl
     assert summary["month_usd"] >= billed[2] * 0.999 and len(summary["budgets"]) == 2
     unknown = call(platform, people["coadm"], "PUT", "/cost/budgets/group/nope-team", json=body)
     assert unknown.status_code == 404
+
+
+# --- budgets at work ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_hook():
+    """The admin webhook of budget alerts (conftest's CostBudgets.admin_webhook): what it got."""
+    received: list[dict] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            received.append(json.loads(self.rfile.read(length)))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", COST_HOOK_PORT), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield received
+    server.shutdown()
+    server.server_close()
+
+
+def received(hook: list[dict], count: int, timeout: float = 30) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while len(hook) < count:
+        assert time.monotonic() < deadline, f"{len(hook)} budget alert(s), not {count}: {hook}"
+        time.sleep(0.2)
+    return hook
+
+
+def test_a_group_budget_alerts_once_at_80_and_refuses_new_work_at_100(
+    platform, people, billed, admin_hook
+):
+    admin, coral = people["coadm"], people["coral"]
+    path = "/cost/budgets/group/costers"
+    body: dict = {"monthly_usd": 1e6, "thresholds": [80, 100]}
+    made = call(platform, admin, "PUT", path, json=body)
+    assert made.status_code == 200, made.text
+    spent = made.json()["spent_usd"]
+    assert spent > 0  # coral's billed job
+    body["monthly_usd"] = spent / 0.9  # 90% used
+    assert call(platform, admin, "PUT", path, json=body).status_code == 200
+    alert = received(admin_hook, 1)[0]
+    time.sleep(3)  # three more samples of the meter (1 s): none alerts again
+    assert len(admin_hook) == 1
+    assert (alert["event"], alert["threshold"]) == ("cost.budget_alert", 80)
+    assert alert["budget"]["scope"] == "group" and alert["budget"]["name"] == "costers"
+    assert alert["spent_usd"] >= spent * 0.999 and alert["percent"] >= 80
+    assert "coadm" in alert["raise_by"] and "costers's budget" in alert["message"]
+
+    body["monthly_usd"] = spent / 1.5  # spent: 150%
+    assert call(platform, admin, "PUT", path, json=body).status_code == 200
+    assert received(admin_hook, 2)[1]["threshold"] == 100
+    job = {"content": notebook("print(1)"), "profile": "cpu-small"}
+    refused = call(platform, coral, "POST", "/jobs", json=job)
+    assert refused.status_code == 403, refused.text
+    message = refused.json()["message"]
+    assert "group 'costers''s budget for" in message and "is spent" in message
+    assert "new jobs are refused" in message and "coadm" in message
+    gpu = {"kind": "workspace", "gpu": "true"}
+    check = call(platform, coral, "GET", "/cost/check", params=gpu).json()
+    assert not check["allowed"] and "new GPU workspaces are refused" in check["message"]
+    cpu = call(platform, coral, "GET", "/cost/check", params={"kind": "workspace"}).json()
+    assert cpu["allowed"]  # a workspace without a GPU is never refused
+    assert call(platform, admin, "GET", "/cost/check", params=gpu).json()["allowed"]  # admins
+
+    body["override_until"] = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    assert call(platform, admin, "PUT", path, json=body).status_code == 200  # an override
+    assert call(platform, coral, "GET", "/cost/check", params={"kind": "job"}).json()["allowed"]
+    assert call(platform, admin, "DELETE", path).status_code == 204
+    assert len(admin_hook) == 2

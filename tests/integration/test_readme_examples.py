@@ -55,6 +55,8 @@ NEEDS = {
     "labworks datasets push": "data/iris/",
     "labworks datasets pull": "dataset alice/iris",
     "labworks datasets share": "dataset iris",
+    "labworks cost report": "nothing",
+    "labworks cost budgets list": "nothing",
 }
 
 

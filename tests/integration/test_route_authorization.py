@@ -158,6 +158,7 @@ DECISIONS: dict[Route, Decision] = {
     ("GET", "/api/v1/cost/report"): ANY_USER,  # their own usage; their groups' totals
     ("GET", "/api/v1/cost/summary"): ANY_USER,
     ("GET", "/api/v1/cost/budgets"): ANY_USER,  # their own and their groups' budgets
+    ("GET", "/api/v1/cost/check"): ANY_USER,  # whether their own budgets let them start work
     ("PUT", "/api/v1/cost/budgets/{scope}/{name}"): ADMINS,
     ("DELETE", "/api/v1/cost/budgets/{scope}/{name}"): ADMINS,
     ("GET", "/api/v1/datasets"): ANY_USER,
@@ -240,6 +241,7 @@ PUBLIC_NOW = {"visibility": "public"}  # a change: the owner's, on a throwaway, 
 # request reaches the route's authorization decision.
 REQUESTS: dict[Route, Callable[[World], dict[str, Any]]] = {
     ("GET", "/api/v1/images/resolve"): lambda w: {"params": {"ref": "lw/minimal:ci-1"}},
+    ("GET", "/api/v1/cost/check"): lambda w: {"params": {"kind": "job", "gpu": "true"}},
     ("POST", "/api/v1/shares"): lambda w: {"json": {"group": TEAM}},
     ("POST", "/api/v1/gallery"): lambda w: {
         "json": {"group": TEAM, "name": "authz.ipynb", "content": NOTEBOOK}

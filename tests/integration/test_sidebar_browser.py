@@ -19,9 +19,10 @@ PANELS = {
     "experiments": "Tracked experiments and their runs",
     "models": "Registered models and their served endpoints",
     "data": "Versioned datasets you can read",
+    "cost": "What your work costs, and budgets",
     "gallery": "Notebooks published to your groups",
 }
-LABELS = ["Workspace", "Jobs", "Sweeps", "Experiments", "Models", "Data", "Gallery"]
+LABELS = ["Workspace", "Jobs", "Sweeps", "Experiments", "Models", "Data", "Cost", "Gallery"]
 
 
 def shown_panels(page: Page) -> list[str]:

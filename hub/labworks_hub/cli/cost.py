@@ -7,6 +7,7 @@ Talks to the platform API (LABWORKS_URL, LABWORKS_TOKEN).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 import click
 
@@ -94,16 +95,28 @@ def _thresholds(_ctx: click.Context, _param: click.Parameter, value: str) -> lis
 @click.option("--monthly", type=float, required=True, metavar="USD", help="The monthly budget.")
 @click.option("--thresholds", default="50,80,100", show_default=True, callback=_thresholds,
               help="Percentages of the budget that alert.")  # fmt: skip
+@click.option("--override-hours", type=click.FloatRange(0, 24 * 366, min_open=True),
+              metavar="HOURS", help="Refuse no new work for this long, even if spent.")  # fmt: skip
 @json_option
-def set_budget(scope: str, name: str, monthly: float, thresholds: list[int], as_json: bool) -> None:
-    """Set the monthly budget of a user or a group (administrators)."""
-    body = {"monthly_usd": monthly, "thresholds": thresholds}
+def set_budget(
+    scope: str, name: str, monthly: float, thresholds: list[int], override_hours: float | None,
+    as_json: bool,
+) -> None:  # fmt: skip
+    """Set the monthly budget of a user or a group (administrators). A spent budget refuses
+    new work; --override-hours lets it through for a while (setting it again without the
+    option ends an override)."""
+    body: dict = {"monthly_usd": monthly, "thresholds": thresholds}
+    if override_hours:
+        until = datetime.now(UTC) + timedelta(hours=override_hours)
+        body["override_until"] = until.isoformat(timespec="seconds")
     found = call("PUT", f"cost/budgets/{scope}/{name}", json=body)
     if as_json:
         echo_json(found)
         return
     click.echo(f"Budget of {scope} {name}: {found['monthly_usd']:.2f} a month,"
                f" {found['spent_usd']:.2f} spent ({found['percent']:.0f}%)")  # fmt: skip
+    if found.get("override_until"):
+        click.echo(f"Overridden until {found['override_until']}: new work is not refused.")
 
 
 @budgets.command("delete")

@@ -66,6 +66,10 @@ def sweeps() -> None:
     show_default=True, help="Stop bad trials early from the steps they log.",
 )  # fmt: skip
 @click.option("--budget", type=click.IntRange(1), help="Stop the sweep after this many seconds.")
+@click.option(
+    "--max-cost", type=click.FloatRange(0, min_open=True), metavar="USD",
+    help="Cost cap: stop the sweep once its trials cost this much.",
+)  # fmt: skip
 @click.option("--seed", type=click.IntRange(0, 2**31 - 1), help="Sampler seed.")
 @click.option("--wait", is_flag=True, help="Wait until it ends; exit 1 unless it succeeded.")
 @json_option
@@ -79,6 +83,7 @@ def sweeps_create(
     parallel: int,
     pruner: str,
     budget: int | None,
+    max_cost: float | None,
     seed: int | None,
     wait: bool,
     as_json: bool,
@@ -89,6 +94,7 @@ def sweeps_create(
         **job_body(notebook, options), "space": _read_space(space_file), "metric": metric,
         "direction": direction, "sampler": sampler, "trials": trials, "parallel": parallel,
         "pruner": pruner, "budget_seconds": budget, "seed": seed,
+        "max_cost_usd": max_cost,
     }  # fmt: skip
     sweep = call("POST", "sweeps", json=body)
     if wait:

@@ -35,6 +35,7 @@ from ..profiles import (
 )
 from ..public_url import HUB_PUBLIC_URL_ENV, PUBLIC_URL_ENV, from_environment
 from ..service.tracking.env import tracking_env
+from .budget import budget_refusal
 
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).with_name("templates")),
@@ -200,9 +201,15 @@ class WorkspaceSpawnerMixin(LoggingConfigurable):
         return type(self).apply_workspace_options
 
     async def apply_workspace_options(self, user_options: dict) -> Profile:
-        """Check profile and image (400 with the reason), resolve the image's tag to its digest,
-        then apply both."""
+        """Check profile and image (400 with the reason) and, for a GPU profile, the user's
+        budgets (403 naming the spent budget), resolve the image's tag to its digest, then
+        apply both."""
         profile = self.pick_profile(user_options)
+        token = getattr(self, "api_token", "")  # the new server's, set by the hub before this
+        if profile.gpu_count and self.platform_api_url and token:
+            refused = await budget_refusal(self.platform_api_url, token, gpu=True)
+            if refused:
+                raise HTTPError(403, refused)
         image = await self.choose_image(profile, user_options.get("image"))
         profile = self.apply_profile(user_options)
         self.use_image(image)

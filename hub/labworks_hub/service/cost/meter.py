@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -25,11 +25,16 @@ from traitlets.config import LoggingConfigurable
 from ...profiles import Profile
 from ..access import Viewer
 from ..hubapi import HubError
+from ..jobs.notify import Notifier
 from ..store import Store
 from ..store.cost import DEPLOYMENT, JOB, WORKSPACE, CostCursor, CostUsage
 from ..store.jobs import FINISHED, JobRun
 from ..store.models import utcnow
+from .alerts import Fired, budget_alerts, deliver, idle_alert
+from .budgets import CostBudgets
+from .idle import IdleGPUs
 from .nvml import GPUProbe, GPUReading, NVMLProbe
+from .overrun import stop_overrun
 from .prices import CostPrices
 from .record import Charge, Observed, Price, record_sample
 from .report import list_budgets
@@ -42,6 +47,8 @@ ADMIN = Viewer(name="labworks", admin=True)  # the meter's own view of every bud
 
 class Workspaces(Protocol):
     async def running(self, default_profile: str) -> list[Subject]: ...
+
+    async def stop(self, workspace: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,8 @@ class CostMeter(LoggingConfigurable):
         gpus: GPUProbe | None = None,
         run_log: RunLog | None = None,
         observer: Callable[[SampleSummary], None] | None = None,
+        budgets: CostBudgets | None = None,
+        notifiers: Mapping[str, Notifier] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -101,6 +110,11 @@ class CostMeter(LoggingConfigurable):
         self._gpus = gpus
         self.run_log = run_log
         self.observer = observer
+        self.budgets = budgets
+        self.notifiers = notifiers or {}
+        self.idle = (
+            IdleGPUs(budgets.idle_gpu_threshold, budgets.idle_gpu_minutes) if budgets else None
+        )
         self._task: asyncio.Task | None = None
         self._hub_warned = False
 
@@ -169,6 +183,10 @@ class CostMeter(LoggingConfigurable):
         await self._bill_runs()
         if self.observer is not None:
             self.observer(summary)
+        try:
+            await self._alert(now, summary, observed)
+        except Exception:  # alerts never stop the metering; one not recorded fires next time
+            self.log.exception("Cost meter: budget and idle-GPU alerts failed this sample")
         return summary
 
     def _listed(self, session: Session) -> tuple[list[Subject], dict[str, list[int]]]:
@@ -198,6 +216,56 @@ class CostMeter(LoggingConfigurable):
         ]
         budgets = list_budgets(session, ADMIN, self.clock())["budgets"]
         return SampleSummary(charges, running, budgets)
+
+    # --- alerts ----------------------------------------------------------------------------
+
+    async def _alert(self, now: datetime, summary: SampleSummary, observed: list[Observed]) -> None:
+        """Fire the budget thresholds crossed and the idle GPU workspaces found, once each."""
+        if self.budgets is None or self.idle is None:
+            return
+        config = self.budgets
+        fired: list[Fired] = await self.store.run(budget_alerts, summary.budgets, now, config)
+        for idle in self.idle.look(observed, now):
+            stop = config.idle_gpu_action == "stop" and self.workspaces is not None
+            text = (
+                f"GPU workspace {idle.subject.id} has used under {config.idle_gpu_threshold:g}%"
+                f" of its GPU since {idle.since:%Y-%m-%d %H:%M} UTC with no activity"
+                + ("; it is being stopped." if stop else "; stop it if you are done.")
+            )
+            found = await self.store.run(
+                idle_alert, idle.key, idle.subject.owner, idle.payload, text, now, config
+            )
+            if found is None:
+                continue
+            fired.append(found)
+            if stop and self.workspaces is not None:
+                try:
+                    await self.workspaces.stop(idle.subject.id)
+                except HubError as e:
+                    self.log.warning("Cost meter: idle workspace %s not stopped: %s",
+                                     idle.subject.id, e)  # fmt: skip
+        if fired:
+            await deliver(self.store, self.notifiers, fired)
+        if config.over_budget_action == "stop":
+            await self._stop_overrun(now, summary)
+
+    async def _stop_overrun(self, now: datetime, summary: SampleSummary) -> None:
+        """Stop the work of budgets spent longer than the grace period (overrun.py)."""
+        gpu_profiles = {name for name, p in self.profiles.items() if p.gpu_count}
+        grace = self.budgets.grace_period if self.budgets is not None else 0.0
+        stopped = await self.store.run(stop_overrun, summary.budgets, now, grace, gpu_profiles)
+        if stopped.jobs or stopped.sweeps or stopped.workspaces:
+            self.log.info("Cost meter: spent budgets: cancelled jobs %s, stopped sweeps %s and"
+                          " GPU workspaces %s", stopped.jobs, stopped.sweeps,
+                          stopped.workspaces)  # fmt: skip
+        hub = self.workspaces
+        if hub is None:
+            return
+        for workspace in stopped.workspaces:
+            try:
+                await hub.stop(workspace)
+            except HubError as e:
+                self.log.warning("Cost meter: workspace %s not stopped: %s", workspace, e)
 
     # --- ended jobs' runs ------------------------------------------------------------------
 

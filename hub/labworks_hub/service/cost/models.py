@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -12,6 +13,7 @@ from pydantic import BaseModel, Field, field_validator
 By = Literal["user", "group", "project", "workspace", "job", "sweep", "run", "deployment", "day"]
 Kind = Literal["workspace", "job", "deployment"]
 Scope = Literal["user", "group"]
+CheckKind = Literal["workspace", "job", "sweep", "deployment"]  # what budget_check refuses
 MONTH_PATTERN = r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$"  # 1900-01 to 2999-12
 CSV_COLUMNS = ("key", "name", "cost_usd", "cpu_hours", "memory_gb_hours", "gpu_hours",
                "cpu_used_hours")  # fmt: skip
@@ -70,6 +72,14 @@ class Budget(BaseModel):
     spent_usd: float = Field(description="Spent this month.")
     percent: float = Field(description="spent_usd as a percentage of monthly_usd.")
     updated_by: str
+    override_until: datetime | None = Field(
+        None, description="Until then, this budget refuses nothing even when spent."
+    )
+
+
+class BudgetCheck(BaseModel):
+    allowed: bool
+    message: str = Field(description="Why not: the budget, its use and who can raise it.")
 
 
 class BudgetList(BaseModel):
@@ -100,6 +110,12 @@ class BudgetRequest(BaseModel):
         if any(not 1 <= t <= 1000 for t in value):
             raise ValueError("thresholds are percentages from 1 to 1000")
         return sorted(set(value))
+
+    override_until: datetime | None = Field(
+        None,
+        description="An administrator's override: until this time the budget refuses no new"
+        " work, even when spent (alerts still fire). Null: no override.",
+    )
 
 
 def report_csv(report: dict) -> str:

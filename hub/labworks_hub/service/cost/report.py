@@ -107,7 +107,7 @@ def spent(session: Session, start: date, end: date, owners: ColumnElement[bool])
     return session.scalar(query) or 0.0
 
 
-def _members(session: Session, group: str) -> list[str]:
+def members(session: Session, group: str) -> list[str]:
     query = (
         select(Account.name)
         .join(group_members, group_members.c.account_id == Account.id)
@@ -122,13 +122,13 @@ def budget_use(session: Session, budget: CostBudget, start: date, end: date) -> 
     if budget.scope == USER:
         owners = CostUsage.owner == budget.name
     else:
-        owners = CostUsage.owner.in_(_members(session, budget.name))
+        owners = CostUsage.owner.in_(members(session, budget.name))
     used = spent(session, start, end, owners)
     percent = 100 * used / budget.monthly_usd if budget.monthly_usd else (100.0 if used else 0.0)
     return {
         "scope": budget.scope, "name": budget.name, "monthly_usd": budget.monthly_usd,
         "thresholds": list(budget.thresholds), "spent_usd": used, "percent": percent,
-        "updated_by": budget.updated_by,
+        "updated_by": budget.updated_by, "override_until": budget.override_until,
     }  # fmt: skip
 
 
@@ -151,7 +151,7 @@ def _admin(viewer: Viewer) -> None:
 
 def set_budget(
     session: Session, viewer: Viewer, scope: str, name: str, monthly_usd: float,
-    thresholds: list[int], now: datetime,
+    thresholds: list[int], now: datetime, override_until: datetime | None = None,
 ) -> dict:  # fmt: skip
     """Create or change a budget (administrators only); NotFound for an unknown user or group."""
     _admin(viewer)
@@ -168,6 +168,7 @@ def set_budget(
         session.add(budget)
     budget.monthly_usd, budget.thresholds = monthly_usd, list(thresholds)
     budget.updated_by, budget.updated_at = viewer.name, now
+    budget.override_until = override_until
     session.flush()
     _, start, end = month_bounds(None, now)
     return budget_use(session, budget, start, end)

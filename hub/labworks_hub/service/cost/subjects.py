@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -40,6 +41,7 @@ class Subject:
     gpu_holder: str = ""
     sweep_id: str = ""
     gpus: list[int] = field(default_factory=list, hash=False)
+    last_activity: datetime | None = None  # workspaces: the hub's (a busy kernel moves it)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -133,6 +135,14 @@ class HubWorkspaces(HubTokens):
             if len(found) < self.page:
                 return parse_users(users, default_profile)
 
+    async def stop(self, workspace: str) -> None:
+        """Stop the server of `workspace` (`workspace_id`'s form); HubError when refused."""
+        user, _, server = workspace.partition("/")
+        path = f"servers/{quote(server, safe='')}" if server else "server"
+        reply = await self._send("DELETE", f"{self.api_url}/users/{quote(user, safe='')}/{path}")
+        if reply.status_code not in (202, 204, 404):
+            raise HubError(f"JupyterHub did not stop {workspace}: {reply.status_code}")
+
 
 def parse_users(users: object, default_profile: str) -> list[Subject]:
     """Subjects from the hub's user models (`GET /users?state=active`)."""
@@ -156,6 +166,7 @@ def parse_users(users: object, default_profile: str) -> list[Subject]:
                     None,
                     str(state.get("cgroup") or ""),
                     workspace_holder(user["name"], name),
+                    last_activity=_time(server.get("last_activity") or ""),
                 )
             )
     return found

@@ -10,6 +10,8 @@
   the reason (shown when the user saves it).
 - `notify(destination, job)` delivers one notice of an ended job (the job's JSON), logging and
   never raising when it cannot: a notice that fails never changes the job.
+- `send(destination, notice)` delivers any other `Notice` (a cost alert: service/cost/alerts.py)
+  the same way: the webhook gets `{"event": ..., **payload}`, the mail a plain-text message.
 
 The lab itself learns of finished jobs by polling `GET /jobs?updated_since=...`.
 
@@ -33,6 +35,7 @@ import re
 import smtplib
 import socket
 import ssl
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
@@ -63,6 +66,17 @@ class NotifyError(ValueError):
     """A destination the notifier will not deliver to; the message is user-facing."""
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A notice that is not about a job: its event name, the JSON a webhook gets besides
+    `event`, and the subject and text of its mail."""
+
+    event: str
+    subject: str
+    text: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
 class Notifier(LoggingConfigurable):
     """Base class: delivers nothing. See the module docstring for the contract."""
 
@@ -80,6 +94,10 @@ class Notifier(LoggingConfigurable):
 
     async def notify(self, destination: str, job: dict[str, Any]) -> bool:
         """Deliver a notice that `job` (its JSON form) ended; True when it was accepted."""
+        return False
+
+    async def send(self, destination: str, notice: Notice) -> bool:
+        """Deliver `notice`; True when it was accepted."""
         return False
 
 
@@ -118,7 +136,14 @@ class WebhookNotifier(Notifier):
         return any(_private(ipaddress.ip_address(info[4][0])) for info in infos)
 
     async def notify(self, destination: str, job: dict[str, Any]) -> bool:
-        url = destination
+        return await self._post(destination, {"event": "job.ended", "job": job}, "job notice")
+
+    async def send(self, destination: str, notice: Notice) -> bool:
+        return await self._post(
+            destination, {"event": notice.event, **notice.payload}, notice.event
+        )
+
+    async def _post(self, url: str, body: dict[str, Any], what: str) -> bool:
         try:
             self.check(url)
             parts = urlsplit(url)
@@ -128,16 +153,16 @@ class WebhookNotifier(Notifier):
             ):
                 raise NotifyError(f"{parts.hostname} resolves to a private address")
         except NotifyError as e:
-            self.log.warning("Not delivering a job notice: %s", e)
+            self.log.warning("Not delivering a %s: %s", what, e)
             return False
         try:
             async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
-                response = await client.post(url, json={"event": "job.ended", "job": job})
+                response = await client.post(url, json=body)
         except httpx.HTTPError as e:
-            self.log.warning("Job webhook %s failed: %s", _safe(url), e)
+            self.log.warning("Webhook %s (%s) failed: %s", _safe(url), what, e)
             return False
         if response.status_code >= 300:
-            self.log.warning("Job webhook %s answered %s", _safe(url), response.status_code)
+            self.log.warning("Webhook %s (%s) answered %s", _safe(url), what, response.status_code)
             return False
         return True
 
@@ -217,23 +242,37 @@ class EmailNotifier(Notifier):
         return f"{self.hub_url.rstrip('/')}/user-redirect/lab" if self.hub_url else ""
 
     async def notify(self, destination: str, job: dict[str, Any]) -> bool:
+        return await self._mail(
+            destination,
+            lambda: compose(job, destination, self.from_address, self.lab_url()),
+            f"notice of job {job.get('id')}",
+        )
+
+    async def send(self, destination: str, notice: Notice) -> bool:
+        return await self._mail(
+            destination,
+            lambda: compose_notice(notice, destination, self.from_address, self.lab_url()),
+            notice.event,
+        )
+
+    async def _mail(self, destination: str, make: Any, what: str) -> bool:
         if not self.available:
             return False
         password = ""
         try:
             check_address(destination)
-            message = compose(job, destination, self.from_address, self.lab_url())
+            message = make()
             if self.username:
                 password = self.password()
             await asyncio.to_thread(self._send, message, destination, password)
         except (NotifyError, smtplib.SMTPException, OSError, ValueError) as e:
             reason = _redact(f"{type(e).__name__}: {e}", self.username, password)
             self.log.warning(
-                "E-mail notice of job %s to %s via %s:%s not sent: %s",
-                job.get("id"), destination, self.smtp_host, self.port, reason,
+                "E-mail %s to %s via %s:%s not sent: %s",
+                what, destination, self.smtp_host, self.port, reason,
             )  # fmt: skip
             return False
-        self.log.info("E-mail notice of job %s sent to %s", job.get("id"), destination)
+        self.log.info("E-mail %s sent to %s", what, destination)
         return True
 
     def _send(self, message: EmailMessage, recipient: str, password: str) -> None:
@@ -326,6 +365,20 @@ def compose(job: dict[str, Any], to: str, sender: str, lab_url: str) -> EmailMes
     return message
 
 
+def compose_notice(notice: Notice, to: str, sender: str, lab_url: str) -> EmailMessage:
+    """A `Notice` as a plain-text mail."""
+    message = EmailMessage()
+    message["Subject"] = _one_line(notice.subject)[:200]
+    message["From"] = sender
+    message["To"] = to
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
+    message["Auto-Submitted"] = "auto-generated"
+    link = ["", f"Open your lab: {lab_url}"] if lab_url else []
+    message.set_content("\n".join([notice.text, *link, "", "-- ", "Labworks"]) + "\n")
+    return message
+
+
 def _one_line(text: str) -> str:
     """`text` without control characters (a header value cannot hold line breaks)."""
     return " ".join("".join(c if c.isprintable() else " " for c in text).split())
@@ -385,9 +438,11 @@ def _safe(url: str) -> str:
 __all__ = [
     "EMAIL_SETUP",
     "EmailNotifier",
+    "Notice",
     "Notifier",
     "NotifyError",
     "WebhookNotifier",
     "check_address",
     "compose",
+    "compose_notice",
 ]

@@ -30,6 +30,7 @@ from ..access import (
     Unprocessable,
     Viewer,
 )
+from ..cost.budgets import CostBudgets, budget_check
 from ..store import jobs as store
 from ..store.jobs import FINISHED, RUNNING, JobDefinition, JobRun, JobSchedule
 from . import models, parameters, scheduler
@@ -172,8 +173,18 @@ async def job_spec(
 # --- jobs ------------------------------------------------------------------------------------
 
 
+async def within_budget(service: JobService, viewer: Viewer, kind: str, profile: str) -> None:
+    """Forbidden when a spent budget of `viewer` refuses a new `kind` on `profile`
+    (service/cost/budgets.py; `CostBudgets.refuse` says what is refused)."""
+    found = service.profile_named(profile)
+    gpu = bool(found and found.gpu_count)
+    rule = CostBudgets(config=service.config).refuse
+    await service.db(budget_check, viewer, kind, gpu, rule, service.clock())
+
+
 async def submit(service: JobService, viewer: Viewer, body: models.JobRequest) -> models.JobDetail:
     spec, notebook, resources, environment = await job_spec(service, viewer, body)
+    await within_budget(service, viewer, "job", spec["profile"])
 
     def work(session: Session) -> models.JobDetail:
         sha = store.save_notebook(session, notebook)
@@ -254,6 +265,7 @@ async def rerun(
     except parameters.ParameterError as e:
         raise Invalid(str(e)) from None
     profile = _pick_profile(service, viewer, run.profile)
+    await within_budget(service, viewer, "job", profile.name)
 
     def work(session: Session) -> models.JobDetail:
         definition = session.get(JobDefinition, run.definition_id)

@@ -13,16 +13,19 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
 
-from ..access import NAME_RE, Viewer
+from ..access import NAME_RE, Forbidden, Viewer
 from ..auth import viewer
 from ..cost import report as reports
+from ..cost.budgets import CostBudgets, budget_check
 from ..cost.meter import CostMeter
 from ..cost.models import (
     MONTH_PATTERN,
     Budget,
+    BudgetCheck,
     BudgetList,
     BudgetRequest,
     By,
+    CheckKind,
     PriceList,
     ProfilePrice,
     Report,
@@ -47,11 +50,13 @@ def meter_of(app: FastAPI) -> CostMeter:
         settings = app.state.settings
         token = settings.api_token
         tracking = getattr(app.state, "tracking", None)
+        budgets = CostBudgets(config=jobs.config)
         meter = app.state.cost_meter = CostMeter(
             app.state.store, CostPrices(config=jobs.config), jobs.profiles,
             workspaces=HubWorkspaces(settings.hub_api_url, token) if token else None,
             run_log=MLflowRunLog(tracking) if tracking is not None else None,
-            observer=CostMetrics(app.state.registry).observe, config=jobs.config,
+            observer=CostMetrics(app.state.registry).observe,
+            budgets=budgets, notifiers=budgets.notifiers(jobs.notifiers), config=jobs.config,
         )  # fmt: skip
         if jobs.gpu_allocator is not None and "gpu_host" not in jobs.config.CostMeter:
             meter.gpu_host = jobs.gpu_allocator.host  # the leases' host name
@@ -157,9 +162,28 @@ async def set_budget(
     """Set a user's or a group's monthly budget and its alert thresholds. Administrators only;
     404 for an unknown user or group."""
     found = await request.app.state.store.run(
-        reports.set_budget, who, scope, name, body.monthly_usd, body.thresholds, meter.clock()
-    )
+        reports.set_budget, who, scope, name, body.monthly_usd, body.thresholds, meter.clock(),
+        body.override_until,
+    )  # fmt: skip
     return Budget.model_validate(found)
+
+
+@router.get("/check", response_model=BudgetCheck)
+async def check(
+    request: Request,
+    kind: CheckKind = Query(description="What would start."),
+    gpu: bool = Query(False, description="Whether it would hold a GPU."),
+    who: Viewer = Depends(viewer),
+    meter: CostMeter = Depends(cost_meter),
+) -> BudgetCheck:
+    """Whether your budgets let you start a new `kind` now (the spawner asks before a GPU
+    workspace starts); when not, the message names the budget and who can raise it."""
+    rule = meter.budgets.refuse if meter.budgets is not None else "all"
+    try:
+        await request.app.state.store.run(budget_check, who, kind, gpu, rule, meter.clock())
+    except Forbidden as e:
+        return BudgetCheck(allowed=False, message=e.message)
+    return BudgetCheck(allowed=True, message="")
 
 
 @router.delete("/budgets/{scope}/{name}", status_code=204)

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Request
 from pydantic import BaseModel, Field
 
 from ..access import Invalid, NotFound, Unavailable, Viewer
+from ..cost.budgets import CostBudgets
 from ..jobs.executors.kubernetes import KubernetesExecutor
 from ..serving import models, versions
 from ..serving import operations as ops
@@ -133,7 +134,8 @@ async def serve(
             f" seq2seq), or set the version's (`labworks models task {body.model}"
             f" {body.version} <task>`)"
         )
-    deployment = await request.app.state.store.run(ops.create, viewer, body, task)
+    refuse = CostBudgets(config=serving.config).refuse
+    deployment = await request.app.state.store.run(ops.create, viewer, body, task, refuse)
     serving.wake()
     return await _detail(request, deployment.name, viewer)
 

@@ -19,6 +19,7 @@ from ...public_url import service_url
 from ..access import Conflict, Forbidden, Invalid, NotFound, Viewer, Visibility
 from ..store import deployments as store
 from ..store.deployments import LIVE, STARTING, Deployment, DeploymentKey
+from ..store.models import utcnow
 from . import models
 from .service import KEY_PREFIX, ServingService, key_digest
 from .spec import CANARY, STABLE
@@ -36,7 +37,15 @@ def default_name(model: str) -> str:
     return name[:63].strip("-") or "model"
 
 
-def create(session: Session, viewer: Viewer, body: models.ServeRequest, task: str) -> Deployment:
+def create(
+    session: Session, viewer: Viewer, body: models.ServeRequest, task: str, refuse: str = "all"
+) -> Deployment:
+    """A new deployment row; Forbidden when a spent budget refuses it (`refuse`: the
+    `CostBudgets.refuse` rule; model servers hold no GPU here)."""
+    from ..cost.budgets import budget_check  # here: the cost package imports tracking's, and
+    # tracking imports this module
+
+    budget_check(session, viewer, "deployment", False, refuse, utcnow())
     name = body.name or default_name(body.model)
     if session.scalar(select(Deployment.id).where(Deployment.name == name)) is not None:
         raise Conflict(f"an endpoint named {name!r} exists; choose another with --name")

@@ -7,7 +7,10 @@
   subject goes on from its `last_end`: no gap, no overlap.
 - `CostUsage`: what a subject used and cost on one UTC day, one row per (subject, day); each
   sample adds its interval to the row of its day (split at midnight). Reports sum these rows.
-- `CostBudget`: a monthly budget of a user or a group, with its alert thresholds in percent.
+- `CostBudget`: a monthly budget of a user or a group, with its alert thresholds in percent and
+  an administrator's override (new work is not refused until `override_until`).
+- `CostAlert`: one row per alert that fired (a budget threshold in a month, an idle GPU
+  workspace), keyed so that the same alert never fires twice, across restarts too.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from sqlalchemy import (
     Date,
     Float,
     Index,
+    Integer,
     String,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -102,3 +106,18 @@ class CostBudget(Base):
     thresholds: Mapped[list] = mapped_column(JSON, default=lambda: list(DEFAULT_THRESHOLDS))
     updated_by: Mapped[str] = mapped_column(String(255), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    override_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class CostAlert(Base):
+    """An alert that fired: `key` names it once (`budget/user/alice/2026-12/80`,
+    `idle/alice/gpu/<started>`), `payload` is what the notifiers were sent."""
+
+    __tablename__ = "lw_cost_alerts"
+
+    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # budget | idle_gpu
+    owner: Mapped[str] = mapped_column(String(255), index=True)  # a user, or a group's name
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    fired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered: Mapped[int] = mapped_column(Integer, default=0)  # notices accepted

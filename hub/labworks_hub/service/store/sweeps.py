@@ -46,6 +46,7 @@ class Sweep(Shareable, Base):
     n_trials: Mapped[int] = mapped_column(Integer)
     parallel: Mapped[int] = mapped_column(Integer, default=1)
     timeout_seconds: Mapped[int | None] = mapped_column(Integer, default=None)
+    max_cost_usd: Mapped[float | None] = mapped_column(Float, default=None)  # the cost cap
     status: Mapped[str] = mapped_column(String(16), index=True, default=RUNNING)
     reason: Mapped[str] = mapped_column(Text, default="")
     parent_run_id: Mapped[str] = mapped_column(String(64), default="")  # MLflow's parent run

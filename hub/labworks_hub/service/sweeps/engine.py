@@ -11,8 +11,8 @@ crash at any point:
    trial with the reason;
 3. a running trial's intermediate values (the metric's steps) are reported; one the pruner
    stops has its job cancelled and is a pruned trial;
-4. the sweep ends when enough trials completed or were pruned, when its time budget is spent,
-   or, failing fast, when its first trials all ended without logging the metric;
+4. the sweep ends when enough trials completed or were pruned, when its time budget or cost
+   cap is spent, or, failing fast, when its first trials all ended without logging the metric;
 5. new trials are asked for, up to the parallelism, each written with its job in one
    transaction: no trial runs twice.
 """
@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import optuna
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from traitlets import Float, Integer
 from traitlets.config import LoggingConfigurable
@@ -38,6 +38,7 @@ from ..jobs.service import JobService
 from ..store import Store
 from ..store import jobs as job_store
 from ..store import sweeps as store
+from ..store.cost import CostUsage
 from ..store.jobs import ACTIVE, SUCCEEDED, JobDefinition, JobRun
 from ..store.jobs import RUNNING as JOB_RUNNING
 from ..store.models import utcnow
@@ -194,8 +195,10 @@ class SweepEngine(LoggingConfigurable):
                     select(JobRun).where(JobRun.id.in_([t.run_id for t in rows.values()]))
                 )
             }
+            cost = sweep_cost(session, sweep.id) if sweep.max_cost_usd is not None else 0.0
         study = self.study(sweep)
         pass_ = Pass(sweep, rows, jobs)
+        pass_.cost = cost
         self._adopt_orphans(study, pass_)
         for row in list(rows.values()):
             if row.state == store.TRIAL_RUNNING:
@@ -296,6 +299,12 @@ class SweepEngine(LoggingConfigurable):
             seconds=sweep.timeout_seconds
         ):
             status, reason = store.STOPPED, "the sweep's time budget is spent"
+        elif sweep.max_cost_usd is not None and pass_.cost >= sweep.max_cost_usd:
+            status = store.STOPPED
+            reason = (
+                f"the sweep's cost cap ({sweep.max_cost_usd:.2f}) is reached: its trials cost"
+                f" {pass_.cost:.2f}"
+            )
         if not status:
             return done + running >= sweep.n_trials  # nothing more to ask for
         if status != store.SUCCEEDED:
@@ -382,6 +391,7 @@ class Pass:
         self.cancels: list[str] = []  # job runs to cancel
         self.new: list[tuple[int, dict[str, Any]]] = []  # trials to queue: number, params
         self.ending: tuple[str, str] | None = None  # the sweep's (status, reason)
+        self.cost = 0.0  # what its trials cost so far (read when it has a cost cap)
 
     def end(self, row: SweepTrial, state: str, value: float | None, reason: str) -> None:
         self.ended[row.number] = {
@@ -409,6 +419,12 @@ def count_states(states: Iterable[str]) -> dict[str, int]:
     for state in states:
         counts[state] = counts.get(state, 0) + 1
     return counts
+
+
+def sweep_cost(session: Session, sweep_id: str) -> float:
+    """What the sweep's trials cost so far, as the cost meter recorded it."""
+    query = select(func.sum(CostUsage.cost_usd)).where(CostUsage.sweep_id == sweep_id)
+    return session.scalar(query) or 0.0
 
 
 def end_sweep(sweep: Sweep, status: str, reason: str = "", now: datetime | None = None) -> None:

@@ -34,6 +34,11 @@ class SweepRequest(Settings):
     budget_seconds: int | None = Field(
         None, ge=1, description="Stop the sweep after this long (its running trials too)."
     )
+    max_cost_usd: float | None = Field(
+        None, gt=0, le=1e9,
+        description="The sweep's cost cap: once its trials cost this much, it stops (its"
+        " running trials too) and starts no more.",
+    )  # fmt: skip
     seed: int | None = Field(None, ge=0, le=2**31 - 1, description="Sampler seed.")
 
 
@@ -80,6 +85,7 @@ class SweepModel(BaseModel):
     trials: int = Field(description="Trials to complete (completed and pruned count).")
     parallel: int
     budget_seconds: int | None
+    max_cost_usd: float | None = None
     counts: Counts
     best_value: float | None
     best_params: dict[str, Any] | None

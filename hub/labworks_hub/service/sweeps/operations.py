@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..access import PUBLIC, Conflict, Forbidden, Invalid, Viewer, Visibility
 from ..jobs import parameters
-from ..jobs.operations import job_spec, read_notebook
+from ..jobs.operations import job_spec, read_notebook, within_budget
 from ..store import jobs as job_store
 from ..store import sweeps as store
 from ..store.models import utcnow
@@ -54,6 +54,7 @@ async def create(
             f" ({slots} job slot(s)); use at most {slots}"
         )
     spec, notebook, _resources, _environment = await job_spec(service, viewer, body)
+    await within_budget(service, viewer, "sweep", spec["profile"])
     info = parameters.inspect_notebook(read_notebook(service, body.content), spec["kernel_name"])
     try:
         space.against(info)
@@ -71,7 +72,8 @@ async def create(
             direction=body.direction, sampler=body.sampler, pruner=body.pruner,
             seed=body.seed, n_trials=_capped(body.sampler, space, body.trials),
             parallel=body.parallel,
-            timeout_seconds=body.budget_seconds, status=store.STOPPED, reason="starting",
+            timeout_seconds=body.budget_seconds, max_cost_usd=body.max_cost_usd,
+            status=store.STOPPED, reason="starting",
         )  # fmt: skip
         session.add(sweep)
         session.flush()
@@ -204,7 +206,8 @@ def _summary(sweep: Sweep, rows: list[SweepTrial]) -> models.SweepModel:
         "status": sweep.status, "reason": sweep.reason, "metric": sweep.metric,
         "direction": sweep.direction, "sampler": sweep.sampler, "pruner": sweep.pruner,
         "space": sweep.space, "trials": sweep.n_trials, "parallel": sweep.parallel,
-        "budget_seconds": sweep.timeout_seconds, "counts": counts,
+        "budget_seconds": sweep.timeout_seconds, "max_cost_usd": sweep.max_cost_usd,
+        "counts": counts,
         "best_value": best.value if best else None, "best_params": best.params if best else None,
         "best_trial": best.number if best else None,
         "best_run_id": (best.mlflow_run_id or None) if best else None,
@@ -257,8 +260,20 @@ async def resume(engine: SweepEngine, viewer: Viewer, sweep_id: str) -> models.S
             raise Conflict(f"sweep {sweep_id} has all its trials; extend it for more")
 
     await engine.jobs.db(check)
+    await _within_budget(engine, viewer, sweep_id, "resume")
     await _start(engine, viewer, sweep_id)
     return await show(engine, viewer, sweep_id)
+
+
+async def _within_budget(engine: SweepEngine, viewer: Viewer, sweep_id: str, doing: str) -> None:
+    """Forbidden when a spent budget of the owner refuses more of this sweep's trials."""
+
+    def profile(session: Session) -> str:
+        sweep = _owned(session, viewer, sweep_id, doing)
+        definition = session.get(job_store.JobDefinition, sweep.definition_id)
+        return definition.profile if definition is not None else ""
+
+    await within_budget(engine.jobs, viewer, "sweep", await engine.jobs.db(profile))
 
 
 async def extend(
@@ -274,6 +289,7 @@ async def extend(
         sweep.n_trials = wanted
         sweep.updated_at = utcnow()
 
+    await _within_budget(engine, viewer, sweep_id, "extend")
     await engine.jobs.db(work)
     await _start(engine, viewer, sweep_id)
     return await show(engine, viewer, sweep_id)

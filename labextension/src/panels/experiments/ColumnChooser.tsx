@@ -1,7 +1,7 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import React, { useState } from 'react';
 
-import { columnId, IColumn } from './columns';
+import { columnId, IColumn, isCostColumn } from './columns';
 import type { RunsModel } from './runs';
 
 /**
@@ -93,7 +93,9 @@ export function ColumnChooser(props: {
                           checked={shown.has(columnId(column))}
                           onChange={() => toggle(column)}
                         />
-                        {key}
+                        {isCostColumn(column)
+                          ? trans.__('Cost (%1)', key)
+                          : key}
                       </label>
                     </li>
                   );

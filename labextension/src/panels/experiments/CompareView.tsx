@@ -2,6 +2,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { Button, downloadIcon } from '@jupyterlab/ui-components';
 import React, { useMemo, useState } from 'react';
 
+import { formatCost } from '../../common/cost';
 import { describeError } from '../../requestModel';
 import { Chart } from './Chart';
 import {
@@ -13,7 +14,7 @@ import {
 } from './chartData';
 import { formatNumber } from './columns';
 import type { CompareModel } from './compare';
-import { saveText } from './download';
+import { saveText } from '../../common/download';
 import { metricNumber } from '../../common/experiments/types';
 
 /**
@@ -93,6 +94,7 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
           <Bars {...props} labels={labels} />
         </>
       )}
+      <Costs {...props} labels={labels} />
       <ParamDiff {...props} labels={labels} />
     </div>
   );
@@ -246,6 +248,38 @@ function Bars(props: ISectionProps): JSX.Element {
               </tr>
             );
           })}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+/**
+ * What each run cost, when any of them has a cost.
+ */
+function Costs(props: ISectionProps): JSX.Element | null {
+  const { model, trans, labels } = props;
+  if (model.costs.every(cost => cost === undefined)) {
+    return null;
+  }
+  return (
+    <section className="jp-Labworks-compareSection">
+      <h3>{trans.__('Cost')}</h3>
+      <table
+        className="jp-Labworks-valueTable"
+        data-testid="labworks-compare-cost"
+      >
+        <tbody>
+          {model.runs.map((run, i) => (
+            <tr key={run.info.run_id}>
+              <th scope="row">{labels[i]}</th>
+              <td>
+                {model.costs[i] === undefined
+                  ? '—'
+                  : formatCost(model.costs[i]!)}
+              </td>
+            </tr>
+          ))}
         </tbody>
       </table>
     </section>

@@ -1,6 +1,7 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import React, { useEffect, useLayoutEffect, useRef, useState } from 'react';
 
+import { formatCost } from '../../common/cost';
 import { formatLocalTime } from '../../common/format';
 import {
   ATTRIBUTE_COLUMNS,
@@ -8,6 +9,7 @@ import {
   columnId,
   formatNumber,
   IColumn,
+  isCostColumn,
   searchName
 } from './columns';
 import type { RunsModel } from './runs';
@@ -203,7 +205,9 @@ function HeaderCell(props: IRunsTableProps & { column: IColumn }): JSX.Element {
   const label =
     column.kind === 'attribute'
       ? attributeLabel(column.key, trans)
-      : column.key;
+      : isCostColumn(column)
+        ? trans.__('Cost')
+        : column.key;
   return (
     <span
       role="columnheader"
@@ -336,6 +340,8 @@ function Cell(
       dateStyle: 'medium',
       timeStyle: 'short'
     });
+  } else if (typeof value === 'number' && isCostColumn(column)) {
+    text = formatCost(value);
   } else if (typeof value === 'number') {
     text = formatNumber(value);
   }
@@ -344,7 +350,7 @@ function Cell(
       role="cell"
       className={`jp-Labworks-runsCell jp-mod-${column.kind}${
         column.key === 'status' ? ` jp-mod-${String(value).toLowerCase()}` : ''
-      }`}
+      }${isCostColumn(column) ? ' jp-mod-cost' : ''}`}
       title={value === undefined ? undefined : String(value)}
     >
       {text}

@@ -6,7 +6,7 @@ import { RefreshButton } from '../../refreshButton';
 
 import { describeError } from '../../requestModel';
 import { ColumnChooser } from './ColumnChooser';
-import { saveText } from './download';
+import { saveText } from '../../common/download';
 import { MAX_COMPARE, RunsModel } from './runs';
 import { RunsTable } from './RunsTable';
 import type { IRun } from '../../common/experiments/types';

@@ -1,3 +1,4 @@
+import { COST_METRIC } from '../../common/cost';
 import {
   IRun,
   IRunKeys,
@@ -28,6 +29,19 @@ export const ATTRIBUTE_COLUMNS: IColumn[] = [
   { kind: 'attribute', key: 'status' },
   { kind: 'attribute', key: 'start_time' }
 ];
+
+/**
+ * The Cost column: the `labworks.cost_usd` metric the platform logs on a
+ * job's run when it ends, shown as money under its own header.
+ */
+export const COST_COLUMN: IColumn = { kind: 'metric', key: COST_METRIC };
+
+/**
+ * Whether a column is the Cost column.
+ */
+export function isCostColumn(column: IColumn): boolean {
+  return column.kind === 'metric' && column.key === COST_METRIC;
+}
 
 /**
  * MLflow's name of a kind in search expressions.

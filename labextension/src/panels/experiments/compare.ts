@@ -1,7 +1,8 @@
+import { COST_METRIC } from '../../common/cost';
 import { RequestModel } from '../../requestModel';
 import { curvesByRun, ICurve, metricKeys } from './chartData';
 import type { ExperimentsClient } from '../../common/experiments/client';
-import type { IRun } from '../../common/experiments/types';
+import { IRun, metricNumber } from '../../common/experiments/types';
 
 /**
  * The comparison of a few runs: which metric the curves show, with what
@@ -15,7 +16,11 @@ export class CompareModel extends RequestModel {
     super();
     this.client = options.client;
     this.runs = options.runs;
-    this.metrics = metricKeys(this.runs);
+    this.metrics = metricKeys(this.runs).filter(key => key !== COST_METRIC);
+    this.costs = this.runs.map(run => {
+      const metric = run.data.metrics?.find(m => m.key === COST_METRIC);
+      return metric === undefined ? undefined : metricNumber(metric.value);
+    });
     this._curveMetric = this.metrics[0] ?? null;
     this._barMetric = this.metrics[0] ?? null;
   }
@@ -28,9 +33,16 @@ export class CompareModel extends RequestModel {
   readonly runs: IRun[];
 
   /**
-   * The metric keys any of the runs has, sorted.
+   * The metric keys any of the runs has, sorted; the cost is not one of
+   * them (it is shown on its own, see `costs`).
    */
   readonly metrics: string[];
+
+  /**
+   * What each run cost (in the order of `runs`), in US dollars; `undefined`
+   * for a run without a cost (one that ran in a workspace, not as a job).
+   */
+  readonly costs: (number | undefined)[];
 
   get curveMetric(): string | null {
     return this._curveMetric;

@@ -96,7 +96,7 @@ export const experimentsPlugin: JupyterFrontEndPlugin<void> = {
       downloadArtifact: async (runId, path) => {
         const [blob, { saveBlob }] = await Promise.all([
           client.artifact(runId, path),
-          import('./download')
+          import('../../common/download')
         ]);
         saveBlob(blob, path.split('/').pop() ?? path);
       },

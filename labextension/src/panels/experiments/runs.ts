@@ -1,8 +1,11 @@
 import { RequestModel } from '../../requestModel';
 import type { ExperimentsClient } from '../../common/experiments/client';
+import { COST_METRIC } from '../../common/cost';
 import {
   columnId,
   columnKeys,
+  COST_COLUMN,
+  isCostColumn,
   combinedFilter,
   IColumn,
   IKnownKeys,
@@ -317,24 +320,60 @@ export class RunsModel extends RequestModel {
   }
 
   /**
-   * Until columns are chosen, the first metrics and parameters of the first
-   * page that has some; returns whether the columns changed.
+   * Until columns are chosen, the Cost column (when a run has a cost) and
+   * the first other metrics and parameters of the first page that has some;
+   * once chosen, the Cost column is added the first time a run has a cost
+   * (hiding it afterwards is remembered). Returns whether the columns changed.
    */
   private _chooseDefaultColumns(keys: IRunKeys | undefined): boolean {
-    if (this._chosen || this._columns.length > 0 || !keys) {
+    if (!keys) {
       return false;
     }
-    this._columns = [
-      ...[...keys.metrics]
-        .sort()
-        .slice(0, DEFAULT_COLUMNS_PER_KIND)
-        .map(key => ({ kind: 'metric' as const, key })),
-      ...[...keys.params]
-        .sort()
-        .slice(0, DEFAULT_COLUMNS_PER_KIND)
-        .map(key => ({ kind: 'param' as const, key }))
-    ];
-    return this._columns.length > 0;
+    const hasCost = keys.metrics.includes(COST_METRIC);
+    if (!this._chosen && this._columns.length === 0) {
+      this._columns = [
+        ...(hasCost ? [COST_COLUMN] : []),
+        ...[...keys.metrics]
+          .filter(key => key !== COST_METRIC)
+          .sort()
+          .slice(0, DEFAULT_COLUMNS_PER_KIND)
+          .map(key => ({ kind: 'metric' as const, key })),
+        ...[...keys.params]
+          .sort()
+          .slice(0, DEFAULT_COLUMNS_PER_KIND)
+          .map(key => ({ kind: 'param' as const, key }))
+      ];
+      if (hasCost) {
+        this._costOffered();
+      }
+      return this._columns.length > 0;
+    }
+    if (
+      !hasCost ||
+      this._columns.some(isCostColumn) ||
+      this._store?.getItem(this._storeKey('cost')) === 'offered' ||
+      this._costShown
+    ) {
+      return false;
+    }
+    this._columns = [COST_COLUMN, ...this._columns];
+    if (this._chosen) {
+      this._store?.setItem(
+        this._storeKey(),
+        JSON.stringify(this._columns.map(columnId))
+      );
+    }
+    this._costOffered();
+    return true;
+  }
+
+  /**
+   * Remember that the Cost column was shown once, so a person who hides it
+   * keeps it hidden.
+   */
+  private _costOffered(): void {
+    this._costShown = true;
+    this._store?.setItem(this._storeKey('cost'), 'offered');
   }
 
   private _query(pageToken: string | null) {
@@ -351,13 +390,14 @@ export class RunsModel extends RequestModel {
     };
   }
 
-  private _storeKey(): string {
-    return `labworks:experiments:columns:${this.experiment.experiment_id}`;
+  private _storeKey(what = 'columns'): string {
+    return `labworks:experiments:${what}:${this.experiment.experiment_id}`;
   }
 
   private _chosen = false;
   private _columnFilters: Record<string, string> = {};
   private _columns: IColumn[] = [];
+  private _costShown = false;
   private _fetched = new Set<string>();
   private _generation = 0;
   private _keys = new KeyIndex();

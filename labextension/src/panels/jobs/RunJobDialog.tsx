@@ -1,6 +1,8 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
 
+import type { IPriceList } from '../../common/cost';
+import { ProfilePriceField } from '../../common/costFields';
 import { FormBody, FormDialog, launchForm } from '../../common/formDialog';
 import { CronFields, Field, ProfileField } from '../../common/jobs/fields';
 import { ParameterFields } from './ParameterFields';
@@ -33,6 +35,7 @@ export class RunJobDialog extends FormDialog<RunJobResult> {
             trans={trans}
             kernels={options.kernels}
             groups={options.groups}
+            prices={options.prices}
           />
         )
       }),
@@ -69,6 +72,8 @@ export class RunJobDialog extends FormDialog<RunJobResult> {
 export interface IRunJobDialogOptions extends RunJobState.IOptions {
   kernels: IKernelChoice[];
   groups: string[];
+  /** Each profile's price per hour; `null` or absent: none shown. */
+  prices?: IPriceList | null;
 }
 
 /**
@@ -93,6 +98,7 @@ export interface IRunJobViewProps {
   trans: TranslationBundle;
   kernels: IKernelChoice[];
   groups: string[];
+  prices?: IPriceList | null;
 }
 
 /**
@@ -185,6 +191,11 @@ export function RunJobView(props: IRunJobViewProps): JSX.Element {
           onChange={name => state.set('profile', name)}
           trans={trans}
           disabled={disabled}
+        />
+        <ProfilePriceField
+          prices={props.prices}
+          profile={v.profile}
+          trans={trans}
         />
         <Field name="kernel" label={trans.__('Kernel')}>
           <select

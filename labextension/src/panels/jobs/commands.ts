@@ -6,6 +6,7 @@ import type { IWorkspaceFactsProvider } from '../../tokens';
 import { showDiff } from '../../common/nbdime';
 import { browserTimeZone } from '../../common/format';
 import { statusLabel } from '../../common/jobs/labels';
+import { fetchPrices } from '../../common/cost';
 import { listProfiles, saveIfOpen } from '../../common/jobs/launch';
 import { editScheduleDialog } from './EditScheduleDialog';
 import type { JobsModel } from './model';
@@ -58,9 +59,10 @@ export async function runAsJob(
   }
   // Without the facts the dialog proposes no profile and no group; without
   // the profiles it asks for the profile's name.
-  const [facts, profiles] = await Promise.all([
+  const [facts, profiles, prices] = await Promise.all([
     workspace.facts().catch(() => null),
-    listProfiles(model.client)
+    listProfiles(model.client),
+    fetchPrices(model.client.serverSettings)
   ]);
   const specs = app.serviceManager.kernelspecs.specs?.kernelspecs ?? {};
   const kernels: IKernelChoice[] = Object.values(specs)
@@ -74,7 +76,8 @@ export async function runAsJob(
     profiles,
     timezone: browserTimeZone(),
     kernels,
-    groups: facts?.groups ?? []
+    groups: facts?.groups ?? [],
+    prices
   });
 }
 

@@ -8,7 +8,13 @@ import React from 'react';
 import { formatTime } from '../../common/format';
 import { LazyPanel, loadOnce } from '../../lazyPanel';
 import { RefreshButton } from '../../refreshButton';
-import { etaText, formatValue, progressText, StatusBadge } from './labels';
+import {
+  costText,
+  etaText,
+  formatValue,
+  progressText,
+  StatusBadge
+} from './labels';
 import type { SweepsModel } from './model';
 import { SweepDetailView } from './SweepDetail';
 import type { ISweepActions, ISweepsViewProps } from './viewProps';
@@ -129,6 +135,7 @@ function SweepList(props: ISweepsViewProps): JSX.Element {
           <th>{trans.__('Trials')}</th>
           <th>{trans.__('Best')}</th>
           <th>{trans.__('Left')}</th>
+          {model.costs !== null && <th>{trans.__('Cost')}</th>}
         </tr>
       </thead>
       <tbody>
@@ -160,6 +167,11 @@ function SweepList(props: ISweepsViewProps): JSX.Element {
               {formatValue(sweep.best_value)}
             </td>
             <td className="jp-Labworks-sweepNowrap">{etaText(sweep, trans)}</td>
+            {model.costs !== null && (
+              <td className="jp-Labworks-sweepNowrap">
+                {costText(model.costs, sweep.id)}
+              </td>
+            )}
           </tr>
         ))}
       </tbody>

@@ -4,7 +4,13 @@ import React, { useState } from 'react';
 import type { RegisterModelModel } from '../../common/experiments/registerModel';
 import { RegisterModelDialog } from '../../common/experiments/registerModelView';
 import { bestTrial } from './model';
-import { etaText, formatValue, progressText, StatusBadge } from './labels';
+import {
+  costText,
+  etaText,
+  formatValue,
+  progressText,
+  StatusBadge
+} from './labels';
 import { IntermediatePlot, ObjectivePlot, ParallelPlot } from './plots';
 import type { ISweepDetail, ITrial } from './types';
 import type { ISweepsViewProps } from './viewProps';
@@ -66,6 +72,12 @@ export function SweepDetailView(
         <Count label={trans.__('Pruned')} value={counts.pruned} />
         <Count label={trans.__('Failed')} value={counts.fail} />
         <Count label={trans.__('Left')} value={etaText(sweep, trans)} />
+        {props.model.costs !== null && (
+          <Count
+            label={trans.__('Cost')}
+            value={costText(props.model.costs, sweep.id)}
+          />
+        )}
       </dl>
       <Actions {...props} />
       <Best {...props} />

@@ -1,10 +1,19 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
-import React, { useEffect, useRef } from 'react';
+import React, { useEffect, useRef, useState } from 'react';
 
+import {
+  formatCost,
+  formatPerHour,
+  IPriceList,
+  profilePrice
+} from '../../common/cost';
+import { ProfilePriceField } from '../../common/costFields';
+import { formatDuration } from '../../common/format';
 import { FormBody, FormDialog, launchForm } from '../../common/formDialog';
 import { Field, ProfileField } from '../../common/jobs/fields';
 import type { IJobProfile } from '../../common/jobs/types';
 import { SweepForm } from './sweepForm';
+import { sweepEstimate } from './estimate';
 import type { ISpaceRow } from './space';
 import {
   DIMENSION_TYPES,
@@ -22,6 +31,8 @@ import {
 export interface ISweepDialogOptions extends SweepForm.IOptions {
   /** The profiles jobs can run on; `null`: a text field. */
   profiles: IJobProfile[] | null;
+  /** Each profile's price per hour; `null` or absent: no price, no estimate. */
+  prices?: IPriceList | null;
 }
 
 /**
@@ -41,7 +52,14 @@ export function sweepDialog(
     body: new FormBody({
       state: form,
       className: 'jp-Labworks-sweepBody',
-      view: () => <SweepView form={form} profiles={profiles} trans={trans} />
+      view: () => (
+        <SweepView
+          form={form}
+          profiles={profiles}
+          prices={options.prices}
+          trans={trans}
+        />
+      )
     }),
     acceptLabel: trans.__('Start sweep'),
     trans
@@ -56,6 +74,7 @@ export function sweepDialog(
 export function SweepView(props: {
   form: SweepForm;
   profiles: IJobProfile[] | null;
+  prices?: IPriceList | null;
   trans: TranslationBundle;
 }): JSX.Element {
   const { form, trans } = props;
@@ -181,8 +200,77 @@ export function SweepView(props: {
           trans={trans}
           disabled={disabled}
         />
+        <ProfilePriceField
+          prices={props.prices}
+          profile={s.profile}
+          trans={trans}
+        />
+        <Estimate form={form} prices={props.prices} trans={trans} />
       </fieldset>
     </form>
+  );
+}
+
+/**
+ * What the whole sweep may cost: the minutes a trial takes are the person's
+ * guess (not sent with the sweep), the rest comes from the form.
+ */
+function Estimate(props: {
+  form: SweepForm;
+  prices?: IPriceList | null;
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  const { form, prices, trans } = props;
+  const [minutes, setMinutes] = useState('30');
+  const s = form.settings;
+  const price = prices ? profilePrice(prices, s.profile) : undefined;
+  if (!prices || price === undefined) {
+    return null;
+  }
+  const estimate = sweepEstimate(
+    price,
+    Number(s.trials),
+    Number(s.parallel),
+    Number(minutes)
+  );
+  const currency = prices.currency;
+  return (
+    <>
+      <Field
+        name="sweep-minutes"
+        label={trans.__('Minutes a trial takes')}
+        hint={trans.__('Your guess, for the estimate only')}
+      >
+        <input
+          className="jp-mod-styled"
+          type="number"
+          min={1}
+          value={minutes}
+          onChange={e => setMinutes(e.target.value)}
+        />
+      </Field>
+      <p
+        className="jp-Labworks-sweepEstimate"
+        data-testid="labworks-sweep-estimate"
+        aria-live="polite"
+      >
+        {estimate === null
+          ? trans.__(
+              'Give whole numbers of trials and parallel trials, and minutes per trial, for an estimate.'
+            )
+          : trans.__(
+              'About %1 for %2 trials of %3 min each on %4 (%5 a trial); %6 while %7 run at once, for about %8. Retries, pruned trials that stop early and time waiting in a queue are not counted.',
+              formatCost(estimate.total, currency),
+              s.trials,
+              minutes,
+              s.profile,
+              formatPerHour(price, currency),
+              formatPerHour(estimate.perHour, currency),
+              Math.min(Number(s.parallel), Number(s.trials)),
+              formatDuration(estimate.hours * 3600, trans, 2)
+            )}
+      </p>
+    </>
   );
 }
 

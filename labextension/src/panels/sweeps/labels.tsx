@@ -1,7 +1,9 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
 
+import { formatCost } from '../../common/cost';
 import { formatDuration } from '../../common/format';
+import type { SweepCosts } from './costs';
 import { ISweep, trialsDone } from './types';
 
 /**
@@ -50,4 +52,12 @@ export function etaText(sweep: ISweep, trans: TranslationBundle): string {
     return '–';
   }
   return formatDuration(sweep.eta_seconds, trans, 2) || trans.__('< 1 s');
+}
+
+/**
+ * What a sweep cost so far ("$1.20"), "—" when no report has it.
+ */
+export function costText(costs: SweepCosts, sweepId: string): string {
+  const cost = costs.costOf(sweepId);
+  return cost === undefined ? '—' : formatCost(cost, costs.currency);
 }

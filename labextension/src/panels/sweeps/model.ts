@@ -8,6 +8,7 @@ import type { IRun } from '../../common/experiments/types';
 import { JobsClient } from '../../common/jobs/client';
 import type { IJobDetail } from '../../common/jobs/types';
 import { SweepsClient } from './client';
+import type { SweepCosts } from './costs';
 import type { ISweep, ISweepDetail, ITrial } from './types';
 
 /**
@@ -52,11 +53,17 @@ export class SweepsModel extends RequestModel {
     this.jobs = options.jobs ?? new JobsClient(this.client.serverSettings);
     this.experiments = new ExperimentsClient(this.client.serverSettings);
     this._pollMs = options.pollMs ?? POLL_MS;
+    this.costs = options.costs ?? null;
   }
 
   readonly client: SweepsClient;
   readonly jobs: JobsClient;
   readonly experiments: ExperimentsClient;
+
+  /**
+   * What each sweep cost, read after each listing; `null`: not shown.
+   */
+  readonly costs: SweepCosts | null;
 
   get sweeps(): ReadonlyArray<ISweep> {
     return this._sweeps;
@@ -90,6 +97,9 @@ export class SweepsModel extends RequestModel {
       }
       this._loaded = true;
     });
+    if (ok) {
+      await this._updateCosts();
+    }
     this._schedule();
     return ok;
   }
@@ -106,6 +116,9 @@ export class SweepsModel extends RequestModel {
     const ok = await this.run(async () => {
       this._selected = await this.client.get(id);
     });
+    if (ok) {
+      await this._updateCosts();
+    }
     this._schedule();
     return ok;
   }
@@ -197,6 +210,22 @@ export class SweepsModel extends RequestModel {
     super.dispose();
   }
 
+  /**
+   * Read the costs of the listed and the shown sweep (never rejects).
+   */
+  private async _updateCosts(): Promise<void> {
+    const selected = this._selected;
+    const sweeps =
+      selected !== null && !this._sweeps.some(s => s.id === selected.id)
+        ? [...this._sweeps, selected]
+        : this._sweeps;
+    if (this.costs !== null && (await this.costs.update(sweeps))) {
+      if (!this.isDisposed) {
+        this.emitChanged();
+      }
+    }
+  }
+
   private async _act(
     work: (id: string) => Promise<ISweepDetail>
   ): Promise<boolean> {
@@ -257,5 +286,7 @@ export namespace SweepsModel {
     serverSettings?: ServerConnection.ISettings;
     /** Milliseconds between polls while a sweep runs. */
     pollMs?: number;
+    /** What each sweep cost (the lab passes one); absent: no costs shown. */
+    costs?: SweepCosts | null;
   }
 }

@@ -21,6 +21,10 @@ import { addNotebookButton, notebookContext } from '../../common/notebook';
 // The panel polls while a sweep runs, from the start: not loaded lazily.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { SweepsModel } from './model';
+import { CostClient } from '../../common/cost';
+// The model reads the sweeps' costs with each listing, from the start too.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { SweepCosts } from './costs';
 // The Sweeps panel is in the sidebar from the start, so it cannot load lazily.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { SweepsPanel } from './Panel';
@@ -59,8 +63,10 @@ export const sweepsPlugin: JupyterFrontEndPlugin<void> = {
   ): void => {
     translator = translator ?? nullTranslator;
     const trans = translator.load('labworks');
+    const serverSettings = app.serviceManager.serverSettings;
     const model = new SweepsModel({
-      serverSettings: app.serviceManager.serverSettings
+      serverSettings,
+      costs: new SweepCosts(new CostClient(serverSettings))
     });
     const actions: ISweepActions = {
       user: PageConfig.getOption('hubUser') || null,
@@ -148,18 +154,22 @@ export const sweepsPlugin: JupyterFrontEndPlugin<void> = {
         );
         return;
       }
-      const [{ saveIfOpen, listProfiles }, { sweepDialog }] = await Promise.all(
-        [import('../../common/jobs/launch'), import('./SweepDialog')]
-      );
+      const [{ saveIfOpen, listProfiles }, { sweepDialog }, { fetchPrices }] =
+        await Promise.all([
+          import('../../common/jobs/launch'),
+          import('./SweepDialog'),
+          import('../../common/cost')
+        ]);
       try {
         await saveIfOpen(app, path);
       } catch (reason) {
         await showErrorMessage(trans.__('Sweep'), reason as Error);
         return;
       }
-      const [facts, profiles] = await Promise.all([
+      const [facts, profiles, prices] = await Promise.all([
         workspace.facts().catch(() => null),
-        listProfiles(model.jobs)
+        listProfiles(model.jobs),
+        fetchPrices(model.jobs.serverSettings)
       ]);
       const created = await sweepDialog({
         client: model.client,
@@ -167,6 +177,7 @@ export const sweepsPlugin: JupyterFrontEndPlugin<void> = {
         path,
         profile: facts?.profile.name ?? null,
         profiles,
+        prices,
         trans
       });
       if (created !== null) {

@@ -177,8 +177,9 @@ def _plain_request(body: bytes) -> dict | None:
     if not isinstance(request, dict) or not set(request) <= {"id", "inputs"}:
         return None
     inputs = request.get("inputs")
-    plain = isinstance(inputs, list) and inputs and isinstance(request.get("id", ""), str)
-    if not plain or not all(isinstance(i, dict) and _plain_input(i) for i in inputs):
+    if not isinstance(inputs, list) or not inputs or not isinstance(request.get("id", ""), str):
+        return None
+    if not all(isinstance(i, dict) and _plain_input(i) for i in inputs):
         return None
     return request
 

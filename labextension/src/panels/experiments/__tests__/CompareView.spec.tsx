@@ -205,3 +205,39 @@ describe('CompareView', () => {
     model.dispose();
   });
 });
+
+describe('CompareView’s cost', () => {
+  it('shows each run’s cost on its own, not among the metrics', async () => {
+    const priced = [
+      sampleRun('a1', {
+        name: 'base',
+        metrics: { acc: 0.71, 'labworks.cost_usd': 1.5 }
+      }),
+      sampleRun('b2', { name: 'tuned', metrics: { acc: 0.93 } })
+    ];
+    const server = fakeServer(history('acc'));
+    const model = new CompareModel({
+      client: new ExperimentsClient(server.settings),
+      runs: priced
+    });
+    expect(model.metrics).toEqual(['acc']);
+    await model.load();
+    render(<CompareView model={model} trans={trans} openRun={jest.fn()} />);
+    const rows = screen
+      .getByTestId('labworks-compare-cost')
+      .querySelectorAll('tr');
+    expect(Array.from(rows).map(r => r.textContent)).toEqual([
+      'base$1.50',
+      'tuned—'
+    ]);
+  });
+
+  it('has no cost section when no run has a cost', () => {
+    const model = new CompareModel({
+      client: new ExperimentsClient(fakeServer().settings),
+      runs
+    });
+    render(<CompareView model={model} trans={trans} openRun={jest.fn()} />);
+    expect(screen.queryByTestId('labworks-compare-cost')).toBeNull();
+  });
+});

@@ -4,6 +4,7 @@ import { fireEvent, waitFor } from '@testing-library/react';
 import { dismiss, openDialog, settle } from '../../../__tests__/act';
 import { fakeServer, IFakeAnswer } from '../../../__tests__/fakeServer';
 import { JobsClient } from '../../../common/jobs/client';
+import { samplePrices } from '../../../common/__tests__/costSample';
 import { runJobDialog } from '../RunJobDialog';
 import type { RunJobResult } from '../runJob';
 import type { IJobProfile } from '../../../common/jobs/types';
@@ -245,6 +246,57 @@ describe('runJobDialog profiles', () => {
         ) as HTMLSelectElement
       ).value
     ).toBe('cpu-small');
+    await dismiss();
+    expect(await done).toBeNull();
+  });
+});
+
+describe('runJobDialog’s price', () => {
+  afterEach(async () => {
+    if (document.querySelector('.jp-Dialog')) {
+      await dismiss();
+    }
+  });
+
+  it('shows what an hour on the chosen profile costs', async () => {
+    const server = fakeServer({ body: sampleInspect() });
+    const { started: done, dialog } = await openDialog(() =>
+      runJobDialog({
+        client: new JobsClient(server.settings),
+        path: 'work/train.ipynb',
+        trans,
+        profile: 'cpu-small',
+        profiles: sampleProfiles(),
+        timezone: 'UTC',
+        kernels: [],
+        groups: [],
+        prices: samplePrices()
+      })
+    );
+    const price = () =>
+      dialog.querySelector('[data-testid="labworks-profile-price"]')!;
+    await waitFor(() => expect(price().textContent).toBe('$0.40/h'));
+    expect(dialog.textContent).toContain(
+      'from what the profile reserves, at the platform’s prices'
+    );
+    fireEvent.change(dialog.querySelector('#jp-Labworks-jobField-profile')!, {
+      target: { value: 'cpu-large' }
+    });
+    await waitFor(() => expect(price().textContent).toBe('$2.50/h'));
+    expect(dialog.textContent).toContain('the profile’s own price');
+    fireEvent.change(dialog.querySelector('#jp-Labworks-jobField-profile')!, {
+      target: { value: 'gpu-1' }
+    });
+    await waitFor(() => expect(price().textContent).toBe('—'));
+    await dismiss();
+    expect(await done).toBeNull();
+  });
+
+  it('shows no price when the prices could not be read', async () => {
+    const { done, dialog } = await open();
+    expect(
+      dialog.querySelector('[data-testid="labworks-profile-price"]')
+    ).toBeNull();
     await dismiss();
     expect(await done).toBeNull();
   });

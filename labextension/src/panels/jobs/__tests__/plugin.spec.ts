@@ -23,6 +23,7 @@ import {
 import { JobOutputDrive } from '../drive';
 import { JobsModel } from '../model';
 import { JobsCommandIDs, jobsPlugin } from '../plugin';
+import { samplePrices } from '../../../common/__tests__/costSample';
 import { sampleInspect, sampleJob, sampleProfiles } from './sample';
 
 const trans = nullTranslator.load('labworks');
@@ -114,6 +115,7 @@ describe('running a notebook as a job', () => {
     const { settings, requests } = fakeServer(
       { body: sampleFacts() },
       { body: { profiles: sampleProfiles() } },
+      { body: samplePrices() },
       { body: sampleInspect() }
     );
     const app = fakeApp(settings);
@@ -139,7 +141,7 @@ describe('running a notebook as a job', () => {
     await waitFor(() =>
       expect(dialog.textContent).toContain('Runs the saved work/train.ipynb')
     );
-    await waitFor(() => expect(requests).toHaveLength(3));
+    await waitFor(() => expect(requests).toHaveLength(4));
     await waitFor(() =>
       expect(dialog.querySelector('#jp-Labworks-parameter-epochs')).not.toBe(
         null
@@ -152,11 +154,16 @@ describe('running a notebook as a job', () => {
     expect(profile.tagName).toBe('SELECT');
     expect(profile.value).toBe('cpu-small');
     expect(profile.options).toHaveLength(3);
+    // With what an hour on it costs.
+    expect(
+      dialog.querySelector('[data-testid="labworks-profile-price"]')
+        ?.textContent
+    ).toBe('$0.40/h');
     await dismiss();
     expect(await done).toBeNull();
     expect(
       requests.map(r => new URL(r.url).pathname.split('/labworks/')[1])
-    ).toEqual(['workspace', 'profiles', 'jobs/inspect']);
+    ).toEqual(['workspace', 'profiles', 'cost/prices', 'jobs/inspect']);
     model.dispose();
   });
 
