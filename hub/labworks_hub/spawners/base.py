@@ -21,6 +21,7 @@ from ..catalog import (
     local_environment,
     owner_of,
 )
+from ..prices import CostPrices
 from ..profiles import (
     DEFAULT_PROFILES,
     GPUStatus,
@@ -144,11 +145,13 @@ class WorkspaceSpawnerMixin(LoggingConfigurable):
         """The spawn page: a card per profile and per catalog image; what this user may not
         start is greyed out with the reason."""
         profiles, groups, gpus = self.parsed_profiles, self.user_groups(), self.gpu_status()
+        prices = CostPrices(config=self.config)  # the platform's price table (c.CostPrices)
         cards: list[dict] = []
         for profile in profiles:
             reason = unavailable_reason(profile, groups, gpus)
             checked = reason is None and not any(c["checked"] for c in cards)
-            cards.append({**_profile_facts(profile), "reason": reason, "checked": checked})
+            cards.append({**_profile_facts(profile), "reason": reason, "checked": checked,
+                          "price": prices.profile_price(profile)})  # fmt: skip
         chosen = next((c["profile"] for c in cards if c["checked"]), None)
         images, warning = await self._image_cards(profiles, chosen)
         runs_here = not self.runs_images and not self.configured_image()

@@ -99,6 +99,20 @@ async def test_default_profile_sets_limits_env_and_idle_shutdown(tmp_path, no_gp
     assert spawner.home_dir == str(tmp_path / "alice")
 
 
+async def test_form_shows_each_profiles_price_computed_unless_it_sets_one(tmp_path, no_gpus):
+    spawner = make_spawner(tmp_path)
+    spawner.config.CostPrices.cpu_core_hour = 0.05
+    spawner.config.CostPrices.memory_gb_hour = 0.01
+    spawner.profiles = [
+        *spawner.profiles, {"name": "priced", "display_name": "Priced", "cpu_limit": 4,
+                            "mem_limit": "8Gi"},
+    ]  # fmt: skip
+    html = await spawner.render_options_form()
+    assert "$0.40/h" in html  # cpu-large sets its own price_per_hour
+    priced = html[html.index('value="priced"') :]
+    assert "$0.28/h" in priced[: priced.index("</label>")]  # 4 x 0.05 + 8 x 0.01
+
+
 async def test_gpu_profile_gets_its_own_gpu(tmp_path, gpus):
     alice, bob, carol = (make_spawner(tmp_path, n) for n in ("alice", "bob", "carol"))
     for spawner in (alice, bob):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ...prices import CostPrices
 from .budgets import CostBudgets
 from .meter import CostMeter, SampleSummary
-from .prices import CostPrices
 
 __all__ = ["CostBudgets", "CostMeter", "CostPrices", "SampleSummary"]

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from traitlets import Float, Unicode, default
 from traitlets.config import LoggingConfigurable
 
+from ...prices import CostPrices
 from ...profiles import Profile
 from ..access import Viewer
 from ..hubapi import HubError
@@ -35,7 +36,6 @@ from .budgets import CostBudgets
 from .idle import IdleGPUs
 from .nvml import GPUProbe, GPUReading, NVMLProbe
 from .overrun import stop_overrun
-from .prices import CostPrices
 from .record import Charge, Observed, Price, record_sample
 from .report import list_budgets
 from .runs import RunLog

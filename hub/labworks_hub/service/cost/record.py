@@ -17,11 +17,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from ...prices import Reserved
 from ...profiles import GiB
 from ..store.cost import JOB, CostCursor, CostUsage
 from ..store.jobs import FINISHED, JobRun
 from ..store.sweeps import SweepTrial
-from .prices import Reserved
 from .subjects import Subject
 from .usage import Reading
 

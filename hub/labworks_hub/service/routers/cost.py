@@ -13,6 +13,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
 
+from ...prices import CostPrices
 from ..access import NAME_RE, Forbidden, Viewer
 from ..auth import viewer
 from ..cost import report as reports
@@ -33,7 +34,6 @@ from ..cost.models import (
     Summary,
     report_csv,
 )
-from ..cost.prices import CostPrices
 from ..cost.runs import MLflowRunLog
 from ..cost.subjects import HubWorkspaces
 from ..metrics import CostMetrics

@@ -6,8 +6,8 @@ import pytest
 from traitlets import TraitError
 from traitlets.config import Config
 
+from labworks_hub.prices import HOURS_PER_MONTH, CostPrices
 from labworks_hub.profiles import DEFAULT_PROFILES, GiB, Profile
-from labworks_hub.service.cost.prices import HOURS_PER_MONTH, CostPrices
 
 
 def test_a_profile_costs_what_it_reserves_at_the_table_prices():

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from traitlets import Dict, Float, TraitError, Unicode, validate
 from traitlets.config import LoggingConfigurable
 
-from ...profiles import GiB, Profile, gpu_model_matches
+from .profiles import GiB, Profile, gpu_model_matches
 
 HOURS_PER_MONTH = 730.0  # 365 * 24 / 12, as cloud providers count a month
 
