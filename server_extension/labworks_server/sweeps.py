@@ -22,7 +22,7 @@ SWEEP_ID = r"([0-9a-f]{12})"
 # The fields of the platform's POST /sweeps a request from the lab may set (besides the path).
 SWEEP_SETTINGS = (
     *SETTINGS, "space", "metric", "direction", "sampler", "pruner", "trials", "parallel",
-    "budget_seconds", "seed",
+    "budget_seconds", "seed", "max_cost_usd",
 )  # fmt: skip
 
 

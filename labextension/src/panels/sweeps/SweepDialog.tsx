@@ -193,6 +193,21 @@ export function SweepView(props: {
         )}
         {number('trials', trans.__('Trials'))}
         {number('parallel', trans.__('Parallel'))}
+        <Field name="sweep-max-cost" label={trans.__('Cost cap')}>
+          <input
+            className="jp-mod-styled"
+            type="number"
+            min={0}
+            step="any"
+            placeholder={trans.__('none')}
+            title={trans.__(
+              'No trial starts once the trials cost this much; the sweep ends, naming the cap.'
+            )}
+            value={s.maxCost}
+            disabled={disabled}
+            onChange={e => form.set('maxCost', e.target.value)}
+          />
+        </Field>
         <ProfileField
           profiles={props.profiles}
           value={s.profile}

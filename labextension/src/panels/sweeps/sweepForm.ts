@@ -24,6 +24,8 @@ export interface ISweepSettings {
   trials: string;
   parallel: string;
   profile: string;
+  /** The sweep's cost cap in the platform's currency; '' for none. */
+  maxCost: string;
 }
 
 /**
@@ -113,6 +115,8 @@ export class SweepForm
       problem = trans.__('Trials must be a whole number of at least 1.');
     } else if (!Number.isInteger(parallel) || parallel < 1) {
       problem = trans.__('Parallel must be a whole number of at least 1.');
+    } else if (s.maxCost.trim() !== '' && !(Number(s.maxCost) > 0)) {
+      problem = trans.__('The cost cap must be an amount above 0, or empty.');
     }
     this.setError(problem);
     this.emitChanged();
@@ -131,6 +135,9 @@ export class SweepForm
     };
     if (s.profile.trim()) {
       request.profile = s.profile.trim();
+    }
+    if (s.maxCost.trim() !== '') {
+      request.max_cost_usd = Number(s.maxCost);
     }
     return request;
   }
@@ -158,7 +165,8 @@ export class SweepForm
     pruner: 'none',
     trials: '20',
     parallel: '2',
-    profile: ''
+    profile: '',
+    maxCost: ''
   };
 }
 

@@ -46,6 +46,8 @@ export interface ISweepRequest {
   parallel: number;
   profile?: string;
   budget_seconds?: number;
+  /** Stop starting trials once the sweep's trials cost this much. */
+  max_cost_usd?: number;
   seed?: number;
 }
 

@@ -150,6 +150,19 @@ describe('SweepForm', () => {
     });
   });
 
+  it('sends a cost cap when one is given, and refuses one that is no amount', async () => {
+    const { f, requests } = form({ status: 201, body: sweep() });
+    await f.load();
+    f.set('metric', 'loss');
+    f.set('maxCost', '-2');
+    expect(await f.submit()).toBeNull();
+    expect(f.error).toBe('The cost cap must be an amount above 0, or empty.');
+    expect(requests).toHaveLength(1); // nothing sent
+    f.set('maxCost', '2.5');
+    expect((await f.submit())?.id).toBe('0123456789ab');
+    expect((await requests[1].json()).max_cost_usd).toBe(2.5);
+  });
+
   it('shows the platform’s 400 and stays open', async () => {
     const { f } = form({
       status: 400,
