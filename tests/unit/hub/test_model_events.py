@@ -69,6 +69,8 @@ def test_lineage_is_read_from_the_runs_tags_and_dataset_inputs():
     assert found.image_digest == "sha256:" + "a" * 64 and found.image is None
     empty = lineage_of("r2", "7", None, {}, [])
     assert empty.parameters == {} and empty.datasets == [] and empty.notebook is None
+    assert empty.cost_usd is None
+    assert lineage_of("r3", "7", None, {}, [], 0.0125).cost_usd == 0.0125  # the job's metric
 
 
 @pytest.mark.parametrize("alias", ["production", "staging_2", "Champion-A", "_x"])

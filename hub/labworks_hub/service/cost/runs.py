@@ -7,10 +7,10 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
+from ..store.tracking import COST_METRIC
 from ..sweeps.runs import SweepRuns
 from ..tracking.server import TrackingServer
 
-COST_METRIC = "labworks.cost_usd"
 PROJECT_TAG = "labworks.project"
 
 

@@ -92,6 +92,7 @@ class Lineage(BaseModel):
     image_digest: str | None = None
     env_hash: str | None = None
     git_commit: str | None = None
+    cost_usd: float | None = Field(None, description="What the run's job cost.")
 
 
 class VersionDetail(BaseModel):

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..access import Forbidden, Invalid, NotFound, Viewer
 from ..store import tracking as tracking_store
-from ..store.tracking import model_permission
+from ..store.tracking import COST_METRIC, model_permission
 from .operations import TASK_TAG
 from .tasks import TASKS, infer_task
 
@@ -56,6 +56,7 @@ class Lineage:
     image_digest: str | None = None
     env_hash: str | None = None
     git_commit: str | None = None
+    cost_usd: float | None = None  # what the run's job cost (its labworks.cost_usd metric)
 
 
 @dataclass(frozen=True)
@@ -90,8 +91,10 @@ def lineage_of(
     run_name: str | None,
     tags: dict[str, str],
     inputs: list[tuple[str, str | None]],
+    cost_usd: float | None = None,
 ) -> Lineage:
-    """The lineage in a run's tags and its dataset inputs ((name, Labworks version) pairs)."""
+    """The lineage in a run's tags and its dataset inputs ((name, Labworks version) pairs);
+    `cost_usd`, the cost the meter logged on the run when its job ended."""
     datasets = {
         key.removeprefix(PREFIX + "dataset."): value
         for key, value in tags.items()
@@ -120,6 +123,7 @@ def lineage_of(
         image_digest=tags.get(PREFIX + "image.digest"),
         env_hash=tags.get(PREFIX + "env.hash"),
         git_commit=tags.get(PREFIX + "git.commit"),
+        cost_usd=cost_usd,
     )
 
 
@@ -263,7 +267,9 @@ def _lineage(tracking: Any, viewer: Viewer, run_id: str) -> Lineage:
         (d.dataset.name, {t.key: t.value for t in d.tags or []}.get(PREFIX + "dataset.version"))
         for d in (run.inputs.dataset_inputs if run.inputs else [])
     ]
-    return lineage_of(run_id, run.info.experiment_id, run.info.run_name, run.data.tags, inputs)
+    cost = run.data.metrics.get(COST_METRIC)
+    return lineage_of(run_id, run.info.experiment_id, run.info.run_name, run.data.tags, inputs,
+                      cost)  # fmt: skip
 
 
 # --- changing --------------------------------------------------------------------------------

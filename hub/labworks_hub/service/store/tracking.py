@@ -33,6 +33,7 @@ WORKSPACE = "default"  # MLflow's workspace when workspaces are off: where grant
 EXPERIMENT = "experiment"
 REGISTERED_MODEL = "registered_model"
 JOB_TAG = "labworks.job.id"  # set by the kernel on every run a job logs
+COST_METRIC = "labworks.cost_usd"  # logged by the cost meter on a job's run when it ends
 MAX_JOB_RUNS = 20
 
 

@@ -1,5 +1,6 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 
+import { formatCost } from '../../common/cost';
 import { RequestModel } from '../../requestModel';
 import type { ModelsClient } from './client';
 import type {
@@ -107,7 +108,11 @@ export function lineageFacts(
     [trans.__('Datasets'), datasets.join(', ')],
     [trans.__('Image'), lineage.image_digest || lineage.image],
     [trans.__('Environment'), lineage.image_digest ? null : lineage.env_hash],
-    [trans.__('Git commit'), lineage.git_commit]
+    [trans.__('Git commit'), lineage.git_commit],
+    [
+      trans.__('Cost'),
+      typeof lineage.cost_usd === 'number' ? formatCost(lineage.cost_usd) : null
+    ]
   ];
   return facts
     .filter((fact): fact is [string, string] => !!fact[1])

@@ -84,6 +84,8 @@ export interface ILineage {
   image_digest?: string | null;
   env_hash?: string | null;
   git_commit?: string | null;
+  /** What the run's job cost (its `labworks.cost_usd`). */
+  cost_usd?: number | null;
 }
 
 /**

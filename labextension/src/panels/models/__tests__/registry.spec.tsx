@@ -231,6 +231,10 @@ describe('the registry helpers', () => {
       'Image: sha256:abc'
     ]);
     expect(lineageFacts({ run_id: 'r', readable: false }, trans)).toEqual([]);
+    const billed = { run_id: 'r', readable: true, cost_usd: 0.0042 };
+    expect(lineageFacts(billed, trans)).toEqual([
+      { label: 'Cost', value: '$0.0042' }
+    ]);
   });
 });
 
