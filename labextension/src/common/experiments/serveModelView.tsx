@@ -2,7 +2,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { Button } from '@jupyterlab/ui-components';
 import React from 'react';
 
-import { Task, TASKS } from '../deployments';
+import { EndpointFields } from '../EndpointFields';
 import type { ServeModel } from './serveModel';
 
 /**
@@ -28,45 +28,17 @@ export function ServeFields(props: {
       </label>
       {serving.enabled && (
         <>
-          <label className="jp-Labworks-field">
-            <span>{trans.__('Endpoint name')}</span>
-            <input
-              type="text"
-              aria-label={trans.__('Endpoint name')}
-              value={serving.endpoint}
-              disabled={disabled}
-              aria-invalid={serving.problem !== null}
-              onChange={e => (serving.endpoint = e.target.value)}
-            />
-          </label>
-          {serving.problem !== null && serving.endpoint !== '' && (
-            <p className="jp-Labworks-fieldHint">
-              {trans.__(
-                'Lower-case letters, digits and dashes; a letter or digit first and last; at most 63.'
-              )}
-            </p>
-          )}
-          <label className="jp-Labworks-field">
-            <span>{trans.__('Task type')}</span>
-            <select
-              aria-label={trans.__('Task type')}
-              value={serving.task}
-              disabled={disabled}
-              onChange={e => (serving.task = e.target.value as Task | '')}
-            >
-              <option value="">{trans.__('Detect from the model')}</option>
-              {TASKS.map(task => (
-                <option key={task} value={task}>
-                  {task}
-                </option>
-              ))}
-            </select>
-          </label>
-          <p className="jp-Labworks-hint">
-            {trans.__(
-              'The endpoint answers the Open Inference Protocol v2; the task type shapes its outputs (classification: label and scores).'
-            )}
-          </p>
+          <EndpointFields
+            endpoint={serving.endpoint}
+            endpointValid={serving.problem === null}
+            task={serving.task}
+            unsetTask={trans.__('Detect from the model')}
+            disabled={disabled}
+            fieldClassName="jp-Labworks-field"
+            onEndpoint={value => (serving.endpoint = value)}
+            onTask={task => (serving.task = task)}
+            trans={trans}
+          />
         </>
       )}
     </>

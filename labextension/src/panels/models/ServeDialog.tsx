@@ -1,10 +1,11 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
 
+import { EndpointFields } from '../../common/EndpointFields';
 import { FormBody, FormDialog, launchForm } from '../../common/formDialog';
 import type { ModelsClient } from './client';
 import { ServeForm } from './serveForm';
-import { IDeploymentDetail, IModel, Task, TASKS } from './types';
+import type { IDeploymentDetail, IModel } from './types';
 
 /**
  * Show the "Serve" dialog of a model's version: the endpoint name and the
@@ -43,46 +44,17 @@ export function ServeView(props: {
   const { form, trans } = props;
   return (
     <div className="jp-Labworks-serve" data-testid="labworks-serve-form">
-      <label className="jp-Labworks-serveField">
-        <span>{trans.__('Endpoint name')}</span>
-        <input
-          className="jp-mod-styled"
-          value={form.name}
-          disabled={form.busy}
-          aria-invalid={!form.nameValid}
-          onChange={e => form.setName(e.target.value)}
-        />
-      </label>
-      {!form.nameValid && (
-        <p className="jp-Labworks-fieldHint">
-          {trans.__(
-            'Lower-case letters, digits and dashes; a letter or digit first and last; at most 63.'
-          )}
-        </p>
-      )}
-      <label className="jp-Labworks-serveField">
-        <span>{trans.__('Task type')}</span>
-        <select
-          className="jp-mod-styled"
-          value={form.task}
-          disabled={form.busy}
-          onChange={e => form.setTask(e.target.value as Task | '')}
-        >
-          <option value="">
-            {trans.__('From the version (its tag or signature)')}
-          </option>
-          {TASKS.map(task => (
-            <option key={task} value={task}>
-              {task}
-            </option>
-          ))}
-        </select>
-      </label>
-      <p className="jp-Labworks-hint">
-        {trans.__(
-          'The endpoint answers the Open Inference Protocol v2; the task type shapes its outputs (classification: label and scores).'
-        )}
-      </p>
+      <EndpointFields
+        endpoint={form.name}
+        endpointValid={form.nameValid}
+        task={form.task}
+        unsetTask={trans.__('From the version (its tag or signature)')}
+        disabled={form.busy}
+        fieldClassName="jp-Labworks-serveField"
+        onEndpoint={value => form.setName(value)}
+        onTask={task => form.setTask(task)}
+        trans={trans}
+      />
       {form.busy && (
         <p className="jp-Labworks-loading">{trans.__('Serving…')}</p>
       )}
