@@ -111,7 +111,7 @@ test-js: install
 # on one worker, in order; the unit tests' modules run beside them (tests/conftest.py groups them).
 TEST_WORKERS ?= 2
 test-python: install-test system-deps
-	$(BIN)/python -m pytest -p no:cacheprovider --durations=40 -n $(TEST_WORKERS) --dist loadgroup tests
+	$(BIN)/python -m pytest -p no:cacheprovider --durations=40 -n $(TEST_WORKERS) tests
 
 test: install system-deps lint test-js test-python
 

@@ -20,13 +20,18 @@ _db_counter = itertools.count()
 PLATFORM_GROUP = ("tests/integration/", "tests/unit/hub/test_isolation.py")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under `--dist loadgroup`, a worker takes a whole group: the platform's tests, or one
-    module of the others (so a module's fixtures are made once)."""
-    for item in items:
-        module = item.nodeid.split("::", 1)[0]
-        platform = module.startswith(PLATFORM_GROUP)
-        item.add_marker(pytest.mark.xdist_group("platform" if platform else module))
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Under `pytest -n N`, a worker takes a whole scope: the platform's tests, or one module of
+    the others (so a module's fixtures are made once). xdist's own `--dist loadgroup` cannot do
+    it under pytest 9, whose node ids no longer follow the `_nodeid` it rewrites."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class PlatformScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "platform" if module.startswith(PLATFORM_GROUP) else module
+
+    return PlatformScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
