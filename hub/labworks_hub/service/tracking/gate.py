@@ -184,7 +184,7 @@ def install_tracking(app: Starlette, settings: ServiceSettings) -> TrackingServe
     artifact store (`app.state.artifacts`); it starts on first use (importing MLflow takes
     seconds, and a platform that is never asked pays nothing)."""
     server = build_tracking_server(settings, app.state.artifacts)
-    server.platform_store = app.state.store  # the registry's changelog (history.py)
+    server.platform_store = getattr(app.state, "store", None)  # the changelog (history.py)
     app.state.tracking = server
     app.mount(settings.prefix + "mlflow", TrackingGate(server, app.state.identity))
     return server
