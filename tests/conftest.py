@@ -15,23 +15,21 @@ pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 _db_counter = itertools.count()
 
-# What must run on one pytest-xdist worker, in order: the integration tests (they share one
-# platform) and the unit tests that add system accounts beside it.
-PLATFORM_GROUP = ("tests/integration/", "tests/unit/hub/test_isolation.py")
-
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
-    """Under `pytest -n N`, a worker takes a whole scope: the platform's tests, or one module of
-    the others (so a module's fixtures are made once). xdist's own `--dist loadgroup` cannot do
-    it under pytest 9, whose node ids no longer follow the `_nodeid` it rewrites."""
+    """Under `pytest -n N`, a worker takes a whole module at a time, so a module's fixtures are
+    made once. Each worker starts its own platform for the integration modules it is given
+    (`platform` is session-scoped); modules use user names of their own, so two platforms on
+    one machine never share a workspace account. xdist's own `--dist loadscope` would split
+    parametrized tests by class; `--dist loadgroup` cannot group under pytest 9, whose node ids
+    no longer follow the `_nodeid` it rewrites."""
     from xdist.scheduler import LoadScopeScheduling
 
-    class PlatformScheduling(LoadScopeScheduling):
+    class ModuleScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            module = nodeid.split("::", 1)[0]
-            return "platform" if module.startswith(PLATFORM_GROUP) else module
+            return nodeid.split("::", 1)[0]
 
-    return PlatformScheduling(config, log)
+    return ModuleScheduling(config, log)
 
 
 @pytest.fixture(scope="session")

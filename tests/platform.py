@@ -52,6 +52,7 @@ class Platform:
 
     def start(self, timeout: float = 120) -> Platform:
         self.home.mkdir(parents=True, exist_ok=True)
+        self._own_cgroups()
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             [*LABWORKS, "up", "--home", str(self.home), "--port", str(self.port), *self.extra],
@@ -72,6 +73,18 @@ class Platform:
         found = re.search(r"password:\s+(\S+)", self.log())
         self.admin_password = found.group(1) if found else None
         return self
+
+    def _own_cgroups(self) -> None:
+        """Platforms of different pytest-xdist workers run at once and share system accounts
+        (an account is per user name, and `admin` is everyone's): each worker's platforms keep
+        their workspaces' cgroups under a subtree of their own, so stopping a server on one
+        never kills a namesake's on another."""
+        local = self.home / "jupyterhub_config.local.py"
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        line = f'c.CgroupLimits.subtree = "labworks-{worker}"\n'
+        if line not in (local.read_text() if local.exists() else ""):
+            with local.open("a") as f:
+                f.write(line)
 
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path.exists() else ""

@@ -103,7 +103,8 @@ class Account:
 
 
 def run_tool(argv: list[str], what: str) -> None:
-    """Run useradd/groupadd; /etc/passwd may be locked by a concurrent change for a moment."""
+    """Run useradd/groupadd; /etc/passwd or /etc/group may be locked by a concurrent change for
+    a moment (exit 1 or 10, "cannot lock ...; try again later"), so that is tried again."""
     deadline = time.monotonic() + 10
     while True:
         result = run(argv)
@@ -111,7 +112,7 @@ def run_tool(argv: list[str], what: str) -> None:
             return
         if result.returncode == 9 and argv[0] == "useradd":  # created meanwhile
             return
-        if result.returncode != 10 or time.monotonic() > deadline:  # 10: cannot lock
+        if "cannot lock" not in result.stderr or time.monotonic() > deadline:
             detail = (result.stderr or result.stdout).strip().splitlines()[-1:]
             raise IsolationError(
                 f"cannot {what}: {argv[0]} exited {result.returncode}"

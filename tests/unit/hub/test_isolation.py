@@ -18,6 +18,8 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -98,8 +100,18 @@ def accounts():
     yield made
     for entry in _passwd():
         if entry[0].startswith(made.prefix):
-            subprocess.run(["userdel", entry[0]], check=True)
-    subprocess.run(["groupdel", made.group], check=False)
+            _shadow_tool(["userdel", entry[0]])
+    _shadow_tool(["groupdel", made.group], check=False)
+
+
+def _shadow_tool(argv: list[str], check: bool = True) -> None:
+    """Run useradd/userdel/groupdel, waiting out a lock another test's platform holds."""
+    for _ in range(100):
+        done = subprocess.run(argv, capture_output=True, text=True)
+        if "cannot lock" not in done.stderr:
+            break
+        time.sleep(0.1)
+    assert done.returncode == 0 or not check, done.stderr
 
 
 def _passwd() -> list[list[str]]:
@@ -128,10 +140,38 @@ def test_ensure_creates_a_locked_system_account_once(accounts):
 def test_an_account_made_by_someone_else_is_not_taken_over(accounts):
     accounts.ensure("carol")  # creates the group
     name = accounts.name_for("mallory")
-    subprocess.run(["useradd", "--system", "--no-create-home", "--gid", accounts.group,
-                    "--comment", "not labworks", name], check=True)  # fmt: skip
+    _shadow_tool(["useradd", "--system", "--no-create-home", "--gid", accounts.group,
+                  "--comment", "not labworks", name])  # fmt: skip
     with pytest.raises(IsolationError, match=f"{name} exists but was not made by Labworks"):
         accounts.ensure("mallory")
+
+
+@as_root
+def test_a_locked_passwd_file_is_waited_out(accounts):
+    """useradd exits 1 while another program holds /etc/passwd.lock: the account is still made
+    once the lock is let go, not refused."""
+    accounts.ensure("dora")  # the group exists: only useradd's lock is in the way
+    holder = subprocess.Popen(["sleep", "30"])
+    lock = Path("/etc/passwd.lock")
+    for _ in range(100):  # take shadow's lock only while no one else holds it
+        try:
+            with lock.open("x") as f:
+                f.write(str(holder.pid))  # the pid of a live holder
+            break
+        except FileExistsError:
+            time.sleep(0.1)
+    else:
+        pytest.fail("another program held /etc/passwd.lock for 10 s")
+    release = threading.Timer(0.6, lock.unlink)
+    release.start()
+    try:
+        started = time.monotonic()
+        made = accounts.ensure("erin")
+        assert time.monotonic() - started >= 0.5  # it waited for the lock
+    finally:
+        release.join()  # the lock is let go whatever happened
+        holder.kill()
+    assert made.name == accounts.name_for("erin")
 
 
 def test_a_failing_useradd_is_a_clear_error(monkeypatch):

@@ -26,6 +26,7 @@ from ..store import Store
 from ..store import jobs as job_store
 from ..store.cost import USER, CostAlert
 from .budgets import CostBudgets, admins, who_raises
+from .models import significant
 from .report import month_bounds
 
 BUDGET, IDLE_GPU = "budget", "idle_gpu"
@@ -82,7 +83,7 @@ def _budget_notice(session: Session, budget: dict, threshold: int, month: str) -
     payload = {
         "budget": {"scope": budget["scope"], "name": budget["name"],
                    "monthly_usd": budget["monthly_usd"]},
-        "spent_usd": round(budget["spent_usd"], 6), "percent": round(budget["percent"], 3),
+        "spent_usd": significant(budget["spent_usd"]), "percent": round(budget["percent"], 3),
         "threshold": threshold, "month": month, "raise_by": admins(session), "message": text,
     }  # fmt: skip
     subject = f"Labworks: {whose.lower()} reached {threshold}% for {month}"

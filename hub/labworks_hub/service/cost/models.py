@@ -132,4 +132,10 @@ def _cell(value: object) -> object:
     """Numbers as they are; text that a spreadsheet would run as a formula, quoted."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value
-    return round(value, 6) if isinstance(value, float) else value
+    return significant(value) if isinstance(value, float) else value
+
+
+def significant(value: float) -> float:
+    """Nine significant digits: cents on millions, and still a figure on a run of a few seconds
+    (rounding to decimal places would turn $0.000236292 into $0.000236)."""
+    return float(f"{value:.9g}")

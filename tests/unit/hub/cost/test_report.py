@@ -101,6 +101,12 @@ def test_the_report_as_csv_has_a_header_and_a_cost_column(usage):
                                                                 ("ana", 3.5)]  # fmt: skip
     formula = report_csv({"rows": [{"key": "=cmd()", "cost_usd": 1.0}]})
     assert "'=cmd()" in formula  # not a formula in a spreadsheet
+    tiny = report_csv({"rows": [{"key": "a", "cost_usd": 0.00023629197}, {"key": "b",
+                                 "cost_usd": 1234567.891234}]})  # fmt: skip
+    assert [float(x["cost_usd"]) for x in csv.DictReader(io.StringIO(tiny))] == [
+        0.000236291970,
+        1234567.89,
+    ]  # a few seconds' run keeps its digits, millions their cents
 
 
 def test_budgets_are_set_by_admins_and_show_their_use(usage):
