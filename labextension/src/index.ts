@@ -27,7 +27,7 @@ import { modelsPlugin } from './panels/models/plugin';
 import { sweepsPlugin } from './panels/sweeps/plugin';
 import { launcherPlugin } from './launcher';
 import { adminPlugin } from './panels/admin/plugin';
-import { addOpenCommand, LabworksSidebar, Placements } from './sidebar';
+import { addPanelTab, LabworksSidebar, Placements } from './sidebar';
 import { tensorboardPlugin } from './tensorboard';
 import { ILabworksSidebar, IWorkspaceFactsProvider } from './tokens';
 import { workspaceFactsPlugin } from './workspaceFacts';
@@ -100,15 +100,15 @@ const workspacePlugin: JupyterFrontEndPlugin<void> = {
       facts
     });
     const panel = new WorkspacePanel({ model, translator });
-    panel.title.icon = workspaceIcon;
-    panel.disposed.connect(() => model.dispose());
-    sidebar.addPanel(panel, { command: CommandIDs.openWorkspace });
-
-    addOpenCommand(app.commands, CommandIDs.openWorkspace, {
+    addPanelTab(app.commands, {
       sidebar,
       panel,
+      model,
+      icon: workspaceIcon,
+      command: CommandIDs.openWorkspace,
       trans,
-      caption: trans.__('Show the Labworks Workspace panel')
+      palette,
+      refreshOnOpen: false // the facts have their own refresh command
     });
     app.commands.addCommand(CommandIDs.refreshWorkspace, {
       label: trans.__('Refresh Labworks Workspace Facts'),
@@ -118,11 +118,10 @@ const workspacePlugin: JupyterFrontEndPlugin<void> = {
       execute: () => model.refresh()
     });
 
-    if (palette) {
-      const category = trans.__('Labworks');
-      palette.addItem({ command: CommandIDs.openWorkspace, category });
-      palette.addItem({ command: CommandIDs.refreshWorkspace, category });
-    }
+    palette?.addItem({
+      command: CommandIDs.refreshWorkspace,
+      category: trans.__('Labworks')
+    });
     addSharingCommands(
       app,
       model.sharing,

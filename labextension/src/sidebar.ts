@@ -1,5 +1,7 @@
 import type { ILayoutRestorer, JupyterFrontEnd } from '@jupyterlab/application';
+import type { ICommandPalette } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
+import type { LabIcon } from '@jupyterlab/ui-components';
 import type { CommandRegistry } from '@lumino/commands';
 import { ISignal, Signal } from '@lumino/signaling';
 import type { Widget } from '@lumino/widgets';
@@ -156,30 +158,37 @@ export namespace LabworksSidebar {
 }
 
 /**
- * Add the command that opens a panel's tab (its launcher card, the palette):
- * labelled with the panel's name on a launcher card, "Open Labworks <name>"
- * elsewhere, with the tab's icon and `caption`.
+ * Add a panel as its own sidebar tab: its icon, its model disposed with it,
+ * the command that opens it (its launcher card, the palette: labelled with
+ * the panel's name on a launcher card, "Open Labworks <name>" elsewhere),
+ * refreshing its model each time it is opened unless `refreshOnOpen` is
+ * false.
  */
-export function addOpenCommand(
+export function addPanelTab(
   commands: CommandRegistry,
-  id: string,
   options: {
     sidebar: ILabworksSidebar;
     panel: Widget;
+    model: { refresh(): unknown; dispose(): void };
+    icon: LabIcon;
+    command: string;
+    placement?: Partial<ILabworksSidebar.IPlacement>;
     trans: TranslationBundle;
-    caption: string;
-    /** Also done when the command runs (a refresh). */
-    opened?: () => void;
+    palette?: ICommandPalette | null;
+    refreshOnOpen?: boolean;
   }
 ): void {
-  const { sidebar, panel, trans } = options;
-  commands.addCommand(id, {
+  const { sidebar, panel, model, command, trans } = options;
+  panel.title.icon = options.icon;
+  panel.disposed.connect(() => model.dispose());
+  sidebar.addPanel(panel, { command, placement: options.placement });
+  commands.addCommand(command, {
     label: args =>
       args.isLauncher
         ? panel.title.label
         : trans.__('Open Labworks %1', panel.title.label),
-    caption: options.caption,
-    icon: panel.title.icon,
+    caption: trans.__('Show the Labworks %1 panel', panel.title.label),
+    icon: options.icon,
     describedBy: {
       args: {
         type: 'object',
@@ -188,7 +197,10 @@ export function addOpenCommand(
     },
     execute: () => {
       sidebar.activatePanel(panel.id);
-      options.opened?.();
+      if (options.refreshOnOpen !== false) {
+        void model.refresh();
+      }
     }
   });
+  options.palette?.addItem({ command, category: trans.__('Labworks') });
 }

@@ -1,11 +1,12 @@
 import { LabShell } from '@jupyterlab/application';
 import type { ILayoutRestorer, LayoutRestorer } from '@jupyterlab/application';
+import type { ICommandPalette } from '@jupyterlab/apputils';
 import { nullTranslator } from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
 import { Widget } from '@lumino/widgets';
 
 import { dataIcon, jobsIcon } from '../icons';
-import { addOpenCommand, LabworksSidebar } from '../sidebar';
+import { addPanelTab, LabworksSidebar } from '../sidebar';
 import type { ILabworksSidebar } from '../tokens';
 
 function panel(id: string, label: string): Widget {
@@ -168,23 +169,35 @@ describe('LabworksSidebar', () => {
   });
 });
 
-describe('addOpenCommand', () => {
+describe('addPanelTab', () => {
   const trans = nullTranslator.load('labworks');
 
-  it('opens the tab, labelled by the panel on a launcher card and in full elsewhere', async () => {
+  it('adds the tab and the command that opens it, labelled by the panel on a launcher card and in full elsewhere', async () => {
     const commands = new CommandRegistry();
-    const sidebar = { activatePanel: jest.fn() };
+    const sidebar = { activatePanel: jest.fn(), addPanel: jest.fn() };
+    const palette = { addItem: jest.fn() };
+    const model = { refresh: jest.fn(), dispose: jest.fn() };
     const jobs = panel('labworks-jobs', 'Jobs');
-    jobs.title.icon = jobsIcon;
-    const opened = jest.fn();
-    addOpenCommand(commands, 'labworks:open-jobs', {
+    addPanelTab(commands, {
       sidebar: sidebar as unknown as ILabworksSidebar,
       panel: jobs,
+      model,
+      icon: jobsIcon,
+      command: 'labworks:open-jobs',
+      placement: { rank: 610 },
       trans,
-      caption: 'Show the Labworks Jobs panel',
-      opened
+      palette: palette as unknown as ICommandPalette
     });
 
+    expect(jobs.title.icon).toBe(jobsIcon);
+    expect(sidebar.addPanel).toHaveBeenCalledWith(jobs, {
+      command: 'labworks:open-jobs',
+      placement: { rank: 610 }
+    });
+    expect(palette.addItem).toHaveBeenCalledWith({
+      command: 'labworks:open-jobs',
+      category: 'Labworks'
+    });
     expect(commands.label('labworks:open-jobs', { isLauncher: true })).toBe(
       'Jobs'
     );
@@ -197,6 +210,27 @@ describe('addOpenCommand', () => {
 
     await commands.execute('labworks:open-jobs');
     expect(sidebar.activatePanel).toHaveBeenCalledWith('labworks-jobs');
-    expect(opened).toHaveBeenCalledTimes(1);
+    expect(model.refresh).toHaveBeenCalledTimes(1);
+    jobs.dispose();
+    expect(model.dispose).toHaveBeenCalledTimes(1);
+  });
+
+  it('leaves the model alone on opening where refreshOnOpen is false', async () => {
+    const commands = new CommandRegistry();
+    const model = { refresh: jest.fn(), dispose: jest.fn() };
+    addPanelTab(commands, {
+      sidebar: {
+        activatePanel: jest.fn(),
+        addPanel: jest.fn()
+      } as unknown as ILabworksSidebar,
+      panel: panel('labworks-workspace', 'Workspace'),
+      model,
+      icon: jobsIcon,
+      command: 'labworks:open-workspace',
+      trans,
+      refreshOnOpen: false
+    });
+    await commands.execute('labworks:open-workspace');
+    expect(model.refresh).not.toHaveBeenCalled();
   });
 });

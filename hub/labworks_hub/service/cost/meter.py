@@ -10,7 +10,6 @@ one goes on from the store's cursors: nothing is lost or counted twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from traitlets.config import LoggingConfigurable
 from ...prices import CostPrices
 from ...profiles import Profile
 from ..access import Viewer
+from ..background import cancel
 from ..hubapi import HubError
 from ..jobs.notify import Notifier
 from ..store import Store
@@ -131,10 +131,7 @@ class CostMeter(LoggingConfigurable):
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel(task)
         if isinstance(self._gpus, NVMLProbe):
             self._gpus.close()
 

@@ -33,6 +33,7 @@ from ...catalog import ImageCatalog
 from ...gpus import GPU, GPUAllocator, NoGPUAvailable, job_holder
 from ...profiles import Profile
 from ...public_url import PUBLIC_URL_ENV, from_environment
+from ..background import cancel
 from ..hubapi import HubError, HubTokens, token_digest
 from ..lifeline import Lifeline, watch_parent
 from ..store import Store
@@ -184,10 +185,7 @@ class JobService(LoggingConfigurable):
         if self._lifeline is not None:
             self._lifeline.close()
             self._lifeline = None
-        task = self._stop_loop()
-        if task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel(self._stop_loop())
         for task in list(self._background):
             task.cancel()
         await self.executor.close()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from ...catalog import CatalogError, ImageCatalog, ImageInfo, local_environment, owner_of
 from ..access import Refused, Unavailable
 from ..auth import Caller, current_caller
+from ..background import cancel
 from .jobs_common import service_of
 
 log = logging.getLogger("labworks.service")
@@ -33,10 +34,7 @@ async def _warm_catalog(app: FastAPI):
     catalog = _catalog_of(app)
     task = catalog.refresh_in_background() if catalog.configured else None
     yield
-    if task is not None:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
+    await cancel(task)
 
 
 router = APIRouter(tags=["images"], lifespan=_warm_catalog)

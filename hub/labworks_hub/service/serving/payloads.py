@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ..background import cancel
 from ..jobs.artifacts import ArtifactStore
 
 log = logging.getLogger("labworks.service")
@@ -67,10 +68,7 @@ class PayloadLog:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel(task)
         await self.flush()  # what is waiting is written, not lost
 
     async def _loop(self) -> None:

@@ -26,6 +26,7 @@ from traitlets import Float, Integer
 from traitlets.config import LoggingConfigurable
 
 from ..access import Viewer, Visibility
+from ..background import cancel
 from ..hubapi import HubError, HubTokens, token_digest
 from ..jobs.artifacts import ArtifactStore
 from ..store import Store
@@ -140,10 +141,7 @@ class ServingService(LoggingConfigurable):
     async def stop(self) -> None:
         """Stop looking; the model servers keep running and are re-attached at next start."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel(task)
         await self.payloads.stop()
         await self.backend.close()
 

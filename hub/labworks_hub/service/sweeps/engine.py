@@ -34,6 +34,7 @@ from traitlets import Float, Integer
 from traitlets.config import LoggingConfigurable
 
 from ..access import Refused, Viewer
+from ..background import cancel
 from ..jobs.service import JobService
 from ..store import Store
 from ..store import jobs as job_store
@@ -81,10 +82,7 @@ class SweepEngine(LoggingConfigurable):
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel(task)
         with self._lock:
             for journal in self._journals.values():
                 journal.close()

@@ -7,7 +7,7 @@ import { PageConfig } from '@jupyterlab/coreutils';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { adminIcon } from '../../icons';
-import { addOpenCommand } from '../../sidebar';
+import { addPanelTab } from '../../sidebar';
 import { ILabworksSidebar, IWorkspaceFactsProvider } from '../../tokens';
 // The model asks at start whether the person is an administrator.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -51,19 +51,14 @@ export const adminPlugin: JupyterFrontEndPlugin<void> = {
         translator,
         user: PageConfig.getOption('hubUser') || null
       });
-      panel.title.icon = adminIcon;
-      panel.disposed.connect(() => model.dispose());
-      sidebar.addPanel(panel, { command: AdminCommandIDs.open });
-      addOpenCommand(app.commands, AdminCommandIDs.open, {
+      addPanelTab(app.commands, {
         sidebar,
         panel,
-        trans,
-        caption: trans.__('Show the Labworks Admin panel'),
-        opened: () => void model.refresh()
-      });
-      palette?.addItem({
+        model,
+        icon: adminIcon,
         command: AdminCommandIDs.open,
-        category: trans.__('Labworks')
+        trans,
+        palette
       });
     };
     // Not awaited: the lab starts without waiting for the platform.

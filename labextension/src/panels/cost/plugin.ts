@@ -7,7 +7,7 @@ import { IStatusBar } from '@jupyterlab/statusbar';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { costIcon } from '../../icons';
-import { addOpenCommand } from '../../sidebar';
+import { addPanelTab } from '../../sidebar';
 import { ILabworksSidebar, IWorkspaceFactsProvider } from '../../tokens';
 // The meter is in the status bar from the start: not loaded lazily.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -51,28 +51,21 @@ export const costPlugin: JupyterFrontEndPlugin<void> = {
       serverSettings: app.serviceManager.serverSettings
     });
     const panel = new CostPanel({ model, translator });
-    panel.title.icon = costIcon;
-    panel.disposed.connect(() => model.dispose());
-    sidebar.addPanel(panel, {
-      command: CostCommandIDs.open,
-      placement: { area: 'left', rank: 635 }
-    });
-    addOpenCommand(app.commands, CostCommandIDs.open, {
+    addPanelTab(app.commands, {
       sidebar,
       panel,
+      model,
+      icon: costIcon,
+      command: CostCommandIDs.open,
+      placement: { area: 'left', rank: 635 },
       trans,
-      caption: trans.__('Show the Labworks Cost panel'),
-      opened: () => void model.refresh()
+      palette
     });
     // Administrators see everyone's costs and set budgets.
     void workspace
       .facts()
       .then(facts => model.setAdmin(facts.admin))
       .catch(() => undefined);
-    palette?.addItem({
-      command: CostCommandIDs.open,
-      category: trans.__('Labworks')
-    });
   }
 };
 

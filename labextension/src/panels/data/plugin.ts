@@ -6,7 +6,7 @@ import { Clipboard, ICommandPalette } from '@jupyterlab/apputils';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { dataIcon } from '../../icons';
-import { addOpenCommand } from '../../sidebar';
+import { addPanelTab } from '../../sidebar';
 import { ILabworksSidebar, IWorkspaceFactsProvider } from '../../tokens';
 // The panel and its model are in the sidebar from the start.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -61,21 +61,14 @@ export const dataPlugin: JupyterFrontEndPlugin<void> = {
         }
       }
     });
-    panel.title.icon = dataIcon;
-    panel.disposed.connect(() => model.dispose());
-    sidebar.addPanel(panel, { command: DataCommandIDs.open });
-    addOpenCommand(app.commands, DataCommandIDs.open, {
+    addPanelTab(app.commands, {
       sidebar,
       panel,
+      model,
+      icon: dataIcon,
+      command: DataCommandIDs.open,
       trans,
-      caption: trans.__('Show the Labworks Data panel'),
-      opened: () => void model.refresh()
+      palette
     });
-    if (palette) {
-      palette.addItem({
-        command: DataCommandIDs.open,
-        category: trans.__('Labworks')
-      });
-    }
   }
 };

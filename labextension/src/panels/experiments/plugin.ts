@@ -13,7 +13,7 @@ import type { Widget } from '@lumino/widgets';
 import { requestAPI } from '../../api';
 import { IJobRef, outputPath } from '../../common/jobOutputs';
 import { experimentsIcon } from '../../icons';
-import { addOpenCommand } from '../../sidebar';
+import { addPanelTab } from '../../sidebar';
 import { ILabworksSidebar, IWorkspaceFactsProvider } from '../../tokens';
 // The client backs the artifacts drive, registered at start.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -168,15 +168,14 @@ export const experimentsPlugin: JupyterFrontEndPlugin<void> = {
         });
       }
     });
-    panel.title.icon = experimentsIcon;
-    panel.disposed.connect(() => model.dispose());
-    sidebar.addPanel(panel, { command: ExperimentsCommandIDs.open });
-    addOpenCommand(app.commands, ExperimentsCommandIDs.open, {
+    addPanelTab(app.commands, {
       sidebar,
       panel,
+      model,
+      icon: experimentsIcon,
+      command: ExperimentsCommandIDs.open,
       trans,
-      caption: trans.__('Show the Labworks Experiments panel'),
-      opened: () => void model.refresh()
+      palette
     });
 
     addCommands(app, trans, {
@@ -186,12 +185,6 @@ export const experimentsPlugin: JupyterFrontEndPlugin<void> = {
         compare(await Promise.all(ids.map(id => client.getRun(id)))),
       openRun: id => openRun(id)
     });
-    if (palette) {
-      palette.addItem({
-        command: ExperimentsCommandIDs.open,
-        category: trans.__('Labworks')
-      });
-    }
   }
 };
 

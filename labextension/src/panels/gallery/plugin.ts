@@ -25,7 +25,7 @@ import { Widget } from '@lumino/widgets';
 import { showDiff } from '../../common/nbdime';
 import { notebookContext } from '../../common/notebook';
 import { galleryIcon } from '../../icons';
-import { addOpenCommand } from '../../sidebar';
+import { addPanelTab } from '../../sidebar';
 import { ILabworksSidebar, IWorkspaceFactsProvider } from '../../tokens';
 import { GALLERY_DRIVE, GalleryDrive, versionPath } from './drive';
 // The model backs the drive, which must be registered at start.
@@ -237,9 +237,15 @@ export const galleryPlugin: JupyterFrontEndPlugin<void> = {
         publish: () => void app.commands.execute(GalleryCommandIDs.publish)
       }
     });
-    panel.title.icon = galleryIcon;
-    panel.disposed.connect(() => model.dispose());
-    sidebar.addPanel(panel, { command: GalleryCommandIDs.open });
+    addPanelTab(app.commands, {
+      sidebar,
+      panel,
+      model,
+      icon: galleryIcon,
+      command: GalleryCommandIDs.open,
+      trans,
+      palette
+    });
 
     const publish = async (context: DocumentRegistry.Context) => {
       const number = await publishNotebook(context, model, workspace, trans);
@@ -260,13 +266,6 @@ export const galleryPlugin: JupyterFrontEndPlugin<void> = {
           await publish(context);
         }
       }
-    });
-    addOpenCommand(app.commands, GalleryCommandIDs.open, {
-      sidebar,
-      panel,
-      trans,
-      caption: trans.__('Show the Labworks Gallery panel'),
-      opened: () => void model.refresh()
     });
 
     app.contextMenu.addItem({
@@ -291,7 +290,6 @@ export const galleryPlugin: JupyterFrontEndPlugin<void> = {
     if (palette) {
       const category = trans.__('Labworks');
       palette.addItem({ command: GalleryCommandIDs.publish, category });
-      palette.addItem({ command: GalleryCommandIDs.open, category });
     }
   }
 };

@@ -9,7 +9,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { runIcon } from '@jupyterlab/ui-components';
 
 import { jobsIcon } from '../../icons';
-import { addOpenCommand } from '../../sidebar';
+import { addPanelTab } from '../../sidebar';
 import { ILabworksSidebar, IWorkspaceFactsProvider } from '../../tokens';
 import { openModelsAction } from '../../common/deployments';
 import { outputPath } from '../../common/jobOutputs';
@@ -110,12 +110,18 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
       }
     });
     panel.disposed.connect(() => {
-      model.dispose();
       schedules.dispose();
       notifications.dispose();
     });
-    panel.title.icon = jobsIcon;
-    sidebar.addPanel(panel, { command: JobsCommandIDs.open });
+    addPanelTab(app.commands, {
+      sidebar,
+      panel,
+      model,
+      icon: jobsIcon,
+      command: JobsCommandIDs.open,
+      trans,
+      palette
+    });
 
     const showJob = (job: IJob) => {
       sidebar.activatePanel(panel.id);
@@ -185,13 +191,6 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
         }
       }
     });
-    addOpenCommand(app.commands, JobsCommandIDs.open, {
-      sidebar,
-      panel,
-      trans,
-      caption: trans.__('Show the Labworks Jobs panel'),
-      opened: () => void model.refresh()
-    });
 
     app.contextMenu.addItem({
       command: JobsCommandIDs.run,
@@ -215,7 +214,6 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
     if (palette) {
       const category = trans.__('Labworks');
       palette.addItem({ command: JobsCommandIDs.run, category });
-      palette.addItem({ command: JobsCommandIDs.open, category });
     }
   }
 };

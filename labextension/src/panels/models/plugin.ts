@@ -12,7 +12,7 @@ import { PageConfig } from '@jupyterlab/coreutils';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { modelsIcon } from '../../icons';
-import { addOpenCommand } from '../../sidebar';
+import { addPanelTab } from '../../sidebar';
 import { ILabworksSidebar, IWorkspaceFactsProvider } from '../../tokens';
 // The panel polls its deployments while shown; it is in the sidebar from the start.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -108,24 +108,15 @@ export const modelsPlugin: JupyterFrontEndPlugin<void> = {
       }
     };
     const panel = new ModelsPanel({ model, actions, translator });
-    panel.title.icon = modelsIcon;
-    panel.disposed.connect(() => model.dispose());
-    sidebar.addPanel(panel, {
-      command: ModelsCommandIDs.open,
-      placement: { area: 'left', rank: 625 }
-    });
-    addOpenCommand(app.commands, ModelsCommandIDs.open, {
+    addPanelTab(app.commands, {
       sidebar,
       panel,
+      model,
+      icon: modelsIcon,
+      command: ModelsCommandIDs.open,
+      placement: { area: 'left', rank: 625 },
       trans,
-      caption: trans.__('Show the Labworks Models panel'),
-      opened: () => void model.refresh()
+      palette
     });
-    if (palette) {
-      palette.addItem({
-        command: ModelsCommandIDs.open,
-        category: trans.__('Labworks')
-      });
-    }
   }
 };

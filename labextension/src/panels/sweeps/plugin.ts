@@ -14,7 +14,7 @@ import { PageConfig } from '@jupyterlab/coreutils';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { sweepsIcon } from '../../icons';
-import { addOpenCommand } from '../../sidebar';
+import { addPanelTab } from '../../sidebar';
 import { ILabworksSidebar, IWorkspaceFactsProvider } from '../../tokens';
 import { outputPath } from '../../common/jobOutputs';
 import { addNotebookButton, notebookContext } from '../../common/notebook';
@@ -133,15 +133,14 @@ export const sweepsPlugin: JupyterFrontEndPlugin<void> = {
       }
     };
     const panel = new SweepsPanel({ model, actions, translator });
-    panel.title.icon = sweepsIcon;
-    panel.disposed.connect(() => model.dispose());
-    sidebar.addPanel(panel, { command: SweepsCommandIDs.open });
-    addOpenCommand(app.commands, SweepsCommandIDs.open, {
+    addPanelTab(app.commands, {
       sidebar,
       panel,
+      model,
+      icon: sweepsIcon,
+      command: SweepsCommandIDs.open,
       trans,
-      caption: trans.__('Show the Labworks Sweeps panel'),
-      opened: () => void model.refresh()
+      palette
     });
 
     const sweep = async (path: string) => {
@@ -219,7 +218,6 @@ export const sweepsPlugin: JupyterFrontEndPlugin<void> = {
     if (palette) {
       const category = trans.__('Labworks');
       palette.addItem({ command: SweepsCommandIDs.sweep, category });
-      palette.addItem({ command: SweepsCommandIDs.open, category });
     }
   }
 };
