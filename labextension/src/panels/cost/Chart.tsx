@@ -1,9 +1,9 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
-import React, { useEffect, useMemo, useRef } from 'react';
+import React, { useMemo } from 'react';
 import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
 
 import { formatCost } from '../../common/cost';
+import { themeColor, themedAxis, useUPlot } from '../../common/uplot';
 import { dailySeries } from './model';
 import type { IReport } from './types';
 
@@ -21,39 +21,13 @@ export function DailyChart(props: {
   trans: TranslationBundle;
 }): JSX.Element {
   const { report, trans } = props;
-  const host = useRef<HTMLDivElement>(null);
-  const plot = useRef<uPlot | null>(null);
   const data = useMemo(() => dailySeries(report), [report]);
-  const shape = `${report.month} ${report.currency}`;
-
-  useEffect(() => {
-    const node = host.current;
-    if (node === null) {
-      return;
-    }
-    const chart = new uPlot(
-      options(report, trans, Math.max(node.clientWidth, 200)),
-      data,
-      node
-    );
-    plot.current = chart;
-    const resize = new ResizeObserver(() => {
-      if (node.clientWidth > 0 && node.clientWidth !== chart.width) {
-        chart.setSize({ width: node.clientWidth, height: CHART_HEIGHT });
-      }
-    });
-    resize.observe(node);
-    return () => {
-      resize.disconnect();
-      chart.destroy();
-      plot.current = null;
-    };
-  }, [shape]);
-
-  useEffect(() => {
-    plot.current?.setData(data);
-  }, [data]);
-
+  const host = useUPlot(
+    width => options(report, trans, width),
+    data,
+    `${report.month} ${report.currency}`,
+    CHART_HEIGHT
+  );
   return (
     <div
       ref={host}
@@ -69,24 +43,13 @@ export function DailyChart(props: {
   );
 }
 
-/**
- * A CSS variable of the current theme.
- */
-function themeColor(name: string, fallback: string): string {
-  const value = getComputedStyle(document.body).getPropertyValue(name).trim();
-  return value || fallback;
-}
-
 function options(
   report: IReport,
   trans: TranslationBundle,
   width: number
 ): uPlot.Options {
-  const text = themeColor('--jp-ui-font-color1', '#333');
-  const grid = themeColor('--jp-border-color2', '#e0e0e0');
   const bar = themeColor('--jp-brand-color1', '#1976d2');
-  const font = `11px ${themeColor('--jp-ui-font-family', 'sans-serif')}`;
-  const axis = { stroke: text, font, labelFont: font, grid: { stroke: grid } };
+  const axis = themedAxis();
   const money = (value: number) => formatCost(value, report.currency);
   const days = dailySeries(report)[0].length;
   return {

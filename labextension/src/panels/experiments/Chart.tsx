@@ -1,7 +1,7 @@
-import React, { useEffect, useRef } from 'react';
+import React from 'react';
 import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
 
+import { themedAxis, useUPlot } from '../../common/uplot';
 import { runColor } from './chartData';
 
 /**
@@ -32,8 +32,6 @@ export interface IChartProps {
  * and only given the new data otherwise.
  */
 export function Chart(props: IChartProps): JSX.Element {
-  const host = useRef<HTMLDivElement>(null);
-  const plot = useRef<uPlot | null>(null);
   const shape = [
     props.kind,
     props.logScale,
@@ -41,35 +39,12 @@ export function Chart(props: IChartProps): JSX.Element {
     props.yLabel,
     ...props.labels
   ].join('\u0000');
-
-  useEffect(() => {
-    const node = host.current;
-    if (node === null) {
-      return;
-    }
-    const chart = new uPlot(
-      options(props, Math.max(node.clientWidth, 200)),
-      props.data as uPlot.AlignedData,
-      node
-    );
-    plot.current = chart;
-    const resize = new ResizeObserver(() => {
-      if (node.clientWidth > 0 && node.clientWidth !== chart.width) {
-        chart.setSize({ width: node.clientWidth, height: CHART_HEIGHT });
-      }
-    });
-    resize.observe(node);
-    return () => {
-      resize.disconnect();
-      chart.destroy();
-      plot.current = null;
-    };
-  }, [shape]);
-
-  useEffect(() => {
-    plot.current?.setData(props.data as uPlot.AlignedData);
-  }, [props.data]);
-
+  const host = useUPlot(
+    width => options(props, width),
+    props.data as uPlot.AlignedData,
+    shape,
+    CHART_HEIGHT
+  );
   return (
     <div
       ref={host}
@@ -79,14 +54,6 @@ export function Chart(props: IChartProps): JSX.Element {
       aria-label={props.title}
     />
   );
-}
-
-/**
- * A CSS variable of the current theme.
- */
-function themeColor(name: string, fallback: string): string {
-  const value = getComputedStyle(document.body).getPropertyValue(name).trim();
-  return value || fallback;
 }
 
 /**
@@ -100,10 +67,7 @@ function barRange(min: number, max: number): [number, number] {
 }
 
 function options(props: IChartProps, width: number): uPlot.Options {
-  const text = themeColor('--jp-ui-font-color1', '#333');
-  const grid = themeColor('--jp-border-color2', '#e0e0e0');
-  const font = `11px ${themeColor('--jp-ui-font-family', 'sans-serif')}`;
-  const axis = { stroke: text, font, labelFont: font, grid: { stroke: grid } };
+  const axis = themedAxis();
   const bars = props.kind === 'bars';
   const drawBars = bars ? uPlot.paths.bars!({ size: [0.6, 80] }) : undefined;
   return {
