@@ -10,6 +10,7 @@ import pytest
 from labworks_hub.service.store import Store
 from tests.postgres import PostgresServer
 from tests.registry import Registry
+from tests.s3 import SeaweedS3
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -64,5 +65,14 @@ def registry(tmp_path_factory):
     """One real OCI registry (Debian's docker-registry) on loopback for the whole session;
     tests push the images they need (tests/registry.py)."""
     server = Registry(tmp_path_factory.mktemp("registry")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3(tmp_path_factory):
+    """One real S3 endpoint (SeaweedFS) on loopback for the whole session, with one bucket
+    (`s3.bucket`) that tests share under prefixes of their own (tests/s3.py)."""
+    server = SeaweedS3(tmp_path_factory.mktemp("seaweedfs")).start()
     yield server
     server.stop()

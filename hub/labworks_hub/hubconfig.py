@@ -287,11 +287,11 @@ def unprivileged(user: str, command: list[str]) -> list[str]:
 
 
 # Config sections handed to the platform service: notebook jobs (service/jobs), the
-# tracking server (service/tracking) and served models (service/serving).
+# tracking server (service/tracking), served models (service/serving), costs and data sources.
 JOB_SECTIONS = (
     "JobService", "LocalExecutor", "KubernetesExecutor", "ArtifactStore", "WebhookNotifier",
     "EmailNotifier", "GPUAllocator", "TrackingServer", "ServingService", "LocalServing",
-    "KServeBackend", "CostPrices", "CostMeter", "CostBudgets",
+    "KServeBackend", "CostPrices", "CostMeter", "CostBudgets", "DataSources",
 )  # fmt: skip
 SMTP_PASSWORD_ENV = "LABWORKS_SMTP_PASSWORD"  # noqa: S105 (passed on from the hub's environment)
 

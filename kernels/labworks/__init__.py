@@ -12,13 +12,14 @@ try:
 except PackageNotFoundError:
     __version__ = "0.0.0"
 
-__all__ = ["__version__", "api", "cost", "data", "sweeps", "track"]
+__all__ = ["__version__", "api", "cost", "data", "datasets", "sources", "sweeps", "track"]
 
-SUBMODULES = ("api", "cost", "data", "sweeps", "track")
+SUBMODULES = ("api", "cost", "data", "sources", "sweeps", "track")
+ALIASES = {"datasets": "data"}  # `from labworks import datasets; datasets.snapshot(...)`
 
 
 def __getattr__(name: str) -> ModuleType:
     """`labworks.track` and friends load on first use, so a kernel starts without mlflow."""
-    if name in SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
+    if name in SUBMODULES or name in ALIASES:
+        return importlib.import_module(f"{__name__}.{ALIASES.get(name, name)}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,6 +18,16 @@ from typing import Any
 
 TOKEN_VARIABLES = ("LABWORKS_API_TOKEN", "JUPYTERHUB_API_TOKEN", "MLFLOW_TRACKING_TOKEN")
 TIMEOUT = 60.0
+ORIGIN_HEADER = "X-Labworks-Origin"  # where a request comes from, for the access audit
+
+
+def origin(environ: Mapping[str, str] | None = None) -> str:
+    """Where this process calls from, as the audit records it: ``job:<id>`` in a job, else
+    ``workspace:<user>/<server name>``."""
+    env = os.environ if environ is None else environ
+    if env.get("LABWORKS_JOB_ID"):
+        return f"job:{env['LABWORKS_JOB_ID']}"
+    return f"workspace:{env.get('JUPYTERHUB_USER', '')}/{env.get('JUPYTERHUB_SERVER_NAME', '')}"
 
 
 class PlatformError(Exception):
@@ -32,12 +42,16 @@ class PlatformError(Exception):
 class Api:
     """Requests to one platform API address with one token; refusals raise `error`."""
 
-    def __init__(self, api_url: str, token: str, error: type[PlatformError] = PlatformError):
+    def __init__(
+        self, api_url: str, token: str, error: type[PlatformError] = PlatformError,
+        origin: str = "",
+    ) -> None:  # fmt: skip
         if urllib.parse.urlsplit(api_url).scheme not in ("http", "https"):
             raise error(f"the platform API address must be http(s), not {api_url!r}")
         self.api_url = api_url.rstrip("/")
         self.token = token
         self.error = error
+        self.origin = origin
 
     @classmethod
     def from_env(
@@ -58,7 +72,7 @@ class Api:
             raise error(
                 f"{module} needs " + " and ".join(missing) + "; workspaces and jobs have them"
             )
-        return cls(api, token, error)
+        return cls(api, token, error, origin(env))
 
     def json(self, method: str, path: str, body: Any = None, size: int | None = None) -> Any:
         with self.open(method, path, body, size) as response:
@@ -68,6 +82,8 @@ class Api:
         """One request; a file object `body` is streamed (`size` bytes), anything else sent
         as JSON. The response, open; a refusal raises `error` with the platform's message."""
         headers = {"Authorization": f"token {self.token}", "Accept": "application/json"}
+        if self.origin:
+            headers[ORIGIN_HEADER] = self.origin
         if size is not None:
             headers.update({"Content-Type": "application/octet-stream",
                             "Content-Length": str(size)})  # fmt: skip

@@ -12,6 +12,7 @@ sha256, so pushing an unchanged file again uploads nothing.
     with data.open("iris", "train.csv") as f:    # one file (binary)
         ...
     data.versions("iris"), data.datasets()
+    data.snapshot("orders", "raw/2026/")         # a data source's objects, copied on the platform
 
 ``get`` and ``open`` download into a cache (``$LABWORKS_DATA_CACHE``, default
 ``~/.cache/labworks/datasets``; ``<owner>/<name>/<number>`` below it), check every file's sha256
@@ -57,6 +58,7 @@ __all__ = [
     "get",
     "open",
     "push",
+    "snapshot",
     "versions",
 ]
 
@@ -210,6 +212,37 @@ class Client:
             made["description"] = description
         return _version(self._json("POST", f"{base}/versions", made))
 
+    def snapshot(
+        self,
+        name: str,
+        path: str,
+        *,
+        table: str | None = None,
+        sql: str | None = None,
+        limit: int | None = None,
+        message: str = "",
+    ) -> Version:
+        """Make what a data source holds now a new version of your dataset `name` (created,
+        private, when missing): the objects under `path` (``SOURCE/PREFIX``), or with `table`
+        (``schema.table``) or `sql` the first `limit` rows of a query on database `path`
+        (``SOURCE``) as one Parquet file. The platform copies the bytes, so the version stays
+        the same when the source changes."""
+        if not NAME.match(name):
+            raise DataError(f"not a dataset name: {name!r} (letters, digits, '.', '_', '-')")
+        source, _, prefix = path.partition("/")
+        made: dict[str, Any] = {"source": source, "message": message}
+        if table is not None and sql is not None:
+            raise DataError("snapshot a table or a query, not both")
+        if table is None and sql is None:
+            made["prefix"] = prefix
+        elif prefix.strip("/"):
+            raise DataError(f"a table or a query is read from a source, not from {path!r}")
+        else:
+            made.update({"table": table} if table is not None else {"sql": sql})
+            if limit is not None:
+                made["limit"] = limit
+        return _version(self._json("POST", f"{self._base(f'{self.user()}/{name}')}/snapshot", made))
+
     def get(
         self,
         ref: str,
@@ -358,6 +391,22 @@ def push(
 ) -> Version:
     """Make file or folder `path` a new version of your dataset `name` (see ``Client.push``)."""
     return Client.from_env().push(name, path, message, description)
+
+
+def snapshot(
+    name: str,
+    path: str,
+    *,
+    table: str | None = None,
+    sql: str | None = None,
+    limit: int | None = None,
+    message: str = "",
+) -> Version:
+    """Copy a data source's objects (``SOURCE/PREFIX``) or a table or query of database
+    ``SOURCE`` into a new version of your dataset `name` (see ``Client.snapshot``)."""
+    return Client.from_env().snapshot(
+        name, path, table=table, sql=sql, limit=limit, message=message
+    )
 
 
 def get(ref: str, version: int | None = None) -> Path:

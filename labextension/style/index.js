@@ -3,6 +3,7 @@ import './sharing.css';
 import './jobs.css';
 import './experiments.css';
 import './data.css';
+import './sources.css';
 import './sidebar.css';
 import './admin.css';
 import './sweeps.css';

@@ -29,6 +29,7 @@ from .jobs import jobs_handlers
 from .models import models_handlers
 from .nbdime_git import with_git_ceiling, with_nbdime_git
 from .sharing import limit_hub_auth_cache, sharing_handlers
+from .sources import sources_handlers
 from .sweeps import sweeps_handlers
 from .tensorboard import stop_tensorboards, tensorboard_handlers
 from .tracking import MAX_ARTIFACT_BYTES
@@ -151,6 +152,7 @@ class LabworksServerApp(ExtensionApp):
                 *sweeps_handlers,
                 *models_handlers,
                 *cost_handlers,
+                *sources_handlers,
             ]
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -39,6 +40,7 @@ class PlatformClient:
         timeout: seconds to wait for a connection and for an answer.
         service: what the errors call the server (``"platform service"``).
         code: the prefix of the error codes (``"platform"``: ``platform_unreachable``, ...).
+        headers: more headers sent with every request (``X-Labworks-Origin``).
     """
 
     def __init__(
@@ -49,12 +51,21 @@ class PlatformClient:
         *,
         service: str = "platform service",
         code: str = "platform",
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self._token = token
         self.timeout = timeout
         self.service = service
         self.code = code
+        self.headers = dict(headers or {})
+
+    def with_headers(self, headers: Mapping[str, str]) -> PlatformClient:
+        """This client, sending ``headers`` too with every request."""
+        return PlatformClient(
+            self.api_url, self._token, self.timeout, service=self.service, code=self.code,
+            headers={**self.headers, **headers},
+        )  # fmt: skip
 
     def beside(self, api_url: str, *, service: str, code: str) -> PlatformClient:
         """A client of another server of the platform at ``api_url``, with this token and
@@ -133,7 +144,11 @@ class PlatformClient:
                 UNREACHABLE, "platform_not_configured", "platform service URL is not configured"
             )
         url = self.url(path)
-        headers = {"Authorization": f"token {self._token}", "Accept": "application/json"}
+        headers = {
+            **self.headers,
+            "Authorization": f"token {self._token}",
+            "Accept": "application/json",
+        }
         if body is not None:
             headers["Content-Type"] = "application/json"
         options.setdefault("request_timeout", self.timeout)

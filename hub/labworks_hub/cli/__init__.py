@@ -19,6 +19,7 @@ from .platform import up
 from .profiles import profiles
 from .serving import models as _serving  # noqa: F401 (adds the serving commands to `models`)
 from .sharing import share
+from .sources import sources
 from .sweeps import sweeps
 from .workspace import workspace
 
@@ -31,7 +32,7 @@ def cli() -> None:
 
 for command in (
     up, users, groups, token, me, health, workspace, share, gallery, images, jobs, schedules,
-    profiles, experiments, models, datasets, sweeps, cost,
+    profiles, experiments, models, datasets, sweeps, cost, sources,
 ):  # fmt: skip
     cli.add_command(command)
 

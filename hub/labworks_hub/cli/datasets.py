@@ -1,5 +1,6 @@
 """`labworks datasets ...`: versioned datasets, pushed and pulled with `labworks.data` (the
-kernel SDK), listed, shown, shared and deleted through the platform API.
+kernel SDK), snapshotted from data sources, listed, shown, shared and deleted through the
+platform API.
 
 Talks to the platform API (LABWORKS_URL, LABWORKS_TOKEN).
 """
@@ -16,6 +17,8 @@ from labworks import data
 
 from ..client import ClientError, LabworksClient
 from .client import call, echo_json, json_option, visibility_options
+
+SNAPSHOT_TIMEOUT = 3600.0  # seconds: the platform answers once it has copied every object
 
 
 def _sdk() -> data.Client:
@@ -105,10 +108,50 @@ def datasets_push(name: str, path: Path, message: str, description: str | None) 
         version = _sdk().push(name, path, message, description)
     except data.DataError as e:
         raise _failed(f"push {name}", e) from None
-    files = "1 file" if version.file_count == 1 else f"{version.file_count} files"
-    click.echo(
-        f"{version.ref} version {version.number}: {files}, {_size(version.size)}, {version.digest}"
-    )
+    _say_version(version.ref, version.number, version.file_count, version.size, version.digest)
+
+
+def _say_version(ref: str, number: int, file_count: int, size: int, digest: str) -> None:
+    """A new version, as `push` and `snapshot` print it."""
+    files = "1 file" if file_count == 1 else f"{file_count} files"
+    click.echo(f"{ref} version {number}: {files}, {_size(size)}, {digest}")
+
+
+@datasets.command("snapshot")
+@click.argument("name")
+@click.argument("source", metavar="SOURCE[/PREFIX]")
+@click.option("--table", default=None, metavar="SCHEMA.TABLE", help="Snapshot a table's rows.")
+@click.option("--sql", default=None, metavar="QUERY", help="Snapshot a read-only query's rows.")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Rows at most (--table, --sql; default: the platform's).")  # fmt: skip
+@click.option("-m", "--message", default="", help="What this version is.")
+def datasets_snapshot(
+    name: str, source: str, table: str | None, sql: str | None, limit: int | None, message: str
+) -> None:
+    """The platform copies the files of data source SOURCE under PREFIX (SOURCE alone: all of
+    them), or the rows of --table or --sql as Parquet, into a new version of your dataset NAME
+    (created when new): that version stays the same when the source changes."""
+    source_name, _, prefix = source.partition("/")
+    body: dict = {"source": source_name, "message": message}
+    if table is not None and sql is not None:
+        raise click.UsageError("give --table or --sql, not both")
+    if table is None and sql is None:
+        if limit is not None:
+            raise click.UsageError("--limit goes with --table or --sql")
+        body["prefix"] = prefix
+    elif prefix:
+        raise click.UsageError("a table or query snapshot takes SOURCE alone, not SOURCE/PREFIX")
+    else:
+        body.update({"table": table} if table is not None else {"sql": sql})
+        if limit is not None:
+            body["limit"] = limit
+    try:
+        client = LabworksClient.from_env()
+        client.timeout = SNAPSHOT_TIMEOUT
+        v = client.request("POST", f"{_path(_ref(name))}/snapshot", json=body)
+    except ClientError as e:
+        raise click.ClickException(str(e)) from None
+    _say_version(v["ref"], v["number"], v["file_count"], v["size"], v["digest"])
 
 
 @datasets.command("pull")

@@ -38,6 +38,7 @@ class Store:
         self.requests: list[tuple[str, str]] = []
         self.corrupt: set[str] = set()  # blobs served with a flipped byte
         self.cut: set[str] = set()  # blobs whose answer breaks off before its end
+        self.snapshots: list[dict] = []  # the bodies of snapshot requests
 
 
 class DatasetApi(BaseHTTPRequestHandler):
@@ -88,6 +89,16 @@ class DatasetApi(BaseHTTPRequestHandler):
                        "digest": data.manifest_digest(files), "file_count": len(files),
                        "message": sent["message"], "created_by": "ada", "files": sent["files"],
                        "created_at": "2026-11-23T20:00:00+00:00"}  # fmt: skip
+            self.store.versions.append(version)
+            return self._reply(201, version)
+        if rest == "/snapshot" and method == "POST":
+            self.store.snapshots.append(json.loads(body))
+            number = len(self.store.versions) + 1
+            files = [{"path": "query.parquet", "sha256": "00", "size": 8}]
+            version = {"ref": "ada/iris", "number": number, "size": 8, "digest": "sha256:00",
+                       "file_count": 1, "message": json.loads(body)["message"],
+                       "created_by": "ada", "files": files,
+                       "created_at": "2026-12-05T20:00:00+00:00"}  # fmt: skip
             self.store.versions.append(version)
             return self._reply(201, version)
         if rest == "" and method == "GET":
@@ -339,6 +350,35 @@ def test_reads_before_a_run_land_on_the_runs_started_later(
     }
     assert inputs.keys() == {"1", "2"}
     assert inputs["2"] == v2.digest[7:39]
+
+
+def test_snapshot_asks_the_platform_to_copy_a_prefix_a_table_or_a_query(
+    api: tuple[data.Client, Store],
+) -> None:
+    client, store = api
+    v1 = client.snapshot("iris", "raw/2026/", message="december")
+    assert (v1.ref, v1.number, v1.message) == ("ada/iris", 1, "december")
+    client.snapshot("iris", "warehouse", table="sales.orders", limit=10)
+    client.snapshot("iris", "warehouse/", sql="select 1")
+    assert store.snapshots == [
+        {"source": "raw", "prefix": "2026/", "message": "december"},
+        {"source": "warehouse", "table": "sales.orders", "limit": 10, "message": ""},
+        {"source": "warehouse", "sql": "select 1", "message": ""},
+    ]
+    assert store.requests[-1] == ("POST", "/api/v1/datasets/ada/iris/snapshot")
+    with pytest.raises(data.DataError, match="not both"):
+        client.snapshot("iris", "warehouse", table="a.b", sql="select 1")
+    with pytest.raises(data.DataError, match="not from 'warehouse/sales'"):
+        client.snapshot("iris", "warehouse/sales", table="a.b")
+    with pytest.raises(data.DataError, match="not a dataset name"):
+        client.snapshot("../iris", "raw/")
+    assert len(store.snapshots) == 3
+
+
+def test_datasets_is_the_data_module() -> None:
+    from labworks import datasets
+
+    assert datasets is data and datasets.snapshot is data.snapshot
 
 
 def test_importing_data_does_not_import_mlflow() -> None:

@@ -122,7 +122,7 @@ class WebhookNotifier(Notifier):
             raise NotifyError("put no credentials in the webhook URL; use a secret path instead")
         if not self.allow_private_addresses:
             literal = _literal_address(parts.hostname)
-            if literal is not None and _private(literal):
+            if literal is not None and is_private_address(literal):
                 raise NotifyError(
                     f"webhooks to {parts.hostname} (a private or loopback address) are not"
                     " allowed here"
@@ -133,7 +133,7 @@ class WebhookNotifier(Notifier):
             infos = await asyncio.get_running_loop().getaddrinfo(host, port)
         except OSError:
             return False  # the POST will fail and say so
-        return any(_private(ipaddress.ip_address(info[4][0])) for info in infos)
+        return any(is_private_address(ipaddress.ip_address(info[4][0])) for info in infos)
 
     async def notify(self, destination: str, job: dict[str, Any]) -> bool:
         return await self._post(destination, {"event": "job.ended", "job": job}, "job notice")
@@ -422,7 +422,8 @@ def _literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address
         return None
 
 
-def _private(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+def is_private_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Loopback, private, link-local, reserved, multicast or unspecified: not the internet."""
     return (
         address.is_private or address.is_loopback or address.is_link_local
         or address.is_reserved or address.is_multicast or address.is_unspecified

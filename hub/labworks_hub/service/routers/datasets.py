@@ -23,6 +23,7 @@ from ..access import NotFound, Unavailable, Viewer
 from ..auth import viewer
 from ..errors import ErrorBody
 from ..jobs.artifacts import ArtifactError, ArtifactStore
+from ..sources import audit
 from ..store import Store
 from ..store import datasets as store
 from ..store.datasets import FileEntry
@@ -297,13 +298,20 @@ async def get_blob(
     who: Viewer = Depends(viewer),
 ) -> StreamingResponse:
     """Download one file's content by its sha256: readers of the dataset, and only blobs some
-    version of it lists."""
-    await _in_store(request, store.listed_blob, who, owner, name, sha256)
+    version of it lists. Each download is in the dataset's audit (`GET .../audit`)."""
+    path = await _in_store(request, store.listed_blob, who, owner, name, sha256)
     key = f"{store.blob_prefix(owner, name)}/{sha256}"
     opened = await _off_loop(_artifacts(request).open, key)
     if opened is None:
         raise NotFound(f"the blob {sha256} of dataset {owner}/{name} is gone from storage")
     stream, size = opened
+    await _in_store(
+        request, lambda session: audit.record(
+            session, source=audit.dataset_key(owner, name), user=who.name or "(service)",
+            action="read", object=path, bytes=size,
+            origin=audit.clean_origin(request.headers.get("x-labworks-origin")),
+        ),
+    )  # fmt: skip
     return StreamingResponse(
         _chunks(stream),
         media_type="application/octet-stream",

@@ -271,22 +271,24 @@ def delete_dataset(session: Session, viewer: Viewer, owner: str, name: str) -> N
     session.flush()
 
 
-def listed_blob(session: Session, viewer: Viewer, owner: str, name: str, sha256: str) -> None:
-    """Pass when the viewer may read the dataset and some version lists blob `sha256`;
-    NotFound otherwise."""
+def listed_blob(session: Session, viewer: Viewer, owner: str, name: str, sha256: str) -> str:
+    """The path of blob `sha256` in the newest version of the dataset that lists it, when the
+    viewer may read the dataset; NotFound otherwise."""
     check_sha256(sha256)
     dataset = get_dataset(session, viewer, owner, name)
     # The hex digest is quoted as is in the JSON text of `files`: no need to parse each one.
     found = session.scalar(
-        select(DatasetVersion.id)
+        select(DatasetVersion)
         .where(
             DatasetVersion.dataset_id == dataset.id,
             cast(DatasetVersion.files, String).contains(f'"{sha256}"'),
         )
+        .order_by(DatasetVersion.number.desc())
         .limit(1)
     )
     if found is None:
         raise NotFound(f"dataset {owner}/{name} lists no file with sha256 {sha256}")
+    return next((f["path"] for f in found.files if f["sha256"] == sha256), sha256)
 
 
 def describe(dataset: Dataset, viewer: Viewer, latest: int | None) -> dict[str, Any]:

@@ -13,6 +13,9 @@ import { ILabworksSidebar, IWorkspaceFactsProvider } from '../../tokens';
 import { DataModel } from './model';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { DataPanel } from './Panel';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { SourcesModel } from './sourcesModel';
+import { insertCodeCell } from './insertCell';
 
 /**
  * The command ids of the Data panel.
@@ -23,11 +26,14 @@ export namespace DataCommandIDs {
 
 /**
  * The Data panel in the sidebar: the datasets the person may read, their
- * versions and files, the code that reads one, and sharing their own.
+ * versions and files, the code that reads one, and sharing their own; and
+ * the data sources: browsing, previews, snippets, access requests and, for
+ * their owners, grants and usage.
  */
 export const dataPlugin: JupyterFrontEndPlugin<void> = {
   id: 'labworks:data',
-  description: 'The Data panel: versioned datasets you can read.',
+  description:
+    'The Data panel: versioned datasets and data sources you can read.',
   autoStart: true,
   requires: [ILabworksSidebar, IWorkspaceFactsProvider],
   optional: [ICommandPalette, ITranslator],
@@ -42,9 +48,20 @@ export const dataPlugin: JupyterFrontEndPlugin<void> = {
     const trans = translator.load('labworks');
     const serverSettings = app.serviceManager.serverSettings;
     const model = new DataModel({ serverSettings });
+    const sources = new SourcesModel({
+      serverSettings,
+      isAdmin: async () => (await workspace.facts()).admin
+    });
     const panel = new DataPanel({
       model,
       translator,
+      sources: {
+        model: sources,
+        actions: {
+          copy: text => Clipboard.copyToSystem(text),
+          insert: code => insertCodeCell(app.shell.currentWidget, code)
+        }
+      },
       actions: {
         copy: text => Clipboard.copyToSystem(text),
         share: async dataset => {
