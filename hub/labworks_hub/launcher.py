@@ -77,14 +77,19 @@ class LauncherError(Exception):
     """A request was refused or failed; the message says why (user-facing)."""
 
 
-@lru_cache(maxsize=1)
-def _traversable(path: Path) -> None:
-    """`path` and its parents up to the runs dir's state dir: 0711, so an account can reach
-    its own attempt directory and list nothing on the way."""
+@lru_cache(maxsize=64)
+def _traversable(path: Path, top: Path) -> None:
+    """`path` and its parents up to `top` (the runs dir's parent, the state dir's `jobs/`):
+    0711, so an account can reach its own attempt directory and list nothing on the way.
+    Nothing above `top` is touched (a runs dir in /tmp must not close /tmp)."""
+    if top != path and top not in path.parents:
+        raise ValueError(f"{path} is not under {top}")
     path.mkdir(parents=True, exist_ok=True)
-    for part in (path, *list(path.parents)[:2]):
+    for part in (path, *path.parents):
         if part.stat().st_uid == os.geteuid():
             part.chmod(0o711)
+        if part == top:
+            break
 
 
 # --- requests -------------------------------------------------------------------------------
@@ -261,7 +266,7 @@ class JobLauncher:
     def status(self) -> IsolationStatus:
         """Decided once: can jobs run as their owners' system accounts here?"""
         if self._status is None:
-            _traversable(self.runs_dir)
+            _traversable(self.runs_dir, self.runs_dir.parent)
             reason = (
                 "turned off in the configuration (c.LocalExecutor.isolation = 'off')"
                 if self.isolation == "off"
@@ -379,7 +384,7 @@ class JobLauncher:
         directory = self.attempt_dir(request.run_id, request.attempt)
         if directory.exists():
             shutil.rmtree(directory)
-        _traversable(directory.parent)
+        _traversable(directory.parent, self.runs_dir.parent)
         os.rename(slot.directory, directory)  # both the launcher's, in folders of its own
         slot.directory = directory
         account = self.account(request.owner)
@@ -402,7 +407,7 @@ class JobLauncher:
         folder, still the launcher's (`_launch` hands it over): (folder, the job's uid)."""
         if directory.exists():
             shutil.rmtree(directory)  # never follows a link (shutil.rmtree.avoids_symlink_attacks)
-        _traversable(directory.parent)
+        _traversable(directory.parent, self.runs_dir.parent)
         directory.mkdir(mode=0o700)
         files = directory / JOB
         files.mkdir(mode=0o700)

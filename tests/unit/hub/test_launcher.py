@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -107,6 +108,20 @@ def test_paths_are_the_launchers_own(launcher, tmp_path):
     assert not (tmp_path / "runs" / "r1").exists() and other.exists()
     with pytest.raises(ValueError, match="run_id"):
         answer(launcher, {"op": "forget", "run_id": "..", "attempt": 1})
+
+
+def test_the_launcher_opens_its_own_folders_and_nothing_above(open_base):
+    """The runs dir and its parent (the state dir's `jobs/`) become 0711 so job accounts pass
+    through; what holds them is left as it is. Opening two levels up once turned /tmp into
+    0711 for every test whose runs dir was /tmp/<x>/runs, and the platform's uploads failed."""
+    state = open_base / "state"
+    state.mkdir(mode=0o755)
+    state.chmod(0o755)
+    launcher = JobLauncher(str(state / "jobs" / "runs"), str(open_base), sys.executable, "off")
+    launcher.status()
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (state, state / "jobs",
+                                                             state / "jobs" / "runs")}  # fmt: skip
+    assert modes == {"state": 0o755, "jobs": 0o711, "runs": 0o711}
 
 
 def test_a_request_is_checked_in_process_too():
