@@ -75,6 +75,17 @@ IN_GROUP = Decision("members of the group the body names", A, A, 403, 403, 403)
 OWN_WORKSPACE = Decision("users, on their own workspace (the hub decides); not job tokens",
                          A, A, A, A, 403)  # fmt: skip
 OWN_SHARE = Decision("the user whose workspace is shared; not job tokens", A, 404, 404, 404, 403)
+REGISTRARS = Decision("admins (folders); the registrars group registers s3 and postgres",
+                      403, 403, 403, A, 403)  # fmt: skip
+MANAGES = Decision("the source's owner and admins; others 403 naming the owner",
+                   A, 403, 403, A, 403)  # fmt: skip
+READERS = Decision("the owner, admins and grantees (the group reads); others 403 naming the"
+                   " owner", A, A, 403, A, 403)  # fmt: skip
+WRITERS = Decision("the owner, admins and write grants; readers and others 403",
+                   A, 403, 403, A, 403)  # fmt: skip
+# Domains whose catalog every user lists: a refusal names the owner and how to ask (issue 19),
+# so another user's thing and one that is not there need not answer alike.
+PUBLIC_CATALOGS = {"sources"}
 
 DECISIONS: dict[Route, Decision] = {
     ("GET", "/"): PUBLIC,  # a redirect to the API docs
@@ -170,6 +181,26 @@ DECISIONS: dict[Route, Decision] = {
     ("POST", "/api/v1/datasets/{owner}/{name}/versions"): OWN_NAME,
     ("PUT", "/api/v1/datasets/{owner}/{name}/visibility"): OWNER_WRITES,
     ("DELETE", "/api/v1/datasets/{owner}/{name}"): OWNER_WRITES,
+    ("POST", "/api/v1/datasets/{owner}/{name}/snapshot"): OWN_NAME,
+    ("GET", "/api/v1/datasets/{owner}/{name}/audit"): OWNER_WRITES,
+    ("GET", "/api/v1/sources"): ANY_USER,
+    ("POST", "/api/v1/sources"): REGISTRARS,
+    ("GET", "/api/v1/sources/requests"): ANY_USER,  # on the sources they manage, and theirs
+    ("GET", "/api/v1/sources/{name}"): ANY_USER,  # the catalog is everyone's; never secrets
+    ("PATCH", "/api/v1/sources/{name}"): MANAGES,
+    ("DELETE", "/api/v1/sources/{name}"): MANAGES,
+    ("GET", "/api/v1/sources/{name}/grants"): MANAGES,
+    ("PUT", "/api/v1/sources/{name}/grants"): MANAGES,
+    ("DELETE", "/api/v1/sources/{name}/grants/{principal}"): MANAGES,
+    ("POST", "/api/v1/sources/{name}/requests"): ANY_USER,  # 409 when they have that access
+    ("GET", "/api/v1/sources/{name}/list"): READERS,
+    ("GET", "/api/v1/sources/{name}/stat"): READERS,
+    ("GET", "/api/v1/sources/{name}/preview"): READERS,
+    ("GET", "/api/v1/sources/{name}/url"): READERS,  # a folder source: 400, read /objects
+    ("GET", "/api/v1/sources/{name}/objects/{path}"): READERS,
+    ("PUT", "/api/v1/sources/{name}/objects/{path}"): WRITERS,
+    ("POST", "/api/v1/sources/{name}/query"): READERS,  # a folder source: 400, no tables
+    ("GET", "/api/v1/sources/{name}/audit"): MANAGES,
     # The admin asks about itself (it may not disable, delete or hand over to itself: 409, 400)
     # and a group of its own, so the table's other tests keep their users and groups.
     ("GET", "/api/v1/admin/users"): ADMINS,
@@ -221,6 +252,7 @@ class World:
 
     client: httpx.Client
     tokens: dict[str, str | None]
+    folder: Path  # what the owner's folder sources hold, readable by the platform account
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     serial: Iterator[int] = field(default_factory=itertools.count)
 
@@ -284,6 +316,31 @@ REQUESTS: dict[Route, Callable[[World], dict[str, Any]]] = {
     ("POST", "/api/v1/datasets/{owner}/{name}/versions"): lambda w: {"json": MANIFEST},
     ("PUT", "/api/v1/datasets/{owner}/{name}/visibility"): lambda w: {"json": PUBLIC_NOW},
     ("PUT", "/api/v1/cost/budgets/{scope}/{name}"): lambda w: {"json": {"monthly_usd": 50}},
+    ("POST", "/api/v1/datasets/{owner}/{name}/snapshot"): lambda w: {
+        "json": {"source": w.values["sources"]["name"], "prefix": ""}
+    },
+    ("POST", "/api/v1/sources"): lambda w: {
+        "json": {
+            "name": "az-src-new",
+            "kind": "folder",
+            "owner": OWNER,
+            "config": {"path": str(w.folder)},
+        }
+    },
+    ("PATCH", "/api/v1/sources/{name}"): lambda w: {"json": {"description": "authz"}},
+    ("PUT", "/api/v1/sources/{name}/grants"): lambda w: {
+        "json": {"principal": "user:azghost", "access": "read"}
+    },
+    ("POST", "/api/v1/sources/{name}/requests"): lambda w: {"json": {"reason": "authz"}},
+    ("GET", "/api/v1/sources/{name}/list"): lambda w: {"params": {"prefix": ""}},
+    ("GET", "/api/v1/sources/{name}/stat"): lambda w: {"params": {"path": "hello.csv"}},
+    ("GET", "/api/v1/sources/{name}/preview"): lambda w: {"params": {"path": "hello.csv"}},
+    ("GET", "/api/v1/sources/{name}/url"): lambda w: {"params": {"path": "hello.csv"}},
+    ("PUT", "/api/v1/sources/{name}/objects/{path}"): lambda w: {
+        "content": BLOB,
+        "headers": {"Content-Type": "application/octet-stream"},
+    },
+    ("POST", "/api/v1/sources/{name}/query"): lambda w: {"json": {"table": "public.x"}},
     ("POST", "/api/v1/admin/users/{user}/transfer"): lambda w: {"json": {"to": ADMIN}},
     ("POST", "/api/v1/admin/groups"): lambda w: {"json": {"name": TEAM}},  # exists: 409
 }
@@ -310,6 +367,7 @@ UNKNOWN = {
     "shares": {"name": "azghost"},
     "cost": {"scope": "user", "name": "azghost"},
     "admin": {"user": "azghost", "group": "azghost"},
+    "sources": {"name": "az-no-such-source", "principal": f"group:{TEAM}", "path": "hello.csv"},
 }
 
 
@@ -395,6 +453,17 @@ def make_budget(w: World) -> dict[str, str]:
     return {"scope": "user", "name": OWNER}
 
 
+def make_source(w: World) -> dict[str, str]:
+    """A folder source of the owner's (the admin registers folders), read by the team."""
+    name = f"az-src-{next(w.serial)}"
+    body = {"name": name, "kind": "folder", "owner": OWNER, "config": {"path": str(w.folder)}}
+    reply = w.call("admin", "POST", "/api/v1/sources", json=body)
+    assert reply.status_code == 201, reply.text
+    w.owner("PUT", f"/api/v1/sources/{name}/grants",
+            json={"principal": f"group:{TEAM}", "access": "read"})  # fmt: skip
+    return {"name": name, "principal": f"group:{TEAM}", "path": "hello.csv"}
+
+
 def share_with_member(w: World) -> dict[str, str]:
     w.owner("POST", "/api/v1/shares", json={"user": MEMBER})
     return {"kind": "user", "name": MEMBER}
@@ -411,6 +480,7 @@ MAKERS: dict[str, Callable[[World], dict[str, str]]] = {
     "models": make_model,
     "deployments": make_deployment,
     "cost": make_budget,
+    "sources": make_source,
     "shares": share_with_member,
     "admin": make_admin_group,
 }
@@ -471,7 +541,13 @@ def world(platform: Platform) -> Iterator[World]:
     platform.add_user(ADMIN, "--admin")
     with httpx.Client(base_url=platform.url, timeout=120) as client:
         tokens: dict[str, str | None] = {r: platform.token(n) for r, n in USERS.items()}
-        w = World(client, {**tokens, "anonymous": None, "expired": None, "job": None})
+        folder = platform.home.parent / "az-source"  # the base is 0711: the platform passes
+        folder.mkdir(mode=0o777)
+        folder.chmod(0o777)  # the platform account writes there (the write route)
+        (folder / "hello.csv").write_bytes(BLOB)
+        (folder / "hello.csv").chmod(0o666)
+        roles = {**tokens, "anonymous": None, "expired": None, "job": None}
+        w = World(client, roles, folder)
         holder = start_token_job(w)
         try:
             job = w.owner("POST", "/api/v1/jobs", json=JOB)
@@ -598,7 +674,7 @@ def test_each_role_gets_the_answer_decided(world: World, route: Route):
         for role, reply in replies.items()
         if (problem := judge(route, reply, getattr(decision, role)))
     ]
-    if decision.other in (403, 404) and "{" in path:
+    if decision.other in (403, 404) and "{" in path and domain not in PUBLIC_CATALOGS:
         # Another user's resource and one that does not exist give the same answer.
         mine = replies["other"]
         none = send(world, "other", route, {**values, **UNKNOWN[domain]})
