@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import click
@@ -29,6 +30,23 @@ def call(method: str, path: str, **kwargs: Any) -> dict:
 
 def echo_json(data: dict) -> None:
     click.echo(json.dumps(data, indent=2))
+
+
+def size_text(size: int | None) -> str:
+    """Bytes as people read them (1.5 MB); '-' for none."""
+    if size is None:
+        return "-"
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} TB"
+
+
+def time_text(text: str | None) -> str:
+    """An ISO time from the API as `YYYY-MM-DD HH:MM`; '-' for none."""
+    return "-" if text is None else datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M")
 
 
 def _show(data: dict, as_json: bool) -> None:

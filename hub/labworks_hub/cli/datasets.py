@@ -7,7 +7,6 @@ Talks to the platform API (LABWORKS_URL, LABWORKS_TOKEN).
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -16,7 +15,7 @@ import click
 from labworks import data
 
 from ..client import ClientError, LabworksClient
-from .client import call, echo_json, json_option, visibility_options
+from .client import call, echo_json, json_option, size_text, time_text, visibility_options
 
 SNAPSHOT_TIMEOUT = 3600.0  # seconds: the platform answers once it has copied every object
 
@@ -72,7 +71,7 @@ def datasets_list(as_json: bool) -> None:
     for d in listing["datasets"]:
         click.echo(
             f"{d['ref']}\t{d['visibility']}\t{d['latest_version'] or '-'}"
-            f"\t{_time(d['updated_at'])}\t{d['description'] or '-'}"
+            f"\t{time_text(d['updated_at'])}\t{d['description'] or '-'}"
         )
 
 
@@ -91,8 +90,8 @@ def datasets_show(ref: str, as_json: bool) -> None:
     click.echo("VERSION\tFILES\tSIZE\tDIGEST\tCREATED\tBY\tMESSAGE")
     for v in found["versions"]:
         click.echo(
-            f"{v['number']}\t{v['file_count']}\t{_size(v['size'])}\t{v['digest'][:19]}"
-            f"\t{_time(v['created_at'])}\t{v['created_by']}\t{v['message'] or '-'}"
+            f"{v['number']}\t{v['file_count']}\t{size_text(v['size'])}\t{v['digest'][:19]}"
+            f"\t{time_text(v['created_at'])}\t{v['created_by']}\t{v['message'] or '-'}"
         )
 
 
@@ -114,7 +113,7 @@ def datasets_push(name: str, path: Path, message: str, description: str | None) 
 def _say_version(ref: str, number: int, file_count: int, size: int, digest: str) -> None:
     """A new version, as `push` and `snapshot` print it."""
     files = "1 file" if file_count == 1 else f"{file_count} files"
-    click.echo(f"{ref} version {number}: {files}, {_size(size)}, {digest}")
+    click.echo(f"{ref} version {number}: {files}, {size_text(size)}, {digest}")
 
 
 @datasets.command("snapshot")
@@ -199,16 +198,3 @@ def datasets_delete(ref: str, yes: bool) -> None:
         click.confirm(f"Delete dataset {full} and all its versions?", abort=True)
     call("DELETE", _path(full))
     click.echo(f"Deleted {full}.")
-
-
-def _time(text: str) -> str:
-    return datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M")
-
-
-def _size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1000:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"

@@ -20,13 +20,10 @@ from typing import Any
 from urllib.parse import quote
 
 import click
-import httpx
 from psycopg import conninfo
 
-from ..client import ClientError, LabworksClient
-from .client import call, echo_json, json_option
-from .datasets import _size as dataset_size
-from .datasets import _time as dataset_time
+from ..service.sources.audit import report_csv
+from .client import call, echo_json, json_option, size_text, time_text
 
 DSN_KEYS = ("host", "port", "dbname", "user", "sslmode")  # what a postgres source's config holds
 CELL_CHARS = 60  # a preview cell longer than this is cut
@@ -98,14 +95,6 @@ def _rows(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     click.echo("\t".join(header))
     for row in rows:
         click.echo("\t".join(_cell(value) for value in row))
-
-
-def _size(size: int | None) -> str:
-    return "-" if size is None else dataset_size(size)
-
-
-def _when(text: str | None) -> str:
-    return "-" if text is None else dataset_time(text)
 
 
 def _where(source: dict) -> str:
@@ -244,8 +233,8 @@ def sources_ls(name: str, prefix: str, as_json: bool) -> None:
         return
     rows = []
     for e in found["entries"]:
-        when = f"~{e['rows']} rows" if e["rows"] is not None else _when(e["modified"])
-        rows.append((e["kind"], _size(e["size"]), when, e["path"]))
+        when = f"~{e['rows']} rows" if e["rows"] is not None else time_text(e["modified"])
+        rows.append((e["kind"], size_text(e["size"]), when, e["path"]))
     _rows(("KIND", "SIZE", "MODIFIED/ROWS", "PATH"), rows)
     if found["truncated"]:
         click.echo(f"(the first {len(rows)} entries only: give a longer PREFIX)")
@@ -266,14 +255,14 @@ def sources_preview(name: str, path: str, limit: int | None, as_json: bool) -> N
         return
     kind, where = found["format"], f"{name}/{found['path']}"
     if kind == "image":
-        click.echo(f"{where}: an image, {_size(found['size'])} (see it in the Data panel)")
+        click.echo(f"{where}: an image, {size_text(found['size'])} (see it in the Data panel)")
     elif kind == "text":
         text = found["text"] or ""
         click.echo(text, nl=not text.endswith("\n"))
         if found["truncated"]:
             click.echo("(the start only)")
     elif kind == "binary":
-        click.echo(f"{where}: binary, {_size(found['size'])}; no preview")
+        click.echo(f"{where}: binary, {size_text(found['size'])}; no preview")
     else:
         count = found["row_count"]
         total = "row count unknown" if count is None else f"{count} rows"
@@ -325,7 +314,7 @@ def sources_grants(name: str, as_json: bool) -> None:
         click.echo(f"No grants on {name}: only its owner and administrators read it.")
         return
     _rows(("PRINCIPAL", "ACCESS", "BY", "WHEN"),
-          [(g["principal"], g["access"], g["granted_by"], _when(g["granted_at"]))
+          [(g["principal"], g["access"], g["granted_by"], time_text(g["granted_at"]))
            for g in found["grants"]])  # fmt: skip
 
 
@@ -354,7 +343,7 @@ def sources_requests(as_json: bool) -> None:
         click.echo("No access requests.")
         return
     _rows(("ID", "SOURCE", "USER", "ACCESS", "STATUS", "WHEN", "REASON"),
-          [(r["id"], r["source"], r["user"], r["access"], r["status"], _when(r["created_at"]),
+          [(r["id"], r["source"], r["user"], r["access"], r["status"], time_text(r["created_at"]),
             r["reason"] or "-") for r in found["requests"]])  # fmt: skip
 
 
@@ -367,10 +356,10 @@ def sources_audit(name: str, since: datetime | None, as_csv: bool, as_json: bool
     """Who read source NAME, what, how many bytes or rows, when and from where, refusals
     included; then totals per user and per object (owner and administrators)."""
     params = {"since": since.isoformat()} if since else {}
-    if as_csv:
-        click.echo(_get_text(_path(name, "audit"), {**params, "format": "csv"}), nl=False)
-        return
     found = call("GET", _path(name, "audit"), params=params)
+    if as_csv:
+        click.echo(report_csv(found), nl=False)
+        return
     if as_json:
         echo_json(found)
         return
@@ -378,45 +367,19 @@ def sources_audit(name: str, since: datetime | None, as_csv: bool, as_json: bool
         click.echo(f"No access to {name} recorded" + (" since then." if since else " yet."))
         return
     _rows(("WHEN", "USER", "ACTION", "OBJECT", "BYTES", "ROWS", "ALLOWED", "ORIGIN"),
-          [(_when(e["at"]), e["user"], e["action"], e["object"] or "-", _size(e["bytes"]),
+          [(time_text(e["at"]), e["user"], e["action"], e["object"] or "-", size_text(e["bytes"]),
             e["rows"] if e["rows"] is not None else "-",
             "yes" if e["allowed"] else f"no: {e['reason']}", e["origin"] or "-")
            for e in found["entries"]])  # fmt: skip
     click.echo("\nBy user:")
     _rows(("USER", "READS", "BYTES", "ROWS", "REFUSED"),
-          [(u["user"], u["reads"], _size(u["bytes"]), u["rows"], u["refused"])
+          [(u["user"], u["reads"], size_text(u["bytes"]), u["rows"], u["refused"])
            for u in found["by_user"]])  # fmt: skip
     click.echo("\nBy object:")
     _rows(
         ("OBJECT", "READS", "BYTES", "ROWS"),
-        [(o["object"], o["reads"], _size(o["bytes"]), o["rows"]) for o in found["by_object"]],
+        [(o["object"], o["reads"], size_text(o["bytes"]), o["rows"]) for o in found["by_object"]],
     )
-
-
-def _get_text(path: str, params: dict[str, str]) -> str:
-    """A GET whose answer is text rather than JSON (the audit's CSV); failures worded as
-    `call`'s. (LabworksClient answers JSON only.)"""
-    try:
-        client = LabworksClient.from_env()
-    except ClientError as e:
-        raise click.ClickException(str(e)) from None
-    if not client.token:
-        raise click.ClickException("set LABWORKS_TOKEN (create one with `labworks token NAME`)")
-    try:
-        response = httpx.get(client.api_url + path, params=params,
-                                 headers={"Authorization": f"token {client.token}"},
-                                 timeout=client.timeout)  # fmt: skip
-    except httpx.HTTPError as e:
-        raise click.ClickException(f"cannot reach Labworks at {client.api_url}: {e}") from None
-    if response.status_code >= 400:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        said = body.get("message") if isinstance(body, dict) else None
-        message = said or response.reason_phrase
-        raise click.ClickException(f"GET {path} failed ({response.status_code}): {message}")
-    return response.text
 
 
 @sources.command("remove")

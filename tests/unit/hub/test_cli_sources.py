@@ -470,17 +470,21 @@ def test_audit_prints_entries_and_totals_by_user_and_object(platform):
     ]
 
 
-def test_audit_csv_writes_the_platforms_csv(platform):
-    csv = "at,user,action,object,bytes,rows,allowed,reason,origin\r\n" \
-          f"{NOW},bob,read,x.csv,2048,,true,,workspace:bob/\r\n"  # fmt: skip
-    platform.answer("GET", "sources/raw/audit", 200, csv)
+def test_audit_csv_is_the_csv_the_platform_writes(platform):
+    """`--csv` writes the entries with the platform's own CSV writer (service/sources/audit.py),
+    as `labworks cost report --csv` does: a header row, one row per entry."""
+    platform.answer("GET", "sources/raw/audit", 200, AUDIT)
 
     result = run("sources", "audit", "raw", "--csv")
 
     assert result.exit_code == 0, result.output
-    assert result.stdout_bytes == csv.encode()  # as the platform wrote it, CRLF included
+    assert result.output.splitlines() == [
+        "at,user,action,object,bytes,rows,allowed,reason,origin",
+        f"{NOW},bob,read,x.csv,2048,,True,,workspace:bob/",
+        f"{NOW},cal,query,sales.orders,,,False,no grant,job:4f2a",
+    ]
     (sent,) = platform.sent()
-    assert (sent.query, sent.authorization) == ({"format": ["csv"]}, f"token {TOKEN}")
+    assert (sent.query, sent.authorization) == ({}, f"token {TOKEN}")
 
 
 NO_READ = (
