@@ -188,8 +188,8 @@ describe('galleryPlugin', () => {
       'Notebook'
     );
     expect(palette.addItem.mock.calls.map(([item]) => item.command)).toEqual([
-      GalleryCommandIDs.publish,
-      GalleryCommandIDs.open
+      GalleryCommandIDs.open,
+      GalleryCommandIDs.publish
     ]);
     panel.dispose();
   });

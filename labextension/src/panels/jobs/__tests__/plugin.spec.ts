@@ -332,8 +332,8 @@ describe('jobsPlugin', () => {
     ).toBeUndefined();
     expect(toolbar.addItem).not.toHaveBeenCalled();
     expect(palette.addItem.mock.calls.map(([item]) => item.command)).toEqual([
-      JobsCommandIDs.run,
-      JobsCommandIDs.open
+      JobsCommandIDs.open,
+      JobsCommandIDs.run
     ]);
     panel.dispose();
   });
