@@ -407,6 +407,9 @@ async def signed_url(
         await access.record(reason="failed: not an S3 source")
         raise Invalid(f"source {name!r} is a {backend.kind} source: read it through /objects")
     entry = await access.run(backend.stat, cleaned)
+    if entry.kind != "file":
+        await access.record(reason="failed: not a file")
+        raise Invalid(f"{cleaned or '/'} in source {name!r} is a {entry.kind}, not a file")
     url = await access.run(backend.presign, cleaned, sources.url_lifetime)
     await access.record(bytes=entry.size)
     expires = utcnow() + timedelta(seconds=sources.url_lifetime)
