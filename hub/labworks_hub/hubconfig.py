@@ -294,6 +294,7 @@ JOB_SECTIONS = (
     "KServeBackend", "CostPrices", "CostMeter", "CostBudgets", "DataSources",
 )  # fmt: skip
 SMTP_PASSWORD_ENV = "LABWORKS_SMTP_PASSWORD"  # noqa: S105 (passed on from the hub's environment)
+SOURCES_KEY_ENV = "LABWORKS_SOURCES_KEY"  # the key sealing data sources' credentials, likewise
 
 
 def jobs_environment(c, profiles: list[dict] | None) -> dict[str, str]:
@@ -312,8 +313,9 @@ def jobs_environment(c, profiles: list[dict] | None) -> dict[str, str]:
         environment["LABWORKS_JOBS_CONFIG"] = json.dumps(sections, default=plain)
     if profiles is not None:
         environment["LABWORKS_PROFILES"] = json.dumps({"profiles": profiles})
-    if os.environ.get(SMTP_PASSWORD_ENV):
-        environment[SMTP_PASSWORD_ENV] = os.environ[SMTP_PASSWORD_ENV]
+    for secret in (SMTP_PASSWORD_ENV, SOURCES_KEY_ENV):
+        if os.environ.get(secret):
+            environment[secret] = os.environ[secret]
     return environment
 
 
