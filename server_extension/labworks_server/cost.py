@@ -27,7 +27,6 @@ from .sweeps import SweepsBaseHandler
 REPORT_ARGS = ("by", "month", "format")
 # The fields of the platform's PUT /cost/budgets/{scope}/{name}.
 BUDGET_FIELDS = ("monthly_usd", "thresholds", "override_until")
-CSV = "text/csv"
 
 
 def workspace_id(env: Mapping[str, str]) -> str | None:
@@ -60,18 +59,7 @@ class ReportHandler(CostBaseHandler):
 
     @tornado.web.authenticated
     async def get(self) -> None:
-        response = await self.platform.fetch("GET", "/cost/report" + _query(self, REPORT_ARGS))
-        if response.code >= 300:
-            raise self.platform.refusal(response.code, response.body)
-        kind = response.headers.get("Content-Type", "")
-        if not kind.startswith(CSV):
-            self.finish(response.body or b"{}", set_content_type="application/json")
-            return
-        disposition = response.headers.get("Content-Disposition")
-        if disposition:
-            self.set_header("Content-Disposition", disposition)
-        self.set_header("X-Content-Type-Options", "nosniff")
-        self.finish(response.body or b"", set_content_type=kind)
+        await self.relay_report("/cost/report" + _query(self, REPORT_ARGS))
 
 
 class SummaryHandler(CostBaseHandler):

@@ -17,6 +17,7 @@ from .client import PlatformClient, PlatformError
 from .gpu import probe_gpus
 from .workspace import local_facts, viewer_facts, workspace_document
 
+CSV = "text/csv"
 CLIENT_SETTING = "labworks_client"
 STARTED_SETTING = "labworks_started_at"
 
@@ -87,6 +88,22 @@ class LabworksHandler(ExtensionHandlerMixin, APIHandler):
         """The authenticated user (identity provider), else ``$JUPYTERHUB_USER``."""
         name = getattr(self.current_user, "username", None)
         return name or os.environ.get("JUPYTERHUB_USER") or None
+
+    async def relay_report(self, path: str) -> None:
+        """GET `path` of the platform and answer what it answered: JSON, or CSV (cost reports,
+        source audits asked with `format=csv`) as the attachment it is."""
+        response = await self.platform.fetch("GET", path)
+        if response.code >= 300:
+            raise self.platform.refusal(response.code, response.body)
+        kind = response.headers.get("Content-Type", "")
+        if not kind.startswith(CSV):
+            self.finish(response.body or b"{}", set_content_type="application/json")
+            return
+        disposition = response.headers.get("Content-Disposition")
+        if disposition:
+            self.set_header("Content-Disposition", disposition)
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.finish(response.body or b"", set_content_type=kind)
 
     def json_object(self) -> dict[str, Any]:
         """The request body, which must be a JSON object (400 otherwise)."""

@@ -21,7 +21,6 @@ from urllib.parse import quote
 import tornado.web
 
 from .client import PlatformClient
-from .cost import CSV
 from .handlers import LabworksHandler
 from .jobs import _query
 from .sweeps import SweepsBaseHandler
@@ -202,19 +201,7 @@ class AuditHandler(SourcesBaseHandler):
 
     @tornado.web.authenticated
     async def get(self, name: str) -> None:
-        path = source_path(name, "audit") + _query(self, ("since", "format"))
-        response = await self.platform.fetch("GET", path)
-        if response.code >= 300:
-            raise self.platform.refusal(response.code, response.body)
-        kind = response.headers.get("Content-Type", "")
-        if not kind.startswith(CSV):
-            self.finish(response.body or b"{}", set_content_type="application/json")
-            return
-        disposition = response.headers.get("Content-Disposition")
-        if disposition:
-            self.set_header("Content-Disposition", disposition)
-        self.set_header("X-Content-Type-Options", "nosniff")
-        self.finish(response.body or b"", set_content_type=kind)
+        await self.relay_report(source_path(name, "audit") + _query(self, ("since", "format")))
 
 
 sources_handlers: list[tuple[str, type[LabworksHandler]]] = [
