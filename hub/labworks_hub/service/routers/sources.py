@@ -133,6 +133,8 @@ class _Access:
             return await asyncio.to_thread(work, *args)
         except Refused as e:
             await self.record(reason=f"failed: {e.message}")
+            if isinstance(e, Unavailable):  # a source that does not answer: say which
+                raise Unavailable(f"source {self.name!r}: {e.message}") from None
             raise
         except Exception as e:  # a driver's error: its text may name hosts, never shown
             log.warning("Source %s: %s of %r failed: %r", self.name, self.action, self.object, e)

@@ -63,6 +63,7 @@ export class DataPanel extends LazyPanel {
     this._actions = options.actions;
     this._trans = (options.translator ?? nullTranslator).load('labworks');
     this.id = 'labworks-data';
+    this.node.dataset.testid = 'labworks-data-panel'; // both sections are in it
     this.addClass('jp-Labworks-DataPanel');
     this.title.label = this._trans.__('Data');
     this.title.caption = this._trans.__(
@@ -200,7 +201,7 @@ export function DataView(props: IDataViewProps): JSX.Element {
   return (
     <div
       className="jp-Labworks-data"
-      data-testid="labworks-data-panel"
+      data-testid="labworks-datasets-view"
       aria-busy={model.busy}
     >
       <div className="jp-Labworks-toolbar">
