@@ -36,6 +36,7 @@ from labworks_hub.service.serving.kserve import serving_runtime
 from labworks_hub.service.serving.kube_backend import KServeBackend
 from labworks_hub.service.serving.spec import ServerSpec
 from labworks_hub.service.settings import ServiceSettings
+from labworks_hub.service.sources import secrets as source_secrets
 
 ROOT = Path(__file__).resolve().parents[3]
 CHART = ROOT / "helm" / "labworks"
@@ -358,15 +359,17 @@ def env_names_in(source: Any) -> set[str]:
 
 
 # What the platform service reads from its environment: the settings at start, and the
-# defaults read later (registry password, SMTP password, public hub URL).
+# defaults read later (registry password, SMTP password, public hub URL, the sources' key).
 SETTINGS_ENV = env_names_in(settings_module.ServiceSettings.from_env)
-RUNTIME_ENV = env_names_in(catalog) | env_names_in(notify) | env_names_in(public_url)
+RUNTIME_ENV = (env_names_in(catalog) | env_names_in(notify) | env_names_in(public_url)
+               | env_names_in(source_secrets))  # fmt: skip
 
 
 def test_the_names_the_service_reads_come_from_the_source() -> None:
     assert {"LABWORKS_DB_URL", "JUPYTERHUB_API_TOKEN", "LABWORKS_JOBS_CONFIG"} <= SETTINGS_ENV
     assert "JUPYTERHUB_SERVICE_URL" in SETTINGS_ENV
-    assert {"LABWORKS_REGISTRY_PASSWORD", "LABWORKS_SMTP_PASSWORD"} <= RUNTIME_ENV
+    assert {"LABWORKS_REGISTRY_PASSWORD", "LABWORKS_SMTP_PASSWORD",
+            "LABWORKS_SOURCES_KEY"} <= RUNTIME_ENV  # fmt: skip
 
 
 def settings_of(args: tuple[str, ...]) -> tuple[ServiceSettings, dict[str, str]]:
