@@ -36,7 +36,6 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -77,7 +76,6 @@ class LauncherError(Exception):
     """A request was refused or failed; the message says why (user-facing)."""
 
 
-@lru_cache(maxsize=64)
 def _traversable(path: Path, top: Path) -> None:
     """`path` and its parents up to `top` (the runs dir's parent, the state dir's `jobs/`):
     0711, so an account can reach its own attempt directory and list nothing on the way.
@@ -520,7 +518,6 @@ class JobLauncher:
         shutil.rmtree(directory, ignore_errors=True)
         with contextlib.suppress(OSError):
             directory.parent.rmdir()  # the run's directory, once its last attempt is gone
-            _traversable.cache_clear()  # made again for its next attempt (a model server's)
 
 
 def _ticks(proc: subprocess.Popen) -> int:

@@ -55,6 +55,9 @@ NEEDS = {
     "labworks datasets push": "data/iris/",
     "labworks datasets pull": "dataset alice/iris",
     "labworks datasets share": "dataset iris",
+    "labworks sources list": "nothing",
+    "labworks sources preview": "folder source lake of alice holding 2026/orders.csv",
+    "labworks datasets snapshot": "folder source lake of alice holding 2026/orders.csv",
     "labworks cost report": "nothing",
     "labworks cost budgets list": "nothing",
 }
@@ -178,6 +181,17 @@ mlflow.MlflowClient().set_model_version_tag("iris", version.version, "labworks.t
 """
 
 
+def prepare_source(url: str, admin_token: str, folder: Path) -> None:
+    """A folder source `lake` of alice's (administrators register folders) at `folder`, which
+    holds 2026/orders.csv."""
+    (folder / "2026").mkdir(parents=True)
+    (folder / "2026" / "orders.csv").write_text("id,total\n1,120\n2,75\n")
+    body = {"name": "lake", "kind": "folder", "owner": "alice", "config": {"path": str(folder)}}
+    reply = httpx.post(url + "/services/labworks/api/v1/sources", headers=auth(admin_token),
+                       json=body, timeout=60)  # fmt: skip
+    assert reply.status_code == 201, reply.text
+
+
 def prepare_model(url: str, token: str) -> None:
     env = {**os.environ, "MLFLOW_TRACKING_URI": url + MLFLOW.split("/api/")[0],
            "MLFLOW_TRACKING_TOKEN": token, "MLFLOW_DISABLE_TELEMETRY": "true"}  # fmt: skip
@@ -224,6 +238,8 @@ def test_the_readme_examples_work_as_written(here):
         (here / "data" / "iris" / "iris.csv").write_text("sepal_length,species\n5.1,setosa\n")
         prepare_tracking(platform.url, token)
         prepare_model(platform.url, token)
+        admin = bash(".venv/bin/labworks token admin\n", here, {}).stdout.strip()
+        prepare_source(platform.url, admin, here / "lake")
 
         outputs: dict[str, str] = {}
         for command in table_commands():
@@ -242,6 +258,9 @@ def test_the_readme_examples_work_as_written(here):
         assert ": succeeded" in printed("labworks jobs run")  # --wait followed it to its end
         assert "alice/iris -> iris\n" in printed("labworks datasets pull")
         assert (here / "iris" / "iris.csv").read_text().startswith("sepal_length")
+        assert "lake" in printed("labworks sources list")
+        assert "120" in printed("labworks sources preview")  # the CSV's first row
+        assert "alice/orders version 1" in printed("labworks datasets snapshot")
         listed = bash("labworks experiments list --json\n", here, env)
         [three] = [e for e in json.loads(listed.stdout)["experiments"] if str(e["id"]) == "3"]
         assert three["visibility"] == "group:ml"  # `experiments share 3 --group ml`

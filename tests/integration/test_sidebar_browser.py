@@ -18,7 +18,7 @@ PANELS = {
     "sweeps": "Hyperparameter sweeps of notebook parameters",
     "experiments": "Tracked experiments and their runs",
     "models": "Registered models and their served endpoints",
-    "data": "Versioned datasets you can read",
+    "data": "Versioned datasets and data sources you can read",
     "cost": "What your work costs, and budgets",
     "gallery": "Notebooks published to your groups",
 }
