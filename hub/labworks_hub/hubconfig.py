@@ -298,9 +298,9 @@ SOURCES_KEY_ENV = "LABWORKS_SOURCES_KEY"  # the key sealing data sources' creden
 
 
 def jobs_environment(c, profiles: list[dict] | None) -> dict[str, str]:
-    """The workspace profiles (jobs run on them), the job config sections and the SMTP
-    password variable, as the platform service's environment; classes in the config are passed
-    as import strings."""
+    """The workspace profiles (jobs run on them), the job config sections and the secrets'
+    variables (the SMTP password, the sources' key, declared sources' credentials), as the
+    platform service's environment; classes in the config are passed as import strings."""
 
     def plain(value):
         if isinstance(value, type):
@@ -313,7 +313,9 @@ def jobs_environment(c, profiles: list[dict] | None) -> dict[str, str]:
         environment["LABWORKS_JOBS_CONFIG"] = json.dumps(sections, default=plain)
     if profiles is not None:
         environment["LABWORKS_PROFILES"] = json.dumps({"profiles": profiles})
-    for secret in (SMTP_PASSWORD_ENV, SOURCES_KEY_ENV):
+    declared = c.DataSources.get("sources", []) if c._has_section("DataSources") else []
+    credentials = [v for s in declared for v in (s.get("credentials_env") or {}).values()]
+    for secret in (SMTP_PASSWORD_ENV, SOURCES_KEY_ENV, *credentials):
         if os.environ.get(secret):
             environment[secret] = os.environ[secret]
     return environment

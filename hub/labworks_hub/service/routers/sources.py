@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -85,15 +86,22 @@ def data_sources(request: Request) -> DataSources:
 
 
 @asynccontextmanager
-async def _close_backends(app: FastAPI) -> AsyncIterator[None]:
+async def _sources_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Register the sources the config declares (or bring them up to date), then close the
+    backends at the end."""
+    sources = sources_of(app)
+    try:
+        declared = sources.declared(os.environ)
+        await app.state.store.run(catalog.declare, declared, sources.secrets)
+    except Refused as e:  # the service runs on; the log says what to fix
+        log.error("Data sources from the config not registered: %s", e.message)
     try:
         yield
     finally:
-        if getattr(app.state, "data_sources", None) is not None:
-            app.state.data_sources.close()
+        sources.close()
 
 
-router = APIRouter(tags=["sources"], lifespan=_close_backends)
+router = APIRouter(tags=["sources"], lifespan=_sources_lifespan)
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -189,7 +197,7 @@ async def create_source(
     source first: 400 with the reason when it cannot use it (nothing is stored). Credentials
     are sealed with the platform's key and never answered."""
     catalog.may_register(who, body.kind, sources.registrars_group)
-    config, credentials = sources.checked(who, body.kind, body.config, body.credentials)
+    config, credentials = sources.checked(body.kind, body.config, body.credentials)
     await sources.check_reachable(who, body.kind, config, credentials)
     sealed = sources.secrets.seal(credentials) if credentials else ""
     made = await _store(request).run(
@@ -245,7 +253,7 @@ async def update_source(
     if body.config is not None or body.credentials is not None:
         old = sources.secrets.open(source.credentials)
         config, credentials = sources.checked(
-            who, source.kind, body.config if body.config is not None else source.config,
+            source.kind, body.config if body.config is not None else source.config,
             body.credentials if body.credentials is not None else old or None,
         )  # fmt: skip
         await sources.check_reachable(who, source.kind, config, credentials)

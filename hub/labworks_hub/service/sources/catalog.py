@@ -27,6 +27,7 @@ from ..store.sources import (
     SourceAccessRequest,
     SourceGrant,
 )
+from .secrets import SourceSecrets
 
 OWNER, NONE = "owner", "none"
 RANK = {NONE: 0, "read": 1, WRITE: 2, OWNER: 3}
@@ -140,6 +141,32 @@ def create(
     except IntegrityError:
         raise Conflict(f"a data source named {name!r} exists already") from None
     return describe(source, OWNER)
+
+
+def declare(session: Session, declared: list[dict[str, Any]], secrets: SourceSecrets) -> None:
+    """Sources the config declares (`DataSources.declared`, credentials in clear): made when
+    missing; when there, their owner, description, tags, config and credentials become the
+    config's (credentials sealed again only when they changed); grants and audit are kept."""
+    for entry in declared:
+        fields = {k: v for k, v in entry.items() if k != "credentials"}
+        plain = entry["credentials"]
+        source = session.scalar(select(DataSource).where(DataSource.name == fields["name"]))
+        if source is None:
+            sealed = secrets.seal(plain) if plain else ""
+            session.add(DataSource(**fields, credentials=sealed, created_by="(config)"))
+            continue
+        if source.kind != fields["kind"]:
+            raise Conflict(
+                f"c.DataSources.sources: {source.name} is a {source.kind} source already,"
+                f" not {fields['kind']}; rename one"
+            )
+        changed = {k: v for k, v in fields.items() if getattr(source, k) != v}
+        if secrets.open(source.credentials) != plain:
+            changed["credentials"] = secrets.seal(plain) if plain else ""
+        for key, value in changed.items():
+            setattr(source, key, value)
+        if changed:
+            source.updated_at = utcnow()
 
 
 def update(session: Session, viewer: Viewer, name: str, changes: dict[str, Any]) -> dict[str, Any]:

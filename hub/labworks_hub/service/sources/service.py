@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
-from traitlets import Bool, Float, Integer, List, Unicode
+from traitlets import Bool, Dict, Float, Integer, List, Unicode
 from traitlets.config import LoggingConfigurable
 
 from ..access import Forbidden, Invalid, Refused, Viewer
@@ -28,7 +28,7 @@ from ..store import jobs as job_store
 from ..store.sources import FOLDER, POSTGRES, S3, DataSource
 from ..validation import error_message
 from .backends import SourceBackend, backend_for
-from .models import CONFIGS, CREDENTIALS
+from .models import CONFIGS, CREDENTIALS, SourceCreate
 from .secrets import KEY_ENV, SourceSecrets, key_file
 
 
@@ -63,6 +63,14 @@ class DataSources(LoggingConfigurable):
     )
     max_preview_bytes = Integer(
         4 * 1024 * 1024, help="Bytes a preview reads of an object at most."
+    ).tag(config=True)
+    sources = List(
+        Dict(),
+        help="Sources declared here, registered or brought up to date at each start of the"
+        " platform service: each {name, kind, owner, description, tags, config,"
+        " credentials_env}, where credentials_env maps a credential (secret_access_key,"
+        " password, ...) to the environment variable holding it (the hub passes those on);"
+        " credentials are never written in the config.",
     ).tag(config=True)
     state_dir = Unicode(".", help="The platform's state directory (the key file).")
 
@@ -120,7 +128,7 @@ class DataSources(LoggingConfigurable):
     # --- checks of what is registered -------------------------------------------------------
 
     def checked(
-        self, viewer: Viewer, kind: str, config: dict[str, Any], credentials: dict[str, Any] | None
+        self, kind: str, config: dict[str, Any], credentials: dict[str, Any] | None
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """The kind's config and credentials, validated; Invalid saying what is wrong."""
         config = _parse(CONFIGS[kind], config, f"{kind} config").model_dump()
@@ -164,6 +172,34 @@ class DataSources(LoggingConfigurable):
         roots = [os.path.normpath(r) for r in self.folder_roots]
         if roots and not any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots):
             raise Invalid(f"folder sources must lie under {', '.join(roots)}, not {path}")
+
+    # --- sources from the config ------------------------------------------------------------
+
+    def declared(self, environ: Mapping[str, str]) -> list[dict[str, Any]]:
+        """`sources` checked, their credentials read from `environ` (`catalog.declare` seals
+        them). A bad entry raises Invalid naming it."""
+        found = []
+        for entry in self.sources:
+            name = str(entry.get("name", ""))
+            try:
+                body = SourceCreate.model_validate(
+                    {k: v for k, v in entry.items() if k != "credentials_env"}
+                )
+                wanted = entry.get("credentials_env") or {}
+                missing = [var for var in wanted.values() if not environ.get(var)]
+                if missing:
+                    raise Invalid(f"set {', '.join(missing)} for its credentials")
+                credentials = {field: environ[var] for field, var in wanted.items()}
+                config, credentials = self.checked(body.kind, body.config, credentials or None)
+            except (ValidationError, Invalid) as e:
+                detail = e.message if isinstance(e, Invalid) else error_message(e.errors())
+                raise Invalid(f"c.DataSources.sources: {name or 'an entry'}: {detail}") from None
+            found.append({
+                "name": body.name, "kind": body.kind, "owner": body.owner or "admin",
+                "description": body.description, "tags": body.tags, "config": config,
+                "credentials": credentials,
+            })  # fmt: skip
+        return found
 
     # --- notices ----------------------------------------------------------------------------
 

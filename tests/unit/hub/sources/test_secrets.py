@@ -12,10 +12,12 @@ from cryptography.fernet import Fernet
 from traitlets.config import Config
 
 from labworks_hub.hubconfig import SOURCES_KEY_ENV, jobs_environment
-from labworks_hub.service.access import Unavailable
+from labworks_hub.service.access import Invalid, Unavailable
 from labworks_hub.service.settings import ServiceSettings
+from labworks_hub.service.sources import catalog
 from labworks_hub.service.sources.secrets import SourceSecrets, key_file
 from labworks_hub.service.sources.service import DataSources
+from labworks_hub.service.store import Store
 
 SECRET = {"password": "hunter2-of-the-warehouse"}
 
@@ -61,3 +63,47 @@ def test_a_rotated_key_still_opens_what_the_old_one_sealed(tmp_path):
     with pytest.raises(Unavailable, match="cannot be opened with the platform's key"):
         old.secrets.open(resealed)  # the new key sealed it
     assert not os.path.exists(tmp_path / "secrets")  # configured keys make no key file
+
+
+def test_sources_declared_in_the_config_are_registered_with_credentials_from_the_env(
+    tmp_path, monkeypatch
+):
+    """`c.DataSources.sources` names where credentials are (environment variables the hub
+    passes on), never the credentials: the service registers the source at start, keeps it
+    up to date, and re-seals only what changed."""
+    c = Config()
+    c.DataSources.sources = [{
+        "name": "warehouse", "kind": "postgres", "owner": "ana", "tags": ["sales"],
+        "config": {"host": "db.example.org", "dbname": "dw", "user": "reader"},
+        "credentials_env": {"password": "WAREHOUSE_PASSWORD"},
+    }]  # fmt: skip
+    monkeypatch.setenv("WAREHOUSE_PASSWORD", SECRET["password"])
+    environment = jobs_environment(c, None)
+    assert environment["WAREHOUSE_PASSWORD"] == SECRET["password"]
+    assert SECRET["password"] not in environment["LABWORKS_JOBS_CONFIG"]
+
+    service = ServiceSettings.from_env(environment)
+    sources = DataSources(config=Config(service.jobs_config), state_dir=str(tmp_path))
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    store.migrate()
+    with store.session() as s:
+        catalog.declare(s, sources.declared(environment), sources.secrets)
+    with store.session() as s:
+        made = catalog.get(s, "warehouse")
+        first = (made.owner, made.tags, made.config["port"], made.updated_at, made.credentials)
+        assert first[:3] == ("ana", ["sales"], 5432)
+        assert sources.secrets.open(made.credentials) == SECRET
+        catalog.declare(s, sources.declared(environment), sources.secrets)  # a restart
+    with store.session() as s:
+        again = catalog.get(s, "warehouse")
+        assert (again.updated_at, again.credentials) == (first[3], first[4])  # nothing changed
+    with store.session() as s:
+        changed = {**environment, "WAREHOUSE_PASSWORD": "rotated"}
+        catalog.declare(s, sources.declared(changed), sources.secrets)
+    with store.session() as s:
+        assert sources.secrets.open(catalog.get(s, "warehouse").credentials) == {
+            "password": "rotated"
+        }
+    with pytest.raises(Invalid, match="warehouse: set WAREHOUSE_PASSWORD"):
+        sources.declared({})
+    store.dispose()
