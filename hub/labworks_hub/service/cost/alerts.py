@@ -21,7 +21,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from ..jobs.notify import Notice, Notifier
+from ..jobs.notify import EMAIL, WEBHOOK, Notice, Notifier
 from ..store import Store
 from ..store import jobs as job_store
 from ..store.cost import USER, CostAlert
@@ -30,7 +30,6 @@ from .models import significant
 from .report import month_bounds
 
 BUDGET, IDLE_GPU = "budget", "idle_gpu"
-WEBHOOK, EMAIL = "webhook_url", "email"  # the channels: fields of the notification settings
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from traitlets.config import LoggingConfigurable
 
 from ...public_url import from_environment
 
+WEBHOOK, EMAIL = "webhook_url", "email"  # the channels: fields of the notification settings
 PASSWORD_ENV = "LABWORKS_SMTP_PASSWORD"  # noqa: S105 (the variable's name)
 EMAIL_SETUP = (
     "an admin sets c.EmailNotifier.smtp_host (and smtp_port, username, security) in"

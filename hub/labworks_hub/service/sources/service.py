@@ -22,7 +22,7 @@ from traitlets import Bool, Dict, Float, Integer, List, Unicode
 from traitlets.config import LoggingConfigurable
 
 from ..access import Forbidden, Invalid, Refused, Viewer
-from ..jobs.notify import Notice, Notifier, is_private_address
+from ..jobs.notify import EMAIL, WEBHOOK, Notice, Notifier, is_private_address
 from ..store import Store
 from ..store import jobs as job_store
 from ..store.sources import FOLDER, POSTGRES, S3, DataSource
@@ -217,7 +217,7 @@ class DataSources(LoggingConfigurable):
     ) -> None:
         """Send `notice` to `user`'s notification settings (the jobs' webhook and e-mail)."""
         settings = await store.run(job_store.notify_settings, user)
-        where = [("webhook", settings.webhook_url), ("email", settings.email or "")]
+        where = [(WEBHOOK, settings.webhook_url), (EMAIL, settings.email or "")]
         sends = [
             notifiers[channel].send(destination, notice)
             for channel, destination in where

@@ -11,9 +11,11 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -94,7 +96,10 @@ def client(tmp_path, hub_api) -> Iterator[TestClient]:
         "JUPYTERHUB_SERVICE_PREFIX": "/services/labworks/",
         "JUPYTERHUB_API_URL": hub_api,
         "JUPYTERHUB_API_TOKEN": "service-token",
-        "LABWORKS_JOBS_CONFIG": json.dumps({"LocalExecutor": {"isolation": "off"}}),
+        "LABWORKS_JOBS_CONFIG": json.dumps({
+            "LocalExecutor": {"isolation": "off"},
+            "WebhookNotifier": {"allow_private_addresses": True},  # the loopback receiver
+        }),
     })  # fmt: skip
     with TestClient(create_app(settings)) as c:
         yield c
@@ -208,10 +213,44 @@ def test_writes_need_a_write_grant(client, raw, data):
     assert (data / "out" / "new.csv").read_bytes() == body
 
 
-def test_requests_reach_the_owner_and_a_grant_answers_them(client, raw):
+class Hook(BaseHTTPRequestHandler):
+    """A webhook receiver on loopback: what it was sent, in order."""
+
+    received: ClassVar[list[dict]] = []
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", 0))
+        Hook.received.append(json.loads(self.rfile.read(length)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def hook() -> Iterator[str]:
+    Hook.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
+    server.shutdown()
+    server.server_close()
+
+
+def test_requests_reach_the_owner_and_a_grant_answers_them(client, raw, hook):
+    ok(call(client, "ana", "PUT", "/jobs/notifications", json={"webhook_url": hook}))
     asked = ok(call(client, "cal", "POST", "/sources/raw/requests",
                     json={"reason": "churn model", "access": "read"}), 201)  # fmt: skip
     assert asked["status"] == "pending"
+    deadline = time.monotonic() + 20
+    while not Hook.received and time.monotonic() < deadline:  # sent in the background
+        time.sleep(0.05)
+    [notice] = Hook.received
+    assert (notice["event"], notice["source"], notice["user"]) == (
+        "source.access_request", "raw", "cal",
+    )  # fmt: skip
+    assert "labworks sources grant raw cal" in notice["message"]
     again = call(client, "ben", "POST", "/sources/raw/requests", json={"access": "read"})
     assert again.status_code == 409  # ben reads it already
     pending = ok(call(client, "ana", "GET", "/sources/requests"))["requests"]
