@@ -27,6 +27,7 @@ from .routers import (
     profiles,
     schedules,
     sharing,
+    source_data,
     sources,
     sweeps,
     system,
@@ -97,6 +98,7 @@ def create_app(settings: ServiceSettings, store: Store | None = None) -> FastAPI
     app.include_router(cost.router, prefix=settings.api_prefix)  # after jobs: meters them
     app.include_router(datasets.router, prefix=settings.api_prefix)
     app.include_router(sources.router, prefix=settings.api_prefix)  # after jobs: their config
+    app.include_router(source_data.router, prefix=settings.api_prefix)
     app.include_router(admin.router, prefix=settings.api_prefix)
 
     @app.get(settings.prefix, include_in_schema=False)

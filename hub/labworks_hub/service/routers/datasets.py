@@ -155,7 +155,7 @@ def _version_info(v: DatasetVersion) -> VersionInfo:
     )  # fmt: skip
 
 
-def _detail(dataset: Dataset, v: DatasetVersion) -> VersionDetail:
+def version_detail(dataset: Dataset, v: DatasetVersion) -> VersionDetail:
     return VersionDetail(
         **_version_info(v).model_dump(),
         ref=f"{dataset.owner}/{dataset.name}",
@@ -219,7 +219,7 @@ async def show_version(
 
     def work(session) -> VersionDetail:
         v = store.get_version(session, who, owner, name, version)
-        return _detail(v.dataset, v)
+        return version_detail(v.dataset, v)
 
     return await _in_store(request, work)
 
@@ -352,7 +352,7 @@ async def push_version(
             session, who, owner, name, files, held, message=body.message,
             description=body.description,
         )  # fmt: skip
-        return _detail(version.dataset, version), new
+        return version_detail(version.dataset, version), new
 
     detail, new = await _in_store(request, work)
     if not new:
