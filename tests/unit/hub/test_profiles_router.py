@@ -5,22 +5,17 @@ REST API. GPUs cannot exist here: the job executor's GPU list is set through its
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from fastapi.testclient import TestClient
 
 from labworks_hub.service.app import create_app
 from labworks_hub.service.settings import ServiceSettings
+from tests.fake_hub import ACCESS, SERVICE_TOKEN, Owner, fake_hub_api
 
 API = "/services/labworks/api/v1"
-ACCESS = "access:services!service=labworks"  # what the hub grants tokens that may use the service
-USERS = {
-    "ana-token": {"name": "ana", "groups": ["ml"]},
-    "cal-token": {"name": "cal", "groups": []},
-}
+TOKENS = {"ana-token": Owner("ana", groups=("ml",)), "cal-token": Owner("cal")}
 PROFILES = [
     {"name": "cpu-small", "display_name": "CPU small", "description": "2 cores, 4 GiB",
      "cpu_limit": 2, "mem_limit": "4Gi"},
@@ -32,42 +27,10 @@ PROFILES = [
 ]  # fmt: skip
 
 
-class FakeHubAPI(BaseHTTPRequestHandler):
-    """JupyterHub's `GET /hub/api/user` (who owns this token) and `GET /hub/api/users/<name>`."""
-
-    def do_GET(self) -> None:
-        token = self.headers.get("Authorization", "").removeprefix("token ")
-        if self.path == "/hub/api/user":
-            user = USERS.get(token)
-            if user is None:
-                return self._send(403, {"error": "forbidden"})
-            return self._send(200, {"kind": "user", "name": user["name"], "scopes": [ACCESS]})
-        name = self.path.removeprefix("/hub/api/users/")
-        found = next((u for u in USERS.values() if u["name"] == name), None)
-        if token != "service-token" or found is None:
-            return self._send(404, {"error": "not found"})
-        return self._send(200, {"name": name, "admin": False, "groups": found["groups"]})
-
-    def _send(self, status: int, body: dict) -> None:
-        raw = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def hub_api() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeHubAPI)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hub/api"
-    server.shutdown()
-    server.server_close()
+    with fake_hub_api(TOKENS) as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)
@@ -83,7 +46,7 @@ def platform(tmp_path, hub_api: str, gpus: list[int]) -> TestClient:
             "LABWORKS_STATE_DIR": str(tmp_path / "state"),
             "JUPYTERHUB_SERVICE_PREFIX": "/services/labworks/",
             "JUPYTERHUB_API_URL": hub_api,
-            "JUPYTERHUB_API_TOKEN": "service-token",
+            "JUPYTERHUB_API_TOKEN": SERVICE_TOKEN,
             "LABWORKS_PROFILES": json.dumps({"profiles": PROFILES}),
             "LABWORKS_JOBS_CONFIG": json.dumps(
                 {"LocalExecutor": {"gpus": gpus, "cpu_capacity": 8.0, "isolation": "off"}}

@@ -14,9 +14,7 @@ import asyncio
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
 import pytest
@@ -31,54 +29,21 @@ from labworks_hub.service.tracking import decisions, identity
 from labworks_hub.service.tracking.gate import ADMINS_ONLY, NOT_FOUND, READ_ONLY, TrackingGate
 from labworks_hub.service.tracking.identity import authorization, current_user, refused_a_reader
 from labworks_hub.service.tracking.server import TrackingError
+from tests.fake_hub import ACCESS, SERVICE_TOKEN, Owner, fake_hub_api
 from tests.platform import free_port
 
 TRACKING = "/services/labworks/mlflow"
 SEARCH = TRACKING + "/api/2.0/mlflow/experiments/search"
-ACCESS = "access:services!service=labworks"
 TOKENS = {
-    "ana-token": {"kind": "user", "name": "ana", "groups": ["ml", "vision"]},
-    "culler-token": {"kind": "service", "name": "idle-culler", "groups": []},
+    "ana-token": Owner("ana", groups=("ml", "vision")),
+    "culler-token": Owner("idle-culler", kind="service"),
 }
-
-
-class FakeHubAPI(BaseHTTPRequestHandler):
-    """JupyterHub's `GET /hub/api/user` (who owns this token) and `GET /hub/api/users/<name>`."""
-
-    def do_GET(self) -> None:
-        token = self.headers.get("Authorization", "").removeprefix("token ")
-        if self.path == "/hub/api/user":
-            owner = TOKENS.get(token)
-            if owner is None:
-                return self._send(403, {"error": "forbidden"})
-            return self._send(200, {"kind": owner["kind"], "name": owner["name"],
-                                    "scopes": [ACCESS]})  # fmt: skip
-        name = self.path.removeprefix("/hub/api/users/")
-        found = next((o for o in TOKENS.values() if o["name"] == name), None)
-        if token != "service-token" or found is None:
-            return self._send(404, {"error": "not found"})
-        return self._send(200, {"name": name, "admin": False, "groups": found["groups"]})
-
-    def _send(self, status: int, body: dict) -> None:
-        raw = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def log_message(self, *args) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
 def hub_api() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeHubAPI)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hub/api"
-    server.shutdown()
-    server.server_close()
+    with fake_hub_api(TOKENS) as url:
+        yield url
 
 
 class BehindTheGate:
@@ -130,7 +95,7 @@ class Server:
 def gate(hub_api, monkeypatch) -> Iterator[tuple[TestClient, Server, HubIdentity]]:
     monkeypatch.setenv("JUPYTERHUB_OAUTH_ACCESS_SCOPES", json.dumps([ACCESS]))
     settings = ServiceSettings.from_env(
-        {"JUPYTERHUB_API_URL": hub_api, "JUPYTERHUB_API_TOKEN": "service-token"}
+        {"JUPYTERHUB_API_URL": hub_api, "JUPYTERHUB_API_TOKEN": SERVICE_TOKEN}
     )
     app = FastAPI()
     install_error_handlers(app)

@@ -14,7 +14,7 @@ import logging
 import ssl
 import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import ClassVar
 
@@ -37,6 +37,7 @@ from labworks_hub.service.jobs.notify import (
     compose,
 )
 from labworks_hub.service.settings import ServiceSettings
+from tests.fake_hub import ACCESS, SERVICE_TOKEN, Owner, fake_hub_api
 from tests.platform import free_port
 
 from .conftest import ANA, notebook, wait_until, wait_until_ended
@@ -404,41 +405,12 @@ async def test_an_address_is_saved_without_smtp_and_used_once_there_is_one(
     )  # fmt: skip
 
 
-ACCESS = "access:services!service=labworks"  # what the hub grants tokens that may use it
-
-
-class FakeHubAPI(BaseHTTPRequestHandler):
-    """JupyterHub's `GET /hub/api/user` for ana's token, and `GET /hub/api/users/ana`."""
-
-    def do_GET(self):
-        token = self.headers.get("Authorization", "").removeprefix("token ")
-        if self.path == "/hub/api/user" and token == "ana-token":
-            return self._send(200, {"kind": "user", "name": "ana", "scopes": [ACCESS]})
-        if self.path == "/hub/api/users/ana" and token == "service-token":
-            return self._send(200, {"name": "ana", "admin": False, "groups": ["ml"]})
-        return self._send(403, {"error": "forbidden"})
-
-    def _send(self, status: int, reply: dict) -> None:
-        raw = json.dumps(reply).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def hub_api(monkeypatch):
     """A stand-in for the hub's REST API (it answers who owns a token)."""
     monkeypatch.setenv("JUPYTERHUB_OAUTH_ACCESS_SCOPES", json.dumps([ACCESS]))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeHubAPI)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hub/api"
-    server.shutdown()
-    server.server_close()
+    with fake_hub_api({"ana-token": Owner("ana", groups=("ml",))}) as url:
+        yield url
 
 
 def client_for(tmp_path, hub_api: str, jobs_config: dict) -> TestClient:
@@ -448,7 +420,7 @@ def client_for(tmp_path, hub_api: str, jobs_config: dict) -> TestClient:
         "LABWORKS_STATE_DIR": str(tmp_path / "state"),
         "JUPYTERHUB_SERVICE_PREFIX": "/services/labworks/",
         "JUPYTERHUB_API_URL": hub_api,
-        "JUPYTERHUB_API_TOKEN": "service-token",
+        "JUPYTERHUB_API_TOKEN": SERVICE_TOKEN,
         "LABWORKS_JOBS_CONFIG": json.dumps({"LocalExecutor": {"isolation": "off"}, **jobs_config}),
     }
     return TestClient(create_app(ServiceSettings.from_env(env)))

@@ -22,54 +22,23 @@ from fastapi.testclient import TestClient
 
 from labworks_hub.service.app import create_app
 from labworks_hub.service.settings import ServiceSettings
+from tests.fake_hub import ACCESS, SERVICE_TOKEN, Owner, fake_hub_api
 
 API = "/services/labworks/api/v1"
-ACCESS = "access:services!service=labworks"
-USERS = {
-    "adm": {"admin": True, "groups": []},
-    "ana": {"admin": False, "groups": ["data-owners"]},
-    "ben": {"admin": False, "groups": ["ml"]},
-    "cal": {"admin": False, "groups": []},
-}
+USERS = [
+    Owner("adm", admin=True),
+    Owner("ana", groups=("data-owners",)),
+    Owner("ben", groups=("ml",)),
+    Owner("cal"),
+]
 CSV = "x,y\n" + "".join(f"{i},{i * i}\n" for i in range(200))
-
-
-class FakeHubAPI(BaseHTTPRequestHandler):
-    """JupyterHub's `GET /hub/api/user` (who owns this token) and `GET /hub/api/users/<name>`;
-    a token is `<name>-token`."""
-
-    def do_GET(self) -> None:
-        token = self.headers.get("Authorization", "").removeprefix("token ")
-        if self.path == "/hub/api/user":
-            name = token.removesuffix("-token")
-            if name not in USERS:
-                return self._send(403, {"error": "forbidden"})
-            return self._send(200, {"kind": "user", "name": name, "scopes": [ACCESS]})
-        name = self.path.removeprefix("/hub/api/users/")
-        if token != "service-token" or name not in USERS:
-            return self._send(404, {"error": "not found"})
-        return self._send(200, {"name": name, **USERS[name]})
-
-    def _send(self, status: int, body: dict) -> None:
-        raw = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def log_message(self, *args) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
 def hub_api() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeHubAPI)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hub/api"
-    server.shutdown()
-    server.server_close()
+    """A user's token is `<name>-token`."""
+    with fake_hub_api({f"{u.name}-token": u for u in USERS}) as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)
@@ -95,7 +64,7 @@ def client(tmp_path, hub_api) -> Iterator[TestClient]:
         "LABWORKS_STATE_DIR": str(tmp_path / "state"),
         "JUPYTERHUB_SERVICE_PREFIX": "/services/labworks/",
         "JUPYTERHUB_API_URL": hub_api,
-        "JUPYTERHUB_API_TOKEN": "service-token",
+        "JUPYTERHUB_API_TOKEN": SERVICE_TOKEN,
         "LABWORKS_JOBS_CONFIG": json.dumps({
             "LocalExecutor": {"isolation": "off"},
             "WebhookNotifier": {"allow_private_addresses": True},  # the loopback receiver
