@@ -14,11 +14,11 @@ import { fakeServer } from '../../../__tests__/fakeServer';
 import { DataModel } from '../model';
 import {
   COPIED_MS,
-  DataPanel,
-  DataView,
+  DatasetsView,
   IDataActions,
   shortDigest
-} from '../Panel';
+} from '../DatasetsView';
+import { DataPanel } from '../Panel';
 import { sampleDataset, sampleDetail, sampleVersionDetail } from './sample';
 
 const trans = nullTranslator.load('labworks');
@@ -27,7 +27,7 @@ function actions(): jest.Mocked<IDataActions> {
   return { copy: jest.fn(), share: jest.fn() };
 }
 
-describe('DataView', () => {
+describe('DatasetsView', () => {
   it('lists the datasets with their latest version, visibility and whose', async () => {
     const { settings } = fakeServer({
       body: {
@@ -43,7 +43,7 @@ describe('DataView', () => {
     const model = new DataModel({ serverSettings: settings });
     await model.refresh();
     const act_ = actions();
-    render(<DataView model={model} actions={act_} trans={trans} />);
+    render(<DatasetsView model={model} actions={act_} trans={trans} />);
     const mine = screen.getByTestId('labworks-dataset-alice/iris');
     expect(mine.textContent).toContain('v2 · group ml · mine · updated');
     const theirs = screen.getByTestId('labworks-dataset-bob/churn');
@@ -68,7 +68,7 @@ describe('DataView', () => {
       await model.refresh();
       const act_ = actions();
       const { rerender } = render(
-        <DataView model={model} actions={act_} trans={trans} />
+        <DatasetsView model={model} actions={act_} trans={trans} />
       );
       const item = screen.getByTestId('labworks-dataset-alice/iris');
       expect(item.getAttribute('aria-expanded')).toBe('false');
@@ -77,7 +77,7 @@ describe('DataView', () => {
         await jest.runAllTimersAsync();
       });
       await waitFor(() => expect(model.version?.number).toBe(2));
-      rerender(<DataView model={model} actions={act_} trans={trans} />);
+      rerender(<DatasetsView model={model} actions={act_} trans={trans} />);
 
       const v2 = screen.getByTestId('labworks-dataset-version-2');
       expect(v2.getAttribute('aria-pressed')).toBe('true');
@@ -113,7 +113,7 @@ describe('DataView', () => {
         await jest.runAllTimersAsync();
       });
       await waitFor(() => expect(model.version?.number).toBe(1));
-      rerender(<DataView model={model} actions={act_} trans={trans} />);
+      rerender(<DatasetsView model={model} actions={act_} trans={trans} />);
       expect(screen.getByTestId('labworks-dataset-code').textContent).toContain(
         'version=1'
       );
@@ -127,7 +127,7 @@ describe('DataView', () => {
     const { settings } = fakeServer({ body: { datasets: [] } });
     const model = new DataModel({ serverSettings: settings });
     await model.refresh();
-    render(<DataView model={model} actions={actions()} trans={trans} />);
+    render(<DatasetsView model={model} actions={actions()} trans={trans} />);
     const empty = screen.getByTestId('labworks-data-empty');
     expect(empty.textContent).toContain('labworks datasets push NAME PATH');
     expect(empty.textContent).toContain('data.push("NAME", "PATH")');
@@ -141,7 +141,7 @@ describe('DataView', () => {
     const model = new DataModel({ serverSettings: settings });
     await model.refresh();
     const { rerender } = render(
-      <DataView model={model} actions={actions()} trans={trans} />
+      <DatasetsView model={model} actions={actions()} trans={trans} />
     );
     fireEvent.change(
       screen.getByLabelText('Filter datasets by name or description'),
@@ -149,7 +149,7 @@ describe('DataView', () => {
         target: { value: 'mnist' }
       }
     );
-    rerender(<DataView model={model} actions={actions()} trans={trans} />);
+    rerender(<DatasetsView model={model} actions={actions()} trans={trans} />);
     expect(screen.queryByTestId('labworks-dataset-alice/iris')).toBeNull();
     expect(screen.getByText('No dataset matches “mnist”.')).toBeTruthy();
     model.dispose();
@@ -165,7 +165,7 @@ describe('DataView', () => {
     });
     const model = new DataModel({ serverSettings: settings });
     await model.refresh();
-    render(<DataView model={model} actions={actions()} trans={trans} />);
+    render(<DatasetsView model={model} actions={actions()} trans={trans} />);
     expect(screen.getByRole('alert').textContent).toBe(
       'platform service unreachable'
     );
@@ -181,7 +181,7 @@ describe('DataView', () => {
     const model = new DataModel({ serverSettings: settings });
     await model.refresh();
     await model.select('bob/churn');
-    render(<DataView model={model} actions={actions()} trans={trans} />);
+    render(<DatasetsView model={model} actions={actions()} trans={trans} />);
     expect(screen.getByTestId('labworks-dataset-detail').textContent).toContain(
       'Read-only: only bob can push to it or share it.'
     );
