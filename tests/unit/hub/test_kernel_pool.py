@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 from dataclasses import replace
@@ -18,6 +19,7 @@ from labworks_hub.isolation import NOBODY, Account
 from labworks_hub.kernel_pool import shared_env, warm_key
 from labworks_hub.launcher import JobLauncher, Started, StartRequest
 from labworks_hub.processes import descendants, proc_uid
+from labworks_hub.service.jobs import runner
 
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (jobs as another account)")
 REPORT = (  # the token only as a digest: the log must never hold it
@@ -271,3 +273,18 @@ def test_a_slot_near_its_idle_end_is_let_go_not_claimed(make_launcher):
     (fresh,) = slots(launcher)
     assert fresh is not old
     assert finish(started)["result"]["status"] == "succeeded"
+
+
+def test_a_runner_loads_papermill_without_the_sdks_it_never_uses():
+    """papermill imports pyarrow (and numpy) for HDFS paths when they are installed, 0.15 s of
+    CPU a job; the runner reads and writes local files only, the kernel imports what it likes."""
+    probe = (
+        "import runpy, sys\n"
+        f"runpy.run_path({str(runner.__file__)!r})['skip_slow_imports']()\n"
+        "import nbformat, papermill\n"
+        "print(sorted(m for m in ('pyarrow', 'numpy', 'rfc3987_syntax') if sys.modules.get(m)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-P", "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"

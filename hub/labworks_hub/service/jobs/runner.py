@@ -61,11 +61,17 @@ def _stop(signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt(f"stopped by signal {signum}")
 
 
+# Optional imports this process never needs, made to fail as if the packages were not there:
+# jsonschema's `rfc3987_syntax` (which nbformat pulls in) builds a parser grammar for about a
+# second for a format checker notebooks never use; papermill's S3, Azure, GCS, HDFS and GitHub
+# handlers import their SDKs when installed (pyarrow and numpy: 0.15 s of CPU a job), and the
+# runner reads and writes local files only. The kernel is another process: it imports anything.
+NOT_IMPORTED = ("rfc3987_syntax", "pyarrow", "boto3", "gcsfs", "azure", "github")
+
+
 def skip_slow_imports() -> None:
-    """jsonschema (which nbformat imports) imports `rfc3987_syntax` for one format checker
-    notebooks never use, and that module builds a parser grammar for about a second: make
-    that optional import fail, as if the package were not installed."""
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    for name in NOT_IMPORTED:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
 
 
 class Kernel:
