@@ -10,6 +10,7 @@ import {
   IShareTarget,
   VisibilityForm
 } from './visibility';
+import { ErrorAlert } from './loadState';
 
 /**
  * Show the "Share" dialog of an experiment, a registered model or a dataset:
@@ -102,11 +103,7 @@ export function VisibilityView(props: {
           {trans.__('Only its owner can change who sees it.')}
         </p>
       )}
-      {form.error !== null && (
-        <p className="jp-Labworks-errorText" role="alert">
-          {form.error}
-        </p>
-      )}
+      <ErrorAlert error={form.error} />
     </div>
   );
 }

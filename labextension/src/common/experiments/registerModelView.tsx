@@ -4,6 +4,7 @@ import React, { useEffect, useId, useReducer, useState } from 'react';
 
 import type { RegisterModelModel } from './registerModel';
 import { ServeFields, ServeProgress } from './serveModelView';
+import { ErrorAlert } from '../loadState';
 
 /**
  * Props of the "Register model" dialog.
@@ -131,11 +132,7 @@ export function RegisterModelDialog(
           {problem !== null && model.choices.length === 0 && (
             <p className="jp-Labworks-empty">{problem}</p>
           )}
-          {model.error !== null && (
-            <p className="jp-Labworks-errorText" role="alert">
-              {model.error}
-            </p>
-          )}
+          <ErrorAlert error={model.error} />
           {done !== null && (
             <p
               className="jp-Labworks-success"

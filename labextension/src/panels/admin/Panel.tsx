@@ -11,6 +11,7 @@ import { RefreshButton } from '../../refreshButton';
 import { confirmDeleteGroup, confirmDeleteUser } from './dialogs';
 import type { AdminModel } from './model';
 import type { IAdminGroup, IAdminUser } from './types';
+import { ErrorAlert } from '../../common/loadState';
 
 /**
  * The Admin panel, shown to administrators only: the platform's users
@@ -84,11 +85,7 @@ export function AdminView(props: IAdminViewProps): JSX.Element {
           onClick={() => void model.refresh()}
         />
       </div>
-      {model.error !== null && (
-        <p className="jp-Labworks-errorText" role="alert">
-          {model.error}
-        </p>
-      )}
+      <ErrorAlert error={model.error} />
       <p className="jp-Labworks-hint" role="status">
         {model.notice ?? ''}
       </p>

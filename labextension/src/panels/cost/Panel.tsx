@@ -15,6 +15,7 @@ import { DailyChart } from './Chart';
 import { formatHours, thisWorkspace } from './format';
 import { CostModel, TABLE_BY } from './model';
 import type { CostBy, IReport } from './types';
+import { ErrorAlert } from '../../common/loadState';
 
 /**
  * The Cost panel: what the person's work costs now, today and this month;
@@ -111,11 +112,7 @@ export function CostView(props: ICostViewProps): JSX.Element {
           {trans.__('CSV')}
         </Button>
       </div>
-      {model.error !== null && (
-        <p className="jp-Labworks-errorText" role="alert">
-          {model.error}
-        </p>
-      )}
+      <ErrorAlert error={model.error} />
       {!model.loaded ? (
         model.error === null && (
           <p className="jp-Labworks-loading">{trans.__('Loading…')}</p>

@@ -11,6 +11,7 @@ import {
   IVersionDetail
 } from './client';
 import type { DataModel } from './model';
+import { LoadState } from '../../common/loadState';
 
 /**
  * How long "Copied" stays beside the Copy code button, in ms.
@@ -73,16 +74,7 @@ export function DatasetsView(props: IDatasetsViewProps): JSX.Element {
           onClick={() => void model.refresh()}
         />
       </div>
-      {model.error !== null && (
-        <p className="jp-Labworks-errorText" role="alert">
-          {model.error}
-        </p>
-      )}
-      {!model.loaded && model.error === null && (
-        <p className="jp-Labworks-loading">
-          {trans.__('Loading the datasets…')}
-        </p>
-      )}
+      <LoadState model={model} loading={trans.__('Loading the datasets…')} />
       {model.loaded && model.datasets.length === 0 && (
         <div className="jp-Labworks-empty" data-testid="labworks-data-empty">
           <p>{trans.__('No datasets yet. Push a file or a folder:')}</p>

@@ -14,6 +14,7 @@ import {
   sourceSnippet
 } from './sourcesClient';
 import type { SourcesModel } from './sourcesModel';
+import { LoadState } from '../../common/loadState';
 
 /**
  * What the Sources section asks the application to do.
@@ -62,20 +63,11 @@ export function SourcesView(props: ISourcesViewProps): JSX.Element {
           onClick={() => void model.refresh()}
         />
       </div>
-      {model.error !== null && (
-        <p
-          className="jp-Labworks-errorText"
-          role="alert"
-          data-testid="labworks-sources-error"
-        >
-          {model.error}
-        </p>
-      )}
-      {!model.loaded && model.error === null && (
-        <p className="jp-Labworks-loading">
-          {trans.__('Loading the sources…')}
-        </p>
-      )}
+      <LoadState
+        model={model}
+        loading={trans.__('Loading the sources…')}
+        errorTestId="labworks-sources-error"
+      />
       {model.loaded && model.sources.length === 0 && (
         <p className="jp-Labworks-empty">
           {trans.__(

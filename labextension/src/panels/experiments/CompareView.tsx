@@ -16,6 +16,7 @@ import { formatNumber } from './columns';
 import type { CompareModel } from './compare';
 import { saveText } from '../../common/download';
 import { metricNumber } from '../../common/experiments/types';
+import { ErrorAlert } from '../../common/loadState';
 
 /**
  * Props of the comparison view.
@@ -173,11 +174,7 @@ function Curves(props: ISectionProps): JSX.Element {
           {trans.__('Log scale')}
         </label>
       </div>
-      {model.error !== null && (
-        <p className="jp-Labworks-errorText" role="alert">
-          {model.error}
-        </p>
-      )}
+      <ErrorAlert error={model.error} />
       {data === null ? (
         model.error === null && (
           <p className="jp-Labworks-loading">

@@ -11,6 +11,7 @@ import { LazyPanel, loadOnce } from '../../lazyPanel';
 import { RefreshButton } from '../../refreshButton';
 import type { ExperimentsModel } from './model';
 import type { IExperiment } from '../../common/experiments/types';
+import { LoadState } from '../../common/loadState';
 
 /**
  * How long the search waits for typing to pause, in ms.
@@ -121,16 +122,7 @@ export function ExperimentsView(props: IExperimentsViewProps): JSX.Element {
           onClick={() => void model.refresh()}
         />
       </div>
-      {model.error !== null && (
-        <p className="jp-Labworks-errorText" role="alert">
-          {model.error}
-        </p>
-      )}
-      {!model.loaded && model.error === null && (
-        <p className="jp-Labworks-loading">
-          {trans.__('Loading the experiments…')}
-        </p>
-      )}
+      <LoadState model={model} loading={trans.__('Loading the experiments…')} />
       {model.loaded && model.experiments.length === 0 && (
         <p className="jp-Labworks-empty">
           {model.search

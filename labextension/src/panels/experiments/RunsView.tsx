@@ -10,6 +10,7 @@ import { saveText } from '../../common/download';
 import { MAX_COMPARE, RunsModel } from './runs';
 import { RunsTable } from './RunsTable';
 import type { IRun } from '../../common/experiments/types';
+import { ErrorAlert } from '../../common/loadState';
 
 /**
  * What the runs view asks the application to do.
@@ -91,15 +92,7 @@ export function RunsView(props: IRunsViewProps): JSX.Element {
           {trans.__('Search')}
         </Button>
       </form>
-      {model.error !== null && (
-        <p
-          className="jp-Labworks-errorText"
-          role="alert"
-          data-testid="labworks-runs-error"
-        >
-          {model.error}
-        </p>
-      )}
+      <ErrorAlert error={model.error} testId="labworks-runs-error" />
       <div className="jp-Labworks-toolbar">
         <Button
           className="jp-Labworks-button"

@@ -15,6 +15,7 @@ import { formatLocalTime } from '../../common/format';
 import { LazyPanel, loadOnce } from '../../lazyPanel';
 import { RefreshButton } from '../../refreshButton';
 import type { GalleryModel, IGalleryEntry, IGalleryEntryDetail } from './model';
+import { LoadState } from '../../common/loadState';
 
 /**
  * What the Gallery panel asks the application to do.
@@ -136,16 +137,7 @@ export function GalleryView(props: IGalleryViewProps): JSX.Element {
           </Button>
         )}
       </div>
-      {model.error !== null && (
-        <p className="jp-Labworks-errorText" role="alert">
-          {model.error}
-        </p>
-      )}
-      {!model.loaded && model.error === null && (
-        <p className="jp-Labworks-loading">
-          {trans.__('Loading the gallery…')}
-        </p>
-      )}
+      <LoadState model={model} loading={trans.__('Loading the gallery…')} />
       {model.loaded && model.entries.length === 0 && (
         <p className="jp-Labworks-empty">
           {trans.__(

@@ -6,6 +6,7 @@ import { EditScheduleState } from './editSchedule';
 import { CronFields, ProfileField } from '../../common/jobs/fields';
 import { ParameterFields } from './ParameterFields';
 import type { ISchedule } from '../../common/jobs/types';
+import { ErrorAlert } from '../../common/loadState';
 
 /**
  * Show the "Edit schedule" dialog: when it runs, its parameters and profile.
@@ -102,15 +103,7 @@ export function EditScheduleView(props: {
           disabled={state.busy}
         />
       </fieldset>
-      {state.error !== null && (
-        <p
-          className="jp-Labworks-errorText"
-          role="alert"
-          data-testid="labworks-edit-schedule-error"
-        >
-          {state.error}
-        </p>
-      )}
+      <ErrorAlert error={state.error} testId="labworks-edit-schedule-error" />
     </form>
   );
 }

@@ -5,6 +5,7 @@ import React, { useEffect, useState } from 'react';
 import { Field } from '../../common/jobs/fields';
 import type { NotificationsModel } from './notifications';
 import type { INotifySettings, NotifyEvents } from '../../common/jobs/types';
+import { ErrorAlert } from '../../common/loadState';
 
 const EMPTY: INotifySettings = { webhook_url: '', email: '', events: 'failed' };
 
@@ -106,15 +107,7 @@ export function NotificationsSection(props: {
             <option value="none">{trans.__('nothing')}</option>
           </select>
         </Field>
-        {model.error !== null && (
-          <p
-            className="jp-Labworks-errorText"
-            role="alert"
-            data-testid="labworks-notifications-error"
-          >
-            {model.error}
-          </p>
-        )}
+        <ErrorAlert error={model.error} testId="labworks-notifications-error" />
         <div className="jp-Labworks-jobActions">
           {saved === null && model.error !== null ? (
             <Button

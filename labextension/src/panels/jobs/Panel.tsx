@@ -18,6 +18,7 @@ import type { SchedulesModel } from './schedules';
 import { SchedulesSection } from './Schedules';
 import { IJob, STATUSES } from '../../common/jobs/types';
 import type { IJobsActions, IJobsViewProps } from './viewProps';
+import { LoadState } from '../../common/loadState';
 
 /**
  * How long the search waits for typing to pause, in ms.
@@ -169,14 +170,7 @@ export function JobsView(props: IJobsViewProps): JSX.Element {
         <NotificationsSection model={notifications} trans={trans} />
       )}
       <Filters model={model} trans={trans} />
-      {model.error !== null && (
-        <p className="jp-Labworks-errorText" role="alert">
-          {model.error}
-        </p>
-      )}
-      {!model.loaded && model.error === null && (
-        <p className="jp-Labworks-loading">{trans.__('Loading the jobs…')}</p>
-      )}
+      <LoadState model={model} loading={trans.__('Loading the jobs…')} />
       {model.loaded && model.jobs.length === 0 && (
         <p className="jp-Labworks-empty">
           {model.filter.statuses.length > 0 || model.filter.search

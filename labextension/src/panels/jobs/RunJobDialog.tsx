@@ -7,6 +7,7 @@ import { FormBody, FormDialog, launchForm } from '../../common/formDialog';
 import { CronFields, Field, ProfileField } from '../../common/jobs/fields';
 import { ParameterFields } from './ParameterFields';
 import { FieldName, RunJobResult, RunJobState } from './runJob';
+import { ErrorAlert } from '../../common/loadState';
 
 /**
  * A kernel the dialog offers instead of the notebook's own.
@@ -260,15 +261,7 @@ export function RunJobView(props: IRunJobViewProps): JSX.Element {
         )}
       </fieldset>
       <ScheduleFields state={state} trans={trans} />
-      {state.error !== null && (
-        <p
-          className="jp-Labworks-errorText"
-          role="alert"
-          data-testid="labworks-run-job-error"
-        >
-          {state.error}
-        </p>
-      )}
+      <ErrorAlert error={state.error} testId="labworks-run-job-error" />
     </form>
   );
 }

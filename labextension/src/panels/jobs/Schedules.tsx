@@ -10,6 +10,7 @@ import {
 } from '../../common/jobs/labels';
 import type { SchedulesModel } from './schedules';
 import type { ISchedule } from '../../common/jobs/types';
+import { ErrorAlert } from '../../common/loadState';
 
 /**
  * Props of the Schedules section.
@@ -37,11 +38,7 @@ export function SchedulesSection(props: ISchedulesSectionProps): JSX.Element {
       aria-busy={model.busy}
     >
       <h3 className="jp-Labworks-sectionTitle">{trans.__('Schedules')}</h3>
-      {model.error !== null && (
-        <p className="jp-Labworks-errorText" role="alert">
-          {model.error}
-        </p>
-      )}
+      <ErrorAlert error={model.error} />
       {model.loaded && model.schedules.length === 0 && (
         <p className="jp-Labworks-empty">
           {trans.__(

@@ -13,6 +13,7 @@ import { DeploymentView, StatusBadge } from './DeploymentView';
 import type { ModelsModel } from './model';
 import { RegistryView } from './RegistryView';
 import type { IModelsActions, IModelsViewProps } from './viewProps';
+import { ErrorAlert } from '../../common/loadState';
 
 /**
  * The Models panel: the registered models one can read, each version with
@@ -90,11 +91,7 @@ export function ModelsView(props: IModelsViewProps): JSX.Element {
           onClick={() => void model.refresh()}
         />
       </div>
-      {model.error !== null && (
-        <p className="jp-Labworks-errorText" role="alert">
-          {model.error}
-        </p>
-      )}
+      <ErrorAlert error={model.error} />
       {model.selected !== null ? (
         <DeploymentView
           key={model.selected.name}

@@ -11,6 +11,7 @@ import {
 } from './registry';
 import { TASKS, type IVersionDetail, type Task } from './types';
 import type { IModelsViewProps } from './viewProps';
+import { LoadState } from '../../common/loadState';
 
 type Props = IModelsViewProps & { registry: RegistryModel };
 
@@ -42,14 +43,7 @@ export function RegistryView(props: Props): JSX.Element {
           {registry.name}
         </h3>
       </div>
-      {registry.error !== null && (
-        <p className="jp-Labworks-errorText" role="alert">
-          {registry.error}
-        </p>
-      )}
-      {!registry.loaded && registry.error === null && (
-        <p className="jp-Labworks-loading">{trans.__('Loading…')}</p>
-      )}
+      <LoadState model={registry} loading={trans.__('Loading…')} />
       <ul
         className="jp-Labworks-modelVersions jp-Labworks-registryVersions"
         aria-label={trans.__('Versions')}

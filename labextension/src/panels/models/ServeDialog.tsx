@@ -6,6 +6,7 @@ import { FormBody, FormDialog, launchForm } from '../../common/formDialog';
 import type { ModelsClient } from './client';
 import { ServeForm } from './serveForm';
 import type { IDeploymentDetail, IModel } from './types';
+import { ErrorAlert } from '../../common/loadState';
 
 /**
  * Show the "Serve" dialog of a model's version: the endpoint name and the
@@ -58,11 +59,7 @@ export function ServeView(props: {
       {form.busy && (
         <p className="jp-Labworks-loading">{trans.__('Serving…')}</p>
       )}
-      {form.error !== null && (
-        <p className="jp-Labworks-errorText" role="alert">
-          {form.error}
-        </p>
-      )}
+      <ErrorAlert error={form.error} />
     </div>
   );
 }

@@ -18,6 +18,7 @@ import {
 import type { SweepsModel } from './model';
 import { SweepDetailView } from './SweepDetail';
 import type { ISweepActions, ISweepsViewProps } from './viewProps';
+import { ErrorAlert } from '../../common/loadState';
 
 /**
  * The Sweeps panel: the sweeps one can see with their progress, and one
@@ -87,11 +88,7 @@ export function SweepsView(props: ISweepsViewProps): JSX.Element {
           onClick={() => void model.refresh()}
         />
       </div>
-      {model.error !== null && (
-        <p className="jp-Labworks-errorText" role="alert">
-          {model.error}
-        </p>
-      )}
+      <ErrorAlert error={model.error} />
       {model.selected !== null ? (
         <SweepDetailView
           key={model.selected.id}

@@ -6,6 +6,7 @@ import { Widget } from '@lumino/widgets';
 import React from 'react';
 
 import type { IShare, SharingModel } from './sharing';
+import { ErrorAlert } from '../../common/loadState';
 
 /**
  * The command that opens the share dialog.
@@ -162,11 +163,7 @@ export function SharingSection(props: ISharingSectionProps): JSX.Element {
           {trans.__('Share workspace')}
         </Button>
       </div>
-      {model.error !== null && (
-        <p className="jp-Labworks-errorText" role="alert">
-          {model.error}
-        </p>
-      )}
+      <ErrorAlert error={model.error} />
       {last !== null && model.url !== null && (
         <p
           className="jp-Labworks-sharedNotice"
