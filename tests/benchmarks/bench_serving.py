@@ -8,6 +8,9 @@ same model in a plain KServe model server started by hand (a `kserve.Model` call
 2. 16 clients: requests per second through Labworks over --seconds. Goal: >= 1,000 on 2 cores
    (the plain server's figure is printed beside it).
 
+For scale, the plain server is also timed behind configurable-http-proxy alone, the hub's proxy
+that every request to the platform's public URL passes: the floor of any endpoint there.
+
 Run with `make bench`, or `python tests/benchmarks/bench_serving.py --requests 200 --seconds 5`.
 """
 
@@ -32,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.platform import API, Platform, free_port, labworks
 
 SERVING_PYTHON = Path(sys.prefix) / "lib" / "serving" / "bin" / "python"
+PROXY = Path(sys.prefix) / "bin" / "configurable-http-proxy"
 MLFLOW = "/services/labworks/mlflow"
 GATEWAY = "/services/labworks/models/v2/models"
 BODY = {"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP64",
@@ -125,7 +129,7 @@ def main() -> None:
         home = root / "lw"
         home.mkdir()
         platform = Platform(home).start()
-        plain = None
+        plain = proxy = None
         try:
             platform.add_user("bench")
             token = platform.token("bench")
@@ -147,15 +151,26 @@ def main() -> None:
             )  # fmt: skip
             plain_url = f"http://127.0.0.1:{port}/v2/models/bench-iris/infer"
             _wait_ready(f"http://127.0.0.1:{port}/v2/health/ready")
+            proxy_port = free_port()
+            proxy = subprocess.Popen(
+                [str(PROXY), "--ip", "127.0.0.1", "--port", str(proxy_port), "--api-port",
+                 str(free_port()), "--default-target", f"http://127.0.0.1:{port}"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                env={**os.environ, "CONFIGPROXY_AUTH_TOKEN": os.urandom(16).hex()},
+            )  # fmt: skip
+            _wait_ready(f"http://127.0.0.1:{proxy_port}/v2/health/ready")
+            proxied_url = f"http://127.0.0.1:{proxy_port}/v2/models/bench-iris/infer"
             ours_url = platform.url + GATEWAY + "/bench-iris/infer"
             bearer = {"Authorization": f"Bearer {token}"}
             ours_1 = one_client(ours_url, bearer, args.requests)
             plain_1 = one_client(plain_url, {}, args.requests)
+            proxied_1 = one_client(proxied_url, {}, args.requests)
             ours_n = asyncio.run(many_clients(ours_url, bearer, args.clients, args.seconds))
             plain_n = asyncio.run(many_clients(plain_url, {}, args.clients, args.seconds))
         finally:
-            if plain is not None:
-                plain.kill()
+            for process in (plain, proxy):
+                if process is not None:
+                    process.kill()
             with contextlib.suppress(Exception):  # no model server outlives the benchmark
                 owner = {"Authorization": f"Bearer {platform.token('bench')}"}
                 url = platform.url + API + "/deployments/bench-iris"
@@ -167,6 +182,9 @@ def main() -> None:
           f" p99 {ours_p99:.2f} ms; plain kserve p50 {plain_p50:.2f} ms"
           f" p99 {plain_p99:.2f} ms")  # fmt: skip
     print(f"bench_serving p50 ratio: {ratio:.2f} (goal <= 1.1) {_verdict(ratio <= 1.1)}")
+    proxied_p50 = quantiles(proxied_1)[0]
+    print(f"  for scale: plain kserve behind configurable-http-proxy alone p50"
+          f" {proxied_p50:.2f} ms, ratio {proxied_p50 / plain_p50:.2f}")  # fmt: skip
     print(f"{args.clients} clients, {args.seconds:g} s: Labworks {ours_n:.0f} req/s;"
           f" plain kserve {plain_n:.0f} req/s")  # fmt: skip
     print(f"bench_serving throughput: {ours_n:.0f} req/s (goal >= 1000) {_verdict(ours_n >= 1000)}")
