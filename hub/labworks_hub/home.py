@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SETTINGS_FILE = "labworks.json"
+PORTS_KEY = "internal_ports"  # in labworks.json: the ports `labworks up` chose, by role
 STORE_FILE = "labworks.sqlite"  # the platform store, when no --db-url is given
 MLFLOW_FILES = ("mlflow.sqlite", "mlflow-auth.sqlite")  # TrackingServer's SQLite defaults
 

@@ -45,7 +45,6 @@ from traitlets import Float, Unicode
 from .processes import start_time
 from .redaction import redact_hub_log
 
-PORTS_KEY = "internal_ports"  # in labworks.json
 INTERNAL_PORTS = {  # role -> what listens there
     "hub": "the hub API",
     "proxy_api": "the proxy's API",

@@ -23,8 +23,8 @@ import httpx
 
 from .. import hubdb
 from ..client import API_PATH, ClientError, LabworksClient
+from ..home import PORTS_KEY
 from ..service.store.accounts import first_admin
-from ..supervisor import PORTS_KEY
 from .client import echo_json, json_option
 from .options import home_option, open_home, open_store
 

@@ -12,13 +12,12 @@ import click
 from traitlets.config import PyFileConfigLoader
 
 from .. import hubdb
-from ..home import LabworksHome
+from ..home import PORTS_KEY, LabworksHome
 from ..hubconfig import HubSettings, remembered_options, render
 from ..isolation import IsolationError, PlatformAccount, give_home
 from ..service.store.accounts import create_account, generate_password, has_admin
 from ..spawners.local import isolation_status_from_config
 from ..supervisor import (
-    PORTS_KEY,
     SupervisedHub,
     SupervisorError,
     bind_error,

@@ -3,6 +3,7 @@ Passwords are kept only as Argon2 hashes; a deleted account stays as a tombstone
 
 from __future__ import annotations
 
+import functools
 import secrets
 
 from argon2 import PasswordHasher
@@ -152,7 +153,7 @@ def verify_password(session: Session, name: str, password: str) -> Account | Non
     account = get_account(session, name)
     try:
         if account is None or account.deleted:
-            _hasher.verify(_DUMMY_HASH, password)
+            _hasher.verify(_dummy_hash(), password)
             return None
         _hasher.verify(account.password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -164,5 +165,11 @@ def verify_password(session: Session, name: str, password: str) -> Account | Non
     return account
 
 
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+@functools.cache
+def _dummy_hash() -> str:
+    """What an unknown name's password is checked against; made once, when first needed (a
+    hash costs 0.16 s, which every command that imports this module would pay)."""
+    return _hasher.hash(secrets.token_hex(16))
+
+
 _DELETED = "!deleted"  # not an Argon2 hash: nothing verifies against it
