@@ -288,3 +288,25 @@ def test_a_runner_loads_papermill_without_the_sdks_it_never_uses():
         [sys.executable, "-P", "-c", probe], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_a_jobs_kernel_starts_without_the_debugger_and_imports_from_its_folder(
+    make_launcher, tmp_path
+):
+    """debugpy is 80 ms of each job's kernel start, and a batch job has no debugger client;
+    the notebook's folder stays importable, as in ipykernel's own launcher."""
+    launcher = make_launcher()
+    (tmp_path / "users" / "ana" / "work" / "helper.py").write_text("ANSWER = 42\n")
+    source = (
+        "import json, sys, helper\n"
+        "print('REPORT', json.dumps({'answer': helper.ANSWER,\n"
+        "    'debugpy': sys.modules.get('debugpy') is not None}), flush=True)\n"
+    )
+    for n, warm in ((1, False), (2, True)):
+        started = launcher.start(
+            replace(request(n, path="work/a.ipynb"), notebook=notebook(source))
+        )
+        assert started.warm is warm
+        done = finish(started)
+        assert done["result"]["status"] == "succeeded", done["log"]
+        assert done["report"] == {"answer": 42, "debugpy": False}
