@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import signal
+import time
 
 import optuna
 import pytest
@@ -116,3 +118,48 @@ def test_four_processes_share_a_study_without_losing_a_trial(store):
     numbers = sorted(t.number for t in study.trials)
     assert numbers == list(range(100))  # every trial once, none lost, none doubled
     assert all(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
+
+
+def _endless_worker(url: str, sweep_id: str) -> None:
+    """Asks and tells until killed, holding a trial open part of the time."""
+    db = Store(url)
+    study = optuna.load_study(study_name=sweep_id, storage=storage(db, sweep_id))
+    while True:
+        trial = study.ask()
+        x = trial.suggest_float("x", 0, 1)
+        time.sleep(0.01)
+        study.tell(trial, x)
+
+
+def test_a_killed_process_loses_none_of_the_others_trials_nor_its_own(store):
+    """kill -9 of one of four processes on a study: the others finish theirs, every trial the
+    killed one told stays told, and at most the one it held open is left running."""
+    sweep_id = new_sweep(store)
+    optuna.create_study(study_name=sweep_id, storage=storage(store, sweep_id))
+    context = multiprocessing.get_context("spawn")
+    victim = context.Process(target=_endless_worker, args=(store.url, sweep_id))
+    victim.start()
+    workers = [context.Process(target=_worker, args=(store.url, sweep_id, 25)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    study = optuna.load_study(study_name=sweep_id, storage=storage(store, sweep_id))
+    deadline = time.monotonic() + 120
+    while len(study.get_trials(deepcopy=False)) < 40:  # the victim is well into its trials
+        assert time.monotonic() < deadline, "the processes made no progress"
+        time.sleep(0.02)
+    victim.kill()
+    victim.join(30)
+    assert victim.exitcode == -signal.SIGKILL
+    for worker in workers:
+        worker.join(120)
+        assert worker.exitcode == 0  # no "database is locked", no error of any kind
+    study = optuna.load_study(study_name=sweep_id, storage=storage(store, sweep_id))
+    trials = study.get_trials(deepcopy=False)
+    assert sorted(t.number for t in trials) == list(range(len(trials)))  # none lost or doubled
+    states = [t.state for t in trials]
+    complete = states.count(optuna.trial.TrialState.COMPLETE)
+    assert complete >= 75  # the three survivors' 75 trials, and the victim's told ones
+    assert states.count(optuna.trial.TrialState.RUNNING) <= 1  # the one it held, if any
+    assert complete + states.count(optuna.trial.TrialState.RUNNING) == len(trials)
+    trial = study.ask()  # and the study goes on
+    study.tell(trial, 0.5)
