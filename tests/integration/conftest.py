@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 
 import pytest
 
 from tests.browser import open_page
-from tests.platform import Platform, free_port
+from tests.platform import Platform
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
 
@@ -27,8 +28,10 @@ c.Spawner.poll_interval = 2
 c.ServingService.payload_flush_seconds = 1  # payload logs are read back within seconds
 c.CostMeter.sample_interval = 1  # jobs of a few seconds are metered while they run
 """
-# Group budgets alert an admin webhook: test_cost.py's loopback receiver listens on this port.
-COST_HOOK_PORT = free_port()
+# Group budgets alert an admin webhook: test_cost.py's loopback receiver serves on this socket,
+# bound here and held for the session, so no other process takes its port before that test runs.
+COST_HOOK = socket.create_server(("127.0.0.1", 0))
+COST_HOOK_PORT = COST_HOOK.getsockname()[1]
 LOCAL_CONFIG += f"""
 c.CostBudgets.admin_webhook = "http://127.0.0.1:{COST_HOOK_PORT}/budget-alerts"
 c.CostBudgets.WebhookNotifier.allow_private_addresses = True  # cost alerts only

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from tests.integration.conftest import COST_HOOK_PORT
+from tests.integration.conftest import COST_HOOK
 from tests.integration.test_jobs import call, cli, notebook, submit, wait_job
 
 pytestmark = pytest.mark.e2e
@@ -171,11 +171,12 @@ def admin_hook():
         def log_message(self, *args) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", COST_HOOK_PORT), Receiver)
+    server = ThreadingHTTPServer(COST_HOOK.getsockname(), Receiver, bind_and_activate=False)
+    server.socket.close()
+    server.socket = COST_HOOK  # bound and listening since the platform was configured
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield received
     server.shutdown()
-    server.server_close()
 
 
 def received(hook: list[dict], count: int, timeout: float = 30) -> list[dict]:
