@@ -24,6 +24,7 @@ def client(tmp_path):
     settings = ServiceSettings.from_env(
         {
             "LABWORKS_DB_URL": f"sqlite:///{tmp_path / 'store.sqlite'}",
+            "LABWORKS_STATE_DIR": str(tmp_path / "state"),  # its key file, not the checkout's
             "JUPYTERHUB_SERVICE_PREFIX": "/services/labworks/",
             "JUPYTERHUB_API_URL": f"http://127.0.0.1:{free_port()}/hub/api",
             "JUPYTERHUB_API_TOKEN": "service-token",
